@@ -1,0 +1,70 @@
+# The README's two commands are `make run` and `make test`; the rest are their parts.
+# Everything they make stays inside the repository: .venv/, db.sqlite3, staticfiles/, media/.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON := $(BIN)/python
+MANAGE := $(PYTHON) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Django 6 needs Python 3.12+. Take the first interpreter that really runs and is
+# new enough: python3.13 on the PATH, then older names, then pyenv's installed
+# versions (pyenv's shims answer only when a version is selected, so ask its folders).
+define find_python
+for candidate in python3.13 python3.12 python3.14 python3 \
+    $$(command -v pyenv >/dev/null && ls -d "$$(pyenv root)"/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV); do \
+  if "$$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
+    "$$candidate" -c 'import sys; print(sys.executable)'; exit 0; \
+  fi; \
+done; \
+echo "No Python 3.12 or newer found: install python3.13 and try again." >&2; exit 1
+endef
+
+.PHONY: help run test setup lint format migrations-check demo clean
+
+help:
+	@echo "make run    set up what is missing and serve the site at http://$(HOST):$(PORT)"
+	@echo "make test   set up what is missing and run the whole test suite"
+	@echo "make lint   ruff check and ruff format --check"
+
+run: setup
+	$(MANAGE) seed_demo --if-empty
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(MANAGE) runserver $(HOST):$(PORT)
+
+test: $(VENV)/.installed-dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Everything `run` needs, made only when missing or out of date.
+setup: $(VENV)/.installed
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(MANAGE) migrate --no-input
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(MANAGE) collectstatic --no-input --verbosity 0
+
+$(VENV)/bin/python:
+	@python="$$($(find_python))" && echo "Using $$python" && "$$python" -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@touch $@ $(VENV)/.installed
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrations-check: $(VENV)/.installed-dev
+	DJANGO_DEBUG=1 $(MANAGE) makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

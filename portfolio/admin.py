@@ -1,0 +1,73 @@
+from django.contrib import admin
+from django.db import models
+from django.utils.html import format_html
+
+from portfolio.models import Category, Picture, Project
+
+
+@admin.display(description="preview")
+def thumbnail(picture: Picture) -> str:
+    if not picture.photo:
+        return "—"
+    return format_html(
+        '<img src="{}" alt="" width="96" height="{}" style="object-fit: cover">',
+        picture.photo.url,
+        round(96 * picture.height / picture.width) if picture.width else 96,
+    )
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class PictureInline(admin.TabularInline):
+    model = Picture
+    fields = [thumbnail, "photo", "caption", "position"]
+    readonly_fields = [thumbnail]
+    extra = 0
+    ordering = ["position", "id"]
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["title", "owner", "category", "is_published", "picture_count", "created"]
+    list_filter = ["category", "is_published", "owner"]
+    list_select_related = ["owner", "category"]
+    search_fields = ["title", "slug", "description", "owner__username"]
+    prepopulated_fields = {"slug": ["title"]}
+    autocomplete_fields = ["owner", "category"]
+    raw_id_fields = ["cover"]
+    date_hierarchy = "created"
+    inlines = [PictureInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(picture_total=models.Count("pictures"))
+
+    @admin.display(description="pictures", ordering="picture_total")
+    def picture_count(self, project: Project) -> int:
+        return project.picture_total
+
+
+@admin.register(Picture)
+class PictureAdmin(admin.ModelAdmin):
+    list_display = [thumbnail, "__str__", "project", "width", "height", "position", "created"]
+    list_display_links = [thumbnail, "__str__"]
+    list_filter = ["project__category", "project__is_published"]
+    list_select_related = ["project"]
+    search_fields = ["caption", "original_filename", "project__title"]
+    autocomplete_fields = ["project"]
+    readonly_fields = [thumbnail, "width", "height", "original_filename", "created"]
+    fields = [
+        "project",
+        thumbnail,
+        "photo",
+        "caption",
+        "position",
+        "width",
+        "height",
+        "original_filename",
+        "created",
+    ]

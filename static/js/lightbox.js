@@ -1,0 +1,67 @@
+// The project page's lightbox: a <dialog> showing one picture large.
+// Links marked data-lightbox point at the full picture, so without JavaScript
+// a click simply opens the image. Arrow keys move, Escape closes (the dialog's own).
+(() => {
+  "use strict";
+
+  const dialog = document.getElementById("lightbox");
+  if (!dialog) return;
+
+  const image = dialog.querySelector(".lightbox-image");
+  const caption = dialog.querySelector(".lightbox-caption");
+  const position = dialog.querySelector(".lightbox-position");
+  let links = [];
+  let current = 0;
+
+  // Collected on every open, so pictures added by htmx take part too.
+  function pictureLinks() {
+    return Array.from(document.querySelectorAll("a[data-lightbox]"));
+  }
+
+  function show(index) {
+    current = (index + links.length) % links.length;
+    const link = links[current];
+    const thumbnail = link.querySelector("img");
+    image.src = link.dataset.large || link.href;
+    image.alt = thumbnail ? thumbnail.alt : "";
+    caption.textContent = link.dataset.caption || "";
+    position.textContent = `${current + 1} / ${links.length}`;
+  }
+
+  function open(link) {
+    links = pictureLinks();
+    show(links.indexOf(link));
+    if (!dialog.open) dialog.showModal();
+  }
+
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest("a[data-lightbox]");
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+    event.preventDefault();
+    open(link);
+  });
+
+  dialog.querySelector(".lightbox-previous").addEventListener("click", () => show(current - 1));
+  dialog.querySelector(".lightbox-next").addEventListener("click", () => show(current + 1));
+
+  dialog.addEventListener("keydown", (event) => {
+    if (event.key === "ArrowRight") {
+      event.preventDefault();
+      show(current + 1);
+    } else if (event.key === "ArrowLeft") {
+      event.preventDefault();
+      show(current - 1);
+    }
+  });
+
+  // A click on the backdrop (outside the picture and buttons) closes, as people expect.
+  dialog.addEventListener("click", (event) => {
+    if (event.target === dialog) dialog.close();
+  });
+
+  dialog.addEventListener("close", () => {
+    image.removeAttribute("src");
+    const link = links[current];
+    if (link) link.focus();
+  });
+})();

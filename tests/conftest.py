@@ -1,0 +1,28 @@
+import importlib
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import override_settings
+from django.urls import clear_url_caches
+
+
+@pytest.fixture(autouse=True)
+def media_root(tmp_path, settings):
+    """Every test writes uploads to a folder of its own, never to the real media/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def reload_urls():
+    """Rebuild the URLconf, for tests that change what it reads at import (DEBUG)."""
+
+    def reload() -> None:
+        clear_url_caches()
+        importlib.reload(importlib.import_module(django_settings.ROOT_URLCONF))
+
+    yield reload
+    # Teardown runs before the settings fixture restores DEBUG: rebuild as the suite runs.
+    with override_settings(DEBUG=False):
+        reload()

@@ -1,0 +1,76 @@
+"""Small helpers that make users, projects and real images for the tests."""
+
+import io
+import itertools
+
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from portfolio.models import Category, Picture, Project
+
+_numbers = itertools.count(1)
+
+
+def make_user(username: str | None = None, *, is_staff: bool = False, **fields):
+    username = username or f"user{next(_numbers)}"
+    return get_user_model().objects.create_user(
+        username=username, password="a-good-test-password", is_staff=is_staff, **fields
+    )
+
+
+def make_category(name: str = "Landscape", slug: str | None = None) -> Category:
+    return Category.objects.create(name=name, slug=slug or name.lower())
+
+
+def make_project(owner=None, *, title: str | None = None, **fields) -> Project:
+    fields.setdefault("is_published", True)
+    return Project.objects.create(
+        owner=owner or make_user(), title=title or f"Project {next(_numbers)}", **fields
+    )
+
+
+def make_picture(project: Project | None = None, *, name: str = "photo.jpg", **fields) -> Picture:
+    """Save a real image through the model, as an upload would."""
+    picture = Picture(project=project or make_project(), **fields)
+    upload = uploaded_image(name)
+    picture.photo.save(upload.name, upload, save=True)
+    return picture
+
+
+def image_bytes(
+    image_format: str = "JPEG",
+    size: tuple[int, int] = (64, 48),
+    color=(180, 90, 40),
+    **save_options,
+) -> bytes:
+    """Draw an image in memory and encode it."""
+    mode = "RGBA" if image_format in ("PNG", "WEBP") else "RGB"
+    image = Image.new(mode, size, color)
+    buffer = io.BytesIO()
+    image.save(buffer, format=image_format, **save_options)
+    return buffer.getvalue()
+
+
+def uploaded_image(
+    name: str = "photo.jpg",
+    image_format: str = "JPEG",
+    size: tuple[int, int] = (64, 48),
+    **options,
+) -> SimpleUploadedFile:
+    content_types = {
+        "JPEG": "image/jpeg",
+        "PNG": "image/png",
+        "WEBP": "image/webp",
+        "GIF": "image/gif",
+    }
+    return SimpleUploadedFile(
+        name,
+        image_bytes(image_format, size, **options),
+        content_type=content_types.get(image_format, "application/octet-stream"),
+    )
+
+
+def files_under(root) -> set[str]:
+    """Every file below root, as paths relative to it."""
+    return {str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()}

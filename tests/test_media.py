@@ -1,0 +1,83 @@
+"""Where uploads are stored, what the database keeps, and how they are reached."""
+
+import pytest
+from django.core.files.storage import default_storage
+from django.test import override_settings
+
+from portfolio.models import Picture, picture_upload_to
+from tests.helpers import make_picture, make_project, uploaded_image
+
+pytestmark = pytest.mark.django_db
+
+
+def test_upload_writes_under_the_project_folder_and_stores_a_relative_path(media_root):
+    project = make_project()
+    picture = make_picture(project, name="Holiday.JPG")
+
+    picture.refresh_from_db()
+    assert picture.photo.name.startswith(f"projects/{project.pk}/")
+    assert picture.photo.name.endswith(".jpg")
+    assert not picture.photo.name.startswith("/")
+    assert (media_root / picture.photo.name).is_file()
+    assert (picture.width, picture.height) == (64, 48)
+
+
+def test_url_is_media_url_and_stored_name():
+    picture = make_picture()
+
+    assert picture.photo.url == f"/media/{picture.photo.name}"
+
+
+@override_settings(MEDIA_URL="https://media.example-cdn.net/")
+def test_url_follows_a_cdn_media_url():
+    picture = make_picture()
+
+    assert picture.photo.url == f"https://media.example-cdn.net/{picture.photo.name}"
+
+
+def test_two_uploads_with_the_same_name_never_collide(media_root):
+    project = make_project()
+    first = make_picture(project, name="photo.jpg")
+    second = make_picture(project, name="photo.jpg")
+
+    assert first.photo.name != second.photo.name
+    assert (media_root / first.photo.name).is_file()
+    assert (media_root / second.photo.name).is_file()
+
+
+def test_stored_name_never_uses_what_the_client_chose():
+    project = make_project()
+    picture = Picture(project=project)
+
+    for client_name in ["../../etc/passwd.jpg", "a/b/c.png", "evil\x00.jpg", "name.JPEG "]:
+        stored = picture_upload_to(picture, client_name)
+        folder, _, filename = stored.rpartition("/")
+        assert folder == f"projects/{project.pk}"
+        assert ".." not in stored and "\x00" not in stored
+        assert len(filename.split(".")[0]) == 32
+
+
+def test_default_storage_is_the_local_media_root(media_root):
+    make_picture()
+
+    assert default_storage.path("projects") == str(media_root / "projects")
+
+
+def test_model_form_rejects_a_file_that_is_not_an_image():
+    from django import forms
+
+    class PictureForm(forms.ModelForm):
+        class Meta:
+            model = Picture
+            fields = ["photo"]
+
+    fake = uploaded_image("photo.jpg")
+    fake.file.seek(0)
+    fake.file.write(b"this is not an image at all")
+    fake.file.truncate()
+    fake.file.seek(0)
+
+    form = PictureForm(data={}, files={"photo": fake}, instance=Picture(project=make_project()))
+
+    assert not form.is_valid()
+    assert "photo" in form.errors
