@@ -1,0 +1,202 @@
+"""What visitors see: the gallery, the category filter and project pages."""
+
+import pytest
+from django.test import Client
+
+from tests.helpers import make_category, make_picture, make_project, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_gallery_lists_published_projects_only(client):
+    published = make_project(title="Published Work")
+    make_project(title="Secret Draft", is_published=False)
+
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert list(response.context["project_list"]) == [published]
+    assert b"Published Work" in response.content
+    assert b"Secret Draft" not in response.content
+
+
+def test_gallery_shows_each_cover_with_its_size_and_alt_text(client):
+    project = make_project()
+    make_picture(project, caption="Fog over the loch")
+
+    html = client.get("/").content.decode()
+
+    cover = project.cover_picture
+    assert f'src="{cover.photo.url}"' in html
+    assert 'alt="Fog over the loch"' in html
+    assert f'width="{cover.width}" height="{cover.height}"' in html
+
+
+def test_chosen_cover_wins_over_the_first_picture(client):
+    project = make_project()
+    make_picture(project, caption="first")
+    chosen = make_picture(project, caption="chosen")
+    project.cover = chosen
+    project.save()
+
+    response = client.get("/")
+
+    assert response.context["project_list"][0].cover_picture == chosen
+
+
+def test_category_filter_filters(client):
+    landscape, portrait = make_category("Landscape"), make_category("Portrait")
+    hills = make_project(title="Hills", category=landscape)
+    make_project(title="Faces", category=portrait)
+
+    response = client.get("/?category=landscape")
+
+    assert response.status_code == 200
+    assert list(response.context["project_list"]) == [hills]
+    assert response.context["selected_category"] == landscape
+
+
+def test_unknown_category_is_a_404(client):
+    make_project(category=make_category("Landscape"))
+
+    assert client.get("/?category=nonsense").status_code == 404
+
+
+def test_category_without_published_projects_shows_an_empty_grid(client):
+    make_category("Empty")
+    make_project()
+
+    response = client.get("/?category=empty")
+
+    assert response.status_code == 200
+    assert list(response.context["project_list"]) == []
+    assert b"No published projects in Empty yet." in response.content
+
+
+def test_filter_links_work_without_javascript_and_upgrade_with_htmx(client):
+    make_project(category=make_category("Landscape"))
+
+    html = client.get("/").content.decode()
+
+    assert 'href="/?category=landscape" hx-get="/?category=landscape"' in html
+    assert 'hx-push-url="true"' in html
+
+
+def test_htmx_request_gets_only_the_gallery_fragment(client):
+    make_project(title="Hills", category=make_category("Landscape"))
+
+    response = client.get("/?category=landscape", headers={"HX-Request": "true"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<section id="gallery"')
+    assert "<html" not in html and "<header" not in html
+    assert "Hills" in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_htmx_history_restore_gets_the_whole_page(client):
+    make_project()
+
+    response = client.get(
+        "/", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    )
+
+    assert "<html" in response.content.decode()
+
+
+def test_gallery_paginates_by_24(client):
+    owner = make_user()
+    for number in range(30):
+        make_project(owner, title=f"Project {number:02}")
+
+    first, second = client.get("/"), client.get("/?page=2")
+
+    assert len(first.context["project_list"]) == 24
+    assert len(second.context["project_list"]) == 6
+    assert b'rel="next"' in first.content
+    assert client.get("/?page=3").status_code == 404
+    assert client.get("/?page=abc").status_code == 404
+
+
+def test_project_page_shows_pictures_in_order_with_lazy_sized_images(client):
+    project = make_project()
+    pictures = [make_picture(project, caption=f"Frame {number}") for number in range(5)]
+
+    response = client.get(project.get_absolute_url())
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert list(response.context["pictures"]) == pictures
+    positions = [html.index(f'alt="Frame {number}"') for number in range(5)]
+    assert positions == sorted(positions)
+    for picture in pictures:
+        assert f'href="{picture.photo.url}"' in html
+        assert f'width="{picture.width}" height="{picture.height}"' in html
+    assert 'loading="lazy"' in html
+    assert '<dialog id="lightbox"' in html
+
+
+def test_picture_without_caption_still_has_alt_text(client):
+    project = make_project(title="Harbour")
+    make_picture(project)
+
+    html = client.get(project.get_absolute_url()).content.decode()
+
+    assert 'alt="Picture from Harbour"' in html
+
+
+def test_draft_is_404_for_visitors_and_other_owners(client):
+    draft = make_project(is_published=False)
+
+    assert client.get(draft.get_absolute_url()).status_code == 404
+    client.force_login(make_user())
+    assert client.get(draft.get_absolute_url()).status_code == 404
+
+
+@pytest.mark.parametrize("viewer", ["owner", "staff"])
+def test_draft_is_visible_to_its_owner_and_staff(client, viewer):
+    owner = make_user()
+    draft = make_project(owner, is_published=False)
+    client.force_login(owner if viewer == "owner" else make_user(is_staff=True))
+
+    response = client.get(draft.get_absolute_url())
+
+    assert response.status_code == 200
+    assert b"Draft" in response.content
+
+
+def test_unknown_project_is_404(client):
+    assert client.get("/projects/does-not-exist/").status_code == 404
+
+
+def test_gallery_query_count_is_constant(django_assert_num_queries):
+    categories = [make_category("Landscape"), make_category("Portrait")]
+    owner = make_user()
+
+    def add_projects(count: int) -> None:
+        for number in range(count):
+            project = make_project(owner, category=categories[number % 2])
+            make_picture(project)
+            make_picture(project)
+
+    add_projects(2)
+    with django_assert_num_queries(4):
+        Client().get("/")
+    add_projects(10)
+    with django_assert_num_queries(4):
+        Client().get("/")
+    with django_assert_num_queries(4):
+        Client().get("/?category=landscape")
+
+
+def test_project_page_query_count_is_constant(django_assert_num_queries):
+    small, large = make_project(), make_project()
+    make_picture(small)
+    for _ in range(12):
+        make_picture(large)
+
+    with django_assert_num_queries(2):
+        Client().get(small.get_absolute_url())
+    with django_assert_num_queries(2):
+        Client().get(large.get_absolute_url())

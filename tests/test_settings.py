@@ -1,0 +1,82 @@
+"""The settings module: safe defaults, refusals, and what the environment changes."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from site_config.settings import BASE_DIR, database_from_url
+
+
+def load_settings(**environment: str) -> subprocess.CompletedProcess:
+    """Import the settings in a fresh interpreter with exactly these variables set."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    env.update(environment)
+    code = (
+        "from site_config import settings as s; "
+        "print(s.DEBUG, s.MEDIA_ROOT, s.MEDIA_URL, s.DATABASES['default']['ENGINE'])"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=BASE_DIR, env=env, capture_output=True, text=True
+    )
+
+
+def test_development_defaults():
+    result = load_settings(DJANGO_DEBUG="1")
+
+    assert result.returncode == 0, result.stderr
+    debug, media_root, media_url, engine = result.stdout.split()
+    assert debug == "True"
+    assert Path(media_root) == BASE_DIR / "media"
+    assert media_url == "/media/"
+    assert engine == "django.db.backends.sqlite3"
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [{}, {"DJANGO_SECRET_KEY": "django-insecure-development-key-never-use-in-production"}],
+    ids=["no-key", "development-key"],
+)
+def test_production_refuses_to_start_without_a_real_secret_key(environment):
+    result = load_settings(**environment)
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_media_can_move_and_its_url_can_be_a_cdn(tmp_path):
+    result = load_settings(
+        DJANGO_DEBUG="1",
+        DJANGO_MEDIA_ROOT=str(tmp_path / "uploads"),
+        DJANGO_MEDIA_URL="https://cdn.example.com/media",
+    )
+
+    assert result.returncode == 0, result.stderr
+    _, media_root, media_url, _ = result.stdout.split()
+    assert media_root == str(tmp_path / "uploads")
+    assert media_url == "https://cdn.example.com/media/"
+
+
+def test_media_root_inside_static_root_is_refused():
+    result = load_settings(DJANGO_DEBUG="1", DJANGO_MEDIA_ROOT=str(BASE_DIR / "staticfiles" / "m"))
+
+    assert result.returncode != 0
+    assert "MEDIA_ROOT must not be" in result.stderr
+
+
+def test_database_urls():
+    assert database_from_url("sqlite:///db.sqlite3")["NAME"] == BASE_DIR / "db.sqlite3"
+    assert database_from_url("sqlite:////tmp/site.db")["NAME"] == Path("/tmp/site.db")
+    postgres = database_from_url(
+        "postgres://gallery:s%3Acret@db.internal:5433/gallery?sslmode=require"
+    )
+    assert postgres["ENGINE"] == "django.db.backends.postgresql"
+    assert (postgres["USER"], postgres["PASSWORD"]) == ("gallery", "s:cret")
+    assert (postgres["HOST"], postgres["PORT"], postgres["NAME"]) == (
+        "db.internal",
+        "5433",
+        "gallery",
+    )
+    assert postgres["OPTIONS"] == {"sslmode": "require"}
