@@ -31,17 +31,20 @@ help:
 	@echo "make test   set up what is missing and run the whole test suite"
 	@echo "make lint   ruff check and ruff format --check"
 
+# `make run` is for trying the site: debug on, unless the caller says otherwise.
+run setup: export DJANGO_DEBUG ?= 1
+
 run: setup
 	$(MANAGE) seed_demo --if-empty
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(MANAGE) runserver $(HOST):$(PORT)
+	$(MANAGE) runserver $(HOST):$(PORT)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Everything `run` needs, made only when missing or out of date.
 setup: $(VENV)/.installed
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(MANAGE) migrate --no-input
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(MANAGE) collectstatic --no-input --verbosity 0
+	$(MANAGE) migrate --no-input
+	$(MANAGE) collectstatic --no-input --verbosity 0
 
 $(VENV)/bin/python:
 	@python="$$($(find_python))" && echo "Using $$python" && "$$python" -m venv $(VENV)
