@@ -143,9 +143,13 @@ def _watched_page(context: BrowserContext, request: pytest.FixtureRequest) -> Pa
 
     def on_console(message: ConsoleMessage) -> None:
         # Script errors logged by code, failed requests and CSP violations all land here.
-        if message.type == "error":
-            location = message.location.get("url", "")
-            errors.append(f"console error: {message.text} ({location})")
+        if message.type != "error":
+            return
+        location = message.location.get("url", "")
+        # Shown a bare image, Chromium asks for /favicon.ico on its own; pages name theirs.
+        if location.endswith("/favicon.ico"):
+            return
+        errors.append(f"console error: {message.text} ({location})")
 
     page.on("console", on_console)
     page.on("pageerror", lambda error: errors.append(f"uncaught exception: {error}"))
