@@ -10,6 +10,7 @@
   const zone = document.getElementById("drop-zone");
   const input = form.querySelector('input[type="file"][name="photos"]');
   const progress = document.getElementById("upload-progress");
+  const feedback = document.getElementById("upload-feedback");
 
   function carriesFiles(event) {
     return Array.from(event.dataTransfer ? event.dataTransfer.types : []).includes("Files");
@@ -63,7 +64,8 @@
 
   // Our own refusals (too many files, nothing could be stored) come back as the feedback
   // fragment with a 400: show them. Anything else gets a short message of its own.
-  form.addEventListener("htmx:beforeSwap", (event) => {
+  // htmx 2 fires htmx:beforeSwap on the swap's target, not on the form that sent it.
+  feedback.addEventListener("htmx:beforeSwap", (event) => {
     const xhr = event.detail.xhr;
     if (xhr.status < 400) return;
     if (xhr.status < 500 && xhr.responseText.includes('id="upload-errors"')) {
@@ -101,6 +103,6 @@
     item.className = "upload-error";
     item.textContent = text;
     list.append(item);
-    document.getElementById("upload-feedback").replaceChildren(list);
+    feedback.replaceChildren(list);
   }
 })();
