@@ -33,6 +33,7 @@ SCREENSHOTS = Path("test-artifacts") / "screenshots"
 os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
 
 console_errors_key = pytest.StashKey[list[str]]()
+allowed_errors_key = pytest.StashKey[list[re.Pattern]]()
 pages_key = pytest.StashKey[list[Page]]()
 
 
@@ -106,11 +107,26 @@ def page_without_javascript(browser: Browser, live_server, request) -> Iterator[
     context.close()
 
 
+@pytest.fixture
+def allow_console_error(request: pytest.FixtureRequest):
+    """Let a test name an error its page is meant to log, e.g. the status of a refused post."""
+
+    def allow(pattern: str) -> None:
+        request.node.stash.setdefault(allowed_errors_key, []).append(re.compile(pattern))
+
+    return allow
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     """Fail a test that passed on its own when its page logged an error."""
     result = yield
-    errors = item.stash.get(console_errors_key, [])
+    allowed = item.stash.get(allowed_errors_key, [])
+    errors = [
+        error
+        for error in item.stash.get(console_errors_key, [])
+        if not any(pattern.search(error) for pattern in allowed)
+    ]
     if errors:
         pytest.fail(
             "The page logged errors:\n" + "\n".join(f"  {error}" for error in errors),
