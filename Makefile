@@ -38,9 +38,7 @@ run: setup
 	$(MANAGE) seed_demo --if-empty
 	$(MANAGE) runserver $(HOST):$(PORT)
 
-# Pages render hashed static names from the manifest (DEBUG is off in tests): collect first.
 test: $(VENV)/.installed-dev
-	DJANGO_DEBUG=1 $(MANAGE) collectstatic --no-input --verbosity 0
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Everything `run` needs, made only when missing or out of date.

@@ -348,6 +348,8 @@ class PictureDeleteView(PictureMixin, DeleteView):
 
     def form_valid(self, form) -> HttpResponse:
         self.object.delete()
+        # The database let go of the cover if it was this picture; the project in hand too.
+        self.object.project.refresh_from_db(fields=["cover"])
         if not self.request.htmx:
             messages.success(self.request, "Picture deleted.")
         return self.changed(self.object)
