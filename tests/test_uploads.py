@@ -12,6 +12,8 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image, ImageCms
 
+# Importing images.py registers pillow-heif, which the tests need to write HEIC too.
+from portfolio.images import prepare_upload
 from portfolio.models import Picture
 from tests.helpers import files_under, image_bytes, make_picture, make_project
 from tests.helpers import uploaded_image as helper_uploaded_image
@@ -324,6 +326,19 @@ def test_every_accepted_format_is_stored_under_its_detected_type(
         assert image.size == (64, 48)
 
 
+def test_heic_with_transparency_becomes_png_to_keep_it(owner_client, project, media_root):
+    buffer = io.BytesIO()
+    Image.new("RGBA", (32, 24), (10, 20, 30, 0)).save(buffer, format="HEIF")
+
+    upload(owner_client, project, named("cutout.heic", buffer.getvalue(), "image/heic"))
+
+    picture = Picture.objects.get()
+    assert picture.photo.name.endswith(".png")
+    with Image.open(media_root / picture.photo.name) as stored:
+        assert stored.mode == "RGBA"
+        assert stored.getpixel((0, 0))[3] == 0
+
+
 def phone_photo(image_format: str = "JPEG") -> bytes:
     """60×40 pixels, red left half and blue right, to be turned 90° clockwise (EXIF 6)."""
     image = Image.new("RGB", (60, 40), (0, 0, 255))
@@ -369,6 +384,25 @@ def test_phone_photo_is_stored_upright_without_location_or_identifying_metadata(
         assert stored.info.get("icc_profile")
     raw = (media_root / picture.photo.name).read_bytes()
     assert b"SERIAL-12345" not in raw and b"Home address" not in raw and b"PhoneMaker" not in raw
+
+
+def test_file_above_the_memory_threshold_streams_to_disk_and_is_stored(
+    owner_client, project, settings
+):
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024
+    seen = []
+    real_prepare = prepare_upload
+
+    def spy(upload):
+        seen.append(type(upload).__name__)
+        return real_prepare(upload)
+
+    with mock.patch("portfolio.forms.prepare_upload", spy):
+        response = upload(owner_client, project, named("big.jpg", image_bytes("JPEG", (400, 300))))
+
+    assert response.status_code == 302
+    assert seen == ["TemporaryUploadedFile"]
+    assert Picture.objects.get().width == 400
 
 
 def test_animated_gif_keeps_its_first_frame(owner_client, project, media_root):
@@ -505,8 +539,6 @@ def test_database_failure_after_the_file_was_written_removes_the_file(project, m
 
 
 def test_add_picture_removes_its_file_when_the_row_fails(project, media_root):
-    from portfolio.images import prepare_upload
-
     image = prepare_upload(helper_uploaded_image())
     with (
         mock.patch.object(Picture, "save", side_effect=DatabaseError("constraint")),
