@@ -160,6 +160,8 @@ class StudioView(EditorRequiredMixin, ListView):
             .filter(owner=self.request.user)
             .with_cover()
             .annotate(picture_count=Count("pictures"))
+            # A GROUP BY query ignores Meta.ordering: say it again.
+            .order_by("-created", "-id")
         )
 
 

@@ -80,6 +80,14 @@ def test_visitors_get_no_owner_links():
     assert reverse("portfolio:studio") not in html
 
 
+def test_studio_lists_newest_first(client, owner):
+    oldest, middle, newest = (make_project(owner, title=f"Project {n}") for n in range(3))
+
+    response = client.get(reverse("portfolio:studio"))
+
+    assert list(response.context["project_list"]) == [newest, middle, oldest]
+
+
 def test_studio_query_count_is_constant(client, owner, django_assert_num_queries):
     for _ in range(2):
         make_picture(make_project(owner))
