@@ -98,11 +98,13 @@ def make_renditions(file, widths: Sequence[int], image_format: str = "webp") -> 
     for width in reversed(targets):
         height = max(1, round(display_height * width / display_width))
         if frame.size != (width, height):
-            # reducing_gap: a fast integer box reduction first, Lanczos for the last 3x.
-            frame = frame.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+            smaller = _resize(frame, (width, height))
+            frame.close()  # Free the larger pixels before encoding: that is the peak.
+            frame = smaller
         buffer = io.BytesIO()
         frame.save(buffer, format=pillow_format, **options)
         renditions.append(Rendition(width, height, buffer.getvalue()))
+    frame.close()
     return renditions[::-1]
 
 
@@ -113,6 +115,30 @@ def rendition_widths(source_width: int, widths: Iterable[int]) -> list[int]:
     if source_width < wanted[-1] and source_width not in chosen:
         chosen.append(source_width)
     return chosen
+
+
+# Output rows resized at a time: Lanczos keeps a whole intermediate image otherwise.
+RESIZE_BAND_ROWS = 256
+
+
+def _resize(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """
+    Lanczos, with a fast integer box reduction first when shrinking more than 3x
+    (reducing_gap), in bands of rows so the intermediate buffer stays a band.
+
+    Each band reads the source rows around it too (box only places it): seamless.
+    """
+    width, height = size
+    if height <= RESIZE_BAND_ROWS:
+        return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    result = Image.new(image.mode, size)
+    scale = image.height / height
+    for top in range(0, height, RESIZE_BAND_ROWS):
+        bottom = min(height, top + RESIZE_BAND_ROWS)
+        box = (0, top * scale, image.width, bottom * scale)
+        band = image.resize((width, bottom - top), Image.Resampling.LANCZOS, box=box)
+        result.paste(band, (0, top))
+    return result
 
 
 def _display_size(image: Image.Image) -> tuple[int, int]:

@@ -17,9 +17,23 @@ from portfolio import images
 RESERVED_SLUGS = frozenset({"new"})
 
 
+class CategoryQuerySet(models.QuerySet):
+    def with_published_projects(self) -> "CategoryQuerySet":
+        """
+        Categories that have a published project.
+
+        EXISTS probes project_category_idx once per category, where a join with
+        DISTINCT would read every published project: constant as the gallery grows.
+        """
+        published = Project.objects.filter(category=models.OuterRef("pk"), is_published=True)
+        return self.filter(models.Exists(published))
+
+
 class Category(models.Model):
     name = models.CharField(max_length=80, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
+
+    objects = CategoryQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
