@@ -54,17 +54,28 @@ def run(work: Path) -> dict:
         pool.starmap(make_photo, [(seed, photo_folder) for seed in range(PHOTO_COUNT)])
     photos = sorted(str(path) for path in photo_folder.glob("*.jpg"))
 
-    step("1. Renditions, each library in a fresh process")
+    step("1. Renditions, each library in a fresh process, two rounds in opposite orders")
     renditions = {}
-    for library in LIBRARIES:
-        output = subprocess.run(
-            [PYTHON, BENCH / "renditions_worker.py", library, work / f"out-{library}", *photos],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        renditions[library] = json.loads(output.strip().splitlines()[-1])
-        print(f"   {library}: {renditions[library]}")
+    for order in (LIBRARIES, LIBRARIES[::-1]):
+        for library in order:
+            output_folder = work / f"out-{library}"
+            shutil.rmtree(output_folder, ignore_errors=True)
+            output = subprocess.run(
+                [PYTHON, BENCH / "renditions_worker.py", library, output_folder, *photos],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            row = json.loads(output.strip().splitlines()[-1])
+            print(f"   {library}: {row}")
+            # The faster round (less disturbed by the machine), the larger memory peak.
+            best = renditions.setdefault(library, row)
+            best["ms_per_image"] = min(best["ms_per_image"], row["ms_per_image"])
+            if row["peak_rss_mb"] - row["baseline_rss_mb"] > (
+                best["peak_rss_mb"] - best["baseline_rss_mb"]
+            ):
+                best["peak_rss_mb"] = row["peak_rss_mb"]
+                best["baseline_rss_mb"] = row["baseline_rss_mb"]
 
     template_db = work / "template.sqlite3"
     site("migrate", env=site_env(work, template_db, "unused"))
@@ -377,7 +388,9 @@ def render(results: dict) -> str:
         f"{results['photos']['count']} generated 6000×4000 JPEGs (photo-like: shapes, "
         "gradients, grain and texture; "
         f"{results['photos']['mean_mb']:.1f} MB each on average), each library in a fresh "
-        "process writing through a Django FileSystemStorage. Peak memory is the process's "
+        "process writing through a Django FileSystemStorage, in two rounds (the second in "
+        "reverse order): the faster time of the two and the larger memory peak are shown, "
+        "for every library alike. Peak memory is the process's "
         "maximum resident set (`ru_maxrss`); *baseline* is that maximum just before the first "
         "image, after imports and set-up, so *work* is what making renditions added.",
         "",
@@ -413,6 +426,20 @@ def render(results: dict) -> str:
         f"| `/` | {rates['gallery']:.0f} |",
         f"| `{results['seeded']['project_url']}` | {rates['project']:.0f} |",
         "",
+    ]
+    if gallery_ratio < 0.5:
+        lines += [
+            "**Why the gallery target is not met.** `/healthz` runs one query and no template. "
+            "The gallery runs four queries (well under a millisecond on SQLite, and constant: "
+            "see 3) and renders 24 tiles through Django's template engine, where a profile puts "
+            "most of its time (variable lookups, the include per picture, escaping). Queries "
+            "and renditions cannot close a gap of this size; not rendering the page per request "
+            "can: a cache of the rendered gallery for anonymous visitors, invalidated when "
+            "projects or pictures change, or a CDN in front of the site (issue 5). Not done "
+            "here: a page cache without a sound invalidation story would show stale galleries.",
+            "",
+        ]
+    lines += [
         "## 3. Scale",
         "",
         "Rows made with `bulk_create` in throwaway SQLite databases (10 pictures per project, "
