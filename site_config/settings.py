@@ -145,6 +145,16 @@ if STATIC_ROOT.resolve() == MEDIA_ROOT or STATIC_ROOT.resolve() in MEDIA_ROOT.pa
 if STATIC_ROOT.resolve() == MEDIA_ROOT or MEDIA_ROOT in STATIC_ROOT.resolve().parents:
     raise ImproperlyConfigured("STATIC_ROOT must not be, or be inside, MEDIA_ROOT.")
 
+# Responsive renditions made once per picture, after its upload commits (portfolio/images.py).
+# Widths in pixels, never upscaled; changing them makes `manage.py build_renditions` remake them.
+PORTFOLIO_RENDITION_WIDTHS = (480, 960, 1600)
+# "webp" (fast to encode, shown everywhere) or "avif" (smaller files, slower to encode).
+PORTFOLIO_RENDITION_FORMAT = "webp"
+
+# Django's tasks framework. The immediate backend runs a task as it is enqueued, so in the
+# embedded default renditions exist as soon as the upload's transaction commits.
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
 # Uploaded files are written with these modes, readable by a web server in front of us.
 FILE_UPLOAD_PERMISSIONS = 0o644
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o755
