@@ -2,6 +2,9 @@
 `make bench`: the five figures of issue 4, each a ratio measured side by side in this
 run, printed as a table and written to bench/RESULTS.md with the machine it ran on.
 Everything it makes lives in a temporary folder, removed at the end.
+
+    bench/.venv/bin/python bench/run.py          every figure, writes RESULTS.md
+    bench/.venv/bin/python bench/run.py 2 5      only those figures, printed, RESULTS.md untouched
 """
 
 import json
@@ -31,31 +34,93 @@ LIBRARIES = ["ours", "easy-thumbnails", "sorl-thumbnail", "pyvips", "pillow-naiv
 GUNICORN_WORKERS = 2
 LOAD_SECONDS = 4
 LOAD_ROUNDS = 2
+# The figures of issue 4, by number: `bench/run.py 2` runs only page speed.
+FIGURES = ("1", "2", "3", "4", "5")
 
 
 def main() -> None:
+    figures = selected_figures(sys.argv[1:])
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="portfolio-bench-"))
     try:
-        results = run(work)
+        results = run(work, figures)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     results["total_seconds"] = time.perf_counter() - started
+    if figures != FIGURES:
+        # A partial run is for iterating: RESULTS.md holds only complete runs.
+        print(json.dumps(results, indent=2))
+        return
     report = render(results)
     (BENCH / "RESULTS.md").write_text(report)
     print(report)
 
 
-def run(work: Path) -> dict:
-    step("Generating ten 24-megapixel photos")
-    photo_folder = work / "photos"
-    photo_folder.mkdir()
-    with multiprocessing.Pool(2) as pool:
-        pool.starmap(make_photo, [(seed, photo_folder) for seed in range(PHOTO_COUNT)])
-    photos = sorted(str(path) for path in photo_folder.glob("*.jpg"))
+def selected_figures(arguments: list[str]) -> tuple[str, ...]:
+    """The figures named on the command line (e.g. `2`, or `2 5`), all of them by default."""
+    unknown = sorted(set(arguments) - set(FIGURES))
+    if unknown:
+        sys.exit(f"Unknown figure {', '.join(unknown)}: choose from {' '.join(FIGURES)}.")
+    return tuple(figure for figure in FIGURES if figure in arguments) or FIGURES
 
-    step("1. Renditions, each library in a fresh process, two rounds in opposite orders")
-    renditions = {}
+
+def run(work: Path, figures: tuple[str, ...] = FIGURES) -> dict:
+    results = {}
+    if set(figures) != {"3"}:  # Scale makes rows, not files.
+        step("Generating ten 24-megapixel photos")
+        photo_folder = work / "photos"
+        photo_folder.mkdir()
+        with multiprocessing.Pool(2) as pool:
+            pool.starmap(make_photo, [(seed, photo_folder) for seed in range(PHOTO_COUNT)])
+        photos = sorted(str(path) for path in photo_folder.glob("*.jpg"))
+        results["photos"] = photo_stats(photos)
+
+    if "1" in figures:
+        step("1. Renditions, each library in a fresh process, two rounds in opposite orders")
+        results["renditions"] = renditions(work, photos)
+
+    template_db = work / "template.sqlite3"
+    site("migrate", env=site_env(work, template_db, "unused"))
+    site("collectstatic", "--no-input", "--verbosity", "0", env=site_env(work, template_db, "x"))
+
+    if "2" in figures or "4" in figures:
+        step("Seeding a site: 30 projects, 41 pictures uploaded from the photos")
+        site_db, site_media = fresh_db(work, template_db, "site"), work / "site-media"
+        env = site_env(work, site_db, site_media)
+        results["seeded"] = worker("seed", *photos, env=env)
+
+    if "2" in figures:
+        step("2. Requests per second under gunicorn")
+        results["pages"] = load_test(env, results["seeded"]["project_url"])
+        print(f"   {results['pages']}")
+
+    if "4" in figures:
+        step("4. Page weight")
+        results["weight"] = worker("weight", env=env)
+        print(f"   {results['weight']}")
+
+    if "3" in figures:
+        step("3. Scale: 100 against 10,000 projects")
+        results["scale"] = {}
+        for projects in (100, 10_000):
+            db = fresh_db(work, template_db, f"scale-{projects}")
+            results["scale"][projects] = worker(
+                "scale", str(projects), env=site_env(work, db, work / "m")
+            )
+            print(f"   {projects}: {results['scale'][projects]}")
+
+    if "5" in figures:
+        step("5. Upload of a 24-megapixel JPEG")
+        env = site_env(work, fresh_db(work, template_db, "up"), work / "up")
+        results["upload"] = worker("upload", photos[0], env=env)
+        results["decode"] = worker("decode", photos[0], env=env)
+        print(f"   upload {results['upload']}, decode {results['decode']}")
+    return results
+
+
+def renditions(work: Path, photos: list[str]) -> dict:
+    """Each library in a fresh process, in two rounds, the second in reverse order."""
+    results = {}
     for order in (LIBRARIES, LIBRARIES[::-1]):
         for library in order:
             output_folder = work / f"out-{library}"
@@ -69,54 +134,14 @@ def run(work: Path) -> dict:
             row = json.loads(output.strip().splitlines()[-1])
             print(f"   {library}: {row}")
             # The faster round (less disturbed by the machine), the larger memory peak.
-            best = renditions.setdefault(library, row)
+            best = results.setdefault(library, row)
             best["ms_per_image"] = min(best["ms_per_image"], row["ms_per_image"])
             if row["peak_rss_mb"] - row["baseline_rss_mb"] > (
                 best["peak_rss_mb"] - best["baseline_rss_mb"]
             ):
                 best["peak_rss_mb"] = row["peak_rss_mb"]
                 best["baseline_rss_mb"] = row["baseline_rss_mb"]
-
-    template_db = work / "template.sqlite3"
-    site("migrate", env=site_env(work, template_db, "unused"))
-    site("collectstatic", "--no-input", "--verbosity", "0", env=site_env(work, template_db, "x"))
-
-    step("Seeding a site: 30 projects, 41 pictures uploaded from the photos")
-    site_db, site_media = fresh_db(work, template_db, "site"), work / "site-media"
-    env = site_env(work, site_db, site_media)
-    seeded = worker("seed", *photos, env=env)
-
-    step("2. Requests per second under gunicorn")
-    pages = load_test(env, seeded["project_url"])
-    print(f"   {pages}")
-
-    step("4. Page weight")
-    weight = worker("weight", env=env)
-    print(f"   {weight}")
-
-    step("3. Scale: 100 against 10,000 projects")
-    scale = {}
-    for projects in (100, 10_000):
-        db = fresh_db(work, template_db, f"scale-{projects}")
-        scale[projects] = worker("scale", str(projects), env=site_env(work, db, work / "m"))
-        print(f"   {projects}: {scale[projects]}")
-
-    step("5. Upload of a 24-megapixel JPEG")
-    upload = worker(
-        "upload", photos[0], env=site_env(work, fresh_db(work, template_db, "up"), work / "up")
-    )
-    decode = worker("decode", photos[0], env=site_env(work, template_db, work / "up"))
-    print(f"   upload {upload}, decode {decode}")
-    return {
-        "photos": photo_stats(photos),
-        "renditions": renditions,
-        "seeded": seeded,
-        "pages": pages,
-        "weight": weight,
-        "scale": scale,
-        "upload": upload,
-        "decode": decode,
-    }
+    return results
 
 
 def make_photo(seed: int, folder: Path) -> None:
