@@ -105,7 +105,7 @@ class ProjectDetailView(DetailView):
     """A project's pictures in order, each opening large in the lightbox."""
 
     def get_queryset(self):
-        return Project.objects.visible_to(self.request.user).select_related("category", "owner")
+        return Project.objects.visible_to(self.request.user).select_related("category")
 
     def get_context_data(self, **kwargs) -> dict:
         project = self.object
