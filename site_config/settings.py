@@ -151,6 +151,27 @@ PORTFOLIO_RENDITION_WIDTHS = (480, 960, 1600)
 # "webp" (fast to encode, shown everywhere) or "avif" (smaller files, slower to encode).
 PORTFOLIO_RENDITION_FORMAT = "webp"
 
+# The cached fragments of the public pages (the gallery grid, a project's pictures for visitors)
+# are keyed by a hash of exactly what they show, read on every request (portfolio/fragments.py):
+# an entry is never stale, only unused, so each process keeps its own in memory and needs no
+# invalidation, however many processes and machines share the database. Without a timeout the
+# least recently used go first beyond MAX_ENTRIES (about 20 kB each). In development a template
+# edit must show at once, without a restart: nothing is kept.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # The alias Django's {% cache %} tag uses by default.
+    "template_fragments": {
+        "BACKEND": (
+            "django.core.cache.backends.dummy.DummyCache"
+            if DEBUG
+            else "django.core.cache.backends.locmem.LocMemCache"
+        ),
+        "LOCATION": "template-fragments",
+        "TIMEOUT": None,
+        "OPTIONS": {"MAX_ENTRIES": 1000},
+    },
+}
+
 # Django's tasks framework. The immediate backend runs a task as it is enqueued, so in the
 # embedded default renditions exist as soon as the upload's transaction commits.
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

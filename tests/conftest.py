@@ -2,6 +2,7 @@ import importlib
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import caches
 from django.core.management import call_command
 from django.test import override_settings
 from django.urls import clear_url_caches
@@ -27,6 +28,13 @@ def media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.MEDIA_ROOT.mkdir()
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def empty_caches():
+    """Every test starts with empty caches, as a freshly started process does."""
+    for alias in django_settings.CACHES:
+        caches[alias].clear()
 
 
 @pytest.fixture
