@@ -20,6 +20,10 @@ import tempfile
 import threading
 import time
 import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.client import HTTPConnection
 from pathlib import Path
@@ -110,9 +114,9 @@ def run(work: Path, figures: tuple[str, ...] = FIGURES) -> dict:
             print(f"   {projects}: {results['scale'][projects]}")
 
     if "5" in figures:
-        step("5. Upload of a 24-megapixel JPEG")
+        step("5. Upload of a 24-megapixel JPEG through the upload view")
         env = site_env(work, fresh_db(work, template_db, "up"), work / "up")
-        results["upload"] = worker("upload", photos[0], env=env)
+        results["upload"] = upload(env, photos[0])
         results["decode"] = worker("decode", photos[0], env=env)
         print(f"   upload {results['upload']}, decode {results['decode']}")
     return results
@@ -205,13 +209,30 @@ def worker(*arguments: str, env: dict) -> dict:
 
 def load_test(env: dict, project_url: str) -> dict:
     generator = ensure_wrk()
+    with gunicorn(env, GUNICORN_WORKERS) as (base, _):
+        urls = {"healthz": "/healthz", "gallery": "/", "project": project_url}
+        for path in urls.values():  # Warm every worker's caches, the fragment cache too.
+            measure(generator, base + path, 1)
+        rates = {name: [] for name in urls}
+        for _ in range(LOAD_ROUNDS):  # Interleaved, so a noisy moment hits all three.
+            for name, path in urls.items():
+                rates[name].append(measure(generator, base + path, LOAD_SECONDS))
+    return {
+        "generator": generator,
+        "rates": {name: sum(values) / len(values) for name, values in rates.items()},
+    }
+
+
+@contextmanager
+def gunicorn(env: dict, workers: int) -> Iterator[tuple[str, subprocess.Popen]]:
+    """The site under gunicorn's sync workers on a free port: its address and its master."""
     port = free_port()
     server = subprocess.Popen(
         [
             Path(PYTHON).parent / "gunicorn",
             "site_config.wsgi:application",
             "--workers",
-            str(GUNICORN_WORKERS),
+            str(workers),
             "--bind",
             f"127.0.0.1:{port}",
             "--log-level",
@@ -223,20 +244,10 @@ def load_test(env: dict, project_url: str) -> dict:
     try:
         base = f"http://127.0.0.1:{port}"
         wait_for(f"{base}/healthz")
-        urls = {"healthz": "/healthz", "gallery": "/", "project": project_url}
-        for path in urls.values():  # Warm every worker's caches.
-            measure(generator, base + path, 1)
-        rates = {name: [] for name in urls}
-        for _ in range(LOAD_ROUNDS):  # Interleaved, so a noisy moment hits all three.
-            for name, path in urls.items():
-                rates[name].append(measure(generator, base + path, LOAD_SECONDS))
+        yield base, server
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return {
-        "generator": generator,
-        "rates": {name: sum(values) / len(values) for name, values in rates.items()},
-    }
 
 
 def ensure_wrk() -> str:
@@ -304,6 +315,106 @@ def wait_for(url: str) -> None:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"{url} never answered")
+
+
+# Upload #######################################################################
+
+
+def upload(env: dict, photo: str) -> dict:
+    """
+    Upload the photo as an owner does, through the site's pages under gunicorn: sign in
+    with the login form, open the project page, post the file with its CSRF token.
+    The worker's time and peak memory (VmHWM) above what it held after those pages.
+    """
+    owner = worker("owner", env=env)
+    with gunicorn(env, 1) as (base, server):
+        worker_pid = int(Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text())
+        browser = Browser(base)
+        login = browser.get("/accounts/login/")
+        signed_in = browser.post_form(
+            "/accounts/login/",
+            {
+                "username": owner["username"],
+                "password": owner["password"],
+                "csrfmiddlewaretoken": csrf_token(login),
+            },
+        )
+        assert signed_in.status == 302, f"signing in failed: {signed_in.status}"
+        page = browser.get(owner["project_url"])
+        baseline = peak_rss_mb(worker_pid)
+        with open(photo, "rb") as file:
+            content = file.read()
+        started = time.perf_counter()
+        response = browser.post_form(
+            owner["upload_url"],
+            {"csrfmiddlewaretoken": csrf_token(page)},
+            files={"photos": (Path(photo).name, content)},
+        )
+        seconds = time.perf_counter() - started
+        peak = peak_rss_mb(worker_pid)
+    # A plain form post that stored its picture is redirected back to the project.
+    assert response.status == 302, f"the upload failed: {response.status} {response.body[:500]}"
+    stored = worker("uploaded", env=env)
+    assert stored == {"pictures": 1, "with_renditions": 1}, stored
+    return {"seconds": seconds, "peak_rss_mb": peak, "baseline_rss_mb": baseline}
+
+
+def peak_rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+
+
+def csrf_token(response: "Response") -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.body).group(1)
+
+
+@dataclass
+class Response:
+    status: int
+    body: str
+
+
+class Browser:
+    """Just enough of a browser for the upload: cookies, forms and files, no redirects."""
+
+    def __init__(self, base: str) -> None:
+        host, _, port = base.removeprefix("http://").partition(":")
+        self.host, self.port = host, int(port)
+        self.cookies: dict[str, str] = {}
+
+    def get(self, path: str) -> Response:
+        return self.request("GET", path)
+
+    def post_form(self, path: str, fields: dict, files: dict | None = None) -> Response:
+        boundary = uuid.uuid4().hex
+        parts = [
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+            f"{value}\r\n".encode()
+            for name, value in fields.items()
+        ]
+        for name, (filename, content) in (files or {}).items():
+            parts.append(
+                f"--{boundary}\r\nContent-Disposition: form-data; "
+                f'name="{name}"; filename="{filename}"\r\n'
+                "Content-Type: application/octet-stream\r\n\r\n".encode()
+                + content
+                + b"\r\n"
+            )
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        content_type = f"multipart/form-data; boundary={boundary}"
+        return self.request("POST", path, body, {"Content-Type": content_type})
+
+    def request(self, method: str, path: str, body: bytes = b"", headers=None) -> Response:
+        connection = HTTPConnection(self.host, self.port, timeout=120)
+        cookies = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        connection.request(method, path, body, {**(headers or {}), "Cookie": cookies})
+        response = connection.getresponse()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            self.cookies[name] = rest.split(";")[0]
+        result = Response(response.status, response.read().decode(errors="replace"))
+        connection.close()
+        return result
 
 
 # Report #######################################################################

@@ -4,7 +4,8 @@ The site's side of the benchmark, run with the site's settings in a fresh proces
     python bench/site_worker.py seed PHOTO...          projects whose pictures are the photos
     python bench/site_worker.py scale PROJECTS         bulk rows, then time the gallery page
     python bench/site_worker.py weight                 image bytes of the first screen
-    python bench/site_worker.py upload PHOTO           save a photo as an upload, with renditions
+    python bench/site_worker.py owner                  an owner and a project to upload to
+    python bench/site_worker.py uploaded               what an upload stored
     python bench/site_worker.py decode PHOTO           decode the same photo once with Pillow
 
 Each prints one JSON object. DATABASE_URL and DJANGO_MEDIA_ROOT choose the site.
@@ -33,6 +34,7 @@ from django.core.files import File  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from portfolio.models import Category, Picture, Project  # noqa: E402
@@ -202,19 +204,25 @@ def weight() -> dict:
     return result
 
 
-def upload(photo: str) -> dict:
-    """A 24-megapixel JPEG saved as the upload does, renditions made when it commits."""
-    owner = get_user_model().objects.create_user("bench-owner", password="bench-password-1")
-    project = Project.objects.create(owner=owner, title="Uploads", is_published=True)
-    baseline = peak_rss_mb()
-    started = time.perf_counter()
-    with transaction.atomic(), open(photo, "rb") as file:
-        picture = Picture(project=project)
-        picture.photo.save(Path(photo).name, File(file), save=True)
-    seconds = time.perf_counter() - started
-    picture.refresh_from_db()
-    assert picture.renditions, "the renditions were not made on commit"
-    return {"seconds": seconds, "peak_rss_mb": peak_rss_mb(), "baseline_rss_mb": baseline}
+def owner() -> dict:
+    """An owner and an empty project, for an upload through the site's own pages."""
+    password = "bench-password-1"
+    user = get_user_model().objects.create_user("bench-owner", password=password)
+    project = Project.objects.create(owner=user, title="Uploads", is_published=True)
+    return {
+        "username": user.username,
+        "password": password,
+        "project_url": project.get_absolute_url(),
+        "upload_url": reverse("portfolio:picture-upload", kwargs={"slug": project.slug}),
+    }
+
+
+def uploaded() -> dict:
+    """What the upload stored: pictures and how many have their renditions."""
+    return {
+        "pictures": Picture.objects.count(),
+        "with_renditions": Picture.objects.exclude(renditions=[]).count(),
+    }
 
 
 def decode(photo: str) -> dict:
@@ -238,7 +246,8 @@ if __name__ == "__main__":
         "seed": lambda: seed(arguments),
         "scale": lambda: scale(int(arguments[0])),
         "weight": weight,
-        "upload": lambda: upload(arguments[0]),
+        "owner": owner,
+        "uploaded": uploaded,
         "decode": lambda: decode(arguments[0]),
     }
     print(json.dumps(actions[command]()))
