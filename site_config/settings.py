@@ -155,9 +155,11 @@ PORTFOLIO_RENDITION_FORMAT = "webp"
 # are keyed by a hash of exactly what they show, read on every request (portfolio/fragments.py):
 # an entry is never stale, only unused, so each process keeps its own in memory and needs no
 # invalidation, however many processes and machines share the database. Without a timeout the
-# least recently used go first beyond MAX_ENTRIES (about 20 kB each). In development a template
-# edit must show at once, without a restart: nothing is kept.
+# least recently used go first beyond MAX_ENTRIES (about 20 kB each). A cache shared between
+# processes (Redis, memcached) would do as well, given a new KEY_PREFIX with each release: the
+# templates are not in the key. In development a template edit must show at once: nothing is kept.
 CACHES = {
+    # Django's own default, named because CACHES must name it; nothing of ours uses it.
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     # The alias Django's {% cache %} tag uses by default.
     "template_fragments": {
