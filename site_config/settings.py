@@ -16,6 +16,19 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = os.environ.get("DJANGO_DEBUG") == "1"
 
+
+def env_flag(name: str, default: bool) -> bool:
+    """Read a yes/no variable (1/0, true/false, yes/no, on/off); unset or empty gives default."""
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"{name} must be 1 or 0, not {value!r}.")
+
+
 # Good for a laptop, worthless anywhere else: refused below when DEBUG is off.
 DEVELOPMENT_SECRET_KEY = "django-insecure-development-key-never-use-in-production"
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", DEVELOPMENT_SECRET_KEY)
@@ -40,6 +53,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    # Installed in every setup, so the schema is the same whichever tasks backend runs.
+    "django_tasks_db",
     "portfolio",
     # Last, so it sees every model with a FileField once they are all loaded.
     "django_cleanup.apps.CleanupConfig",
@@ -129,16 +144,71 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # Media: our users' uploads, written at run time. Never inside STATIC_ROOT, never
-# under STATIC_URL. MEDIA_URL may be a full URL, e.g. a CDN in front of the bucket.
+# under STATIC_URL. On disk by default; in an S3-compatible bucket when one is named.
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media")).resolve()
-MEDIA_URL = os.environ.get("DJANGO_MEDIA_URL", "/media/")
-if not MEDIA_URL.endswith("/"):
-    MEDIA_URL += "/"
+
+
+def bucket_media_url(options: dict) -> str:
+    """The public prefix of the bucket's objects: the CDN's domain, or the bucket's own URL."""
+    if options.get("custom_domain"):
+        base = f"https://{options['custom_domain']}/"
+    elif options.get("endpoint_url"):
+        # botocore addresses a bucket behind a custom endpoint by path.
+        base = f"{options['endpoint_url'].rstrip('/')}/{options['bucket_name']}/"
+    else:
+        base = f"https://{options['bucket_name']}.s3.amazonaws.com/"
+    location = options.get("location", "").strip("/")
+    return f"{base}{location}/" if location else base
+
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
+    from botocore.config import Config
+
+    if os.environ.get("DJANGO_MEDIA_URL"):
+        raise ImproperlyConfigured(
+            "DJANGO_MEDIA_URL is for media on disk: with a bucket, set AWS_S3_CUSTOM_DOMAIN."
+        )
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["AWS_STORAGE_BUCKET_NAME"],
+            # Empty for AWS itself; the server's URL for MinIO, Ceph, R2 and the like.
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            # Unset keys leave boto3 its own credential chain (instance roles, ~/.aws).
+            "access_key": os.environ.get("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
+            # A CDN in front of the bucket: URLs use its domain instead of the bucket's.
+            "custom_domain": os.environ.get("AWS_S3_CUSTOM_DOMAIN") or None,
+            # A prefix inside the bucket, e.g. to share one bucket between staging and production.
+            "location": os.environ.get("AWS_LOCATION", "").strip("/"),
+            # Never replace an object: a public name, cached for a year, must keep its bytes.
+            "file_overwrite": False,
+            # Media are public: plain URLs that every cache can share, no expiring signatures.
+            "querystring_auth": False,
+            # Public reading is granted by the bucket policy (or the CDN's origin access), not
+            # per-object ACLs, which new AWS buckets refuse. Some stores need "public-read".
+            "default_acl": os.environ.get("AWS_DEFAULT_ACL") or None,
+            # Names are random and never reused, so a year of caching never serves stale bytes.
+            # Content-Type is left out on purpose: django-storages sets it from each name.
+            "object_parameters": {"CacheControl": "max-age=31536000, public, immutable"},
+            # Fail fast when the store is down, well inside gunicorn's 30 s worker timeout.
+            "client_config": Config(
+                connect_timeout=5, read_timeout=20, retries={"mode": "standard", "max_attempts": 3}
+            ),
+        },
+    }
+    MEDIA_URL = bucket_media_url(STORAGES["default"]["OPTIONS"])
+else:
+    # May be a full URL, e.g. a media domain served by nginx from MEDIA_ROOT.
+    MEDIA_URL = os.environ.get("DJANGO_MEDIA_URL", "/media/")
+    if not MEDIA_URL.endswith("/"):
+        MEDIA_URL += "/"
 
 if STATIC_ROOT.resolve() == MEDIA_ROOT or STATIC_ROOT.resolve() in MEDIA_ROOT.parents:
     raise ImproperlyConfigured("MEDIA_ROOT must not be, or be inside, STATIC_ROOT.")
@@ -148,6 +218,20 @@ if STATIC_ROOT.resolve() == MEDIA_ROOT or MEDIA_ROOT in STATIC_ROOT.resolve().pa
 # Uploaded files are written with these modes, readable by a web server in front of us.
 FILE_UPLOAD_PERMISSIONS = 0o644
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o755
+
+# Django's tasks framework runs rendition work. "immediate" (the default) runs a task as it is
+# enqueued, inside the request; "database" queues it in the database for `manage.py db_worker`,
+# so an upload returns as soon as its original is stored.
+TASKS_BACKENDS = {
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+TASKS_BACKEND = os.environ.get("DJANGO_TASKS_BACKEND", "immediate")
+if TASKS_BACKEND not in TASKS_BACKENDS:
+    raise ImproperlyConfigured(
+        f"DJANGO_TASKS_BACKEND must be one of {', '.join(TASKS_BACKENDS)}, not {TASKS_BACKEND!r}."
+    )
+TASKS = {"default": {"BACKEND": TASKS_BACKENDS[TASKS_BACKEND]}}
 
 LOGGING = {
     "version": 1,
