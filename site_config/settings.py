@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -64,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Right after SecurityMiddleware, before anything that may do work for a static file.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise: the policy protects pages, static files need none.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -85,6 +88,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # csp_nonce, which {% htmx_script %} and the admin put on their tags.
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -226,12 +231,53 @@ TASKS_BACKENDS = {
     "immediate": "django.tasks.backends.immediate.ImmediateBackend",
     "database": "django_tasks_db.DatabaseBackend",
 }
-TASKS_BACKEND = os.environ.get("DJANGO_TASKS_BACKEND", "immediate")
+TASKS_BACKEND = os.environ.get("DJANGO_TASKS_BACKEND") or "immediate"
 if TASKS_BACKEND not in TASKS_BACKENDS:
     raise ImproperlyConfigured(
         f"DJANGO_TASKS_BACKEND must be one of {', '.join(TASKS_BACKENDS)}, not {TASKS_BACKEND!r}."
     )
 TASKS = {"default": {"BACKEND": TASKS_BACKENDS[TASKS_BACKEND]}}
+
+# Security. With DEBUG off every default is the production one; `make run` (DEBUG on, plain
+# http on 127.0.0.1) gets the relaxed ones. Each can be changed by its variable.
+SECURE_SSL_REDIRECT = env_flag("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+# Load balancers probe over plain http from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Only behind a proxy that terminates TLS and sets X-Forwarded-Proto, overwriting the client's.
+if env_flag("DJANGO_SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_flag("DJANGO_SECURE_COOKIES", not DEBUG)
+# Browsers remember to use https only; sent on https responses only, so plain http never gets it.
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("DJANGO_SECURE_HSTS_SECONDS") or (0 if DEBUG else 31_536_000)
+)
+# Set 0 if another host of the domain still serves plain http.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_flag("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+# Only consents to preloading: the domain is preloaded when its owner submits it.
+SECURE_HSTS_PRELOAD = env_flag("DJANGO_SECURE_HSTS_PRELOAD", not DEBUG)
+# Other sites (and the media domain) learn nothing about the pages our visitors come from.
+SECURE_REFERRER_POLICY = os.environ.get("DJANGO_SECURE_REFERRER_POLICY", "same-origin")
+
+
+def url_origin(url: str) -> list[str]:
+    """The scheme://host[:port] of an absolute URL, as a CSP source list; nothing for a path."""
+    parts = urlsplit(url)
+    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []
+
+
+# No inline code anywhere: scripts and styles come from our origin or carry the response's nonce
+# (htmx's <script> via django-htmx, the admin's one <style>). htmx's own indicator <style> is
+# switched off in _base.html, its CSS is in site.css. Images may also come from the media origin.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, *url_origin(MEDIA_URL)],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 LOGGING = {
     "version": 1,
