@@ -4,6 +4,7 @@ import io
 import itertools
 
 from django.contrib.auth import get_user_model
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
@@ -74,3 +75,13 @@ def uploaded_image(
 def files_under(root) -> set[str]:
     """Every file below root, as paths relative to it."""
     return {str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()}
+
+
+def stored_files(folder: str = "") -> set[str]:
+    """Every file in the default storage below folder, on disk or in a bucket alike."""
+    folders, files = default_storage.listdir(folder)
+    prefix = f"{folder}/" if folder else ""
+    found = {f"{prefix}{name}" for name in files}
+    for subfolder in folders:
+        found |= stored_files(f"{prefix}{subfolder}")
+    return found
