@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "portfolio.middleware.StorageUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "site_config.urls"
