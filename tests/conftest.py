@@ -4,12 +4,27 @@ import uuid
 import pytest
 from django.conf import settings as django_settings
 from django.core.files.storage import default_storage
+from django.core.management import call_command
 from django.test import override_settings
 from django.urls import clear_url_caches
 
 from site_config.settings import bucket_media_url
 
 S3_STORAGE = "storages.backends.s3.S3Storage"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def collected_static(tmp_path_factory):
+    """
+    Collect static files once into a temporary STATIC_ROOT.
+
+    Tests run with DEBUG off, so pages link hashed names from WhiteNoise's
+    manifest: the suite makes its own rather than depend on a `collectstatic` run.
+    """
+    static_root = tmp_path_factory.mktemp("staticfiles")
+    with override_settings(STATIC_ROOT=static_root):
+        call_command("collectstatic", interactive=False, verbosity=0)
+        yield static_root
 
 
 @pytest.fixture(autouse=True)
