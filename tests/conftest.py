@@ -3,7 +3,7 @@ import uuid
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.files.storage import default_storage
+from django.core.files.storage import storages
 from django.core.management import call_command
 from django.test import override_settings
 from django.urls import clear_url_caches
@@ -51,8 +51,10 @@ def media_root(request, tmp_path, settings):
     options = {**default["OPTIONS"], "location": f"test-{uuid.uuid4().hex}"}
     settings.STORAGES = {**settings.STORAGES, "default": {**default, "OPTIONS": options}}
     settings.MEDIA_URL = bucket_media_url(options)
+    # Its own client: the test may have pointed the default storage elsewhere meanwhile.
+    bucket = storages.create_storage(settings.STORAGES["default"]).bucket
     yield settings.MEDIA_ROOT
-    default_storage.bucket.objects.filter(Prefix=f"{options['location']}/").delete()
+    bucket.objects.filter(Prefix=f"{options['location']}/").delete()
 
 
 @pytest.fixture
