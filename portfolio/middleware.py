@@ -13,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 logger = logging.getLogger(__name__)
 
 STORAGE_UNAVAILABLE_MESSAGE = (
-    "The picture storage is not answering, so nothing was saved. "
+    "The picture storage is not answering, so your upload could not be stored. "
     "Please try again in a few minutes."
 )
 
