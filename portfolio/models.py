@@ -3,7 +3,8 @@ from pathlib import PurePath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.core.files import File
+from django.db import models, transaction
 from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils.text import slugify
@@ -122,6 +123,18 @@ class Project(models.Model):
             return self.first_pictures[0] if self.first_pictures else None
         return self.pictures.first()
 
+    def add_picture(self, image: File, *, original_filename: str = "") -> "Picture":
+        """Store a picture's file and its row together: if the row fails, the file goes too."""
+        picture = Picture(project=self, original_filename=original_filename)
+        try:
+            with transaction.atomic():
+                picture.photo.save(image.name, image, save=True)
+        except BaseException:
+            if picture.photo.name:
+                picture.photo.storage.delete(picture.photo.name)
+            raise
+        return picture
+
     def next_picture_position(self) -> int:
         last = self.pictures.aggregate(last=models.Max("position"))["last"]
         return 0 if last is None else last + 1
@@ -186,6 +199,26 @@ class Picture(models.Model):
     @property
     def alt_text(self) -> str:
         return self.caption or f"Picture from {self.project.title}"
+
+    def move(self, offset: int) -> None:
+        """Move this picture `offset` places (negative: earlier), renumbering its project's."""
+        with transaction.atomic():
+            pictures = list(
+                Picture.objects.filter(project_id=self.project_id)
+                .select_for_update()
+                .in_display_order()
+                .only("id", "position")
+            )
+            index = next(i for i, picture in enumerate(pictures) if picture.pk == self.pk)
+            target = min(max(index + offset, 0), len(pictures) - 1)
+            pictures.insert(target, pictures.pop(index))
+            changed = []
+            for position, picture in enumerate(pictures):
+                if picture.position != position:
+                    picture.position = position
+                    changed.append(picture)
+            Picture.objects.bulk_update(changed, ["position"])
+            self.position = target
 
     def save(self, *args, **kwargs) -> None:
         if self._state.adding and not self.position:

@@ -1,12 +1,32 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
 from django.db import connection
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.generic import DetailView, ListView
+from django.views.generic import (
+    CreateView,
+    DeleteView,
+    DetailView,
+    FormView,
+    ListView,
+    UpdateView,
+    View,
+)
+from django.views.generic.detail import SingleObjectMixin
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
-from portfolio.models import Category, Project
+from portfolio.forms import PictureCaptionForm, PictureUploadForm, ProjectForm
+from portfolio.models import Category, Picture, Project
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -68,6 +88,19 @@ class GalleryView(HtmxPartialMixin, ListView):
         return get_object_or_404(Category, slug=slug)
 
 
+def picture_grid_context(project: Project, *, can_edit: bool, next_url: str = "") -> dict:
+    """What the picture grid needs, in one query however many pictures (and editors)."""
+    pictures = list(project.pictures.in_display_order())
+    return {
+        "project": project,
+        "pictures": pictures,
+        "can_edit": can_edit,
+        # The badge shows on the chosen cover, else the first picture, as the gallery does.
+        "cover_id": project.cover_id or (pictures[0].pk if pictures else None),
+        "next_url": next_url or project.get_absolute_url(),
+    }
+
+
 class ProjectDetailView(DetailView):
     """A project's pictures in order, each opening large in the lightbox."""
 
@@ -75,7 +108,253 @@ class ProjectDetailView(DetailView):
         return Project.objects.visible_to(self.request.user).select_related("category", "owner")
 
     def get_context_data(self, **kwargs) -> dict:
-        return super().get_context_data(pictures=self.object.pictures.in_display_order(), **kwargs)
+        project = self.object
+        can_edit = Project.objects.editable_by(self.request.user).filter(pk=project.pk).exists()
+        context = picture_grid_context(project, can_edit=can_edit)
+        if can_edit:
+            context["upload_form"] = PictureUploadForm()
+        return super().get_context_data(**context, **kwargs)
+
+
+class EditorRequiredMixin(LoginRequiredMixin):
+    """
+    Changes are for a project's owner and staff: Project.objects.editable_by(user).
+
+    Anyone else gets a 404, not a 403, so a draft's existence is not given away.
+    Anonymous visitors are sent to sign in (htmx ones by a full-page redirect).
+    """
+
+    request: HtmxHttpRequest
+
+    def editable_projects(self):
+        return Project.objects.editable_by(self.request.user)
+
+    def get_project(self) -> Project:
+        return get_object_or_404(self.editable_projects(), slug=self.kwargs["slug"])
+
+    def handle_no_permission(self) -> HttpResponse:
+        if self.request.htmx and self.request.htmx.current_url_abs_path:
+            login = redirect_to_login(self.request.htmx.current_url_abs_path)
+            return HttpResponseClientRedirect(login.url)
+        return super().handle_no_permission()
+
+    def next_url(self, default: str) -> str:
+        """Where a plain form post returns to: its page (sent as `next`), if it is ours."""
+        request = self.request
+        next_url = request.POST.get("next") or request.GET.get("next", "")
+        if url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return next_url
+        return default
+
+
+class StudioView(EditorRequiredMixin, ListView):
+    """GET handler for the owner's own projects, drafts included."""
+
+    template_name = "portfolio/studio.html"
+
+    def get_queryset(self):
+        return (
+            self.editable_projects()
+            .filter(owner=self.request.user)
+            .with_cover()
+            .annotate(picture_count=Count("pictures"))
+            # A GROUP BY query ignores Meta.ordering: say it again.
+            .order_by("-created", "-id")
+        )
+
+
+class ProjectCreateView(EditorRequiredMixin, CreateView):
+    model = Project
+    form_class = ProjectForm
+
+    def form_valid(self, form) -> HttpResponse:
+        form.instance.owner = self.request.user
+        response = super().form_valid(form)
+        messages.success(self.request, f"“{self.object}” created. Now add its pictures.")
+        return response
+
+    def get_success_url(self) -> str:
+        return reverse("portfolio:project-update", kwargs={"slug": self.object.slug})
+
+
+class ProjectUpdateView(EditorRequiredMixin, UpdateView):
+    """The project's details, its upload form and its pictures to arrange."""
+
+    form_class = ProjectForm
+
+    def get_queryset(self):
+        return self.editable_projects().select_related("category")
+
+    def get_context_data(self, **kwargs) -> dict:
+        edit_url = reverse("portfolio:project-update", kwargs={"slug": self.object.slug})
+        context = picture_grid_context(self.object, can_edit=True, next_url=edit_url)
+        return super().get_context_data(**context, upload_form=PictureUploadForm(), **kwargs)
+
+    def form_invalid(self, form) -> HttpResponse:
+        # The form wrote its (invalid) values onto the project: links must use the saved slug.
+        self.object.refresh_from_db()
+        return super().form_invalid(form)
+
+    def form_valid(self, form) -> HttpResponse:
+        messages.success(self.request, "Project saved.")
+        return super().form_valid(form)
+
+    def get_success_url(self) -> str:
+        return reverse("portfolio:project-update", kwargs={"slug": self.object.slug})
+
+
+class ProjectDeleteView(EditorRequiredMixin, DeleteView):
+    """Ask, then delete the project with its pictures (django-cleanup removes the files)."""
+
+    def get_queryset(self):
+        return self.editable_projects()
+
+    def form_valid(self, form) -> HttpResponse:
+        response = super().form_valid(form)
+        messages.success(self.request, f"“{self.object}” and its pictures were deleted.")
+        return response
+
+    def get_success_url(self) -> str:
+        return reverse("portfolio:studio")
+
+
+class PictureUploadView(EditorRequiredMixin, FormView):
+    """
+    Store each good file as a picture and list each bad one with its reason.
+
+    htmx gets the feedback fragment with the new pictures out of band; a plain post is
+    redirected with messages. When nothing could be stored the answer is a 400 with the
+    reasons (for a plain post, this page with the form again).
+    """
+
+    form_class = PictureUploadForm
+    template_name = "portfolio/picture_upload.html"
+
+    def get(self, request, *args, **kwargs) -> HttpResponse:
+        self.project = self.get_project()
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs) -> HttpResponse:
+        # Other people's projects are a 404 before any file is looked at.
+        self.project = self.get_project()
+        return super().post(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(**kwargs)
+        context.update(
+            project=self.project,
+            upload_form=context["form"],
+            next_url=self.next_url(self.project.get_absolute_url()),
+        )
+        return context
+
+    def form_valid(self, form) -> HttpResponse:
+        result = form.save(self.project)
+        status = 400 if result.rejections and not result.pictures else 200
+        if not self.request.htmx and result.pictures:
+            count = len(result.pictures)
+            messages.success(self.request, f"{count} picture{'s' if count != 1 else ''} added.")
+            for rejection in result.rejections:
+                messages.error(self.request, f"{rejection.name}: {rejection.reason}")
+            return HttpResponseRedirect(self.next_url(self.project.get_absolute_url()))
+        context = self.get_context_data(form=form, result=result)
+        if self.request.htmx:
+            # The new pictures are rendered as grid items: with their tools and cover badge.
+            project = self.project
+            first_id = project.pictures.in_display_order().values_list("pk", flat=True).first()
+            context.update(can_edit=True, cover_id=project.cover_id or first_id)
+        return self.render_to_response(context, status=status)
+
+    def form_invalid(self, form) -> HttpResponse:
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+    def get_template_names(self) -> list[str]:
+        if self.request.htmx:
+            return ["portfolio/_upload_form.html#upload-feedback"]
+        return [self.template_name]
+
+
+class PictureMixin(EditorRequiredMixin, SingleObjectMixin):
+    """One picture of a project the user may edit, and the answer after changing it."""
+
+    model = Picture
+
+    def get_queryset(self):
+        return Picture.objects.filter(
+            project__in=self.editable_projects(), project__slug=self.kwargs["slug"]
+        ).select_related("project")
+
+    def changed(self, picture: Picture, fragment: str = "picture-grid") -> HttpResponse:
+        """Answer htmx with the changed fragment, a plain post with a redirect to its page."""
+        project = picture.project
+        next_url = self.next_url(project.get_absolute_url())
+        if self.request.htmx:
+            context = picture_grid_context(project, can_edit=True, next_url=next_url)
+            response = TemplateResponse(
+                self.request,
+                f"portfolio/project_detail.html#{fragment}",
+                {**context, "picture": picture},
+            )
+            patch_vary_headers(response, ["HX-Request"])
+            return response
+        anchor = f"#picture-{picture.pk}" if picture.pk else ""
+        return HttpResponseRedirect(f"{next_url.split('#')[0]}{anchor}")
+
+
+class PictureUpdateView(PictureMixin, UpdateView):
+    """Edit a picture's caption: the form page, or inline in the grid with htmx."""
+
+    form_class = PictureCaptionForm
+
+    def form_valid(self, form) -> HttpResponse:
+        picture = form.save()
+        return self.changed(picture, fragment="picture-item")
+
+    def form_invalid(self, form) -> HttpResponse:
+        if self.request.htmx:
+            template_name = "portfolio/picture_form.html#caption-errors"
+            response = render(self.request, template_name, {"form": form})
+            return reswap(retarget(response, f"#caption-errors-{self.object.pk}"), "innerHTML")
+        return super().form_invalid(form)
+
+
+class PictureCoverView(PictureMixin, View):
+    """POST handler: make this picture the project's cover."""
+
+    def post(self, request, *args, **kwargs) -> HttpResponse:
+        picture = self.get_object()
+        project = picture.project
+        project.cover = picture
+        project.save(update_fields=["cover", "updated"])
+        return self.changed(picture)
+
+
+class PictureMoveView(PictureMixin, View):
+    """POST handler: move a picture one place earlier (`direction=up`) or later (`down`)."""
+
+    offsets = {"up": -1, "down": 1}
+
+    def post(self, request, *args, **kwargs) -> HttpResponse:
+        picture = self.get_object()
+        offset = self.offsets.get(request.POST.get("direction", ""))
+        if offset is None:
+            return HttpResponseBadRequest("direction must be “up” or “down”.")
+        picture.move(offset)
+        return self.changed(picture)
+
+
+class PictureDeleteView(PictureMixin, DeleteView):
+    """Ask (a page without JavaScript, a confirm() with htmx), then delete the picture."""
+
+    def form_valid(self, form) -> HttpResponse:
+        self.object.delete()
+        # The database let go of the cover if it was this picture; the project in hand too.
+        self.object.project.refresh_from_db(fields=["cover"])
+        if not self.request.htmx:
+            messages.success(self.request, "Picture deleted.")
+        return self.changed(self.object)
 
 
 @never_cache
@@ -84,3 +363,18 @@ def healthz(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return HttpResponse("ok\n", content_type="text/plain")
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Say why Django refused a request: too many files or too much form data."""
+    if isinstance(exception, TooManyFilesSent):
+        message = (
+            f"Too many files in one upload: at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} "
+            "at a time. Nothing was uploaded."
+        )
+    elif isinstance(exception, RequestDataTooBig):
+        message = "Too much form data in one request. Nothing was saved."
+    else:
+        message = "The request could not be understood."
+    template_name = "400.html#message" if getattr(request, "htmx", False) else "400.html"
+    return render(request, template_name, {"message": message}, status=400)

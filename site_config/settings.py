@@ -225,6 +225,20 @@ if STATIC_ROOT.resolve() == MEDIA_ROOT or MEDIA_ROOT in STATIC_ROOT.resolve().pa
 FILE_UPLOAD_PERMISSIONS = 0o644
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o755
 
+# Upload limits, per file and per request: what the upload form promises owners (README).
+# 25 MB holds any camera JPEG or phone HEIC; bigger files are usually TIFF/RAW exports.
+PORTFOLIO_UPLOAD_MAX_BYTES = int(os.environ.get("PORTFOLIO_UPLOAD_MAX_BYTES", 25 * 1024 * 1024))
+# Checked from the header before decoding: 100 MP decodes to about 300 MB of RAM.
+PORTFOLIO_UPLOAD_MAX_PIXELS = int(os.environ.get("PORTFOLIO_UPLOAD_MAX_PIXELS", 100_000_000))
+# A shoot of 30 photos goes up in two batches; keeps one request's work bounded.
+PORTFOLIO_UPLOAD_MAX_FILES = int(os.environ.get("PORTFOLIO_UPLOAD_MAX_FILES", 20))
+# Django stops parsing at the first file over our limit, before it streams to disk.
+DATA_UPLOAD_MAX_NUMBER_FILES = PORTFOLIO_UPLOAD_MAX_FILES
+# Files above this stream to a temporary file instead of being held in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("FILE_UPLOAD_MAX_MEMORY_SIZE", 2_621_440))
+# Form fields other than files (captions, titles) never need more than Django's 2.5 MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
 # Django's tasks framework runs rendition work. "immediate" (the default) runs a task as it is
 # enqueued, inside the request; "database" queues it in the database for `manage.py db_worker`,
 # so an upload returns as soon as its original is stored.

@@ -69,3 +69,9 @@ def reload_urls():
     # Teardown runs before the settings fixture restores DEBUG: rebuild as the suite runs.
     with override_settings(DEBUG=False):
         reload()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Users are made in most tests: a real hasher's deliberate slowness buys nothing here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -26,6 +26,16 @@
     image.alt = thumbnail ? thumbnail.alt : "";
     caption.textContent = link.dataset.caption || "";
     position.textContent = `${current + 1} / ${links.length}`;
+    preloadNeighbours();
+  }
+
+  // Fetch the pictures either side now, so the next arrow key shows one at once.
+  function preloadNeighbours() {
+    if (links.length < 2) return;
+    for (const step of [1, -1]) {
+      const link = links[(current + step + links.length) % links.length];
+      new Image().src = link.dataset.large || link.href;
+    }
   }
 
   function open(link) {

@@ -1,0 +1,115 @@
+import unicodedata
+from dataclasses import dataclass, field
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+
+from portfolio.images import UploadRejected, describe_limits, prepare_upload
+from portfolio.models import Picture, Project
+
+# What the file picker offers. Only a hint to the browser: the content decides (images.py).
+ACCEPT = "image/*,.heic,.heif,.avif"
+
+DISPLAY_NAME_MAX_LENGTH = 120
+
+
+class ProjectForm(forms.ModelForm):
+    class Meta:
+        model = Project
+        fields = ["title", "slug", "category", "description", "is_published"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 5})}
+
+
+class PictureCaptionForm(forms.ModelForm):
+    class Meta:
+        model = Picture
+        fields = ["caption"]
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """
+    A file field that cleans to a list of files.
+
+    Unlike Django's documented pattern it does not clean each file with FileField: one
+    empty or bad file must not fail the whole batch. Each file is judged on its own
+    by PictureUploadForm.save(), which reports it by name.
+    """
+
+    widget = MultipleFileInput
+
+    def __init__(self, *, max_files: int = 20, **kwargs) -> None:
+        self.max_files = max_files
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None) -> list[UploadedFile]:
+        files = [file for file in (data if isinstance(data, list | tuple) else [data]) if file]
+        if not files and self.required:
+            raise ValidationError("Choose at least one picture.", code="required")
+        if len(files) > self.max_files:
+            raise ValidationError(
+                f"Too many files: at most {self.max_files} at a time, you sent {len(files)}. "
+                "Nothing was uploaded.",
+                code="max_files",
+            )
+        return files
+
+
+@dataclass
+class Rejection:
+    name: str
+    reason: str
+
+
+@dataclass
+class UploadResult:
+    pictures: list[Picture] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+class PictureUploadForm(forms.Form):
+    photos = MultipleFileField(
+        label="Pictures", widget=MultipleFileInput(attrs={"accept": ACCEPT})
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        photos = self.fields["photos"]
+        photos.max_files = settings.PORTFOLIO_UPLOAD_MAX_FILES
+        photos.help_text = describe_limits()
+
+    def save(self, project: Project) -> UploadResult:
+        """Store every good file as a picture of `project`; list the others with a reason."""
+        result = UploadResult()
+        for upload in self.cleaned_data["photos"]:
+            name = display_name(upload.name or "")
+            try:
+                image = prepare_upload(upload)
+            except UploadRejected as rejection:
+                result.rejections.append(Rejection(name, rejection.reason))
+                continue
+            result.pictures.append(project.add_picture(image, original_filename=name))
+        return result
+
+
+def display_name(client_name: str) -> str:
+    """The client's file name made safe to show: no folders, no control characters, short."""
+    name = client_name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(
+        character
+        for character in unicodedata.normalize("NFC", name)
+        # Control, format (e.g. right-to-left override), unassigned and private characters.
+        if unicodedata.category(character)[0] != "C"
+    ).strip()
+    if len(name) > DISPLAY_NAME_MAX_LENGTH:
+        stem, dot, extension = name.rpartition(".")
+        if dot and len(extension) <= 10:
+            name = f"{stem[: DISPLAY_NAME_MAX_LENGTH - len(extension) - 2]}….{extension}"
+        else:
+            name = f"{name[: DISPLAY_NAME_MAX_LENGTH - 1]}…"
+    return name or "unnamed file"

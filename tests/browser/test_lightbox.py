@@ -1,0 +1,120 @@
+"""A visitor opens a project's pictures large and moves through them with the keyboard."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.helpers import make_picture, make_project
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CAPTIONS = ["Fog over the loch", "First light", "The long ridge"]
+
+
+@pytest.fixture
+def picture_urls() -> list[str]:
+    """A published project with three pictures; their URLs in display order."""
+    project = make_project(title="Highland Mornings")
+    return [make_picture(project, caption=caption).photo.url for caption in CAPTIONS]
+
+
+def open_project(page: Page):
+    page.goto("/projects/highland-mornings/")
+    return page.locator("#lightbox")
+
+
+def picture_link(page: Page, caption: str):
+    return page.locator("#picture-grid").get_by_role("link", name=caption)
+
+
+def expect_showing(lightbox, picture_urls: list[str], number: int) -> None:
+    """The lightbox shows picture `number` (from 1), decoded, with its caption and position."""
+    image = lightbox.locator(".lightbox-image")
+    expect(image).to_have_attribute("src", re.compile(f"^http://[^/]+{picture_urls[number - 1]}$"))
+    expect(image).to_have_attribute("alt", CAPTIONS[number - 1])
+    expect(image).to_have_js_property("complete", True)
+    assert image.evaluate("image => image.naturalWidth") > 0
+    expect(lightbox.locator(".lightbox-caption")).to_have_text(CAPTIONS[number - 1])
+    expect(lightbox.locator(".lightbox-position")).to_have_text(f"{number} / {len(CAPTIONS)}")
+
+
+def test_clicking_a_picture_opens_it_in_the_lightbox(page: Page, picture_urls):
+    lightbox = open_project(page)
+    expect(lightbox).not_to_be_visible()
+
+    picture_link(page, "First light").click()
+
+    expect(lightbox).to_be_visible()
+    expect(lightbox).to_have_js_property("open", True)
+    expect_showing(lightbox, picture_urls, 2)
+    # Modal, focused on its Close button; the page behind neither reachable nor scrolling.
+    assert lightbox.evaluate("dialog => dialog.matches(':modal')")
+    expect(lightbox.get_by_role("button", name="Close")).to_be_focused()
+    assert page.evaluate("getComputedStyle(document.documentElement).overflow") == "hidden"
+
+
+def test_arrow_keys_move_through_the_pictures_and_wrap_around(page: Page, picture_urls):
+    lightbox = open_project(page)
+    picture_link(page, "First light").click()
+    expect_showing(lightbox, picture_urls, 2)
+
+    page.keyboard.press("ArrowRight")
+    expect_showing(lightbox, picture_urls, 3)
+    page.keyboard.press("ArrowRight")
+    expect_showing(lightbox, picture_urls, 1)
+    page.keyboard.press("ArrowLeft")
+    expect_showing(lightbox, picture_urls, 3)
+    page.keyboard.press("ArrowLeft")
+    expect_showing(lightbox, picture_urls, 2)
+
+
+def test_previous_and_next_buttons_move_too(page: Page, picture_urls):
+    lightbox = open_project(page)
+    picture_link(page, "Fog over the loch").click()
+
+    lightbox.get_by_role("button", name="Next picture").click()
+    expect_showing(lightbox, picture_urls, 2)
+    lightbox.get_by_role("button", name="Previous picture").click()
+    lightbox.get_by_role("button", name="Previous picture").click()
+    expect_showing(lightbox, picture_urls, 3)
+
+
+def test_escape_closes_and_focus_returns_to_the_link_that_opened_it(page: Page, picture_urls):
+    lightbox = open_project(page)
+    link = picture_link(page, "First light")
+    link.focus()
+    page.keyboard.press("Enter")
+    expect_showing(lightbox, picture_urls, 2)
+
+    page.keyboard.press("Escape")
+
+    expect(lightbox).not_to_be_visible()
+    expect(lightbox).to_have_js_property("open", False)
+    expect(link).to_be_focused()
+    assert page.evaluate("getComputedStyle(document.documentElement).overflow") == "visible"
+
+
+def test_after_moving_focus_returns_to_the_picture_last_shown(page: Page, picture_urls):
+    lightbox = open_project(page)
+    picture_link(page, "Fog over the loch").click()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    expect_showing(lightbox, picture_urls, 3)
+
+    lightbox.get_by_role("button", name="Close").click()
+
+    expect(lightbox).not_to_be_visible()
+    # Back on the page where the visitor left off, ready to tab on from there.
+    expect(picture_link(page, "The long ridge")).to_be_focused()
+
+
+def test_without_javascript_a_picture_link_opens_the_picture_itself(
+    page_without_javascript: Page, picture_urls, live_server
+):
+    page = page_without_javascript
+    page.goto("/projects/highland-mornings/")
+
+    picture_link(page, "The long ridge").click()
+
+    expect(page).to_have_url(f"{live_server.url}{picture_urls[2]}")

@@ -1,0 +1,382 @@
+"""What owners do: studio, create, edit, delete, and arranging pictures with and without htmx."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from portfolio.models import Picture, Project
+from tests.helpers import files_under, make_category, make_picture, make_project, make_user
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def owner():
+    return make_user("owner")
+
+
+@pytest.fixture
+def client(owner):
+    client = Client()
+    client.force_login(owner)
+    return client
+
+
+@pytest.fixture
+def project(owner):
+    project = make_project(owner, title="Highlands")
+    for caption in ["first", "second", "third"]:
+        make_picture(project, caption=caption)
+    return project
+
+
+def picture_url(name, picture):
+    return reverse(f"portfolio:{name}", kwargs={"slug": picture.project.slug, "pk": picture.pk})
+
+
+def captions(project) -> list[str]:
+    return list(project.pictures.in_display_order().values_list("caption", flat=True))
+
+
+# Studio and navigation -----------------------------------------------------------------
+
+
+def test_studio_lists_own_projects_with_drafts_and_nobody_elses(client, owner):
+    mine = make_project(owner, title="Mine, published")
+    draft = make_project(owner, title="Mine, a draft", is_published=False)
+    make_project(make_user(), title="Someone else's")
+
+    response = client.get(reverse("portfolio:studio"))
+
+    assert set(response.context["project_list"]) == {mine, draft}
+    html = response.content.decode()
+    assert "Mine, a draft" in html and "Draft" in html
+    assert "Someone else" not in html
+    assert reverse("portfolio:project-update", kwargs={"slug": draft.slug}) in html
+
+
+def test_staff_studio_shows_their_own_projects(owner):
+    staff = make_user(is_staff=True)
+    theirs = make_project(staff, is_published=False)
+    make_project(owner)
+    client = Client()
+    client.force_login(staff)
+
+    assert list(client.get(reverse("portfolio:studio")).context["project_list"]) == [theirs]
+
+
+def test_signed_in_navigation_links_to_studio_and_new_project(client):
+    html = client.get("/").content.decode()
+
+    assert f'href="{reverse("portfolio:studio")}"' in html
+    assert f'href="{reverse("portfolio:project-create")}"' in html
+
+
+def test_visitors_get_no_owner_links():
+    html = Client().get("/").content.decode()
+
+    assert reverse("portfolio:studio") not in html
+
+
+def test_studio_lists_newest_first(client, owner):
+    oldest, middle, newest = (make_project(owner, title=f"Project {n}") for n in range(3))
+
+    response = client.get(reverse("portfolio:studio"))
+
+    assert list(response.context["project_list"]) == [newest, middle, oldest]
+
+
+def test_studio_query_count_is_constant(client, owner, django_assert_num_queries):
+    for _ in range(2):
+        make_picture(make_project(owner))
+
+    # Session, user, projects with counts, first pictures.
+    with django_assert_num_queries(4):
+        client.get(reverse("portfolio:studio"))
+    for _ in range(5):
+        make_picture(make_project(owner))
+    with django_assert_num_queries(4):
+        client.get(reverse("portfolio:studio"))
+
+
+# Create, edit, delete ------------------------------------------------------------------
+
+
+def test_create_project_makes_the_owner_its_owner_and_goes_to_its_edit_page(client, owner):
+    category = make_category("Travel")
+
+    response = client.post(
+        reverse("portfolio:project-create"),
+        {"title": "Lisbon Light", "slug": "", "category": category.pk, "description": "Trams."},
+    )
+
+    project = Project.objects.get(title="Lisbon Light")
+    assert project.owner == owner
+    assert project.slug == "lisbon-light"
+    assert not project.is_published
+    assert response.url == reverse("portfolio:project-update", kwargs={"slug": "lisbon-light"})
+
+
+def test_new_is_not_a_slug_anyone_can_take(client):
+    response = client.post(reverse("portfolio:project-create"), {"title": "X", "slug": "new"})
+
+    assert response.status_code == 200
+    assert "is reserved" in response.content.decode()
+    assert not Project.objects.exists()
+
+
+def test_projects_new_is_the_create_page_not_a_project(client):
+    response = client.get("/projects/new/")
+
+    assert response.status_code == 200
+    assert response.templates[0].name == "portfolio/project_form.html"
+    assert 'id="upload-form"' not in response.content.decode()
+
+
+def test_edit_page_has_the_form_the_uploader_and_the_pictures(client, project):
+    html = client.get(reverse("portfolio:project-update", kwargs={"slug": project.slug}))
+    html = html.content.decode()
+
+    assert 'name="title" value="Highlands"' in html
+    assert 'id="upload-form"' in html
+    assert 'id="picture-grid"' in html
+    assert html.count('class="picture-tools"') == 3
+    edit_url = reverse("portfolio:project-update", kwargs={"slug": project.slug})
+    # Plain posts from the edit page come back to it.
+    assert f'name="next" value="{edit_url}"' in html
+
+
+def test_edit_changes_the_slug_and_follows_it(client, project):
+    response = client.post(
+        reverse("portfolio:project-update", kwargs={"slug": project.slug}),
+        {"title": "Highlands", "slug": "scottish-highlands", "is_published": "on"},
+    )
+
+    assert response.url == reverse(
+        "portfolio:project-update", kwargs={"slug": "scottish-highlands"}
+    )
+    assert Project.objects.get(pk=project.pk).slug == "scottish-highlands"
+
+
+def test_invalid_edit_keeps_working_links_to_the_saved_slug(client, project):
+    response = client.post(
+        reverse("portfolio:project-update", kwargs={"slug": project.slug}),
+        {"title": "", "slug": "new"},
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert reverse("portfolio:picture-upload", kwargs={"slug": project.slug}) in html
+    assert "/projects/new/pictures/" not in html
+
+
+def test_delete_asks_first_then_removes_the_project_its_pictures_and_files(
+    client, project, media_root, django_capture_on_commit_callbacks
+):
+    url = reverse("portfolio:project-delete", kwargs={"slug": project.slug})
+    assert "its 3 pictures will be deleted" in client.get(url).content.decode()
+    assert len(files_under(media_root)) == 3
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url)
+
+    assert response.url == reverse("portfolio:studio")
+    assert not Project.objects.filter(pk=project.pk).exists()
+    assert not Picture.objects.exists()
+    assert files_under(media_root) == set()
+
+
+def test_deleting_a_project_with_a_chosen_cover(
+    client, project, django_capture_on_commit_callbacks
+):
+    project.cover = project.pictures.last()
+    project.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("portfolio:project-delete", kwargs={"slug": project.slug}))
+
+    assert not Project.objects.exists()
+
+
+# Arranging pictures: htmx fragments and plain fallbacks ---------------------------------
+
+
+def test_project_page_shows_tools_to_its_editor(client, project):
+    html = client.get(project.get_absolute_url()).content.decode()
+
+    assert html.count('class="picture-tools"') == 3
+    assert html.count("cover-badge") == 1
+
+
+def test_caption_edit_with_htmx_returns_only_that_picture(client, project):
+    picture = project.pictures.first()
+
+    response = client.post(
+        picture_url("picture-update", picture), {"caption": "Dawn mist"}, headers=HTMX
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html
+    assert html.strip().startswith(f'<li class="picture" id="picture-{picture.pk}">')
+    assert "Dawn mist" in html
+    assert html.count('class="picture"') == 1
+    picture.refresh_from_db()
+    assert picture.caption == "Dawn mist"
+
+
+def test_caption_edit_without_javascript_redirects_to_the_picture(client, project):
+    picture = project.pictures.first()
+
+    response = client.post(picture_url("picture-update", picture), {"caption": "Dawn"})
+
+    assert response.status_code == 302
+    assert response.url == f"{project.get_absolute_url()}#picture-{picture.pk}"
+    assert client.get(picture_url("picture-update", picture)).status_code == 200
+
+
+def test_too_long_caption_is_refused_inline_with_htmx(client, project):
+    picture = project.pictures.first()
+
+    response = client.post(
+        picture_url("picture-update", picture), {"caption": "x" * 301}, headers=HTMX
+    )
+
+    assert response["HX-Retarget"] == f"#caption-errors-{picture.pk}"
+    assert "at most 300 characters" in response.content.decode()
+    picture.refresh_from_db()
+    assert picture.caption == "first"
+
+
+def test_set_cover_with_htmx_returns_the_grid(client, project):
+    third = project.pictures.last()
+
+    response = client.post(picture_url("picture-cover", third), headers=HTMX)
+
+    html = response.content.decode()
+    assert "<html" not in html
+    assert html.strip().startswith('<ul id="picture-grid"')
+    project.refresh_from_db()
+    assert project.cover == third
+    assert html.count("cover-badge") == 1
+    assert f'id="cover-{third.pk}"' not in html
+
+
+def test_set_cover_without_javascript_redirects(client, project):
+    third = project.pictures.last()
+
+    response = client.post(picture_url("picture-cover", third))
+
+    assert response.status_code == 302
+    project.refresh_from_db()
+    assert project.cover == third
+
+
+@pytest.mark.parametrize(
+    ("index", "direction", "expected"),
+    [
+        (0, "down", ["second", "first", "third"]),
+        (2, "up", ["first", "third", "second"]),
+        (0, "up", ["first", "second", "third"]),
+        (2, "down", ["first", "second", "third"]),
+    ],
+)
+def test_move(client, project, index, direction, expected):
+    picture = list(project.pictures.in_display_order())[index]
+
+    response = client.post(picture_url("picture-move", picture), {"direction": direction})
+
+    assert response.status_code == 302
+    assert captions(project) == expected
+
+
+def test_move_with_htmx_returns_the_grid_in_the_new_order(client, project):
+    first = project.pictures.first()
+
+    response = client.post(picture_url("picture-move", first), {"direction": "down"}, headers=HTMX)
+
+    html = response.content.decode()
+    assert "<html" not in html
+    assert html.index("second") < html.index("first") < html.index("third")
+
+
+def test_move_without_a_direction_is_a_400(client, project):
+    response = client.post(picture_url("picture-move", project.pictures.first()))
+
+    assert response.status_code == 400
+
+
+def test_delete_picture_asks_first_without_javascript(
+    client, project, media_root, django_capture_on_commit_callbacks
+):
+    picture = project.pictures.first()
+    url = picture_url("picture-delete", picture)
+    edit_url = reverse("portfolio:project-update", kwargs={"slug": project.slug})
+
+    page = client.get(f"{url}?next={edit_url}")
+    assert page.status_code == 200
+    assert f'name="next" value="{edit_url}"' in page.content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"next": edit_url})
+
+    assert response.url == edit_url
+    assert captions(project) == ["second", "third"]
+    assert picture.photo.name not in files_under(media_root)
+    assert len(files_under(media_root)) == 2
+
+
+def test_delete_picture_with_htmx_returns_the_grid_without_it(
+    client, project, media_root, django_capture_on_commit_callbacks
+):
+    picture = project.pictures.first()
+    project.cover = picture
+    project.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(picture_url("picture-delete", picture), headers=HTMX)
+
+    html = response.content.decode()
+    assert "<html" not in html
+    assert f'id="picture-{picture.pk}"' not in html
+    assert html.count('class="picture"') == 2
+    # The cover is gone: the first remaining picture stands in, as in the gallery.
+    project.refresh_from_db()
+    assert project.cover is None
+    assert html.count("cover-badge") == 1
+    assert len(files_under(media_root)) == 2
+
+
+def test_project_page_query_count_for_editors_is_constant(
+    client, owner, django_assert_num_queries
+):
+    small, large = make_project(owner), make_project(owner)
+    make_picture(small)
+    for _ in range(12):
+        make_picture(large)
+
+    # Session, user, project, may-edit check, pictures.
+    with django_assert_num_queries(5):
+        client.get(small.get_absolute_url())
+    with django_assert_num_queries(5):
+        client.get(large.get_absolute_url())
+
+
+# Django's own refusals -----------------------------------------------------------------
+
+
+def test_django_refusal_for_htmx_is_a_fragment_with_the_reason(client, project, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+
+    response = client.post(
+        picture_url("picture-update", project.pictures.first()),
+        {"caption": "x" * 500},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "<html" not in html
+    assert '<p class="request-error" role="alert">Too much form data' in html
