@@ -24,13 +24,14 @@ done; \
 echo "No Python 3.12 or newer found: install python3.13 and try again." >&2; exit 1
 endef
 
-.PHONY: help run test test-services setup lint format migrations-check demo clean
+.PHONY: help run test test-services setup lint format migrations-check bench demo clean
 
 help:
 	@echo "make run    set up what is missing and serve the site at http://$(HOST):$(PORT)"
 	@echo "make test   set up what is missing and run the whole test suite"
 	@echo "make lint   ruff check and ruff format --check"
 	@echo "make test-services   the whole suite on PostgreSQL and an S3-compatible server"
+	@echo "make bench  measure renditions and pages, write bench/RESULTS.md (under 10 minutes)"
 
 # `make run` is for trying the site: debug on, unless the caller says otherwise.
 run setup: export DJANGO_DEBUG ?= 1
@@ -80,5 +81,18 @@ format: $(VENV)/.installed-dev
 migrations-check: $(VENV)/.installed-dev
 	DJANGO_DEBUG=1 $(MANAGE) makemigrations --check --dry-run
 
+# The benchmark has an environment of its own, bench/.venv: what it compares us with
+# (easy-thumbnails, sorl-thumbnail, pyvips) must never become a dependency of the site.
+BENCH_VENV := bench/.venv
+
+bench: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python bench/run.py
+
+$(BENCH_VENV)/.installed: requirements.txt bench/requirements.txt
+	@test -x $(BENCH_VENV)/bin/python || { python="$$($(find_python))" && "$$python" -m venv $(BENCH_VENV); }
+	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/pip install --quiet -r bench/requirements.txt
+	@touch $@
+
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) staticfiles .pytest_cache .ruff_cache

@@ -3,15 +3,20 @@ Everything the site does with Pillow, in one place.
 
 Uploads: decide whether a file is a picture we accept, by its content alone, and turn it
 into the file we store (upright, re-encoded, without location or other identifying metadata).
+Renditions: the responsive sizes made once per picture, after its upload commits.
 """
 
 import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 import pillow_heif
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
-from PIL import Image, ImageOps, JpegImagePlugin
+from django.core.files.storage import Storage
+from PIL import ExifTags, Image, ImageCms, ImageOps, JpegImagePlugin
 
 # HEIC/HEIF (what phones take) comes from libheif through pillow-heif's Pillow plugin.
 pillow_heif.register_heif_opener()
@@ -180,3 +185,176 @@ def _megabytes(size: int) -> str:
 
 def _megapixels(pixels: int) -> str:
     return f"{round(pixels / 1_000_000, 1):g} megapixels"
+
+
+# Renditions ##################################################################
+#
+# A picture gets a few widths (settings.PORTFOLIO_RENDITION_WIDTHS) in
+# settings.PORTFOLIO_RENDITION_FORMAT, stored beside its original as
+# <stem>_w<width>.<format>. Never upscaled: a picture narrower than a configured
+# width gets the widths below its own, plus its own width as the largest, so
+# every picture has at least one rendition and the largest always shows it at
+# full resolution. Orientation is applied, colours are converted to sRGB and
+# no metadata (EXIF, XMP, ICC) is written.
+#
+# The pipeline, chosen by bench/ (see the README): the JPEG decoder scales by
+# 1/2, 1/4 or 1/8 while decoding (draft) to just above the largest width, the
+# largest rendition is resized from that, and each smaller one from the one
+# above it. Peak memory stays near one reduced decode, not a 24-megapixel one.
+
+RENDITION_FORMATS = {
+    # Pillow format, file extension, encoder options.
+    "webp": ("WEBP", "webp", {"quality": 80, "method": 4}),
+    "avif": ("AVIF", "avif", {"quality": 60, "speed": 8}),
+}
+
+
+@dataclass(frozen=True)
+class Rendition:
+    width: int
+    height: int
+    data: bytes
+
+
+def rendition_spec() -> str:
+    """What the current settings ask for, e.g. "webp 480 960 1600": stored with renditions."""
+    image_format = settings.PORTFOLIO_RENDITION_FORMAT
+    if image_format not in RENDITION_FORMATS:
+        raise ValueError(f"PORTFOLIO_RENDITION_FORMAT must be one of {sorted(RENDITION_FORMATS)}.")
+    widths = sorted({int(width) for width in settings.PORTFOLIO_RENDITION_WIDTHS})
+    return " ".join([image_format, *map(str, widths)])
+
+
+def save_renditions(storage: Storage, name: str, spec: str | None = None) -> list[dict]:
+    """
+    Make the renditions of the stored image `name`, write them beside it.
+
+    Return their records, smallest first: {"width", "height", "name"}. A file
+    already at a rendition's name (an earlier run) is replaced.
+    """
+    image_format, *widths = (spec or rendition_spec()).split()
+    extension = RENDITION_FORMATS[image_format][1]
+    with storage.open(name, "rb") as original:
+        renditions = make_renditions(original, [int(width) for width in widths], image_format)
+    stem = str(PurePosixPath(name).with_suffix(""))
+    records = []
+    for rendition in renditions:
+        target = f"{stem}_w{rendition.width}.{extension}"
+        storage.delete(target)
+        saved = storage.save(target, ContentFile(rendition.data))
+        records.append({"width": rendition.width, "height": rendition.height, "name": saved})
+    return records
+
+
+def delete_renditions(storage: Storage, names: Iterable[str]) -> None:
+    for name in names:
+        storage.delete(name)
+
+
+def make_renditions(file, widths: Sequence[int], image_format: str = "webp") -> list[Rendition]:
+    """Decode an image file once and encode it at each width it is wide enough for."""
+    pillow_format, _, options = RENDITION_FORMATS[image_format]
+    with Image.open(file) as image:
+        display_width, display_height = _display_size(image)
+        targets = rendition_widths(display_width, widths)
+        largest = targets[-1]
+        if image.format == "JPEG":
+            # Ask the decoder for the smallest 1/2^n scale that still covers the largest width.
+            scale = largest / display_width
+            requested = (round(image.width * scale), round(image.height * scale))
+            image.draft("RGB", requested)
+        image.load()
+        frame = _flatten_mode(_to_srgb(_upright(image)))
+    # Nothing of the original's metadata (EXIF, XMP, ICC profile) goes into a rendition.
+    frame.info.clear()
+    renditions = []
+    for width in reversed(targets):
+        height = max(1, round(display_height * width / display_width))
+        if frame.size != (width, height):
+            smaller = _resize(frame, (width, height))
+            frame.close()  # Free the larger pixels before encoding: that is the peak.
+            frame = smaller
+        buffer = io.BytesIO()
+        frame.save(buffer, format=pillow_format, **options)
+        renditions.append(Rendition(width, height, buffer.getvalue()))
+    frame.close()
+    return renditions[::-1]
+
+
+def rendition_widths(source_width: int, widths: Iterable[int]) -> list[int]:
+    """The configured widths an image of source_width can give without upscaling."""
+    wanted = sorted({int(width) for width in widths})
+    chosen = [width for width in wanted if width <= source_width]
+    if source_width < wanted[-1] and source_width not in chosen:
+        chosen.append(source_width)
+    return chosen
+
+
+# Output rows resized at a time: Lanczos keeps a whole intermediate image otherwise.
+RESIZE_BAND_ROWS = 256
+
+
+def _resize(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """
+    Lanczos, with a fast integer box reduction first when shrinking more than 3x
+    (reducing_gap), in bands of rows so the intermediate buffer stays a band.
+
+    Each band reads the source rows around it too (box only places it): seamless.
+    """
+    width, height = size
+    if height <= RESIZE_BAND_ROWS:
+        return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    result = Image.new(image.mode, size)
+    scale = image.height / height
+    for top in range(0, height, RESIZE_BAND_ROWS):
+        bottom = min(height, top + RESIZE_BAND_ROWS)
+        box = (0, top * scale, image.width, bottom * scale)
+        band = image.resize((width, bottom - top), Image.Resampling.LANCZOS, box=box)
+        result.paste(band, (0, top))
+    return result
+
+
+def _display_size(image: Image.Image) -> tuple[int, int]:
+    """The size once EXIF orientation is applied (5 to 8 swap the axes)."""
+    if _orientation(image) in (5, 6, 7, 8):
+        return image.height, image.width
+    return image.width, image.height
+
+
+def _orientation(image: Image.Image) -> int:
+    return image.getexif().get(ExifTags.Base.Orientation, 1)
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """Apply the EXIF orientation, without copying an image that needs none."""
+    if _orientation(image) in (2, 3, 4, 5, 6, 7, 8):
+        return ImageOps.exif_transpose(image)
+    return image
+
+
+_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def _to_srgb(image: Image.Image) -> Image.Image:
+    """Convert from an embedded colour profile to sRGB, since none is written."""
+    icc_profile = image.info.get("icc_profile")
+    if not icc_profile or image.mode not in ("RGB", "RGBA", "CMYK"):
+        return image
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+        if "sRGB" in ImageCms.getProfileDescription(source):
+            return image
+        output_mode = "RGBA" if image.mode == "RGBA" else "RGB"
+        return ImageCms.profileToProfile(image, source, _SRGB, outputMode=output_mode)
+    except (ImageCms.PyCMSError, OSError):
+        # A broken profile: the pixels are still worth showing as they are.
+        return image
+
+
+def _flatten_mode(image: Image.Image) -> Image.Image:
+    """RGB, or RGBA when the image has transparency: what WebP and AVIF encode."""
+    if image.mode in ("RGB", "RGBA"):
+        return image
+    if image.mode in ("LA", "PA") or "transparency" in image.info:
+        return image.convert("RGBA")
+    return image.convert("RGB")

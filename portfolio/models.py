@@ -1,4 +1,5 @@
 import uuid
+from functools import cached_property, partial
 from pathlib import PurePath
 
 from django.conf import settings
@@ -6,16 +7,34 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import models, transaction
 from django.db.models import Prefetch, Q
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils.text import slugify
+
+from portfolio import images
 
 # Slugs that would shadow a fixed URL under /projects/.
 RESERVED_SLUGS = frozenset({"new"})
 
 
+class CategoryQuerySet(models.QuerySet):
+    def with_published_projects(self) -> "CategoryQuerySet":
+        """
+        Categories that have a published project.
+
+        EXISTS probes project_category_idx once per category, where a join with
+        DISTINCT would read every published project: constant as the gallery grows.
+        """
+        published = Project.objects.filter(category=models.OuterRef("pk"), is_published=True)
+        return self.filter(models.Exists(published))
+
+
 class Category(models.Model):
     name = models.CharField(max_length=80, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
+
+    objects = CategoryQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -118,7 +137,10 @@ class Project(models.Model):
     def cover_picture(self) -> "Picture | None":
         """The chosen cover, else the first picture."""
         if self.cover_id:
-            return self.cover
+            cover = self.cover
+            if cover.project_id == self.pk:
+                cover.project = self  # Its alt text names the project: spare it a query.
+            return cover
         if hasattr(self, "first_pictures"):
             return self.first_pictures[0] if self.first_pictures else None
         return self.pictures.first()
@@ -166,6 +188,14 @@ class PictureQuerySet(models.QuerySet):
     def in_display_order(self) -> "PictureQuerySet":
         return self.order_by("position", "id")
 
+    def needing_renditions(self) -> "PictureQuerySet":
+        """Pictures whose renditions are missing or were made for other settings."""
+        return self.exclude(photo="").exclude(renditions_spec=images.rendition_spec())
+
+
+# Written only by Picture.make_renditions() (and reset when the file changes).
+RENDITION_FIELDS = ("renditions", "renditions_spec")
+
 
 class Picture(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="pictures")
@@ -183,6 +213,11 @@ class Picture(models.Model):
     )
     position = models.PositiveIntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)
+    # The responsive sizes made from the photo, smallest first: [{"width", "height", "name"}].
+    # On the row so a page knows them without a query or a storage call.
+    renditions = models.JSONField(default=list, blank=True, editable=False)
+    # The settings they were made for (images.rendition_spec()); when that changes, outdated.
+    renditions_spec = models.CharField(max_length=100, blank=True, editable=False)
 
     objects = PictureQuerySet.as_manager()
 
@@ -220,7 +255,161 @@ class Picture(models.Model):
             Picture.objects.bulk_update(changed, ["position"])
             self.position = target
 
-    def save(self, *args, **kwargs) -> None:
+    @classmethod
+    def from_db(cls, db, field_names, values, **kwargs):
+        picture = super().from_db(db, field_names, values, **kwargs)
+        picture._remember_stored_photo()
+        return picture
+
+    def save(self, *args, update_fields=None, **kwargs) -> None:
         if self._state.adding and not self.position:
             self.position = self.project.next_picture_position()
-        super().save(*args, **kwargs)
+        photo_changed = self._photo_changed()
+        stale_renditions = []
+        if photo_changed:
+            if not self._state.adding:
+                # From the row, not this instance: the task may have recorded them since it loaded.
+                stale_renditions = [
+                    rendition["name"]
+                    for renditions in Picture.objects.filter(pk=self.pk).values_list(
+                        "renditions", flat=True
+                    )
+                    for rendition in renditions
+                ]
+            self.renditions, self.renditions_spec = [], ""
+            self.__dict__.pop("_rendition_urls", None)
+            if update_fields is not None:
+                update_fields = {*update_fields, *RENDITION_FIELDS}
+        elif not self._state.adding and update_fields is None:
+            # The renditions task owns those columns: saving an instance loaded before it
+            # ran (an edited caption) must not write its stale, empty list back.
+            deferred = self.get_deferred_fields()
+            update_fields = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key
+                and field.name not in RENDITION_FIELDS
+                and field.attname not in deferred
+            ]
+        super().save(*args, update_fields=update_fields, **kwargs)
+        self._remember_stored_photo()
+        if photo_changed:
+            using = kwargs.get("using") or transaction.DEFAULT_DB_ALIAS
+            if stale_renditions:
+                transaction.on_commit(
+                    partial(images.delete_renditions, self.photo.storage, stale_renditions),
+                    using=using,
+                )
+            if self.photo:
+                transaction.on_commit(partial(enqueue_renditions, self.pk), using=using)
+
+    @property
+    def has_renditions(self) -> bool:
+        return bool(self.renditions)
+
+    @property
+    def renditions_outdated(self) -> bool:
+        return bool(self.photo) and self.renditions_spec != images.rendition_spec()
+
+    @property
+    def rendition_names(self) -> list[str]:
+        return [rendition["name"] for rendition in self.renditions]
+
+    def make_renditions(self) -> bool:
+        """
+        (Re)make and record the renditions of the current photo, replacing older ones.
+
+        Return False, leaving nothing behind, when the picture was deleted or its
+        photo replaced meanwhile.
+        """
+        storage, photo_name, spec = self.photo.storage, self.photo.name, images.rendition_spec()
+        stale = set(self.rendition_names)
+        records = images.save_renditions(storage, photo_name, spec)
+        # Recorded only if the row still holds the photo they were made from.
+        recorded = Picture.objects.filter(pk=self.pk, photo=photo_name).update(
+            renditions=records, renditions_spec=spec
+        )
+        made = {record["name"] for record in records}
+        if not recorded:
+            images.delete_renditions(storage, made)
+            return False
+        images.delete_renditions(storage, stale - made)
+        self.renditions, self.renditions_spec = records, spec
+        self.__dict__.pop("_rendition_urls", None)
+        return True
+
+    def rendition_url(self, width: int | None = None) -> str:
+        """The smallest rendition at least `width` wide, else the largest, else the photo."""
+        if not self.renditions:
+            return self.photo.url
+        for rendition_width, url in self._rendition_urls:
+            if width is not None and rendition_width >= width:
+                return url
+        return self._rendition_urls[-1][1]
+
+    @property
+    def srcset(self) -> str:
+        return ", ".join(f"{url} {width}w" for width, url in self._rendition_urls)
+
+    @property
+    def src(self) -> str:
+        """A middle rendition, for browsers that ignore srcset; the photo until there is one."""
+        if not self.renditions:
+            return self.photo.url
+        return self._rendition_urls[len(self._rendition_urls) // 2][1]
+
+    @property
+    def large_url(self) -> str:
+        """What the lightbox shows: the largest rendition, the photo until there is one."""
+        return self.rendition_url()
+
+    @property
+    def display_width(self) -> int:
+        """The width as shown (orientation applied): the largest rendition's, else the file's."""
+        return self.renditions[-1]["width"] if self.renditions else self.width
+
+    @property
+    def display_height(self) -> int:
+        return self.renditions[-1]["height"] if self.renditions else self.height
+
+    @cached_property
+    def _rendition_urls(self) -> list[tuple[int, str]]:
+        # storage.url() builds an address, no network: cheap for local files and public buckets.
+        storage = self.photo.storage
+        return [
+            (rendition["width"], storage.url(rendition["name"])) for rendition in self.renditions
+        ]
+
+    def refresh_from_db(self, *args, **kwargs) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        self.__dict__.pop("_rendition_urls", None)
+        self._remember_stored_photo()
+
+    def _photo_changed(self) -> bool:
+        if self._state.adding:
+            return bool(self.photo)
+        if "photo" not in self.__dict__:
+            return False  # Deferred and never touched.
+        stored = getattr(self, "_stored_photo_name", None)
+        return not self.photo._committed or (stored is not None and self.photo.name != stored)
+
+    def _remember_stored_photo(self) -> None:
+        # Read from __dict__: a deferred photo must not cost a query here.
+        photo = self.__dict__.get("photo")
+        self._stored_photo_name = getattr(photo, "name", photo)
+
+
+def enqueue_renditions(picture_id: int) -> None:
+    from portfolio.tasks import make_renditions
+
+    make_renditions.enqueue(picture_id)
+
+
+@receiver(post_delete, sender=Picture, dispatch_uid="delete_renditions_with_their_picture")
+def delete_renditions_with_their_picture(sender, instance: Picture, using: str, **kwargs) -> None:
+    """Delete the renditions once the deletion commits, as django-cleanup does the photo."""
+    if instance.renditions:
+        transaction.on_commit(
+            partial(images.delete_renditions, instance.photo.storage, instance.rendition_names),
+            using=using,
+        )

@@ -62,7 +62,7 @@ class GalleryView(HtmxPartialMixin, ListView):
     paginate_by = 24
 
     def get(self, request, *args, **kwargs) -> HttpResponse:
-        self.categories = list(Category.objects.filter(projects__is_published=True).distinct())
+        self.categories = list(Category.objects.with_published_projects())
         self.category = self._selected_category()
         return super().get(request, *args, **kwargs)
 

@@ -221,6 +221,12 @@ if STATIC_ROOT.resolve() == MEDIA_ROOT or STATIC_ROOT.resolve() in MEDIA_ROOT.pa
 if STATIC_ROOT.resolve() == MEDIA_ROOT or MEDIA_ROOT in STATIC_ROOT.resolve().parents:
     raise ImproperlyConfigured("STATIC_ROOT must not be, or be inside, MEDIA_ROOT.")
 
+# Responsive renditions made once per picture, after its upload commits (portfolio/images.py).
+# Widths in pixels, never upscaled; changing them makes `manage.py build_renditions` remake them.
+PORTFOLIO_RENDITION_WIDTHS = (480, 960, 1600)
+# "webp" (fast to encode, shown everywhere) or "avif" (smaller files, slower to encode).
+PORTFOLIO_RENDITION_FORMAT = "webp"
+
 # Uploaded files are written with these modes, readable by a web server in front of us.
 FILE_UPLOAD_PERMISSIONS = 0o644
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o755
@@ -239,9 +245,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("FILE_UPLOAD_MAX_MEMORY_SIZE", 
 # Form fields other than files (captions, titles) never need more than Django's 2.5 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
-# Django's tasks framework runs rendition work. "immediate" (the default) runs a task as it is
-# enqueued, inside the request; "database" queues it in the database for `manage.py db_worker`,
-# so an upload returns as soon as its original is stored.
+# Django's tasks framework makes renditions (portfolio/tasks.py). "immediate" (the default) runs
+# a task as it is enqueued, when the upload's transaction commits, inside the request; "database"
+# queues it in the database for `manage.py db_worker`, so an upload returns as soon as its
+# original is stored.
 TASKS_BACKENDS = {
     "immediate": "django.tasks.backends.immediate.ImmediateBackend",
     "database": "django_tasks_db.DatabaseBackend",

@@ -31,10 +31,16 @@ def make_project(owner=None, *, title: str | None = None, **fields) -> Project:
     )
 
 
-def make_picture(project: Project | None = None, *, name: str = "photo.jpg", **fields) -> Picture:
+def make_picture(
+    project: Project | None = None,
+    *,
+    name: str = "photo.jpg",
+    size: tuple[int, int] = (64, 48),
+    **fields,
+) -> Picture:
     """Save a real image through the model, as an upload would."""
     picture = Picture(project=project or make_project(), **fields)
-    upload = uploaded_image(name)
+    upload = uploaded_image(name, size=size)
     picture.photo.save(upload.name, upload, save=True)
     return picture
 

@@ -1,6 +1,6 @@
 // The project page's lightbox: a <dialog> showing one picture large.
-// Links marked data-lightbox point at the full picture, so without JavaScript
-// a click simply opens the image. Arrow keys move, Escape closes (the dialog's own).
+// Links marked data-lightbox point at the original file, so without JavaScript
+// a click simply opens it; data-large names the rendition the dialog shows. Arrow keys move, Escape closes (the dialog's own).
 (() => {
   "use strict";
 
@@ -10,6 +10,7 @@
   const image = dialog.querySelector(".lightbox-image");
   const caption = dialog.querySelector(".lightbox-caption");
   const position = dialog.querySelector(".lightbox-position");
+  const original = dialog.querySelector(".lightbox-original");
   let links = [];
   let current = 0;
 
@@ -22,7 +23,9 @@
     current = (index + links.length) % links.length;
     const link = links[current];
     const thumbnail = link.querySelector("img");
+    // The largest rendition to look at; the link's own href is the original file.
     image.src = link.dataset.large || link.href;
+    if (original) original.href = link.href;
     image.alt = thumbnail ? thumbnail.alt : "";
     caption.textContent = link.dataset.caption || "";
     position.textContent = `${current + 1} / ${links.length}`;

@@ -47,9 +47,13 @@ def test_gallery_shows_published_projects_with_their_covers(page: Page, gallery)
     expect(covers).to_have_count(3)
     for cover in covers.all():
         cover.scroll_into_view_if_needed()
-        # Decoded from the file the live server sent: the upload really reaches the browser.
+        # Decoded from the file the live server sent: the upload's rendition reaches the browser.
         expect(cover).to_have_js_property("complete", True)
-        assert cover.evaluate("image => image.naturalWidth") == 64
+        assert cover.evaluate("image => image.naturalWidth") > 0
+        assert re.search(
+            r"/media/projects/\d+/[0-9a-f]{32}_w64\.webp$",
+            cover.evaluate("image => image.currentSrc"),
+        )
 
 
 def test_category_filter_swaps_the_grid_in_place_and_updates_the_address_bar(

@@ -5,6 +5,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from portfolio.models import Picture
 from tests.helpers import make_picture, make_project
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -13,10 +14,14 @@ CAPTIONS = ["Fog over the loch", "First light", "The long ridge"]
 
 
 @pytest.fixture
-def picture_urls() -> list[str]:
-    """A published project with three pictures; their URLs in display order."""
+def pictures() -> list[Picture]:
+    """A published project with three pictures, in display order, their renditions made."""
     project = make_project(title="Highland Mornings")
-    return [make_picture(project, caption=caption).photo.url for caption in CAPTIONS]
+    made = [make_picture(project, caption=caption) for caption in CAPTIONS]
+    for picture in made:
+        picture.refresh_from_db()
+        assert picture.has_renditions
+    return made
 
 
 def open_project(page: Page):
@@ -28,10 +33,18 @@ def picture_link(page: Page, caption: str):
     return page.locator("#picture-grid").get_by_role("link", name=caption)
 
 
-def expect_showing(lightbox, picture_urls: list[str], number: int) -> None:
-    """The lightbox shows picture `number` (from 1), decoded, with its caption and position."""
+def expect_showing(lightbox, pictures: list[Picture], number: int) -> None:
+    """
+    The lightbox shows picture `number` (from 1) decoded, as its largest rendition, links its
+    original, and names its caption and position.
+    """
+    picture = pictures[number - 1]
     image = lightbox.locator(".lightbox-image")
-    expect(image).to_have_attribute("src", re.compile(f"^http://[^/]+{picture_urls[number - 1]}$"))
+    expect(image).to_have_attribute("src", picture.large_url)
+    assert picture.large_url != picture.photo.url
+    expect(lightbox.get_by_role("link", name="Open original")).to_have_attribute(
+        "href", re.compile(f"{re.escape(picture.photo.url)}$")
+    )
     expect(image).to_have_attribute("alt", CAPTIONS[number - 1])
     expect(image).to_have_js_property("complete", True)
     assert image.evaluate("image => image.naturalWidth") > 0
@@ -39,7 +52,7 @@ def expect_showing(lightbox, picture_urls: list[str], number: int) -> None:
     expect(lightbox.locator(".lightbox-position")).to_have_text(f"{number} / {len(CAPTIONS)}")
 
 
-def test_clicking_a_picture_opens_it_in_the_lightbox(page: Page, picture_urls):
+def test_clicking_a_picture_opens_it_in_the_lightbox(page: Page, pictures):
     lightbox = open_project(page)
     expect(lightbox).not_to_be_visible()
 
@@ -47,45 +60,45 @@ def test_clicking_a_picture_opens_it_in_the_lightbox(page: Page, picture_urls):
 
     expect(lightbox).to_be_visible()
     expect(lightbox).to_have_js_property("open", True)
-    expect_showing(lightbox, picture_urls, 2)
+    expect_showing(lightbox, pictures, 2)
     # Modal, focused on its Close button; the page behind neither reachable nor scrolling.
     assert lightbox.evaluate("dialog => dialog.matches(':modal')")
     expect(lightbox.get_by_role("button", name="Close")).to_be_focused()
     assert page.evaluate("getComputedStyle(document.documentElement).overflow") == "hidden"
 
 
-def test_arrow_keys_move_through_the_pictures_and_wrap_around(page: Page, picture_urls):
+def test_arrow_keys_move_through_the_pictures_and_wrap_around(page: Page, pictures):
     lightbox = open_project(page)
     picture_link(page, "First light").click()
-    expect_showing(lightbox, picture_urls, 2)
+    expect_showing(lightbox, pictures, 2)
 
     page.keyboard.press("ArrowRight")
-    expect_showing(lightbox, picture_urls, 3)
+    expect_showing(lightbox, pictures, 3)
     page.keyboard.press("ArrowRight")
-    expect_showing(lightbox, picture_urls, 1)
+    expect_showing(lightbox, pictures, 1)
     page.keyboard.press("ArrowLeft")
-    expect_showing(lightbox, picture_urls, 3)
+    expect_showing(lightbox, pictures, 3)
     page.keyboard.press("ArrowLeft")
-    expect_showing(lightbox, picture_urls, 2)
+    expect_showing(lightbox, pictures, 2)
 
 
-def test_previous_and_next_buttons_move_too(page: Page, picture_urls):
+def test_previous_and_next_buttons_move_too(page: Page, pictures):
     lightbox = open_project(page)
     picture_link(page, "Fog over the loch").click()
 
     lightbox.get_by_role("button", name="Next picture").click()
-    expect_showing(lightbox, picture_urls, 2)
+    expect_showing(lightbox, pictures, 2)
     lightbox.get_by_role("button", name="Previous picture").click()
     lightbox.get_by_role("button", name="Previous picture").click()
-    expect_showing(lightbox, picture_urls, 3)
+    expect_showing(lightbox, pictures, 3)
 
 
-def test_escape_closes_and_focus_returns_to_the_link_that_opened_it(page: Page, picture_urls):
+def test_escape_closes_and_focus_returns_to_the_link_that_opened_it(page: Page, pictures):
     lightbox = open_project(page)
     link = picture_link(page, "First light")
     link.focus()
     page.keyboard.press("Enter")
-    expect_showing(lightbox, picture_urls, 2)
+    expect_showing(lightbox, pictures, 2)
 
     page.keyboard.press("Escape")
 
@@ -95,12 +108,12 @@ def test_escape_closes_and_focus_returns_to_the_link_that_opened_it(page: Page, 
     assert page.evaluate("getComputedStyle(document.documentElement).overflow") == "visible"
 
 
-def test_after_moving_focus_returns_to_the_picture_last_shown(page: Page, picture_urls):
+def test_after_moving_focus_returns_to_the_picture_last_shown(page: Page, pictures):
     lightbox = open_project(page)
     picture_link(page, "Fog over the loch").click()
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
-    expect_showing(lightbox, picture_urls, 3)
+    expect_showing(lightbox, pictures, 3)
 
     lightbox.get_by_role("button", name="Close").click()
 
@@ -110,11 +123,11 @@ def test_after_moving_focus_returns_to_the_picture_last_shown(page: Page, pictur
 
 
 def test_without_javascript_a_picture_link_opens_the_picture_itself(
-    page_without_javascript: Page, picture_urls, live_server
+    page_without_javascript: Page, pictures, live_server
 ):
     page = page_without_javascript
     page.goto("/projects/highland-mornings/")
 
     picture_link(page, "The long ridge").click()
 
-    expect(page).to_have_url(f"{live_server.url}{picture_urls[2]}")
+    expect(page).to_have_url(f"{live_server.url}{pictures[2].photo.url}")

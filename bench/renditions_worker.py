@@ -1,0 +1,164 @@
+"""
+Make 480, 960 and 1600 px WebP renditions of the given JPEGs with one library, in
+this fresh process, and print the time per image and the peak memory as JSON.
+
+    python bench/renditions_worker.py LIBRARY OUTPUT_FOLDER PHOTO...
+
+LIBRARY: ours (portfolio.images, the site's pipeline), pyvips, pillow-naive (full
+decode, each size from it), easy-thumbnails, sorl-thumbnail. Each writes through a
+Django FileSystemStorage, as it would in a site.
+"""
+
+import json
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import django
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+WIDTHS = (480, 960, 1600)
+QUALITY = 80
+
+
+def main() -> None:
+    library, output, photos = sys.argv[1], Path(sys.argv[2]), [Path(p) for p in sys.argv[3:]]
+    source = output / "src"
+    source.mkdir(parents=True)
+    names = []
+    for photo in photos:
+        shutil.copyfile(photo, source / photo.name)
+        names.append(f"src/{photo.name}")
+    configure(library, output)
+    make = MAKERS[library]()
+    baseline_kb = peak_rss_kb()
+    started = time.perf_counter()
+    for name in names:
+        make(name)
+    elapsed = time.perf_counter() - started
+    made = sum(1 for path in output.rglob("*") if path.is_file()) - len(names)
+    print(
+        json.dumps(
+            {
+                "library": library,
+                "ms_per_image": 1000 * elapsed / len(names),
+                "peak_rss_mb": peak_rss_kb() / 1024,
+                "baseline_rss_mb": baseline_kb / 1024,
+                "files": made,
+            }
+        )
+    )
+
+
+def peak_rss_kb() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def configure(library: str, media_root: Path) -> None:
+    apps = {"easy-thumbnails": ["easy_thumbnails"], "sorl-thumbnail": ["sorl.thumbnail"]}
+    settings.configure(
+        INSTALLED_APPS=apps.get(library, []),
+        DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+        MEDIA_ROOT=str(media_root),
+        MEDIA_URL="/media/",
+        USE_TZ=True,
+        PORTFOLIO_RENDITION_WIDTHS=WIDTHS,
+        PORTFOLIO_RENDITION_FORMAT="webp",
+        # easy-thumbnails: WebP at the same quality as ours.
+        THUMBNAIL_EXTENSION="webp",
+        THUMBNAIL_QUALITY=QUALITY,
+        # sorl-thumbnail: its default key-value store is the database, as in a site.
+        THUMBNAIL_DEBUG=True,
+    )
+    django.setup()
+    if apps.get(library):
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+
+
+def ours():
+    from django.core.files.storage import default_storage
+
+    sys.path.insert(0, str(ROOT))
+    from portfolio.images import save_renditions
+
+    return lambda name: save_renditions(default_storage, name)
+
+
+def pyvips_pipeline():
+    import pyvips
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    def make(name: str) -> None:
+        # Shrink-on-load to the largest width, then the smaller ones from it.
+        image = pyvips.Image.thumbnail(
+            default_storage.path(name), WIDTHS[-1], size="down"
+        ).copy_memory()
+        stem = name.rsplit(".", 1)[0]
+        for width in reversed(WIDTHS):
+            if image.width != width:
+                image = image.resize(width / image.width, kernel="lanczos3")
+            data = image.webpsave_buffer(Q=QUALITY, keep="none")
+            default_storage.save(f"{stem}_w{width}.webp", ContentFile(data))
+
+    return make
+
+
+def pillow_naive():
+    import io
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from PIL import Image, ImageOps
+
+    def make(name: str) -> None:
+        stem = name.rsplit(".", 1)[0]
+        with default_storage.open(name) as file, Image.open(file) as image:
+            image = ImageOps.exif_transpose(image)
+            for width in WIDTHS:
+                height = round(image.height * width / image.width)
+                buffer = io.BytesIO()
+                image.resize((width, height), Image.Resampling.LANCZOS).save(
+                    buffer, "WEBP", quality=QUALITY
+                )
+                default_storage.save(f"{stem}_w{width}.webp", ContentFile(buffer.getvalue()))
+
+    return make
+
+
+def easy_thumbnails():
+    from easy_thumbnails.files import get_thumbnailer
+
+    def make(name: str) -> None:
+        thumbnailer = get_thumbnailer(name)
+        for width in WIDTHS:
+            thumbnailer.get_thumbnail({"size": (width, 0), "quality": QUALITY})
+
+    return make
+
+
+def sorl_thumbnail():
+    from sorl.thumbnail import get_thumbnail
+
+    def make(name: str) -> None:
+        for width in WIDTHS:
+            get_thumbnail(name, str(width), format="WEBP", quality=QUALITY)
+
+    return make
+
+
+MAKERS = {
+    "ours": ours,
+    "pyvips": pyvips_pipeline,
+    "pillow-naive": pillow_naive,
+    "easy-thumbnails": easy_thumbnails,
+    "sorl-thumbnail": sorl_thumbnail,
+}
+
+if __name__ == "__main__":
+    main()

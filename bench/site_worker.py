@@ -1,0 +1,244 @@
+"""
+The site's side of the benchmark, run with the site's settings in a fresh process.
+
+    python bench/site_worker.py seed PHOTO...          projects whose pictures are the photos
+    python bench/site_worker.py scale PROJECTS         bulk rows, then time the gallery page
+    python bench/site_worker.py weight                 image bytes of the first screen
+    python bench/site_worker.py upload PHOTO           save a photo as an upload, with renditions
+    python bench/site_worker.py decode PHOTO           decode the same photo once with Pillow
+
+Each prints one JSON object. DATABASE_URL and DJANGO_MEDIA_ROOT choose the site.
+"""
+
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+from datetime import timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.files import File  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from portfolio.models import Category, Picture, Project  # noqa: E402
+
+VIEWPORT_WIDTH = 1280
+
+
+def seed(photos: list[str]) -> dict:
+    """30 projects, the first with twelve pictures: a full gallery page and a project page."""
+    owner = get_user_model().objects.create_user("bench-owner", password="bench-password-1")
+    category = Category.objects.create(name="Landscape", slug="landscape")
+    started = time.perf_counter()
+    count = 0
+    for number in range(30):
+        with transaction.atomic():
+            project = Project.objects.create(
+                owner=owner, title=f"Bench project {number}", category=category, is_published=True
+            )
+            for index in range(12 if number == 29 else 1):
+                picture = Picture(project=project, caption=f"Picture {index}")
+                path = Path(photos[(number + index) % len(photos)])
+                with path.open("rb") as photo:
+                    picture.photo.save(path.name, File(photo), save=True)
+                count += 1
+    seconds = time.perf_counter() - started
+    newest = Project.objects.order_by("-created", "-id").first()
+    return {"pictures": count, "seconds": seconds, "project_url": newest.get_absolute_url()}
+
+
+def scale(project_count: int) -> dict:
+    """Bulk rows, then the gallery page: its median time and its queries."""
+    owner = get_user_model().objects.create_user("bench-owner", password="bench-password-1")
+    categories = Category.objects.bulk_create(
+        Category(name=name, slug=name.lower()) for name in ["Landscape", "Travel", "Abstract"]
+    )
+    now = timezone.now()
+    Project.objects.bulk_create(
+        (
+            Project(
+                owner=owner,
+                title=f"Project {number}",
+                slug=f"project-{number}",
+                category=categories[number % 3],
+                is_published=number % 10 != 0,
+                created=now - timedelta(minutes=number),
+                updated=now,
+            )
+            for number in range(project_count)
+        ),
+        batch_size=2000,
+    )
+    # Pictures point at a few real names, each with its renditions recorded.
+    renditions = [
+        {"width": width, "height": width * 2 // 3, "name": f"projects/1/a_w{width}.webp"}
+        for width in (480, 960, 1600)
+    ]
+    Picture.objects.bulk_create(
+        (
+            Picture(
+                project_id=project_id,
+                photo=f"projects/1/{position % 3}.jpg",
+                width=6000,
+                height=4000,
+                position=position,
+                renditions=renditions,
+                renditions_spec="webp 480 960 1600",
+            )
+            for project_id in Project.objects.values_list("pk", flat=True)
+            for position in range(10)
+        ),
+        batch_size=5000,
+    )
+    client = Client()
+    for _ in range(5):
+        client.get("/")
+    timings = []
+    for _ in range(60):
+        started = time.perf_counter()
+        response = client.get("/")
+        timings.append(time.perf_counter() - started)
+        assert response.status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/")
+    plans = {}
+    for query in queries.captured_queries:
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {query['sql']}")
+            plans[query["sql"][:80]] = [row[-1] for row in cursor.fetchall()]
+    return {
+        "projects": Project.objects.count(),
+        "pictures": Picture.objects.count(),
+        "median_ms": 1000 * statistics.median(timings),
+        "queries": len(queries),
+        "plans": plans,
+    }
+
+
+class ImageCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[dict] = []
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag == "img":
+            self.images.append(dict(attrs))
+
+
+def slot_width(sizes: str, viewport: int) -> float:
+    """The CSS width `sizes` gives at this viewport: first matching (min-width) wins."""
+    for entry in sizes.split(","):
+        entry = entry.strip()
+        condition, _, length = entry.rpartition(" ")
+        if condition:
+            minimum = int(condition.strip("()").split(":")[1].strip().removesuffix("px"))
+            if viewport < minimum:
+                continue
+        return viewport * float(length.removesuffix("vw")) / 100
+    return viewport
+
+
+def chosen_candidate(image: dict, dpr: int) -> str:
+    """What a browser fetches: the smallest srcset candidate covering slot x DPR."""
+    if "srcset" not in image:
+        return image["src"]
+    need = slot_width(image.get("sizes", "100vw"), VIEWPORT_WIDTH) * dpr
+    candidates = sorted(
+        (int(width.removesuffix("w")), url)
+        for url, width in (entry.strip().split(" ") for entry in image["srcset"].split(","))
+    )
+    for width, url in candidates:
+        if width >= need:
+            return url
+    return candidates[-1][1]
+
+
+def weight() -> dict:
+    """Bytes of the images on the first screen (the eager ones) against their originals."""
+    from django.conf import settings
+
+    media = Path(settings.MEDIA_ROOT)
+    prefix = settings.MEDIA_URL
+    names = {}
+    for picture in Picture.objects.all():
+        for record in picture.renditions:
+            names[record["name"]] = picture.photo.name
+        names[picture.photo.name] = picture.photo.name
+    client = Client()
+    project = Project.objects.order_by("-created", "-id").first()
+    result = {}
+    for label, url in [("gallery", "/"), ("project", project.get_absolute_url())]:
+        collector = ImageCollector()
+        collector.feed(client.get(url).content.decode())
+        # The lightbox's empty <img> is filled only when opened.
+        pictures = [image for image in collector.images if image.get("src")]
+        first_screen = [image for image in pictures if image.get("loading") != "lazy"]
+        originals = sum(
+            (media / names[image["src"].removeprefix(prefix)]).stat().st_size
+            for image in first_screen
+        )
+        row = {"images": len(first_screen), "originals": originals}
+        for dpr in (1, 2):
+            row[f"dpr{dpr}"] = sum(
+                (media / chosen_candidate(image, dpr).removeprefix(prefix)).stat().st_size
+                for image in first_screen
+            )
+        result[label] = row
+    return result
+
+
+def upload(photo: str) -> dict:
+    """A 24-megapixel JPEG saved as the upload does, renditions made when it commits."""
+    owner = get_user_model().objects.create_user("bench-owner", password="bench-password-1")
+    project = Project.objects.create(owner=owner, title="Uploads", is_published=True)
+    baseline = peak_rss_mb()
+    started = time.perf_counter()
+    with transaction.atomic(), open(photo, "rb") as file:
+        picture = Picture(project=project)
+        picture.photo.save(Path(photo).name, File(file), save=True)
+    seconds = time.perf_counter() - started
+    picture.refresh_from_db()
+    assert picture.renditions, "the renditions were not made on commit"
+    return {"seconds": seconds, "peak_rss_mb": peak_rss_mb(), "baseline_rss_mb": baseline}
+
+
+def decode(photo: str) -> dict:
+    from PIL import Image
+
+    baseline = peak_rss_mb()
+    started = time.perf_counter()
+    with Image.open(photo) as image:
+        image.load()
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "peak_rss_mb": peak_rss_mb(), "baseline_rss_mb": baseline}
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+if __name__ == "__main__":
+    command, arguments = sys.argv[1], sys.argv[2:]
+    actions = {
+        "seed": lambda: seed(arguments),
+        "scale": lambda: scale(int(arguments[0])),
+        "weight": weight,
+        "upload": lambda: upload(arguments[0]),
+        "decode": lambda: decode(arguments[0]),
+    }
+    print(json.dumps(actions[command]()))

@@ -1,0 +1,111 @@
+"""`manage.py build_renditions`: makes what is missing or outdated, and only that."""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from portfolio.models import Picture
+from tests.helpers import files_under, make_picture, make_project
+
+pytestmark = pytest.mark.django_db
+
+
+def build(*args) -> str:
+    stdout = io.StringIO()
+    call_command("build_renditions", *args, stdout=stdout, stderr=io.StringIO())
+    return stdout.getvalue()
+
+
+def rendition_files(root) -> set[str]:
+    return {name for name in files_under(root) if "_w" in name}
+
+
+@pytest.fixture
+def pictures():
+    # Saved inside the test's transaction: their on-commit renditions never run.
+    project = make_project()
+    return [make_picture(project, size=(1200, 900)) for _ in range(3)]
+
+
+def test_makes_missing_renditions_with_a_progress_line(pictures, media_root):
+    output = build()
+
+    assert "3 picture(s) to do for “webp 480 960 1600”." in output
+    assert "[1/3]  33.3%" in output and "[3/3] 100.0%" in output
+    assert "Renditions made for 3 picture(s)." in output
+    for picture in Picture.objects.all():
+        assert [record["width"] for record in picture.renditions] == [480, 960, 1200]
+        assert picture.renditions_spec == "webp 480 960 1600"
+    assert len(rendition_files(media_root)) == 9
+
+
+def test_second_run_has_nothing_to_do(pictures, media_root):
+    build()
+    before = {name: (media_root / name).stat().st_mtime_ns for name in rendition_files(media_root)}
+
+    output = build()
+
+    assert "0 picture(s) to do" in output
+    assert "Renditions made for 0 picture(s)." in output
+    assert {name: (media_root / name).stat().st_mtime_ns for name in before} == before
+
+
+def test_resumes_where_it_stopped(pictures):
+    pictures[0].make_renditions()  # Done before an interruption.
+
+    output = build()
+
+    assert "2 picture(s) to do" in output
+
+
+def test_remakes_outdated_renditions_after_a_widths_change(pictures, media_root, settings):
+    build()
+    settings.PORTFOLIO_RENDITION_WIDTHS = (320, 640)
+
+    output = build()
+
+    assert "3 picture(s) to do for “webp 320 640”." in output
+    for picture in Picture.objects.all():
+        assert [record["width"] for record in picture.renditions] == [320, 640]
+        assert picture.renditions_spec == "webp 320 640"
+    # The files of the old widths are gone, only the new ones are left.
+    assert rendition_files(media_root) == {
+        name for picture in Picture.objects.all() for name in picture.rendition_names
+    }
+    assert len(rendition_files(media_root)) == 6
+
+
+def test_remakes_after_a_format_change(pictures, media_root, settings):
+    build()
+    settings.PORTFOLIO_RENDITION_FORMAT = "avif"
+
+    build()
+
+    assert rendition_files(media_root)
+    assert all(name.endswith(".avif") for name in rendition_files(media_root))
+
+
+def test_force_remakes_everything(pictures, media_root):
+    build()
+    before = {name: (media_root / name).stat().st_mtime_ns for name in rendition_files(media_root)}
+
+    output = build("--force")
+
+    assert "3 picture(s) to do" in output
+    assert "Renditions made for 3 picture(s)." in output
+    assert rendition_files(media_root) == set(before)
+    assert all((media_root / name).stat().st_mtime_ns != before[name] for name in before)
+
+
+def test_a_broken_file_is_reported_and_the_others_are_made(pictures, media_root):
+    broken = make_picture(make_project())
+    (media_root / broken.photo.name).write_bytes(b"this is no longer an image")
+    stderr = io.StringIO()
+
+    with pytest.raises(CommandError, match="1 picture\\(s\\) failed"):
+        call_command("build_renditions", stdout=io.StringIO(), stderr=stderr)
+
+    assert f"Picture {broken.pk}: UnidentifiedImageError" in stderr.getvalue()
+    assert all(Picture.objects.get(pk=picture.pk).renditions for picture in pictures)
+    assert Picture.objects.get(pk=broken.pk).renditions == []

@@ -1,0 +1,316 @@
+"""Renditions: made after the upload commits, used by the pages, gone with their picture."""
+
+import io
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage
+from django.db import transaction
+from PIL import ExifTags, Image
+
+from portfolio import images
+from portfolio.models import Picture
+from portfolio.tasks import make_renditions
+from tests.helpers import files_under, make_picture, make_project, uploaded_image
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def upload(django_capture_on_commit_callbacks):
+    """Save a picture as the upload view does, running what waits for the commit."""
+
+    def upload(project=None, **image_options) -> Picture:
+        with django_capture_on_commit_callbacks(execute=True):
+            picture = Picture(project=project or make_project())
+            photo = uploaded_image(**image_options)
+            picture.photo.save(photo.name, photo, save=True)
+        picture.refresh_from_db()
+        return picture
+
+    return upload
+
+
+def rendition_files(root) -> set[str]:
+    return {name for name in files_under(root) if "_w" in name}
+
+
+def open_rendition(media_root, record) -> Image.Image:
+    return Image.open(media_root / record["name"])
+
+
+def test_upload_makes_renditions_beside_the_original(upload, media_root):
+    picture = upload(size=(2000, 1000))
+
+    stem = picture.photo.name.removesuffix(".jpg")
+    assert picture.renditions == [
+        {"width": 480, "height": 240, "name": f"{stem}_w480.webp"},
+        {"width": 960, "height": 480, "name": f"{stem}_w960.webp"},
+        {"width": 1600, "height": 800, "name": f"{stem}_w1600.webp"},
+    ]
+    assert picture.renditions_spec == "webp 480 960 1600"
+    for record in picture.renditions:
+        with open_rendition(media_root, record) as rendition:
+            assert rendition.format == "WEBP"
+            assert rendition.size == (record["width"], record["height"])
+
+
+def test_avif_is_an_option(upload, media_root, settings):
+    settings.PORTFOLIO_RENDITION_FORMAT = "avif"
+
+    picture = upload(size=(1000, 800))
+
+    assert [record["width"] for record in picture.renditions] == [480, 960, 1000]
+    assert all(record["name"].endswith(".avif") for record in picture.renditions)
+    with open_rendition(media_root, picture.renditions[0]) as rendition:
+        assert rendition.format == "AVIF"
+    assert picture.renditions_spec == "avif 480 960 1600"
+
+
+@pytest.mark.parametrize(
+    ("size", "expected_widths"),
+    [
+        ((700, 500), [480, 700]),  # Its own width is the largest: full resolution, not more.
+        ((960, 640), [480, 960]),
+        ((300, 200), [300]),  # Narrower than every width: one rendition, its own size.
+        ((4000, 3000), [480, 960, 1600]),
+    ],
+)
+def test_renditions_are_never_upscaled(upload, size, expected_widths):
+    picture = upload(size=size)
+
+    assert [record["width"] for record in picture.renditions] == expected_widths
+
+
+def test_orientation_is_applied_and_no_metadata_is_kept(upload, media_root):
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6  # Stored on its side: turn 90° clockwise to show.
+    exif[ExifTags.Base.Make] = "Camera Maker"
+    exif[ExifTags.Base.Model] = "Secret Model"
+    picture = upload(size=(1200, 800), exif=exif.tobytes())
+
+    assert (picture.width, picture.height) == (1200, 800)  # The file, as stored.
+    assert [(record["width"], record["height"]) for record in picture.renditions] == [
+        (480, 720),
+        (800, 1200),
+    ]
+    assert (picture.display_width, picture.display_height) == (800, 1200)
+    for record in picture.renditions:
+        with open_rendition(media_root, record) as rendition:
+            assert not rendition.getexif()
+            assert "exif" not in rendition.info and "icc_profile" not in rendition.info
+            assert "xmp" not in rendition.info
+        assert b"Secret Model" not in (media_root / record["name"]).read_bytes()
+
+
+def test_orientation_turns_the_pixels_too(upload, media_root):
+    # Left half red, right half blue, stored with orientation 6 (90° clockwise to show):
+    # shown upright, the red half is on top.
+    image = Image.new("RGB", (800, 600), (220, 20, 20))
+    image.paste((20, 20, 220), (400, 0, 800, 600))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif.tobytes())
+    project = make_project()
+    picture = Picture(project=project)
+
+    with transaction.atomic():
+        picture.photo.save("turned.jpg", ContentFile(buffer.getvalue(), name="turned.jpg"))
+    picture.make_renditions()
+
+    with open_rendition(media_root, picture.renditions[-1]) as rendition:
+        rendition = rendition.convert("RGB")
+        assert rendition.size == (600, 800)
+        top, bottom = rendition.getpixel((300, 100)), rendition.getpixel((300, 700))
+    assert top[0] > 150 and top[2] < 100
+    assert bottom[2] > 150 and bottom[0] < 100
+
+
+def test_a_picture_with_transparency_keeps_it(upload, media_root):
+    picture = upload(name="logo.png", image_format="PNG", size=(600, 400), color=(0, 0, 0, 0))
+
+    with open_rendition(media_root, picture.renditions[0]) as rendition:
+        assert rendition.mode == "RGBA"
+        assert rendition.getpixel((10, 10))[3] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_upload_makes_no_renditions(media_root):
+    project = make_project()
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        make_picture(project, name="photo.jpg")
+        raise RuntimeError("the upload failed after the picture was saved")
+
+    assert not Picture.objects.exists()
+    assert rendition_files(media_root) == set()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_upload_has_its_renditions_at_once(media_root):
+    with transaction.atomic():
+        picture = make_picture(make_project())
+
+    picture.refresh_from_db()
+    assert picture.renditions
+    assert rendition_files(media_root) == set(picture.rendition_names)
+
+
+def test_deleting_a_picture_deletes_its_renditions(
+    upload, media_root, django_capture_on_commit_callbacks
+):
+    keep = upload(size=(600, 400))
+    picture = upload(project=keep.project, size=(600, 400))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        picture.delete()
+
+    assert rendition_files(media_root) == set(keep.rendition_names)
+
+
+def test_deleting_a_project_deletes_every_rendition(
+    upload, media_root, django_capture_on_commit_callbacks
+):
+    project = make_project()
+    upload(project=project, size=(600, 400))
+    upload(project=project, size=(1000, 400))
+    other = upload(size=(600, 400))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        project.delete()
+
+    assert rendition_files(media_root) == set(other.rendition_names)
+
+
+def test_replacing_the_file_replaces_the_renditions(
+    upload, media_root, django_capture_on_commit_callbacks
+):
+    picture = upload(size=(1000, 800))
+    old_renditions = set(picture.rendition_names)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        photo = uploaded_image("new.jpg", size=(600, 400))
+        picture.photo.save(photo.name, photo, save=True)
+
+    picture.refresh_from_db()
+    assert [record["width"] for record in picture.renditions] == [480, 600]
+    assert rendition_files(media_root) == set(picture.rendition_names)
+    assert not old_renditions & rendition_files(media_root)
+
+
+def test_saving_an_instance_loaded_before_the_renditions_keeps_them(upload):
+    picture = upload(size=(600, 400))
+    stale = Picture.objects.get(pk=picture.pk)
+    Picture.objects.filter(pk=picture.pk).update(renditions=[], renditions_spec="")
+    picture.make_renditions()
+
+    stale.caption = "An edited caption"
+    stale.save()
+
+    picture.refresh_from_db()
+    assert picture.caption == "An edited caption"
+    assert picture.renditions
+
+
+def test_task_is_idempotent_and_ignores_deleted_pictures(upload, media_root):
+    picture = upload(size=(600, 400))
+    files = {name: (media_root / name).stat().st_mtime_ns for name in picture.rendition_names}
+
+    assert make_renditions.call(picture.pk) is False
+    assert make_renditions.call(picture.pk + 1000) is False
+    assert {name: (media_root / name).stat().st_mtime_ns for name in files} == files
+
+
+def test_renditions_of_a_photo_replaced_meanwhile_are_not_kept(media_root):
+    picture = make_picture(make_project())  # Its renditions are not made yet.
+    # Another process replaces the photo while this (stale) instance makes renditions.
+    Picture.objects.filter(pk=picture.pk).update(photo=f"projects/{picture.project_id}/new.jpg")
+
+    assert picture.make_renditions() is False
+
+    assert Picture.objects.get(pk=picture.pk).renditions == []
+    assert rendition_files(media_root) == set()
+
+
+def test_a_picture_without_renditions_renders_from_its_original(client):
+    picture = make_picture(make_project(), name="photo.jpg")  # Callbacks never run here.
+
+    html = client.get("/").content.decode()
+
+    assert f'<img src="{picture.photo.url}"' in html
+    assert "srcset" not in html
+    assert f'width="{picture.width}" height="{picture.height}"' in html
+
+
+def test_gallery_images_use_srcset_sizes_and_load_lazily_after_the_first_row(upload, client):
+    for _ in range(6):
+        upload(size=(2000, 1500))
+
+    html = client.get("/").content.decode()
+
+    project = Picture.objects.first().project
+    picture = project.cover_picture
+    stem = picture.photo.url.removesuffix(".jpg")
+    srcset = f"{stem}_w480.webp 480w, {stem}_w960.webp 960w, {stem}_w1600.webp 1600w"
+    assert f'<img src="{stem}_w960.webp" srcset="{srcset}"' in html
+    assert 'sizes="(min-width: 1000px) 33vw, (min-width: 640px) 50vw, 100vw"' in html
+    assert 'width="1600" height="1200"' in html
+    assert html.count("<img ") == 6
+    assert html.count('loading="lazy"') == 2  # The first row of four loads at once.
+    assert html.count('decoding="async"') == 6
+
+
+def test_project_page_links_the_largest_rendition_and_the_original(upload, client):
+    picture = upload(size=(2000, 1500))
+
+    html = client.get(picture.project.get_absolute_url()).content.decode()
+
+    largest = picture.rendition_url()
+    assert largest.endswith("_w1600.webp")
+    assert f'<a href="{picture.photo.url}" data-lightbox data-large="{largest}"' in html
+    assert 'srcset="' in html and 'sizes="(min-width: 1100px) 33vw' in html
+    assert "Open original" in html
+
+
+def test_rendition_url_picks_the_smallest_wide_enough(upload):
+    picture = upload(size=(2000, 1500))
+
+    assert picture.rendition_url(400).endswith("_w480.webp")
+    assert picture.rendition_url(961).endswith("_w1600.webp")
+    assert picture.rendition_url(5000).endswith("_w1600.webp")
+    assert picture.src.endswith("_w960.webp")
+
+
+def test_pages_make_no_storage_call_but_url(upload, client, monkeypatch):
+    project = make_project()
+    upload(project=project, size=(800, 600))
+    upload(project=project, size=(800, 600))
+
+    def no_storage_access(*args, **kwargs):
+        raise AssertionError("a page touched the storage")
+
+    for method in ("exists", "open", "size", "listdir", "path", "get_modified_time"):
+        monkeypatch.setattr(FileSystemStorage, method, no_storage_access)
+
+    assert client.get("/").status_code == 200
+    assert client.get(project.get_absolute_url()).status_code == 200
+
+
+def test_rendition_widths_come_from_the_settings(settings):
+    settings.PORTFOLIO_RENDITION_WIDTHS = (1200, 300)
+
+    assert images.rendition_spec() == "webp 300 1200"
+    assert images.rendition_widths(5000, settings.PORTFOLIO_RENDITION_WIDTHS) == [300, 1200]
+    assert images.rendition_widths(800, settings.PORTFOLIO_RENDITION_WIDTHS) == [300, 800]
+
+
+def test_a_file_that_is_not_an_image_fails_the_task_cleanly(media_root):
+    picture = make_picture(make_project())
+    (media_root / picture.photo.name).write_bytes(b"not an image at all")
+
+    result = make_renditions.enqueue(picture.pk)
+
+    assert result.status == "FAILED"
+    assert Picture.objects.get(pk=picture.pk).renditions == []
+    assert rendition_files(media_root) == set()
