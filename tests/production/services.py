@@ -96,27 +96,29 @@ def manage(*arguments: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 def app_server(env: dict[str, str], log_path) -> Iterator[str]:
     """Run gunicorn as production does, on a free loopback port; yield its base URL."""
     port = free_port()
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "site_config.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-            ],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
+    command = ["-m", "gunicorn", "site_config.wsgi", "--bind", f"127.0.0.1:{port}"]
+    with running([*command, "--workers", "2"], env, log_path) as process:
+        base_url = f"http://127.0.0.1:{port}"
         wait_until_healthy(base_url, process, log_path)
         yield base_url
+
+
+@contextmanager
+def worker(env: dict[str, str], log_path) -> Iterator[subprocess.Popen]:
+    """Run the tasks worker as production does, polling the queue until stopped."""
+    with running(["manage.py", "db_worker", "--interval", "0.2"], env, log_path) as process:
+        yield process
+
+
+@contextmanager
+def running(arguments: list[str], env: dict[str, str], log_path) -> Iterator[subprocess.Popen]:
+    """A Python process of the site's, stopped as a process manager stops it (SIGTERM)."""
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, *arguments], cwd=BASE_DIR, env=env, stdout=log, stderr=log
+        )
+    try:
+        yield process
     finally:
         process.send_signal(signal.SIGTERM)
         try:
