@@ -16,6 +16,11 @@ STORAGE_UNAVAILABLE_MESSAGE = (
     "The picture storage is not answering, so your upload could not be stored. "
     "Please try again in a few minutes."
 )
+# For one file of a batch whose first files were stored before the storage failed.
+STORAGE_UNAVAILABLE_REASON = (
+    "not stored: the picture storage stopped answering. Please try this one again in a "
+    "few minutes."
+)
 
 # What a full, read-only or failing disk says; other OSErrors (bad images) are not outages.
 DISK_FAILURES = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EIO})

@@ -4,11 +4,18 @@ import socket
 
 import pytest
 from botocore.config import Config
+from botocore.exceptions import EndpointConnectionError
+from django.core.files.storage import storages
 from django.test import Client
+from django.urls import reverse
 
-from portfolio.middleware import STORAGE_UNAVAILABLE_MESSAGE, is_storage_outage
+from portfolio.middleware import (
+    STORAGE_UNAVAILABLE_MESSAGE,
+    STORAGE_UNAVAILABLE_REASON,
+    is_storage_outage,
+)
 from portfolio.models import Picture
-from tests.helpers import make_project, make_user, uploaded_image
+from tests.helpers import make_project, make_user, stored_files, uploaded_image
 
 pytestmark = pytest.mark.django_db
 
@@ -46,41 +53,92 @@ def unreachable_bucket(settings) -> str:
 
 
 @pytest.fixture
-def staff_client() -> Client:
+def project():
+    return make_project(title="Outage")
+
+
+@pytest.fixture
+def owner_client(project) -> Client:
     client = Client()
-    client.force_login(make_user(is_staff=True, is_superuser=True))
+    client.force_login(project.owner)
     return client
 
 
-def upload_through_the_admin(client: Client, **headers):
-    project = make_project()
+def upload(client: Client, project, *files, **headers):
     return client.post(
-        "/admin/portfolio/picture/add/",
-        {"project": project.pk, "photo": uploaded_image(), "caption": "", "position": 0},
-        headers={"Referer": f"http://testserver/admin/portfolio/project/{project.pk}/", **headers},
+        reverse("portfolio:picture-upload", kwargs={"slug": project.slug}),
+        {"photos": list(files)},
+        headers={"Referer": f"http://testserver{project.get_absolute_url()}", **headers},
     )
 
 
 def test_an_upload_to_a_stopped_bucket_answers_503_and_stores_nothing(
-    unreachable_bucket, staff_client
+    unreachable_bucket, owner_client, project
 ):
-    response = upload_through_the_admin(staff_client)
+    response = upload(owner_client, project, uploaded_image("one.jpg"), uploaded_image("two.jpg"))
 
     assert response.status_code == 503
     assert response["Retry-After"] == "60"
-    assert STORAGE_UNAVAILABLE_MESSAGE in response.content.decode()
+    html = response.content.decode()
+    assert STORAGE_UNAVAILABLE_MESSAGE in html
+    assert f'href="http://testserver{project.get_absolute_url()}"' in html
     assert not Picture.objects.exists()
 
 
 def test_an_htmx_upload_to_a_stopped_bucket_reloads_the_page_with_the_message(
-    unreachable_bucket, staff_client
+    unreachable_bucket, owner_client, project
 ):
-    response = upload_through_the_admin(staff_client, HX_Request="true")
-    reloaded = staff_client.get("/")
+    response = upload(owner_client, project, uploaded_image(), HX_Request="true")
+    reloaded = owner_client.get(project.get_absolute_url())
 
     assert response.status_code == 503
     assert response["HX-Refresh"] == "true"
     assert STORAGE_UNAVAILABLE_MESSAGE in reloaded.content.decode()
+    assert not Picture.objects.exists()
+
+
+def test_a_storage_failing_midway_keeps_what_was_stored_and_lists_the_rest(
+    owner_client, project, monkeypatch
+):
+    # A store that fails between two files of one request cannot be made on cue: the
+    # storage answers the first file, then fails as a stopped bucket does.
+    storage_class = type(storages.create_storage(storages.backends["default"]))
+    save = storage_class.save
+    calls = []
+
+    def save_then_fail(storage, name, content, *args, **kwargs):
+        calls.append(name)
+        if len(calls) > 1:
+            raise EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
+        return save(storage, name, content, *args, **kwargs)
+
+    monkeypatch.setattr(storage_class, "save", save_then_fail)
+    files = [uploaded_image(f"{name}.jpg") for name in ("one", "two", "three")]
+
+    response = upload(owner_client, project, *files, HX_Request="true")
+
+    assert response.status_code == 200
+    [picture] = Picture.objects.all()
+    assert picture.original_filename == "one.jpg"
+    assert stored_files() == {picture.photo.name, *picture.rendition_names}
+    assert len(calls) == 2  # the third file was not tried
+    html = response.content.decode()
+    assert f'id="picture-{picture.pk}"' in html
+    for name in ("two.jpg", "three.jpg"):
+        assert f"{name}</span>: {STORAGE_UNAVAILABLE_REASON}" in html
+
+
+def test_staff_uploading_in_the_admin_gets_the_same_answer(unreachable_bucket, project):
+    staff = Client()
+    staff.force_login(make_user(is_staff=True, is_superuser=True))
+
+    response = staff.post(
+        "/admin/portfolio/picture/add/",
+        {"project": project.pk, "photo": uploaded_image(), "caption": "", "position": 0},
+    )
+
+    assert response.status_code == 503
+    assert STORAGE_UNAVAILABLE_MESSAGE in response.content.decode()
     assert not Picture.objects.exists()
 
 
