@@ -2,8 +2,11 @@
 
 import io
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
@@ -91,3 +94,23 @@ def stored_files(folder: str = "") -> set[str]:
     for subfolder in folders:
         found |= stored_files(f"{prefix}{subfolder}")
     return found
+
+
+def read_stored(name: str) -> bytes:
+    """The bytes of a file in the default storage."""
+    with default_storage.open(name, "rb") as stored:
+        return stored.read()
+
+
+@contextmanager
+def open_stored_image(name: str) -> Iterator[Image.Image]:
+    """Open a file of the default storage with Pillow, on disk or in a bucket alike."""
+    with Image.open(io.BytesIO(read_stored(name))) as image:
+        yield image
+
+
+def replace_stored(name: str, data: bytes) -> None:
+    """Put other bytes under a stored name, as a damaged or tampered file would have them."""
+    default_storage.delete(name)
+    saved = default_storage.save(name, ContentFile(data))
+    assert saved == name, f"{name} was stored again as {saved}"
