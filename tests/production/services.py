@@ -134,9 +134,9 @@ def wait_until_healthy(base_url: str, process: subprocess.Popen, log_path) -> No
         if process.poll() is not None:
             pytest.fail(f"gunicorn exited with {process.returncode}:\n{log_path.read_text()}")
         try:
-            if requests.get(f"{base_url}/healthz", timeout=2).status_code == 200:
+            if requests.get(f"{base_url}/healthz", timeout=5).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # Not listening yet, or busy starting its workers.
             pass
         time.sleep(0.1)
     pytest.fail(f"gunicorn did not answer on {base_url}:\n{log_path.read_text()}")
