@@ -174,6 +174,9 @@ def site_env(work: Path, database: Path, media) -> dict:
         "DATABASE_URL": f"sqlite:///{database}",
         "DJANGO_MEDIA_ROOT": str(media),
         "DJANGO_DEBUG": "",
+        # Production settings, served over plain http on the loopback, as behind a TLS proxy.
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_SECURE_COOKIES": "0",
     }
 
 

@@ -9,7 +9,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from portfolio.models import Picture, Project
 from tests.browser.axe import assert_accessible
-from tests.helpers import files_under, make_project, make_user
+from tests.helpers import make_project, make_user, stored_files
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -197,9 +197,7 @@ def test_owner_picks_files_on_the_project_page(page: Page, owner):
     assert page.get_by_label("Choose pictures or drop them here").input_value() == ""
 
 
-def test_a_batch_of_only_bad_files_is_refused_inline(
-    page: Page, owner, allow_console_error, media_root
-):
+def test_a_batch_of_only_bad_files_is_refused_inline(page: Page, owner, allow_console_error):
     # Nothing could be stored: the server answers 400, which Chromium reports in the console.
     allow_console_error(r"status of 400 \(Bad Request\)")
     project = make_project(owner, title="Desert Lines")
@@ -215,11 +213,11 @@ def test_a_batch_of_only_bad_files_is_refused_inline(
     expect(page.locator("#upload-summary")).to_have_count(0)
     expect(grid_pictures(page)).to_have_count(0)
     assert not Picture.objects.exists()
-    assert files_under(media_root) == set()
+    assert stored_files() == set()
 
 
 def test_too_many_files_at_once_are_refused_with_the_reason(
-    page: Page, owner, allow_console_error, settings, media_root
+    page: Page, owner, allow_console_error, settings
 ):
     # Django refuses the request before the view: a 400 that htmx reports as an error too,
     # and upload.js turns into the message a person reads.
@@ -236,7 +234,7 @@ def test_too_many_files_at_once_are_refused_with_the_reason(
     expect(page.locator("#upload-errors li")).to_contain_text("Too many files")
     expect(grid_pictures(page)).to_have_count(0)
     assert not Picture.objects.exists()
-    assert files_under(media_root) == set()
+    assert stored_files() == set()
 
 
 def test_without_javascript_the_upload_form_posts_and_redirects(
