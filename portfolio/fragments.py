@@ -9,8 +9,9 @@ and nothing ever needs invalidating. Fragments that differ per visitor (an edito
 CSRF tokens, the CSP nonce) are never cached; the templates say which parts are.
 
 Left out of the keys, because they are fixed for a process's life: the templates, the
-settings (MEDIA_URL, the storage) and the URLconf. A cache shared between processes must be
-emptied, or given a new KEY_PREFIX, when a release changes them (settings.CACHES).
+settings (MEDIA_URL, the storage, the language) and the URLconf with its script prefix. A
+cache shared between processes must be emptied, or given a new KEY_PREFIX, when a release
+changes them (settings.CACHES).
 """
 
 import hashlib
