@@ -581,11 +581,14 @@ def test_upload_form_is_ready_for_picking_dropping_and_progress(owner_client, pr
 
     assert 'id="upload-form"' in html
     assert 'enctype="multipart/form-data"' in html
-    assert 'hx-encoding="multipart/form-data"' in html
     assert 'id="drop-zone"' in html
     assert 'name="photos"' in html and " multiple" in html
     assert 'accept="image/*,.heic,.heif,.avif"' in html
+    # Shown by upload.js, which sends folders in batches; never posted itself.
+    assert '<input type="file" id="upload-folder" webkitdirectory' in html
+    assert '<p class="upload-folder" id="upload-folder-choice" hidden>' in html
     assert '<progress id="upload-progress"' in html
+    assert '<p id="upload-status" class="upload-status" aria-live="polite">' in html
     assert 'id="upload-errors"' in html
     assert 'id="picture-grid"' in html
     assert "js/upload" in html
