@@ -24,12 +24,13 @@ done; \
 echo "No Python 3.12 or newer found: install python3.13 and try again." >&2; exit 1
 endef
 
-.PHONY: help run test setup lint format migrations-check bench demo clean
+.PHONY: help run test test-services setup lint format migrations-check bench demo clean
 
 help:
 	@echo "make run    set up what is missing and serve the site at http://$(HOST):$(PORT)"
 	@echo "make test   set up what is missing and run the whole test suite"
 	@echo "make lint   ruff check and ruff format --check"
+	@echo "make test-services   the whole suite on PostgreSQL and an S3-compatible server"
 	@echo "make bench  measure renditions and pages, write bench/RESULTS.md (under 10 minutes)"
 
 # `make run` is for trying the site: debug on, unless the caller says otherwise.
@@ -44,6 +45,13 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff check --quiet .
 	$(BIN)/ruff format --check --quiet .
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The whole suite again on real servers: a throwaway PostgreSQL and moto's S3-compatible
+# server on loopback (.ci/services), stopped afterwards even when a test fails. moto's own
+# venv is kept inside .venv so later runs skip installing it.
+test-services: $(VENV)/.installed-dev
+	@export SERVICES_VENV="$(CURDIR)/$(VENV)/moto-server"; trap '.ci/services stop' EXIT; \
+	.ci/services start && set -a && . .services/env && set +a && $(BIN)/pytest $(PYTEST_ARGS)
 
 # Everything `run` needs, made only when missing or out of date.
 setup: $(VENV)/.installed

@@ -1,3 +1,4 @@
+import logging
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -13,12 +14,15 @@ from portfolio.images import (
     prepare_upload,
     too_large_reason,
 )
+from portfolio.middleware import STORAGE_UNAVAILABLE_REASON, is_storage_outage
 from portfolio.models import Picture, Project
 
 # What the file picker offers. Only a hint to the browser: the content decides (images.py).
 ACCEPT = "image/*,.heic,.heif,.avif"
 
 DISPLAY_NAME_MAX_LENGTH = 120
+
+logger = logging.getLogger(__name__)
 
 
 class ProjectForm(forms.ModelForm):
@@ -109,16 +113,34 @@ class PictureUploadForm(forms.Form):
         )
 
     def save(self, project: Project) -> UploadResult:
-        """Store every good file as a picture of `project`; list the others with a reason."""
+        """
+        Store every good file as a picture of `project`; list the others with a reason.
+
+        When the media storage fails, the files not yet stored are listed as such and the
+        pictures already stored are kept; if none was, the outage is raised for
+        StorageUnavailableMiddleware to answer.
+        """
         result = UploadResult()
-        for upload in self.cleaned_data["photos"]:
+        uploads = self.cleaned_data["photos"]
+        for index, upload in enumerate(uploads):
             name = display_name(upload.name or "")
             try:
                 image = prepare_upload(upload)
             except UploadRejected as rejection:
                 result.rejections.append(Rejection(name, rejection.reason))
                 continue
-            result.pictures.append(project.add_picture(image, original_filename=name))
+            try:
+                result.pictures.append(project.add_picture(image, original_filename=name))
+            except Exception as error:
+                if not (is_storage_outage(error) and result.pictures):
+                    raise
+                # Not tried: each would wait for the storage's timeouts to fail the same way.
+                result.rejections.extend(
+                    Rejection(display_name(left.name or ""), STORAGE_UNAVAILABLE_REASON)
+                    for left in uploads[index:]
+                )
+                logger.error("Media storage failed during an upload", exc_info=True)
+                break
         return result
 
 

@@ -241,14 +241,36 @@ def save_renditions(storage: Storage, name: str, spec: str | None = None) -> lis
     extension = RENDITION_FORMATS[image_format][1]
     with storage.open(name, "rb") as original:
         renditions = make_renditions(original, [int(width) for width in widths], image_format)
-    stem = str(PurePosixPath(name).with_suffix(""))
     records = []
     for rendition in renditions:
-        target = f"{stem}_w{rendition.width}.{extension}"
+        target = rendition_name(name, rendition.width, extension)
         storage.delete(target)
         saved = storage.save(target, ContentFile(rendition.data))
         records.append({"width": rendition.width, "height": rendition.height, "name": saved})
     return records
+
+
+def rendition_name(name: str, width: int, extension: str) -> str:
+    """Where the rendition of the stored image `name` at `width` goes: beside it."""
+    return f"{PurePosixPath(name).with_suffix('')}_w{width}.{extension}"
+
+
+def possible_rendition_names(name: str, width: int, height: int) -> set[str]:
+    """
+    Every name save_renditions may have given the renditions of `name`, a width × height
+    image, under the current settings, whether or not they were recorded on the row.
+
+    Deleting these as well as the recorded ones leaves nothing behind when the renditions
+    were recorded after the deleting code loaded the row. Either side may be the displayed
+    width: the stored file's orientation is not known here.
+    """
+    image_format, *widths = rendition_spec().split()
+    extension = RENDITION_FORMATS[image_format][1]
+    return {
+        rendition_name(name, rendition_width, extension)
+        for source_width in {width, height}
+        for rendition_width in rendition_widths(source_width, map(int, widths))
+    }
 
 
 def delete_renditions(storage: Storage, names: Iterable[str]) -> None:

@@ -265,17 +265,12 @@ class Picture(models.Model):
         if self._state.adding and not self.position:
             self.position = self.project.next_picture_position()
         photo_changed = self._photo_changed()
-        stale_renditions = []
+        stale_renditions = set()
         if photo_changed:
             if not self._state.adding:
                 # From the row, not this instance: the task may have recorded them since it loaded.
-                stale_renditions = [
-                    rendition["name"]
-                    for renditions in Picture.objects.filter(pk=self.pk).values_list(
-                        "renditions", flat=True
-                    )
-                    for rendition in renditions
-                ]
+                stored = Picture.objects.filter(pk=self.pk).first()
+                stale_renditions = stored.all_rendition_names() if stored else set()
             self.renditions, self.renditions_spec = [], ""
             self.__dict__.pop("_rendition_urls", None)
             if update_fields is not None:
@@ -297,7 +292,9 @@ class Picture(models.Model):
             using = kwargs.get("using") or transaction.DEFAULT_DB_ALIAS
             if stale_renditions:
                 transaction.on_commit(
-                    partial(images.delete_renditions, self.photo.storage, stale_renditions),
+                    partial(
+                        images.delete_renditions, self.photo.storage, sorted(stale_renditions)
+                    ),
                     using=using,
                 )
             if self.photo:
@@ -314,6 +311,17 @@ class Picture(models.Model):
     @property
     def rendition_names(self) -> list[str]:
         return [rendition["name"] for rendition in self.renditions]
+
+    def all_rendition_names(self) -> set[str]:
+        """
+        The renditions recorded on this instance, and every name they may have under the
+        current settings: what to delete with the photo. A worker may have made and recorded
+        them after this instance was loaded.
+        """
+        names = set(self.rendition_names)
+        if self.photo and self.width and self.height:
+            names |= images.possible_rendition_names(self.photo.name, self.width, self.height)
+        return names
 
     def make_renditions(self) -> bool:
         """
@@ -408,8 +416,7 @@ def enqueue_renditions(picture_id: int) -> None:
 @receiver(post_delete, sender=Picture, dispatch_uid="delete_renditions_with_their_picture")
 def delete_renditions_with_their_picture(sender, instance: Picture, using: str, **kwargs) -> None:
     """Delete the renditions once the deletion commits, as django-cleanup does the photo."""
-    if instance.renditions:
+    if names := instance.all_rendition_names():
         transaction.on_commit(
-            partial(images.delete_renditions, instance.photo.storage, instance.rendition_names),
-            using=using,
+            partial(images.delete_renditions, instance.photo.storage, sorted(names)), using=using
         )

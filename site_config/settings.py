@@ -11,10 +11,24 @@ from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = os.environ.get("DJANGO_DEBUG") == "1"
+
+
+def env_flag(name: str, default: bool) -> bool:
+    """Read a yes/no variable (1/0, true/false, yes/no, on/off); unset or empty gives default."""
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"{name} must be 1 or 0, not {value!r}.")
+
 
 # Good for a laptop, worthless anywhere else: refused below when DEBUG is off.
 DEVELOPMENT_SECRET_KEY = "django-insecure-development-key-never-use-in-production"
@@ -40,6 +54,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    # Installed in every setup, so the schema is the same whichever tasks backend runs.
+    "django_tasks_db",
     "portfolio",
     # Last, so it sees every model with a FileField once they are all loaded.
     "django_cleanup.apps.CleanupConfig",
@@ -49,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Right after SecurityMiddleware, before anything that may do work for a static file.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise: the policy protects pages, static files need none.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -56,6 +74,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "portfolio.middleware.StorageUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "site_config.urls"
@@ -70,6 +89,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # csp_nonce, which {% htmx_script %} and the admin put on their tags.
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -129,16 +150,71 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # Media: our users' uploads, written at run time. Never inside STATIC_ROOT, never
-# under STATIC_URL. MEDIA_URL may be a full URL, e.g. a CDN in front of the bucket.
+# under STATIC_URL. On disk by default; in an S3-compatible bucket when one is named.
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media")).resolve()
-MEDIA_URL = os.environ.get("DJANGO_MEDIA_URL", "/media/")
-if not MEDIA_URL.endswith("/"):
-    MEDIA_URL += "/"
+
+
+def bucket_media_url(options: dict) -> str:
+    """The public prefix of the bucket's objects: the CDN's domain, or the bucket's own URL."""
+    if options.get("custom_domain"):
+        base = f"https://{options['custom_domain']}/"
+    elif options.get("endpoint_url"):
+        # botocore addresses a bucket behind a custom endpoint by path.
+        base = f"{options['endpoint_url'].rstrip('/')}/{options['bucket_name']}/"
+    else:
+        base = f"https://{options['bucket_name']}.s3.amazonaws.com/"
+    location = options.get("location", "").strip("/")
+    return f"{base}{location}/" if location else base
+
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
+    from botocore.config import Config
+
+    if os.environ.get("DJANGO_MEDIA_URL"):
+        raise ImproperlyConfigured(
+            "DJANGO_MEDIA_URL is for media on disk: with a bucket, set AWS_S3_CUSTOM_DOMAIN."
+        )
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["AWS_STORAGE_BUCKET_NAME"],
+            # Empty for AWS itself; the server's URL for MinIO, Ceph, R2 and the like.
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            # Unset keys leave boto3 its own credential chain (instance roles, ~/.aws).
+            "access_key": os.environ.get("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
+            # A CDN in front of the bucket: URLs use its domain instead of the bucket's.
+            "custom_domain": os.environ.get("AWS_S3_CUSTOM_DOMAIN") or None,
+            # A prefix inside the bucket, e.g. to share one bucket between staging and production.
+            "location": os.environ.get("AWS_LOCATION", "").strip("/"),
+            # Never replace an object: a public name, cached for a year, must keep its bytes.
+            "file_overwrite": False,
+            # Media are public: plain URLs that every cache can share, no expiring signatures.
+            "querystring_auth": False,
+            # Public reading is granted by the bucket policy (or the CDN's origin access), not
+            # per-object ACLs, which new AWS buckets refuse. Some stores need "public-read".
+            "default_acl": os.environ.get("AWS_DEFAULT_ACL") or None,
+            # Names are random and never reused, so a year of caching never serves stale bytes.
+            # Content-Type is left out on purpose: django-storages sets it from each name.
+            "object_parameters": {"CacheControl": "max-age=31536000, public, immutable"},
+            # Fail fast when the store is down, well inside gunicorn's 30 s worker timeout.
+            "client_config": Config(
+                connect_timeout=5, read_timeout=20, retries={"mode": "standard", "max_attempts": 3}
+            ),
+        },
+    }
+    MEDIA_URL = bucket_media_url(STORAGES["default"]["OPTIONS"])
+else:
+    # May be a full URL, e.g. a media domain served by nginx from MEDIA_ROOT.
+    MEDIA_URL = os.environ.get("DJANGO_MEDIA_URL", "/media/")
+    if not MEDIA_URL.endswith("/"):
+        MEDIA_URL += "/"
 
 if STATIC_ROOT.resolve() == MEDIA_ROOT or STATIC_ROOT.resolve() in MEDIA_ROOT.parents:
     raise ImproperlyConfigured("MEDIA_ROOT must not be, or be inside, STATIC_ROOT.")
@@ -150,10 +226,6 @@ if STATIC_ROOT.resolve() == MEDIA_ROOT or MEDIA_ROOT in STATIC_ROOT.resolve().pa
 PORTFOLIO_RENDITION_WIDTHS = (480, 960, 1600)
 # "webp" (fast to encode, shown everywhere) or "avif" (smaller files, slower to encode).
 PORTFOLIO_RENDITION_FORMAT = "webp"
-
-# Django's tasks framework. The immediate backend runs a task as it is enqueued, so in the
-# embedded default renditions exist as soon as the upload's transaction commits.
-TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
 # Uploaded files are written with these modes, readable by a web server in front of us.
 FILE_UPLOAD_PERMISSIONS = 0o644
@@ -183,6 +255,62 @@ DATA_UPLOAD_MAX_NUMBER_FILES = PORTFOLIO_UPLOAD_MAX_FILES
 FILE_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("FILE_UPLOAD_MAX_MEMORY_SIZE", 2_621_440))
 # Form fields other than files (captions, titles) never need more than Django's 2.5 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# Django's tasks framework makes renditions (portfolio/tasks.py). "immediate" (the default) runs
+# a task as it is enqueued, when the upload's transaction commits, inside the request; "database"
+# queues it in the database for `manage.py db_worker`, so an upload returns as soon as its
+# original is stored.
+TASKS_BACKENDS = {
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+TASKS_BACKEND = os.environ.get("DJANGO_TASKS_BACKEND") or "immediate"
+if TASKS_BACKEND not in TASKS_BACKENDS:
+    raise ImproperlyConfigured(
+        f"DJANGO_TASKS_BACKEND must be one of {', '.join(TASKS_BACKENDS)}, not {TASKS_BACKEND!r}."
+    )
+TASKS = {"default": {"BACKEND": TASKS_BACKENDS[TASKS_BACKEND]}}
+
+# Security. With DEBUG off every default is the production one; `make run` (DEBUG on, plain
+# http on 127.0.0.1) gets the relaxed ones. Each can be changed by its variable.
+SECURE_SSL_REDIRECT = env_flag("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+# Load balancers probe over plain http from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Only behind a proxy that terminates TLS and sets X-Forwarded-Proto, overwriting the client's.
+if env_flag("DJANGO_SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_flag("DJANGO_SECURE_COOKIES", not DEBUG)
+# Browsers remember to use https only; sent on https responses only, so plain http never gets it.
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("DJANGO_SECURE_HSTS_SECONDS") or (0 if DEBUG else 31_536_000)
+)
+# Set 0 if another host of the domain still serves plain http.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_flag("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+# Only consents to preloading: the domain is preloaded when its owner submits it.
+SECURE_HSTS_PRELOAD = env_flag("DJANGO_SECURE_HSTS_PRELOAD", not DEBUG)
+# Other sites (and the media domain) learn nothing about the pages our visitors come from.
+SECURE_REFERRER_POLICY = os.environ.get("DJANGO_SECURE_REFERRER_POLICY", "same-origin")
+
+
+def url_origin(url: str) -> list[str]:
+    """The scheme://host[:port] of an absolute URL, as a CSP source list; nothing for a path."""
+    parts = urlsplit(url)
+    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []
+
+
+# No inline code anywhere: scripts and styles come from our origin or carry the response's nonce
+# (htmx's <script> via django-htmx, the admin's one <style>). htmx's own indicator <style> is
+# switched off in _base.html, its CSS is in site.css. Images may also come from the media origin.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, *url_origin(MEDIA_URL)],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 LOGGING = {
     "version": 1,

@@ -1,10 +1,16 @@
 import importlib
+import uuid
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.files.storage import storages
 from django.core.management import call_command
 from django.test import override_settings
 from django.urls import clear_url_caches
+
+from site_config.settings import bucket_media_url
+
+S3_STORAGE = "storages.backends.s3.S3Storage"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -22,11 +28,33 @@ def collected_static(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def media_root(tmp_path, settings):
-    """Every test writes uploads to a folder of its own, never to the real media/."""
+def media_root(request, tmp_path, settings):
+    """
+    Every test stores uploads apart from the others and from real media.
+
+    On disk: a temporary MEDIA_ROOT. In a bucket (AWS_STORAGE_BUCKET_NAME set): a prefix of
+    its own, emptied afterwards. Tests marked `local_media` are about media on disk and get
+    the embedded default (disk, /media/) whatever the environment says.
+    """
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.MEDIA_ROOT.mkdir()
-    return settings.MEDIA_ROOT
+    default = settings.STORAGES["default"]
+    if default["BACKEND"] != S3_STORAGE:
+        yield settings.MEDIA_ROOT
+        return
+    if request.node.get_closest_marker("local_media"):
+        local = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+        settings.STORAGES = {**settings.STORAGES, "default": local}
+        settings.MEDIA_URL = "/media/"
+        yield settings.MEDIA_ROOT
+        return
+    options = {**default["OPTIONS"], "location": f"test-{uuid.uuid4().hex}"}
+    settings.STORAGES = {**settings.STORAGES, "default": {**default, "OPTIONS": options}}
+    settings.MEDIA_URL = bucket_media_url(options)
+    # Its own client: the test may have pointed the default storage elsewhere meanwhile.
+    bucket = storages.create_storage(settings.STORAGES["default"]).bucket
+    yield settings.MEDIA_ROOT
+    bucket.objects.filter(Prefix=f"{options['location']}/").delete()
 
 
 @pytest.fixture

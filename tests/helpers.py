@@ -2,8 +2,12 @@
 
 import io
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
@@ -80,3 +84,33 @@ def uploaded_image(
 def files_under(root) -> set[str]:
     """Every file below root, as paths relative to it."""
     return {str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()}
+
+
+def stored_files(folder: str = "") -> set[str]:
+    """Every file in the default storage below folder, on disk or in a bucket alike."""
+    folders, files = default_storage.listdir(folder)
+    prefix = f"{folder}/" if folder else ""
+    found = {f"{prefix}{name}" for name in files}
+    for subfolder in folders:
+        found |= stored_files(f"{prefix}{subfolder}")
+    return found
+
+
+def read_stored(name: str) -> bytes:
+    """The bytes of a file in the default storage."""
+    with default_storage.open(name, "rb") as stored:
+        return stored.read()
+
+
+@contextmanager
+def open_stored_image(name: str) -> Iterator[Image.Image]:
+    """Open a file of the default storage with Pillow, on disk or in a bucket alike."""
+    with Image.open(io.BytesIO(read_stored(name))) as image:
+        yield image
+
+
+def replace_stored(name: str, data: bytes) -> None:
+    """Put other bytes under a stored name, as a damaged or tampered file would have them."""
+    default_storage.delete(name)
+    saved = default_storage.save(name, ContentFile(data))
+    assert saved == name, f"{name} was stored again as {saved}"

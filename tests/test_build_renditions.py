@@ -6,7 +6,14 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from portfolio.models import Picture
-from tests.helpers import files_under, make_picture, make_project
+from tests.helpers import (
+    make_picture,
+    make_project,
+    open_stored_image,
+    read_stored,
+    replace_stored,
+    stored_files,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -17,8 +24,8 @@ def build(*args) -> str:
     return stdout.getvalue()
 
 
-def rendition_files(root) -> set[str]:
-    return {name for name in files_under(root) if "_w" in name}
+def rendition_files() -> set[str]:
+    return {name for name in stored_files() if "_w" in name}
 
 
 @pytest.fixture
@@ -28,7 +35,7 @@ def pictures():
     return [make_picture(project, size=(1200, 900)) for _ in range(3)]
 
 
-def test_makes_missing_renditions_with_a_progress_line(pictures, media_root):
+def test_makes_missing_renditions_with_a_progress_line(pictures):
     output = build()
 
     assert "3 picture(s) to do for “webp 480 960 1600”." in output
@@ -37,18 +44,22 @@ def test_makes_missing_renditions_with_a_progress_line(pictures, media_root):
     for picture in Picture.objects.all():
         assert [record["width"] for record in picture.renditions] == [480, 960, 1200]
         assert picture.renditions_spec == "webp 480 960 1600"
-    assert len(rendition_files(media_root)) == 9
+    assert len(rendition_files()) == 9
 
 
-def test_second_run_has_nothing_to_do(pictures, media_root):
+def test_second_run_has_nothing_to_do(pictures):
     build()
-    before = {name: (media_root / name).stat().st_mtime_ns for name in rendition_files(media_root)}
+    before = rendition_files()
+    # Marked: a run that wrote them again would replace the marks.
+    for name in before:
+        replace_stored(name, b"left as it was")
 
     output = build()
 
     assert "0 picture(s) to do" in output
     assert "Renditions made for 0 picture(s)." in output
-    assert {name: (media_root / name).stat().st_mtime_ns for name in before} == before
+    assert rendition_files() == before
+    assert {read_stored(name) for name in before} == {b"left as it was"}
 
 
 def test_resumes_where_it_stopped(pictures):
@@ -59,7 +70,7 @@ def test_resumes_where_it_stopped(pictures):
     assert "2 picture(s) to do" in output
 
 
-def test_remakes_outdated_renditions_after_a_widths_change(pictures, media_root, settings):
+def test_remakes_outdated_renditions_after_a_widths_change(pictures, settings):
     build()
     settings.PORTFOLIO_RENDITION_WIDTHS = (320, 640)
 
@@ -70,37 +81,46 @@ def test_remakes_outdated_renditions_after_a_widths_change(pictures, media_root,
         assert [record["width"] for record in picture.renditions] == [320, 640]
         assert picture.renditions_spec == "webp 320 640"
     # The files of the old widths are gone, only the new ones are left.
-    assert rendition_files(media_root) == {
+    assert rendition_files() == {
         name for picture in Picture.objects.all() for name in picture.rendition_names
     }
-    assert len(rendition_files(media_root)) == 6
+    assert len(rendition_files()) == 6
 
 
-def test_remakes_after_a_format_change(pictures, media_root, settings):
+def test_remakes_after_a_format_change(pictures, settings):
     build()
     settings.PORTFOLIO_RENDITION_FORMAT = "avif"
 
     build()
 
-    assert rendition_files(media_root)
-    assert all(name.endswith(".avif") for name in rendition_files(media_root))
+    assert rendition_files()
+    assert all(name.endswith(".avif") for name in rendition_files())
 
 
-def test_force_remakes_everything(pictures, media_root):
+def test_force_remakes_everything(pictures):
     build()
-    before = {name: (media_root / name).stat().st_mtime_ns for name in rendition_files(media_root)}
+    before = rendition_files()
+    # Spoilt, though their records say they are up to date: only a remake brings them back.
+    for name in before:
+        replace_stored(name, b"spoilt")
 
     output = build("--force")
 
     assert "3 picture(s) to do" in output
     assert "Renditions made for 3 picture(s)." in output
-    assert rendition_files(media_root) == set(before)
-    assert all((media_root / name).stat().st_mtime_ns != before[name] for name in before)
+    remade = Picture.objects.all()
+    assert {name for picture in remade for name in picture.rendition_names} == before
+    assert rendition_files() == before
+    for picture in remade:
+        for record in picture.renditions:
+            with open_stored_image(record["name"]) as rendition:
+                assert rendition.format == "WEBP"
+                assert rendition.size == (record["width"], record["height"])
 
 
-def test_a_broken_file_is_reported_and_the_others_are_made(pictures, media_root):
+def test_a_broken_file_is_reported_and_the_others_are_made(pictures):
     broken = make_picture(make_project())
-    (media_root / broken.photo.name).write_bytes(b"this is no longer an image")
+    replace_stored(broken.photo.name, b"this is no longer an image")
     stderr = io.StringIO()
 
     with pytest.raises(CommandError, match="1 picture\\(s\\) failed"):

@@ -5,12 +5,12 @@ from django.core.files.storage import default_storage
 from django.test import override_settings
 
 from portfolio.models import Picture, picture_upload_to
-from tests.helpers import make_picture, make_project, uploaded_image
+from tests.helpers import make_picture, make_project, stored_files, uploaded_image
 
 pytestmark = pytest.mark.django_db
 
 
-def test_upload_writes_under_the_project_folder_and_stores_a_relative_path(media_root):
+def test_upload_writes_under_the_project_folder_and_stores_a_relative_path():
     project = make_project()
     picture = make_picture(project, name="Holiday.JPG")
 
@@ -18,16 +18,24 @@ def test_upload_writes_under_the_project_folder_and_stores_a_relative_path(media
     assert picture.photo.name.startswith(f"projects/{project.pk}/")
     assert picture.photo.name.endswith(".jpg")
     assert not picture.photo.name.startswith("/")
-    assert (media_root / picture.photo.name).is_file()
+    assert stored_files() == {picture.photo.name}
     assert (picture.width, picture.height) == (64, 48)
 
 
-def test_url_is_media_url_and_stored_name():
+def test_url_is_media_url_and_stored_name(settings):
+    picture = make_picture()
+
+    assert picture.photo.url == f"{settings.MEDIA_URL}{picture.photo.name}"
+
+
+@pytest.mark.local_media
+def test_url_on_disk_is_under_media():
     picture = make_picture()
 
     assert picture.photo.url == f"/media/{picture.photo.name}"
 
 
+@pytest.mark.local_media
 @override_settings(MEDIA_URL="https://media.example-cdn.net/")
 def test_url_follows_a_cdn_media_url():
     picture = make_picture()
@@ -35,14 +43,13 @@ def test_url_follows_a_cdn_media_url():
     assert picture.photo.url == f"https://media.example-cdn.net/{picture.photo.name}"
 
 
-def test_two_uploads_with_the_same_name_never_collide(media_root):
+def test_two_uploads_with_the_same_name_never_collide():
     project = make_project()
     first = make_picture(project, name="photo.jpg")
     second = make_picture(project, name="photo.jpg")
 
     assert first.photo.name != second.photo.name
-    assert (media_root / first.photo.name).is_file()
-    assert (media_root / second.photo.name).is_file()
+    assert stored_files() == {first.photo.name, second.photo.name}
 
 
 def test_stored_name_never_uses_what_the_client_chose():
@@ -57,6 +64,7 @@ def test_stored_name_never_uses_what_the_client_chose():
         assert len(filename.split(".")[0]) == 32
 
 
+@pytest.mark.local_media
 def test_default_storage_is_the_local_media_root(media_root):
     make_picture()
 

@@ -5,7 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from portfolio.models import Picture, Project
-from tests.helpers import files_under, make_category, make_picture, make_project, make_user
+from tests.helpers import make_category, make_picture, make_project, make_user, stored_files
 
 pytestmark = pytest.mark.django_db
 
@@ -173,11 +173,11 @@ def test_invalid_edit_keeps_working_links_to_the_saved_slug(client, project):
 
 
 def test_delete_asks_first_then_removes_the_project_its_pictures_and_files(
-    client, project, media_root, django_capture_on_commit_callbacks
+    client, project, django_capture_on_commit_callbacks
 ):
     url = reverse("portfolio:project-delete", kwargs={"slug": project.slug})
     assert "its 3 pictures will be deleted" in client.get(url).content.decode()
-    assert len(files_under(media_root)) == 3
+    assert len(stored_files()) == 3
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url)
@@ -185,7 +185,7 @@ def test_delete_asks_first_then_removes_the_project_its_pictures_and_files(
     assert response.url == reverse("portfolio:studio")
     assert not Project.objects.filter(pk=project.pk).exists()
     assert not Picture.objects.exists()
-    assert files_under(media_root) == set()
+    assert stored_files() == set()
 
 
 def test_deleting_a_project_with_a_chosen_cover(
@@ -309,7 +309,7 @@ def test_move_without_a_direction_is_a_400(client, project):
 
 
 def test_delete_picture_asks_first_without_javascript(
-    client, project, media_root, django_capture_on_commit_callbacks
+    client, project, django_capture_on_commit_callbacks
 ):
     picture = project.pictures.first()
     url = picture_url("picture-delete", picture)
@@ -324,12 +324,12 @@ def test_delete_picture_asks_first_without_javascript(
 
     assert response.url == edit_url
     assert captions(project) == ["second", "third"]
-    assert picture.photo.name not in files_under(media_root)
-    assert len(files_under(media_root)) == 2
+    assert picture.photo.name not in stored_files()
+    assert len(stored_files()) == 2
 
 
 def test_delete_picture_with_htmx_returns_the_grid_without_it(
-    client, project, media_root, django_capture_on_commit_callbacks
+    client, project, django_capture_on_commit_callbacks
 ):
     picture = project.pictures.first()
     project.cover = picture
@@ -346,7 +346,7 @@ def test_delete_picture_with_htmx_returns_the_grid_without_it(
     project.refresh_from_db()
     assert project.cover is None
     assert html.count("cover-badge") == 1
-    assert len(files_under(media_root)) == 2
+    assert len(stored_files()) == 2
 
 
 def test_project_page_query_count_for_editors_is_constant(

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from portfolio.models import Picture, Project
-from tests.helpers import image_bytes, make_picture, make_project, make_user
+from tests.helpers import image_bytes, make_picture, make_project, make_user, stored_files
 
 pytestmark = pytest.mark.django_db
 
@@ -223,12 +223,8 @@ def test_htmx_post_with_the_token_in_its_header_passes(csrf_client, draft_pictur
     assert Picture.objects.get(pk=draft_picture.pk).position == 1
 
 
-def test_upload_without_a_csrf_token_is_refused_and_stores_nothing(
-    csrf_client, draft_picture, media_root
-):
-    from tests.helpers import files_under
-
-    files_before = files_under(media_root)
+def test_upload_without_a_csrf_token_is_refused_and_stores_nothing(csrf_client, draft_picture):
+    files_before = stored_files()
 
     response = csrf_client.post(
         reverse("portfolio:picture-upload", kwargs={"slug": draft_picture.project.slug}),
@@ -236,4 +232,4 @@ def test_upload_without_a_csrf_token_is_refused_and_stores_nothing(
     )
 
     assert response.status_code == 403
-    assert files_under(media_root) == files_before
+    assert stored_files() == files_before

@@ -1,17 +1,27 @@
 """Renditions: made after the upload commits, used by the pages, gone with their picture."""
 
 import io
+from contextlib import ExitStack
+from unittest import mock
 
 import pytest
 from django.core.files.base import ContentFile
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import storages
 from django.db import transaction
 from PIL import ExifTags, Image
 
 from portfolio import images
 from portfolio.models import Picture
 from portfolio.tasks import make_renditions
-from tests.helpers import files_under, make_picture, make_project, uploaded_image
+from tests.helpers import (
+    make_picture,
+    make_project,
+    open_stored_image,
+    read_stored,
+    replace_stored,
+    stored_files,
+    uploaded_image,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -31,15 +41,11 @@ def upload(django_capture_on_commit_callbacks):
     return upload
 
 
-def rendition_files(root) -> set[str]:
-    return {name for name in files_under(root) if "_w" in name}
+def rendition_files() -> set[str]:
+    return {name for name in stored_files() if "_w" in name}
 
 
-def open_rendition(media_root, record) -> Image.Image:
-    return Image.open(media_root / record["name"])
-
-
-def test_upload_makes_renditions_beside_the_original(upload, media_root):
+def test_upload_makes_renditions_beside_the_original(upload):
     picture = upload(size=(2000, 1000))
 
     stem = picture.photo.name.removesuffix(".jpg")
@@ -50,19 +56,19 @@ def test_upload_makes_renditions_beside_the_original(upload, media_root):
     ]
     assert picture.renditions_spec == "webp 480 960 1600"
     for record in picture.renditions:
-        with open_rendition(media_root, record) as rendition:
+        with open_stored_image(record["name"]) as rendition:
             assert rendition.format == "WEBP"
             assert rendition.size == (record["width"], record["height"])
 
 
-def test_avif_is_an_option(upload, media_root, settings):
+def test_avif_is_an_option(upload, settings):
     settings.PORTFOLIO_RENDITION_FORMAT = "avif"
 
     picture = upload(size=(1000, 800))
 
     assert [record["width"] for record in picture.renditions] == [480, 960, 1000]
     assert all(record["name"].endswith(".avif") for record in picture.renditions)
-    with open_rendition(media_root, picture.renditions[0]) as rendition:
+    with open_stored_image(picture.renditions[0]["name"]) as rendition:
         assert rendition.format == "AVIF"
     assert picture.renditions_spec == "avif 480 960 1600"
 
@@ -82,7 +88,7 @@ def test_renditions_are_never_upscaled(upload, size, expected_widths):
     assert [record["width"] for record in picture.renditions] == expected_widths
 
 
-def test_orientation_is_applied_and_no_metadata_is_kept(upload, media_root):
+def test_orientation_is_applied_and_no_metadata_is_kept(upload):
     exif = Image.Exif()
     exif[ExifTags.Base.Orientation] = 6  # Stored on its side: turn 90° clockwise to show.
     exif[ExifTags.Base.Make] = "Camera Maker"
@@ -96,14 +102,14 @@ def test_orientation_is_applied_and_no_metadata_is_kept(upload, media_root):
     ]
     assert (picture.display_width, picture.display_height) == (800, 1200)
     for record in picture.renditions:
-        with open_rendition(media_root, record) as rendition:
+        with open_stored_image(record["name"]) as rendition:
             assert not rendition.getexif()
             assert "exif" not in rendition.info and "icc_profile" not in rendition.info
             assert "xmp" not in rendition.info
-        assert b"Secret Model" not in (media_root / record["name"]).read_bytes()
+        assert b"Secret Model" not in read_stored(record["name"])
 
 
-def test_orientation_turns_the_pixels_too(upload, media_root):
+def test_orientation_turns_the_pixels_too(upload):
     # Left half red, right half blue, stored with orientation 6 (90° clockwise to show):
     # shown upright, the red half is on top.
     image = Image.new("RGB", (800, 600), (220, 20, 20))
@@ -119,7 +125,7 @@ def test_orientation_turns_the_pixels_too(upload, media_root):
         picture.photo.save("turned.jpg", ContentFile(buffer.getvalue(), name="turned.jpg"))
     picture.make_renditions()
 
-    with open_rendition(media_root, picture.renditions[-1]) as rendition:
+    with open_stored_image(picture.renditions[-1]["name"]) as rendition:
         rendition = rendition.convert("RGB")
         assert rendition.size == (600, 800)
         top, bottom = rendition.getpixel((300, 100)), rendition.getpixel((300, 700))
@@ -127,16 +133,16 @@ def test_orientation_turns_the_pixels_too(upload, media_root):
     assert bottom[2] > 150 and bottom[0] < 100
 
 
-def test_a_picture_with_transparency_keeps_it(upload, media_root):
+def test_a_picture_with_transparency_keeps_it(upload):
     picture = upload(name="logo.png", image_format="PNG", size=(600, 400), color=(0, 0, 0, 0))
 
-    with open_rendition(media_root, picture.renditions[0]) as rendition:
+    with open_stored_image(picture.renditions[0]["name"]) as rendition:
         assert rendition.mode == "RGBA"
         assert rendition.getpixel((10, 10))[3] == 0
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_rolled_back_upload_makes_no_renditions(media_root):
+def test_a_rolled_back_upload_makes_no_renditions():
     project = make_project()
 
     with pytest.raises(RuntimeError), transaction.atomic():
@@ -144,34 +150,30 @@ def test_a_rolled_back_upload_makes_no_renditions(media_root):
         raise RuntimeError("the upload failed after the picture was saved")
 
     assert not Picture.objects.exists()
-    assert rendition_files(media_root) == set()
+    assert rendition_files() == set()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_committed_upload_has_its_renditions_at_once(media_root):
+def test_a_committed_upload_has_its_renditions_at_once():
     with transaction.atomic():
         picture = make_picture(make_project())
 
     picture.refresh_from_db()
     assert picture.renditions
-    assert rendition_files(media_root) == set(picture.rendition_names)
+    assert rendition_files() == set(picture.rendition_names)
 
 
-def test_deleting_a_picture_deletes_its_renditions(
-    upload, media_root, django_capture_on_commit_callbacks
-):
+def test_deleting_a_picture_deletes_its_renditions(upload, django_capture_on_commit_callbacks):
     keep = upload(size=(600, 400))
     picture = upload(project=keep.project, size=(600, 400))
 
     with django_capture_on_commit_callbacks(execute=True):
         picture.delete()
 
-    assert rendition_files(media_root) == set(keep.rendition_names)
+    assert rendition_files() == set(keep.rendition_names)
 
 
-def test_deleting_a_project_deletes_every_rendition(
-    upload, media_root, django_capture_on_commit_callbacks
-):
+def test_deleting_a_project_deletes_every_rendition(upload, django_capture_on_commit_callbacks):
     project = make_project()
     upload(project=project, size=(600, 400))
     upload(project=project, size=(1000, 400))
@@ -180,12 +182,10 @@ def test_deleting_a_project_deletes_every_rendition(
     with django_capture_on_commit_callbacks(execute=True):
         project.delete()
 
-    assert rendition_files(media_root) == set(other.rendition_names)
+    assert rendition_files() == set(other.rendition_names)
 
 
-def test_replacing_the_file_replaces_the_renditions(
-    upload, media_root, django_capture_on_commit_callbacks
-):
+def test_replacing_the_file_replaces_the_renditions(upload, django_capture_on_commit_callbacks):
     picture = upload(size=(1000, 800))
     old_renditions = set(picture.rendition_names)
 
@@ -195,8 +195,8 @@ def test_replacing_the_file_replaces_the_renditions(
 
     picture.refresh_from_db()
     assert [record["width"] for record in picture.renditions] == [480, 600]
-    assert rendition_files(media_root) == set(picture.rendition_names)
-    assert not old_renditions & rendition_files(media_root)
+    assert rendition_files() == set(picture.rendition_names)
+    assert not old_renditions & rendition_files()
 
 
 def test_saving_an_instance_loaded_before_the_renditions_keeps_them(upload):
@@ -213,16 +213,19 @@ def test_saving_an_instance_loaded_before_the_renditions_keeps_them(upload):
     assert picture.renditions
 
 
-def test_task_is_idempotent_and_ignores_deleted_pictures(upload, media_root):
+def test_task_is_idempotent_and_ignores_deleted_pictures(upload):
     picture = upload(size=(600, 400))
-    files = {name: (media_root / name).stat().st_mtime_ns for name in picture.rendition_names}
+    # Marked: a task that wrote them again would replace the marks.
+    for name in picture.rendition_names:
+        replace_stored(name, b"left as it was")
 
     assert make_renditions.call(picture.pk) is False
     assert make_renditions.call(picture.pk + 1000) is False
-    assert {name: (media_root / name).stat().st_mtime_ns for name in files} == files
+    assert rendition_files() == set(picture.rendition_names)
+    assert {read_stored(name) for name in picture.rendition_names} == {b"left as it was"}
 
 
-def test_renditions_of_a_photo_replaced_meanwhile_are_not_kept(media_root):
+def test_renditions_of_a_photo_replaced_meanwhile_are_not_kept():
     picture = make_picture(make_project())  # Its renditions are not made yet.
     # Another process replaces the photo while this (stale) instance makes renditions.
     Picture.objects.filter(pk=picture.pk).update(photo=f"projects/{picture.project_id}/new.jpg")
@@ -230,7 +233,7 @@ def test_renditions_of_a_photo_replaced_meanwhile_are_not_kept(media_root):
     assert picture.make_renditions() is False
 
     assert Picture.objects.get(pk=picture.pk).renditions == []
-    assert rendition_files(media_root) == set()
+    assert rendition_files() == set()
 
 
 def test_a_picture_without_renditions_renders_from_its_original(client):
@@ -282,19 +285,27 @@ def test_rendition_url_picks_the_smallest_wide_enough(upload):
     assert picture.src.endswith("_w960.webp")
 
 
-def test_pages_make_no_storage_call_but_url(upload, client, monkeypatch):
+def test_pages_make_no_storage_call_but_url(upload, client):
     project = make_project()
     upload(project=project, size=(800, 600))
     upload(project=project, size=(800, 600))
 
-    def no_storage_access(*args, **kwargs):
-        raise AssertionError("a page touched the storage")
+    # The media storage only: static files have a storage of their own, with its manifest.
+    media_storage = storages["default"]
+    photo = project.pictures.first().photo
+    with ExitStack() as stack:
+        for method in ("exists", "open", "size", "listdir", "path", "get_modified_time"):
+            stack.enter_context(
+                mock.patch.object(
+                    media_storage, method, side_effect=AssertionError("a page touched the storage")
+                )
+            )
+        # The trap is set on the storage the pictures use.
+        with pytest.raises(AssertionError, match="touched the storage"):
+            photo.storage.exists(photo.name)
 
-    for method in ("exists", "open", "size", "listdir", "path", "get_modified_time"):
-        monkeypatch.setattr(FileSystemStorage, method, no_storage_access)
-
-    assert client.get("/").status_code == 200
-    assert client.get(project.get_absolute_url()).status_code == 200
+        assert client.get("/").status_code == 200
+        assert client.get(project.get_absolute_url()).status_code == 200
 
 
 def test_rendition_widths_come_from_the_settings(settings):
@@ -305,12 +316,12 @@ def test_rendition_widths_come_from_the_settings(settings):
     assert images.rendition_widths(800, settings.PORTFOLIO_RENDITION_WIDTHS) == [300, 800]
 
 
-def test_a_file_that_is_not_an_image_fails_the_task_cleanly(media_root):
+def test_a_file_that_is_not_an_image_fails_the_task_cleanly():
     picture = make_picture(make_project())
-    (media_root / picture.photo.name).write_bytes(b"not an image at all")
+    replace_stored(picture.photo.name, b"not an image at all")
 
     result = make_renditions.enqueue(picture.pk)
 
     assert result.status == "FAILED"
     assert Picture.objects.get(pk=picture.pk).renditions == []
-    assert rendition_files(media_root) == set()
+    assert rendition_files() == set()

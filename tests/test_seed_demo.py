@@ -10,7 +10,7 @@ from portfolio.models import Category, Picture, Project
 pytestmark = pytest.mark.django_db
 
 
-def test_seed_demo_draws_real_pictures_and_is_idempotent(media_root):
+def test_seed_demo_draws_real_pictures_and_is_idempotent():
     call_command("seed_demo", verbosity=0)
     counts = (Category.objects.count(), Project.objects.count(), Picture.objects.count())
 
@@ -23,7 +23,7 @@ def test_seed_demo_draws_real_pictures_and_is_idempotent(media_root):
     assert users.get(username="demo-staff").is_staff
     assert not users.get(username="demo-owner").is_staff
     for picture in Picture.objects.all():
-        with Image.open(media_root / picture.photo.name) as image:
+        with picture.photo.open("rb"), Image.open(picture.photo) as image:
             assert image.size == (picture.width, picture.height)
             assert image.format == "JPEG"
         assert picture.caption

@@ -12,6 +12,7 @@ from tests.helpers import make_picture
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.local_media
 def test_media_is_served_in_debug(settings, reload_urls):
     picture = make_picture()
     settings.DEBUG = True
@@ -24,6 +25,7 @@ def test_media_is_served_in_debug(settings, reload_urls):
     assert b"".join(response.streaming_content) == picture.photo.open("rb").read()
 
 
+@pytest.mark.local_media
 def test_media_is_not_served_with_debug_off(settings, reload_urls):
     picture = make_picture()
     settings.DEBUG = False

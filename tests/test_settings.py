@@ -12,7 +12,11 @@ from site_config.settings import BASE_DIR, database_from_url
 
 def load_settings(**environment: str) -> subprocess.CompletedProcess:
     """Import the settings in a fresh interpreter with exactly these variables set."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "AWS_", "DATABASE_URL"))
+    }
     env.update(environment)
     code = (
         "from site_config import settings as s; "

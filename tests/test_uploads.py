@@ -15,7 +15,15 @@ from PIL import Image, ImageCms
 # Importing images.py registers pillow-heif, which the tests need to write HEIC too.
 from portfolio.images import prepare_upload
 from portfolio.models import Picture
-from tests.helpers import files_under, image_bytes, make_picture, make_project
+from tests.helpers import (
+    files_under,
+    image_bytes,
+    make_picture,
+    make_project,
+    open_stored_image,
+    read_stored,
+    stored_files,
+)
 from tests.helpers import uploaded_image as helper_uploaded_image
 
 pytestmark = pytest.mark.django_db
@@ -223,8 +231,9 @@ def test_bad_input_is_refused_with_its_reason_and_leaves_nothing(
         setattr(settings, name, value)
     make_picture(project)
     rows_before = set(Picture.objects.values_list("pk", "photo"))
-    files_before = files_under(media_root)
-    outside_before = files_under(media_root.parent)
+    files_before = stored_files()
+    # And on disk, wherever media go: a name like ../../x must not land beside MEDIA_ROOT.
+    disk_before = files_under(media_root.parent)
 
     response = upload(owner_client, project, *make_files(), htmx=htmx)
 
@@ -234,8 +243,8 @@ def test_bad_input_is_refused_with_its_reason_and_leaves_nothing(
     assert ('id="upload-errors"' in html) and ('class="upload-error"' in html)
     assert ("<html" in html) is not htmx
     assert set(Picture.objects.values_list("pk", "photo")) == rows_before
-    assert files_under(media_root) == files_before
-    assert files_under(media_root.parent) == outside_before
+    assert stored_files() == files_before
+    assert files_under(media_root.parent) == disk_before
 
 
 def test_refusal_names_the_file_without_its_path_or_control_characters(owner_client, project):
@@ -249,7 +258,7 @@ def test_refusal_names_the_file_without_its_path_or_control_characters(owner_cli
 
 
 @pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
-def test_too_many_files_is_a_400_and_stores_nothing(owner_client, project, media_root, htmx):
+def test_too_many_files_is_a_400_and_stores_nothing(owner_client, project, htmx):
     files = [helper_uploaded_image(f"p{number}.jpg") for number in range(21)]
 
     response = upload(owner_client, project, *files, htmx=htmx)
@@ -258,11 +267,11 @@ def test_too_many_files_is_a_400_and_stores_nothing(owner_client, project, media
     assert "Too many files in one upload: at most 20 at a time" in response.content.decode()
     assert ("<html" in response.content.decode()) is not htmx
     assert not Picture.objects.exists()
-    assert files_under(media_root) == set()
+    assert stored_files() == set()
 
 
 def test_too_many_files_for_the_form_when_django_lets_them_through(
-    owner_client, project, media_root, settings
+    owner_client, project, settings
 ):
     settings.DATA_UPLOAD_MAX_NUMBER_FILES = None
     settings.PORTFOLIO_UPLOAD_MAX_FILES = 3
@@ -273,12 +282,12 @@ def test_too_many_files_for_the_form_when_django_lets_them_through(
     assert response.status_code == 400
     assert "Too many files: at most 3 at a time, you sent 4" in response.content.decode()
     assert not Picture.objects.exists()
-    assert files_under(media_root) == set()
+    assert stored_files() == set()
 
 
 @pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
 def test_more_bytes_than_a_request_may_carry_is_a_400_and_stores_nothing(
-    owner_client, project, media_root, settings, htmx
+    owner_client, project, settings, htmx
 ):
     def three_pictures():
         return [helper_uploaded_image(f"p{number}.png", "PNG", (64, 64)) for number in range(3)]
@@ -293,7 +302,7 @@ def test_more_bytes_than_a_request_may_carry_is_a_400_and_stores_nothing(
     assert "Too much in one upload: at most" in html
     assert "Nothing was uploaded." in html
     assert not Picture.objects.exists()
-    assert files_under(media_root) == set()
+    assert stored_files() == set()
 
     settings.PORTFOLIO_UPLOAD_MAX_REQUEST_BYTES = total_bytes
     assert upload(owner_client, project, *three_pictures(), htmx=htmx).status_code in (200, 302)
@@ -334,7 +343,7 @@ GOOD_FORMATS = [
 
 @pytest.mark.parametrize(("written", "name", "stored", "extension"), GOOD_FORMATS)
 def test_every_accepted_format_is_stored_under_its_detected_type(
-    owner_client, project, media_root, written, name, stored, extension
+    owner_client, project, written, name, stored, extension
 ):
     response = upload(owner_client, project, named(name, image_bytes(written, (64, 48))))
 
@@ -344,13 +353,13 @@ def test_every_accepted_format_is_stored_under_its_detected_type(
     assert picture.photo.name.endswith(extension)
     assert picture.original_filename == name
     assert (picture.width, picture.height) == (64, 48)
-    assert files_under(media_root) == {picture.photo.name}
-    with Image.open(media_root / picture.photo.name) as image:
+    assert stored_files() == {picture.photo.name}
+    with open_stored_image(picture.photo.name) as image:
         assert image.format == stored
         assert image.size == (64, 48)
 
 
-def test_heic_with_transparency_becomes_png_to_keep_it(owner_client, project, media_root):
+def test_heic_with_transparency_becomes_png_to_keep_it(owner_client, project):
     buffer = io.BytesIO()
     Image.new("RGBA", (32, 24), (10, 20, 30, 0)).save(buffer, format="HEIF")
 
@@ -358,7 +367,7 @@ def test_heic_with_transparency_becomes_png_to_keep_it(owner_client, project, me
 
     picture = Picture.objects.get()
     assert picture.photo.name.endswith(".png")
-    with Image.open(media_root / picture.photo.name) as stored:
+    with open_stored_image(picture.photo.name) as stored:
         assert stored.mode == "RGBA"
         assert stored.getpixel((0, 0))[3] == 0
 
@@ -384,13 +393,13 @@ def phone_photo(image_format: str = "JPEG") -> bytes:
 
 @pytest.mark.parametrize("image_format", ["JPEG", "PNG", "WEBP", "AVIF", "HEIF"])
 def test_phone_photo_is_stored_upright_without_location_or_identifying_metadata(
-    owner_client, project, media_root, image_format
+    owner_client, project, image_format
 ):
     upload(owner_client, project, named("IMG_2024.jpg", phone_photo(image_format)))
 
     picture = Picture.objects.get()
     assert (picture.width, picture.height) == (40, 60)
-    with Image.open(media_root / picture.photo.name) as stored:
+    with open_stored_image(picture.photo.name) as stored:
         stored.load()
         assert stored.size == (40, 60)
         # Turned clockwise: the left (red) half is now on top.
@@ -406,7 +415,7 @@ def test_phone_photo_is_stored_upright_without_location_or_identifying_metadata(
         assert not {"exif", "xmp", "comment"} & set(stored.info)
         # The colour profile stays, so colours look as the photographer saw them.
         assert stored.info.get("icc_profile")
-    raw = (media_root / picture.photo.name).read_bytes()
+    raw = read_stored(picture.photo.name)
     assert b"SERIAL-12345" not in raw and b"Home address" not in raw and b"PhoneMaker" not in raw
 
 
@@ -429,7 +438,7 @@ def test_file_above_the_memory_threshold_streams_to_disk_and_is_stored(
     assert Picture.objects.get().width == 400
 
 
-def test_animated_gif_keeps_its_first_frame(owner_client, project, media_root):
+def test_animated_gif_keeps_its_first_frame(owner_client, project):
     frames = [Image.new("P", (20, 10), color) for color in (1, 2, 3)]
     buffer = io.BytesIO()
     frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=100)
@@ -437,7 +446,7 @@ def test_animated_gif_keeps_its_first_frame(owner_client, project, media_root):
     upload(owner_client, project, named("anim.gif", buffer.getvalue(), "image/gif"))
 
     picture = Picture.objects.get()
-    with Image.open(media_root / picture.photo.name) as stored:
+    with open_stored_image(picture.photo.name) as stored:
         assert stored.format == "GIF"
         assert getattr(stored, "n_frames", 1) == 1
         assert stored.size == (20, 10)
@@ -449,7 +458,7 @@ def test_animated_gif_keeps_its_first_frame(owner_client, project, media_root):
 def test_hostile_name_of_a_good_image_is_stored_under_a_random_name(
     owner_client, project, media_root, client_name
 ):
-    outside_before = files_under(media_root.parent)
+    disk_before = files_under(media_root.parent)
 
     response = upload(owner_client, project, named(client_name, image_bytes("JPEG")))
 
@@ -458,8 +467,10 @@ def test_hostile_name_of_a_good_image_is_stored_under_a_random_name(
     folder, _, filename = picture.photo.name.rpartition("/")
     assert folder == f"projects/{project.pk}"
     assert len(filename) == len("0123456789abcdef0123456789abcdef.jpg")
-    assert files_under(media_root) == {picture.photo.name}
-    assert files_under(media_root.parent) - outside_before == {f"media/{picture.photo.name}"}
+    assert stored_files() == {picture.photo.name}
+    # Nothing written on disk but the picture itself, under MEDIA_ROOT (nothing at all when
+    # media go to a bucket).
+    assert files_under(media_root.parent) - disk_before <= {f"media/{picture.photo.name}"}
     assert "/" not in picture.original_filename and "\\" not in picture.original_filename
     assert "\x00" not in picture.original_filename
 
@@ -475,7 +486,7 @@ def test_display_name_is_truncated(owner_client, project):
 # Batches -------------------------------------------------------------------------------
 
 
-def test_mixed_batch_keeps_the_good_and_lists_the_bad_for_htmx(owner_client, project, media_root):
+def test_mixed_batch_keeps_the_good_and_lists_the_bad_for_htmx(owner_client, project):
     response = upload(
         owner_client,
         project,
@@ -491,7 +502,7 @@ def test_mixed_batch_keeps_the_good_and_lists_the_bad_for_htmx(owner_client, pro
     assert "<html" not in html
     pictures = list(Picture.objects.order_by("position"))
     assert [picture.original_filename for picture in pictures] == ["one.jpg", "two.png"]
-    assert files_under(media_root) == {picture.photo.name for picture in pictures}
+    assert stored_files() == {picture.photo.name for picture in pictures}
     assert "2 pictures added." in html
     assert '<span class="file-name">notes.jpg</span>: not an image' in html
     assert '<span class="file-name">empty.png</span>: empty file' in html
@@ -543,7 +554,7 @@ def test_first_upload_to_an_empty_project_is_marked_as_its_cover(owner_client, p
 # Nothing half-stored -------------------------------------------------------------------
 
 
-def test_database_failure_after_the_file_was_written_removes_the_file(project, media_root):
+def test_database_failure_after_the_file_was_written_removes_the_file(project):
     client = Client(raise_request_exception=False)
     client.force_login(project.owner)
     written = []
@@ -559,10 +570,10 @@ def test_database_failure_after_the_file_was_written_removes_the_file(project, m
     assert response.status_code == 500
     assert written and written[0].startswith(f"projects/{project.pk}/")
     assert not Picture.objects.exists()
-    assert files_under(media_root) == set()
+    assert stored_files() == set()
 
 
-def test_add_picture_removes_its_file_when_the_row_fails(project, media_root):
+def test_add_picture_removes_its_file_when_the_row_fails(project):
     image = prepare_upload(helper_uploaded_image())
     with (
         mock.patch.object(Picture, "save", side_effect=DatabaseError("constraint")),
@@ -570,7 +581,7 @@ def test_add_picture_removes_its_file_when_the_row_fails(project, media_root):
     ):
         project.add_picture(image, original_filename="photo.jpg")
 
-    assert files_under(media_root) == set()
+    assert stored_files() == set()
 
 
 # The form on the page ------------------------------------------------------------------

@@ -1,10 +1,12 @@
 """A visitor browses the gallery and filters it by category, with and without JavaScript."""
 
 import re
+from urllib.parse import urljoin
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from portfolio.models import Picture
 from tests.helpers import make_category, make_picture, make_project
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,7 +38,7 @@ def document_was_not_reloaded(page: Page) -> bool:
     return page.evaluate("window.loadedOnce === true")
 
 
-def test_gallery_shows_published_projects_with_their_covers(page: Page, gallery):
+def test_gallery_shows_published_projects_with_their_covers(page: Page, gallery, live_server):
     page.goto("/")
 
     expect(page).to_have_title("Portfolio")
@@ -45,15 +47,19 @@ def test_gallery_shows_published_projects_with_their_covers(page: Page, gallery)
     )
     covers = page.locator(".project-tile img")
     expect(covers).to_have_count(3)
+    shown = set()
     for cover in covers.all():
         cover.scroll_into_view_if_needed()
-        # Decoded from the file the live server sent: the upload's rendition reaches the browser.
+        # Decoded from the file the media server sent (the live server for media on disk, the
+        # bucket otherwise): the upload's rendition reaches the browser.
         expect(cover).to_have_js_property("complete", True)
         assert cover.evaluate("image => image.naturalWidth") > 0
-        assert re.search(
-            r"/media/projects/\d+/[0-9a-f]{32}_w64\.webp$",
-            cover.evaluate("image => image.currentSrc"),
-        )
+        shown.add(cover.evaluate("image => image.currentSrc"))
+    assert all(re.search(r"/projects/\d+/[0-9a-f]{32}_w64\.webp$", url) for url in shown)
+    # Where the storage says each cover's rendition is: a path on disk, an address in a bucket.
+    assert shown == {
+        urljoin(live_server.url, picture.rendition_url()) for picture in Picture.objects.all()
+    }
 
 
 def test_category_filter_swaps_the_grid_in_place_and_updates_the_address_bar(

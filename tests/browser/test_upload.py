@@ -10,7 +10,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from portfolio.models import Picture, Project
 from tests.browser.axe import assert_accessible
-from tests.helpers import files_under, image_bytes, make_project, make_user
+from tests.helpers import image_bytes, make_project, make_user, stored_files
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -474,7 +474,7 @@ def test_a_batch_that_fails_stops_the_upload_and_names_what_did_not_go_up(
 
 
 def test_a_request_refused_by_django_stops_the_upload_with_its_reason(
-    page: Page, owner, allow_console_error, settings, media_root
+    page: Page, owner, allow_console_error, settings
 ):
     # The page says 20 files a request, the server now takes 2 (say, since a deploy):
     # Django refuses the request before the view, with its reason on a 400 page.
@@ -492,7 +492,7 @@ def test_a_request_refused_by_django_stops_the_upload_with_its_reason(
     expect(page.locator("#upload-status")).to_have_text("0 of 3 uploaded; stopped.")
     expect(grid_pictures(page)).to_have_count(0)
     assert not Picture.objects.exists()
-    assert files_under(media_root) == set()
+    assert stored_files() == set()
 
 
 def test_owner_picks_files_on_the_project_page(page: Page, owner):
@@ -511,9 +511,7 @@ def test_owner_picks_files_on_the_project_page(page: Page, owner):
     assert page.get_by_label("Choose pictures or drop them here").input_value() == ""
 
 
-def test_a_batch_of_only_bad_files_is_refused_inline(
-    page: Page, owner, allow_console_error, media_root
-):
+def test_a_batch_of_only_bad_files_is_refused_inline(page: Page, owner, allow_console_error):
     # Nothing could be stored: the server answers 400, which Chromium reports in the console.
     allow_console_error(r"status of 400 \(Bad Request\)")
     open_project(page, make_project(owner, title="Desert Lines"))
@@ -528,7 +526,7 @@ def test_a_batch_of_only_bad_files_is_refused_inline(
     expect(page.locator("#upload-summary")).to_have_count(0)
     expect(grid_pictures(page)).to_have_count(0)
     assert not Picture.objects.exists()
-    assert files_under(media_root) == set()
+    assert stored_files() == set()
 
 
 def test_without_javascript_the_upload_form_posts_and_redirects(

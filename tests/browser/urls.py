@@ -6,8 +6,11 @@ in production a web server or the object storage does. The live server stands in
 both. Rather than turning DEBUG on (which changes error pages and more of what is under
 test) and rebuilding the real URLconf, the browser tests point ROOT_URLCONF here: the
 site's own URLs and error views, unchanged, plus a media view that reads MEDIA_ROOT on
-every request, so each test's temporary MEDIA_ROOT is what the browser sees.
+every request, so each test's temporary MEDIA_ROOT is what the browser sees. Media in a
+bucket (make test-services) have absolute URLs: the browser fetches them from the bucket.
 """
+
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.urls import path
@@ -24,7 +27,11 @@ def media(request, path: str):
     return serve(request, path, document_root=settings.MEDIA_ROOT)
 
 
+# Media on disk are under MEDIA_URL's path; with a bucket configured, tests marked local_media
+# get theirs under /media/ (tests/conftest.py).
+MEDIA_PATH = "/media/" if urlsplit(settings.MEDIA_URL).netloc else settings.MEDIA_URL
+
 urlpatterns = [
-    path(f"{settings.MEDIA_URL.lstrip('/')}<path:path>", media),
+    path(f"{MEDIA_PATH.lstrip('/')}<path:path>", media),
     *site_urls.urlpatterns,
 ]

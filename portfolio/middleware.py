@@ -1,0 +1,72 @@
+"""Turn an outage of the media storage into a clear answer for the owner, never a crash."""
+
+import errno
+import logging
+
+from botocore.exceptions import BotoCoreError, ClientError
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+logger = logging.getLogger(__name__)
+
+STORAGE_UNAVAILABLE_MESSAGE = (
+    "The picture storage is not answering, so your upload could not be stored. "
+    "Please try again in a few minutes."
+)
+# For one file of a batch whose first files were stored before the storage failed.
+STORAGE_UNAVAILABLE_REASON = (
+    "not stored: the picture storage stopped answering. Please try this one again in a "
+    "few minutes."
+)
+
+# What a full, read-only or failing disk says; other OSErrors (bad images) are not outages.
+DISK_FAILURES = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EIO})
+
+
+def is_storage_outage(exception: Exception) -> bool:
+    """Whether the exception comes from the media storage itself, not from what was sent."""
+    if isinstance(exception, BotoCoreError | ClientError):
+        return True
+    return isinstance(exception, OSError) and exception.errno in DISK_FAILURES
+
+
+class StorageUnavailableMiddleware:
+    """Answer 503 with a message when the storage fails; the view's transaction has rolled back."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not is_storage_outage(exception):
+            return None
+        logger.error(
+            "Media storage failed during %s %s", request.method, request.path, exc_info=True
+        )
+        if getattr(request, "htmx", False):
+            # htmx swaps no 5xx body: reload the page, which shows the message.
+            messages.error(request, STORAGE_UNAVAILABLE_MESSAGE)
+            return HttpResponse(status=503, headers={"HX-Refresh": "true", "Retry-After": "60"})
+        response = TemplateResponse(
+            request,
+            "portfolio/storage_unavailable.html",
+            {"message": STORAGE_UNAVAILABLE_MESSAGE, "back_url": _back_url(request)},
+            status=503,
+            headers={"Retry-After": "60"},
+        )
+        return response.render()
+
+
+def _back_url(request: HttpRequest) -> str:
+    """The page the owner came from, when it is one of ours; else the gallery."""
+    referer = request.headers.get("Referer", "")
+    if url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return referer
+    return reverse("portfolio:gallery")

@@ -1,0 +1,121 @@
+"""Media in a real S3-compatible bucket (moto's server in CI), seen from outside: S3 and HTTP."""
+
+import os
+import re
+
+import pytest
+import requests
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.test import Client
+
+from portfolio.models import Picture
+from tests.helpers import image_bytes, make_picture, make_project, stored_files, uploaded_image
+from tests.production.services import bucket_keys, needs_bucket, s3_client
+
+pytestmark = [needs_bucket, pytest.mark.django_db]
+
+IMMUTABLE_FOR_A_YEAR = "max-age=31536000, public, immutable"
+
+
+def key_of(name: str) -> str:
+    """The object key of a stored name: the test's prefix, then the name."""
+    return f"{default_storage.location}/{name}"
+
+
+def test_an_upload_lands_in_the_bucket_with_its_type_and_long_caching(settings):
+    picture = make_picture(name="Holiday.JPG")
+
+    head = s3_client().head_object(
+        Bucket=os.environ["AWS_STORAGE_BUCKET_NAME"], Key=key_of(picture.photo.name)
+    )
+    public = requests.get(picture.photo.url, timeout=10)
+
+    assert head["ContentType"] == "image/jpeg"
+    assert head["CacheControl"] == IMMUTABLE_FOR_A_YEAR
+    assert picture.photo.url == f"{settings.MEDIA_URL}{picture.photo.name}"
+    assert picture.photo.url.startswith(f"{os.environ['AWS_S3_ENDPOINT_URL']}/")
+    assert "?" not in picture.photo.url  # no signature, no expiry: one URL every cache shares
+    assert public.status_code == 200
+    assert public.headers["Content-Type"] == "image/jpeg"
+    assert public.headers["Cache-Control"] == IMMUTABLE_FOR_A_YEAR
+    assert public.content == picture.photo.open("rb").read()
+
+
+@pytest.mark.parametrize(
+    ("image_format", "extension", "content_type"),
+    [("PNG", ".png", "image/png"), ("WEBP", ".webp", "image/webp"), ("GIF", ".gif", "image/gif")],
+)
+def test_every_object_gets_the_content_type_of_its_format(image_format, extension, content_type):
+    name = default_storage.save(
+        f"checks/picture{extension}", ContentFile(image_bytes(image_format))
+    )
+
+    head = s3_client().head_object(Bucket=os.environ["AWS_STORAGE_BUCKET_NAME"], Key=key_of(name))
+
+    assert head["ContentType"] == content_type
+    assert head["CacheControl"] == IMMUTABLE_FOR_A_YEAR
+
+
+def test_page_image_urls_point_at_the_bucket(settings):
+    project = make_project()
+    pictures = [make_picture(project) for _ in range(2)]
+
+    html = Client().get(project.get_absolute_url()).content.decode()
+
+    sources = re.findall(r'<img src="([^"]+)"', html)
+    assert sources
+    assert all(source.startswith(settings.MEDIA_URL) for source in sources)
+    for picture in pictures:
+        assert picture.photo.url in sources
+
+
+def test_a_cdn_domain_replaces_the_bucket_in_every_url(settings):
+    default = settings.STORAGES["default"]
+    options = {**default["OPTIONS"], "custom_domain": "media.example-cdn.net"}
+    settings.STORAGES = {**settings.STORAGES, "default": {**default, "OPTIONS": options}}
+    project = make_project()
+    picture = make_picture(project)
+
+    html = Client().get(project.get_absolute_url()).content.decode()
+
+    expected = f"https://media.example-cdn.net/{options['location']}/{picture.photo.name}"
+    assert picture.photo.url == expected
+    assert f'src="{expected}"' in html
+    assert bucket_keys(f"{options['location']}/") == {key_of(picture.photo.name)}
+
+
+def test_deleting_the_picture_removes_every_object(django_capture_on_commit_callbacks):
+    picture = make_picture()
+    kept = make_picture()
+    objects_of_the_picture = {key_of(name) for name in stored_files()} - {key_of(kept.photo.name)}
+    assert key_of(picture.photo.name) in objects_of_the_picture
+
+    with django_capture_on_commit_callbacks(execute=True):
+        picture.delete()
+
+    remaining = bucket_keys(f"{default_storage.location}/")
+    assert remaining.isdisjoint(objects_of_the_picture)
+    assert key_of(kept.photo.name) in remaining
+
+
+def test_two_uploads_of_the_same_name_never_collide():
+    project = make_project()
+    first, second = Picture(project=project), Picture(project=project)
+    first.photo.save("photo.jpg", uploaded_image("photo.jpg", color=(255, 0, 0)))
+    second.photo.save("photo.jpg", uploaded_image("photo.jpg", color=(0, 0, 255)))
+
+    assert first.photo.name != second.photo.name
+    assert requests.get(first.photo.url, timeout=10).content == first.photo.open("rb").read()
+    assert requests.get(second.photo.url, timeout=10).content == second.photo.open("rb").read()
+    assert first.photo.open("rb").read() != second.photo.open("rb").read()
+
+
+def test_an_existing_object_is_never_overwritten():
+    first = default_storage.save("checks/same.jpg", ContentFile(b"first"))
+    second = default_storage.save("checks/same.jpg", ContentFile(b"second"))
+
+    assert first == "checks/same.jpg"
+    assert second != first
+    assert default_storage.open(first).read() == b"first"
+    assert default_storage.open(second).read() == b"second"

@@ -1,0 +1,280 @@
+"""Production security: check --deploy, HTTPS, cookies and the Content-Security-Policy."""
+
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+
+import pytest
+from django.test import Client
+
+from site_config.settings import BASE_DIR
+from tests.helpers import make_picture, make_project, make_user
+from tests.test_admin import admin_urls
+
+
+def production_environment(**variables: str) -> dict[str, str]:
+    """The process environment with only production variables for the settings."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "AWS_", "DATABASE_URL"))
+    }
+    env.update(
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS="portfolio.example.com",
+    )
+    env.update(variables)
+    return env
+
+
+def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=BASE_DIR, env=env, capture_output=True, text=True
+    )
+
+
+def settings_in(env: dict[str, str], *names: str) -> dict:
+    code = (
+        "import json; from site_config import settings as s; "
+        f"print(json.dumps({{name: getattr(s, name, None) for name in {names!r}}}, default=str))"
+    )
+    result = run_python(code, env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_check_deploy_reports_nothing_with_production_variables():
+    result = check_deploy(production_environment())
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_check_deploy_does_complain_when_a_protection_is_turned_off():
+    result = check_deploy(production_environment(DJANGO_SECURE_HSTS_SECONDS="0"))
+
+    assert result.returncode != 0
+    assert "security.W004" in result.stderr
+
+
+def test_production_defaults_and_relaxed_development():
+    names = (
+        "SECURE_SSL_REDIRECT",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "SECURE_HSTS_SECONDS",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+        "SECURE_PROXY_SSL_HEADER",
+        "SECURE_REFERRER_POLICY",
+    )
+    production = settings_in(production_environment(), *names)
+    development = settings_in(production_environment(DJANGO_DEBUG="1"), *names)
+    behind_proxy = settings_in(
+        production_environment(DJANGO_SECURE_PROXY_SSL_HEADER="1"), "SECURE_PROXY_SSL_HEADER"
+    )
+
+    assert production == {
+        "SECURE_SSL_REDIRECT": True,
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+        "SECURE_HSTS_SECONDS": 31_536_000,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
+        "SECURE_PROXY_SSL_HEADER": None,
+        "SECURE_REFERRER_POLICY": "same-origin",
+    }
+    assert development["SECURE_SSL_REDIRECT"] is False
+    assert development["SESSION_COOKIE_SECURE"] is False
+    assert development["SECURE_HSTS_SECONDS"] == 0
+    assert behind_proxy["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+
+
+def test_a_yes_no_variable_refuses_nonsense():
+    result = run_python(
+        "import site_config.settings", production_environment(DJANGO_SECURE_COOKIES="maybe")
+    )
+
+    assert result.returncode != 0
+    assert "DJANGO_SECURE_COOKIES must be 1 or 0" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variables", "media_url", "img_src"),
+    [
+        ({}, "/media/", ["'self'"]),
+        (
+            {"DJANGO_MEDIA_URL": "https://media.example.net"},
+            "https://media.example.net/",
+            ["'self'", "https://media.example.net"],
+        ),
+        (
+            {"AWS_STORAGE_BUCKET_NAME": "gallery", "AWS_S3_ENDPOINT_URL": "http://127.0.0.1:9000"},
+            "http://127.0.0.1:9000/gallery/",
+            ["'self'", "http://127.0.0.1:9000"],
+        ),
+        (
+            {"AWS_STORAGE_BUCKET_NAME": "gallery", "AWS_LOCATION": "/site/"},
+            "https://gallery.s3.amazonaws.com/site/",
+            ["'self'", "https://gallery.s3.amazonaws.com"],
+        ),
+        (
+            {"AWS_STORAGE_BUCKET_NAME": "gallery", "AWS_S3_CUSTOM_DOMAIN": "cdn.example.net"},
+            "https://cdn.example.net/",
+            ["'self'", "https://cdn.example.net"],
+        ),
+    ],
+    ids=["disk", "media-domain", "bucket-endpoint", "aws-bucket", "cdn"],
+)
+def test_media_url_and_img_src_follow_where_media_live(variables, media_url, img_src):
+    found = settings_in(production_environment(**variables), "MEDIA_URL", "SECURE_CSP")
+
+    assert found["MEDIA_URL"] == media_url
+    assert found["SECURE_CSP"]["img-src"] == img_src
+
+
+def test_a_media_url_with_a_bucket_is_refused():
+    result = run_python(
+        "import site_config.settings",
+        production_environment(AWS_STORAGE_BUCKET_NAME="gallery", DJANGO_MEDIA_URL="/m/"),
+    )
+
+    assert result.returncode != 0
+    assert "set AWS_S3_CUSTOM_DOMAIN" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("backend", "path"),
+    [
+        ("", "django.tasks.backends.immediate.ImmediateBackend"),
+        ("database", "django_tasks_db.DatabaseBackend"),
+    ],
+)
+def test_tasks_backend_is_chosen_by_the_environment(backend, path):
+    found = settings_in(production_environment(DJANGO_TASKS_BACKEND=backend), "TASKS")
+
+    assert found["TASKS"] == {"default": {"BACKEND": path}}
+
+
+def test_an_unknown_tasks_backend_is_refused():
+    result = run_python(
+        "import site_config.settings", production_environment(DJANGO_TASKS_BACKEND="celery")
+    )
+
+    assert result.returncode != 0
+    assert "DJANGO_TASKS_BACKEND must be one of immediate, database" in result.stderr
+
+
+def csp_directives(response) -> dict[str, list[str]]:
+    policy = response["Content-Security-Policy"]
+    return {
+        name: values
+        for name, *values in (directive.split() for directive in policy.split(";") if directive)
+    }
+
+
+def nonce_of(response) -> str:
+    (nonce,) = re.findall(r"'nonce-([^']+)'", csp_directives(response)["script-src"][1])
+    return nonce
+
+
+def assert_no_inline_code(html: str, nonce: str) -> None:
+    """Every <script> and <style> is a file or carries the nonce; no inline style or handler."""
+    for tag in re.findall(r"<script\b[^>]*>", html):
+        assert "src=" in tag or f'nonce="{nonce}"' in tag, tag
+    for tag in re.findall(r"<style\b[^>]*>", html):
+        assert f'nonce="{nonce}"' in tag, tag
+    assert not re.search(r"<[^>]+\sstyle=", html)
+    assert not re.search(r"<[^>]+\son[a-z]+=", html)
+
+
+@pytest.mark.django_db
+def test_pages_carry_a_strict_policy_and_the_htmx_script_its_nonce():
+    owner = make_user()
+    project = make_project(owner)
+    make_picture(project)
+    client = Client()
+    client.force_login(owner)
+
+    for url in ["/", project.get_absolute_url(), "/accounts/login/"]:
+        response = client.get(url)
+        directives = csp_directives(response)
+        nonce = nonce_of(response)
+        html = response.content.decode()
+
+        assert directives["script-src"] == ["'self'", f"'nonce-{nonce}'"]
+        assert directives["style-src"] == ["'self'", f"'nonce-{nonce}'"]
+        assert directives["object-src"] == directives["base-uri"] == ["'none'"]
+        assert directives["frame-ancestors"] == ["'none'"]
+        assert "unsafe" not in response["Content-Security-Policy"]
+        assert re.search(rf'<script src="[^"]*htmx[^"]*" [^>]*nonce="{nonce}"', html)
+        assert """<meta name="htmx-config" content='{"includeIndicatorStyles": false}'>""" in html
+        assert_no_inline_code(html, nonce)
+
+
+@pytest.mark.django_db
+def test_every_response_gets_a_fresh_nonce():
+    first, second = Client().get("/"), Client().get("/")
+
+    assert nonce_of(first) != nonce_of(second)
+
+
+@pytest.mark.django_db
+def test_admin_works_under_the_policy():
+    """The admin's inline <style> and data scripts carry the nonce; nothing needs unsafe-inline."""
+    picture = make_picture(make_project(), caption="Dune at noon")
+    client = Client()
+    client.force_login(make_user(is_staff=True, is_superuser=True))
+
+    pages = [client.get(url) for url in [*admin_urls(picture), "/admin/portfolio/picture/add/"]]
+    pages.append(Client().get("/admin/login/"))
+
+    for response in pages:
+        url = response.wsgi_request.get_full_path()
+        assert response.status_code == 200, url
+        assert_no_inline_code(response.content.decode(), nonce_of(response))
+
+
+@pytest.mark.django_db
+def test_https_redirect_spares_the_health_check(settings):
+    settings.SECURE_SSL_REDIRECT = True
+    client = Client()
+
+    page = client.get("/")
+    health = client.get("/healthz")
+
+    assert page.status_code == 301
+    assert page["Location"] == "https://testserver/"
+    assert health.status_code == 200
+
+
+@pytest.mark.django_db
+def test_https_responses_carry_hsts_and_secure_cookies():
+    make_user("owner")
+    client = Client()
+
+    page = client.get("/accounts/login/", secure=True)
+    login = client.post(
+        "/accounts/login/",
+        {"username": "owner", "password": "a-good-test-password", "next": "/"},
+        secure=True,
+    )
+
+    assert page["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    assert page["Referrer-Policy"] == "same-origin"
+    assert page["X-Content-Type-Options"] == "nosniff"
+    assert page.cookies["csrftoken"]["secure"]
+    assert login.status_code == 302
+    assert login.cookies["sessionid"]["secure"]
+    assert login.cookies["sessionid"]["httponly"]
