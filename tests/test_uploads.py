@@ -591,7 +591,14 @@ def test_upload_form_is_ready_for_picking_dropping_and_progress(owner_client, pr
     html = owner_client.get(project.get_absolute_url()).content.decode()
 
     assert 'id="upload-form"' in html
-    assert 'enctype="multipart/form-data"' in html
+    upload_url = f"/projects/{project.slug}/pictures/"
+    # A plain post without JavaScript; with it, each batch is an htmx post of the form.
+    assert 'method="post" enctype="multipart/form-data"' in html
+    assert f'action="{upload_url}"' in html
+    assert f'hx-post="{upload_url}" hx-encoding="multipart/form-data"' in html
+    assert 'hx-trigger="upload-batch"' in html
+    # Each answer's refusals are added to the list, not put in place of the last ones.
+    assert 'hx-target="#upload-errors" hx-select="#upload-errors > li" hx-swap="beforeend"' in html
     assert 'id="drop-zone"' in html
     assert 'name="photos"' in html and " multiple" in html
     assert 'accept="image/*,.heic,.heif,.avif"' in html

@@ -7,13 +7,18 @@
 // hidden ones (.DS_Store, ._IMG_0001.jpg) and files over the byte limit, refused here in the
 // server's words instead of after sending them for nothing.
 //
-// Batches are sent with XMLHttpRequest, one at a time: it reports upload progress, and each
-// answer is handled in order right here. They ask for the same fragment htmx would get.
+// Each batch is an htmx request of the form, triggered with "upload-batch" (its hx-trigger),
+// one at a time. htmx sends it with the CSRF header from <body>, reports its bytes going up
+// (htmx:xhr:progress) and swaps the answer as the form's attributes say: the refusals are
+// appended to #upload-errors, the new pictures go out of band into #picture-grid, where htmx
+// sets up their tools. This script chooses each batch's files, follows the whole run, and
+// keeps htmx from swapping or following an answer that is no judgement of the batch.
 (() => {
   "use strict";
 
   const form = document.getElementById("upload-form");
-  if (!form) return;
+  // Without htmx the form stays what it is without JavaScript: a plain post.
+  if (!form || !window.htmx) return;
 
   const zone = document.getElementById("drop-zone");
   const input = form.querySelector('input[type="file"][name="photos"]');
@@ -22,8 +27,8 @@
   const progress = document.getElementById("upload-progress");
   const status = document.getElementById("upload-status");
   const feedback = document.getElementById("upload-feedback");
-  // Missing on the upload page of its own: there the summary says what was added.
-  const grid = document.getElementById("picture-grid");
+  // Where htmx appends each batch's refusals (the form's hx-target); ours go there too.
+  const errors = document.getElementById("upload-errors");
 
   const limits = {
     files: Number(input.dataset.maxFiles),
@@ -34,9 +39,12 @@
 
   const queue = []; // files waiting to go up, in order
   let run = null; // what was queued since the queue was last empty, and how far it got
+  let batch = null; // the files htmx is sending now, and what came of them
 
   if ("webkitdirectory" in folderInput) folderChoice.hidden = false;
 
+  // htmx leaves the form's own submit alone (it waits for "upload-batch"): picked files join
+  // the queue, as dropped ones do.
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const files = Array.from(input.files, (file) => ({ file, path: file.name }));
@@ -131,7 +139,8 @@
     const starting = !run;
     if (starting) {
       run = { files: 0, bytes: 0, sentFiles: 0, sentBytes: 0, added: 0, stopped: false };
-      feedback.replaceChildren(newErrorList());
+      errors.replaceChildren();
+      document.getElementById("upload-summary")?.remove();
       status.textContent = "";
       progress.value = 0;
       progress.hidden = false;
@@ -153,25 +162,21 @@
   // Send batch after batch until the queue is empty, or stop at the first that failed.
   async function sendQueue() {
     while (queue.length) {
-      const batch = nextBatch();
-      const batchBytes = sizeOf(batch);
-      const xhr = await post(batch, {
-        progress: (fraction) => showProgress(run.sentBytes + fraction * batchBytes),
-        // Decoding and storing big photos takes the server a while: say it is working.
-        sent: () => showCount(`; checking ${batch.length} file${batch.length === 1 ? "" : "s"}`),
-      });
-      // Judged by the server, refusals included (400 when nothing could be stored).
-      const answer = [200, 400].includes(xhr.status) ? parse(xhr.responseText) : null;
-      if (!answer || !answer.querySelector("#upload-errors")) {
-        stop(batch, xhr);
+      const files = nextBatch();
+      batch = { files, bytes: sizeOf(files), uploaded: false, judged: false, added: 0 };
+      const xhr = await send(files);
+      if (!batch.judged) {
+        stop(files, xhr);
         break;
       }
-      showAnswer(answer);
-      run.sentFiles += batch.length;
-      run.sentBytes += batchBytes;
+      run.sentFiles += files.length;
+      run.sentBytes += batch.bytes;
+      run.added += batch.added;
+      showSummary();
       showProgress(run.sentBytes);
       showCount();
     }
+    batch = null;
     showCount();
     if (run.files === 0) progress.hidden = true;
     run = null;
@@ -196,48 +201,65 @@
     return files.reduce((total, file) => total + file.size, 0);
   }
 
-  // Post one batch as the plain form would, CSRF token included, and resolve with the
-  // finished request whatever happened: status 0 when no answer came at all.
-  function post(batch, on) {
-    const data = new FormData(form);
-    data.delete(input.name);
-    for (const file of batch) data.append(input.name, file);
+  // Have htmx post the form with these files; resolve with its request once htmx is done
+  // with it, whatever happened: status 0 when no answer came at all.
+  function send(files) {
     return new Promise((resolve) => {
-      const xhr = new XMLHttpRequest();
-      xhr.open("POST", form.action);
-      // As for htmx (django-htmx reads it): the answer is the feedback fragment, not a page.
-      xhr.setRequestHeader("HX-Request", "true");
-      xhr.upload.addEventListener("progress", (event) => {
-        if (event.lengthComputable) on.progress(event.loaded / event.total);
+      form.addEventListener("htmx:afterRequest", (event) => resolve(event.detail.xhr), {
+        once: true,
       });
-      xhr.upload.addEventListener("load", on.sent);
-      xhr.addEventListener("loadend", () => resolve(xhr));
-      xhr.send(data);
+      // htmx reads the form as the event is triggered, before trigger() returns: the batch
+      // is in the file input for that moment only. Then the input gets back what the person
+      // has picked meanwhile, and never offers a batch to be sent twice.
+      const picked = input.files;
+      input.files = fileList(files);
+      htmx.trigger(form, "upload-batch");
+      input.files = picked;
     });
   }
 
-  // A batch's feedback fragment: its refusals join the list, its pictures the grid.
-  function showAnswer(answer) {
-    errorList().append(...answer.querySelectorAll("#upload-errors > li"));
-    const pictures = answer.querySelectorAll("li.picture");
-    if (grid) {
-      for (const picture of pictures) {
-        grid.append(picture);
-        htmx.process(picture); // its caption, cover, move and delete forms
-      }
-    }
-    run.added += pictures.length;
-    if (run.added) {
-      let summary = document.getElementById("upload-summary");
-      if (!summary) {
-        summary = document.createElement("p");
-        summary.id = "upload-summary";
-        summary.className = "upload-summary";
-        feedback.prepend(summary);
-      }
-      summary.textContent = `${run.added} picture${run.added === 1 ? "" : "s"} added.`;
-    }
+  function fileList(files) {
+    const transfer = new DataTransfer();
+    for (const file of files) transfer.items.add(file);
+    return transfer.files;
   }
+
+  // htmx reports the bytes of the request going up, then those of the answer coming down:
+  // only the first move the bar. Once all are up, the server is decoding and storing, which
+  // takes a while for big photos: say it is working.
+  form.addEventListener("htmx:xhr:progress", (event) => {
+    const { loaded, total } = event.detail;
+    if (!batch || batch.uploaded || !total) return;
+    showProgress(run.sentBytes + (loaded / total) * batch.bytes);
+    if (loaded === total) {
+      batch.uploaded = true;
+      const count = batch.files.length;
+      showCount(`; checking ${count} file${count === 1 ? "" : "s"}`);
+    }
+  });
+
+  // Only the server's judgement of the batch is for htmx to swap: the feedback fragment, with
+  // 200, or 400 when nothing of the batch could be stored. Anything else (a proxy's 413, a
+  // server error, the sign-in redirect of an ended session) htmx must neither swap nor
+  // follow: the page stays, to say which files did not go up.
+  form.addEventListener("htmx:beforeOnLoad", (event) => {
+    const { xhr } = event.detail;
+    const answer = [200, 400].includes(xhr.status) ? parse(xhr.responseText) : null;
+    if (answer && answer.querySelector("#upload-errors")) {
+      batch.judged = true;
+      batch.added = answer.querySelectorAll("li.picture").length;
+    } else {
+      event.preventDefault();
+    }
+  });
+
+  // To htmx a 400 is an error, not swapped: this one holds the refusals to show.
+  errors.addEventListener("htmx:beforeSwap", (event) => {
+    if (event.detail.xhr.status === 400) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
 
   // A batch that went wrong (no answer, a proxy's 413, a server error, signed out): the
   // next ones would most likely fail the same way, so stop and name every file not sent.
@@ -250,7 +272,7 @@
       if (index) item.append(", ");
       item.append(fileName(file.name));
     });
-    errorList().append(item);
+    errors.append(item);
     run.stopped = true;
   }
 
@@ -275,6 +297,19 @@
     return `The upload stopped: the server refused it (error ${xhr.status}). ${reload}`;
   }
 
+  // The pictures added by all batches so far: the server's summary counts one batch only.
+  function showSummary() {
+    if (!run.added) return;
+    let summary = document.getElementById("upload-summary");
+    if (!summary) {
+      summary = document.createElement("p");
+      summary.id = "upload-summary";
+      summary.className = "upload-summary";
+      feedback.prepend(summary);
+    }
+    summary.textContent = `${run.added} picture${run.added === 1 ? "" : "s"} added.`;
+  }
+
   // The bar follows bytes (the pictures' bytes; the requests carry a little more).
   function showProgress(sentBytes) {
     const share = run.bytes ? sentBytes / run.bytes : run.sentFiles / Math.max(run.files, 1);
@@ -292,14 +327,14 @@
     const item = document.createElement("li");
     item.className = "upload-error";
     item.append(fileName(name), `: ${reason}`);
-    errorList().append(item);
+    errors.append(item);
   }
 
   function showError(text) {
     const item = document.createElement("li");
     item.className = "upload-error";
     item.textContent = text;
-    errorList().append(item);
+    errors.append(item);
   }
 
   function fileName(name) {
@@ -307,18 +342,6 @@
     span.className = "file-name";
     span.textContent = name;
     return span;
-  }
-
-  function errorList() {
-    return document.getElementById("upload-errors") || feedback.appendChild(newErrorList());
-  }
-
-  function newErrorList() {
-    const list = document.createElement("ul");
-    list.id = "upload-errors";
-    list.className = "upload-errors";
-    list.setAttribute("role", "list");
-    return list;
   }
 
   function parse(html) {
