@@ -2,11 +2,13 @@
 
 import base64
 import io
+import json
 import random
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, Request, expect
 
 from portfolio.models import Picture, Project
 from tests.browser.axe import assert_accessible
@@ -152,6 +154,30 @@ def drop_from_file_manager(context: BrowserContext, page: Page, *paths: Path) ->
         session.send("Input.dispatchDragEvent", {"type": kind, "x": x, "y": y, "data": data})
 
 
+def watch_upload_requests(page: Page, project: Project) -> list[Request]:
+    """From now on, collect every request that posts to the project's upload URL."""
+    upload_path = f"/projects/{project.slug}/pictures/"
+    requests = []
+
+    def collect(request: Request) -> None:
+        if request.method == "POST" and urlsplit(request.url).path == upload_path:
+            requests.append(request)
+
+    page.on("request", collect)
+    return requests
+
+
+def assert_sent_by_htmx(page: Page, requests: list[Request]) -> None:
+    """Each request is htmx's, from the upload form, with the CSRF header from <body>."""
+    token = json.loads(page.locator("body").get_attribute("hx-headers"))["X-CSRFToken"]
+    assert requests
+    for request in requests:
+        headers = request.all_headers()
+        assert headers["hx-request"] == "true"
+        assert headers["hx-trigger"] == "upload-form"
+        assert headers["x-csrftoken"] == token
+
+
 def sent_batches(page: Page) -> list[list[str]]:
     """The names of the files in each upload request, in the order they were sent."""
     return [[name for name, _ in batch] for batch in page.evaluate("window.uploads.batches")]
@@ -272,7 +298,9 @@ def test_a_dropped_folder_of_a_shoot_goes_up_in_batches(
     pictures_expected = [*photos, "best-1.jpg", "best-2.jpg"]
     max_files = settings.PORTFOLIO_UPLOAD_MAX_FILES
     context.add_init_script(RECORD_UPLOADS)
-    open_project(page, make_project(owner, title="Harbour"))
+    project = make_project(owner, title="Harbour")
+    open_project(page, project)
+    requests = watch_upload_requests(page, project)
 
     drop_from_file_manager(context, page, shoot)
 
@@ -299,6 +327,9 @@ def test_a_dropped_folder_of_a_shoot_goes_up_in_batches(
     ]
     assert [len(batch) for batch in batches] == [max_files, max_files, 58 - 2 * max_files]
     assert "IMG_0025.xmp" in batches[1]
+    # Each batch an htmx request of the form, with the token as django-htmx documents it.
+    assert len(requests) == 3
+    assert_sent_by_htmx(page, requests)
     # The bar moved with each batch and never back; the status line said each step once.
     assert any(0 < value < 100 for value in recorded["progress"]), recorded
     assert recorded["progress"] == sorted(recorded["progress"])
@@ -499,6 +530,7 @@ def test_a_request_refused_by_django_stops_the_upload_with_its_reason(
 def test_owner_picks_files_on_the_project_page(page: Page, owner):
     project = make_project(owner, title="Desert Lines")
     open_project(page, project)
+    requests = watch_upload_requests(page, project)
 
     page.get_by_label("Choose pictures or drop them here").set_input_files(good_files()[:2])
     page.get_by_role("button", name="Upload").click()
@@ -508,6 +540,8 @@ def test_owner_picks_files_on_the_project_page(page: Page, owner):
     expect_pictures_shown(page, 2)
     assert page.evaluate("window.loadedOnce === true"), "the page reloaded"
     assert project.pictures.count() == 2
+    assert len(requests) == 1
+    assert_sent_by_htmx(page, requests)
     # The form is ready for the next batch.
     assert page.get_by_label("Choose pictures or drop them here").input_value() == ""
 
