@@ -527,6 +527,26 @@ def test_a_request_refused_by_django_stops_the_upload_with_its_reason(
     assert stored_files() == set()
 
 
+def test_a_batch_after_the_session_ended_stops_and_stays_on_the_page(
+    context: BrowserContext, page: Page, owner, settings
+):
+    # Signed out in another tab, or the session expired: the server answers htmx with a
+    # redirect to sign in, which would leave behind the page and what it says was not sent.
+    project = make_project(owner, title="Night Walk")
+    open_project(page, project)
+    context.clear_cookies(name=settings.SESSION_COOKIE_NAME)
+    photos = [tiny_photo(f"walk-{number}.jpg", number) for number in range(1, 3)]
+
+    drop(page, photos)
+
+    error = page.locator("#upload-errors li")
+    expect(error).to_contain_text("The upload stopped: you are no longer signed in.")
+    expect(error.locator(".file-name")).to_have_text([photo["name"] for photo in photos])
+    expect(page.locator("#upload-status")).to_have_text("0 of 2 uploaded; stopped.")
+    assert page.evaluate("window.loadedOnce === true"), "the page was left"
+    assert not Picture.objects.exists()
+
+
 def test_owner_picks_files_on_the_project_page(page: Page, owner):
     project = make_project(owner, title="Desert Lines")
     open_project(page, project)
