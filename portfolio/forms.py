@@ -7,7 +7,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
-from portfolio.images import UploadRejected, describe_limits, prepare_upload
+from portfolio.images import (
+    UploadRejected,
+    describe_limits,
+    megabytes,
+    prepare_upload,
+    too_large_reason,
+)
 from portfolio.middleware import STORAGE_UNAVAILABLE_REASON, is_storage_outage
 from portfolio.models import Picture, Project
 
@@ -47,8 +53,9 @@ class MultipleFileField(forms.FileField):
 
     widget = MultipleFileInput
 
-    def __init__(self, *, max_files: int = 20, **kwargs) -> None:
+    def __init__(self, *, max_files: int = 20, max_total_bytes: int | None = None, **kwargs):
         self.max_files = max_files
+        self.max_total_bytes = max_total_bytes
         super().__init__(**kwargs)
 
     def clean(self, data, initial=None) -> list[UploadedFile]:
@@ -60,6 +67,13 @@ class MultipleFileField(forms.FileField):
                 f"Too many files: at most {self.max_files} at a time, you sent {len(files)}. "
                 "Nothing was uploaded.",
                 code="max_files",
+            )
+        total_bytes = sum(file.size for file in files)
+        if self.max_total_bytes is not None and total_bytes > self.max_total_bytes:
+            raise ValidationError(
+                f"Too much in one upload: at most {megabytes(self.max_total_bytes)} at a time, "
+                f"you sent {megabytes(total_bytes)}. Nothing was uploaded.",
+                code="max_total_bytes",
             )
         return files
 
@@ -85,7 +99,18 @@ class PictureUploadForm(forms.Form):
         super().__init__(*args, **kwargs)
         photos = self.fields["photos"]
         photos.max_files = settings.PORTFOLIO_UPLOAD_MAX_FILES
+        photos.max_total_bytes = settings.PORTFOLIO_UPLOAD_MAX_REQUEST_BYTES
         photos.help_text = describe_limits()
+        # upload.js sends a big selection in batches within these limits, and refuses a file
+        # over the byte limit before sending it, in the server's words. The server still checks.
+        photos.widget.attrs.update(
+            {
+                "data-max-files": photos.max_files,
+                "data-max-request-bytes": photos.max_total_bytes,
+                "data-max-file-bytes": settings.PORTFOLIO_UPLOAD_MAX_BYTES,
+                "data-too-large-reason": too_large_reason(),
+            }
+        )
 
     def save(self, project: Project) -> UploadResult:
         """

@@ -56,11 +56,10 @@ def prepare_upload(upload: File) -> ContentFile:
     the header) before they are decoded. Then the whole image is decoded once, so a
     truncated or damaged file is refused here rather than failing later in a browser.
     """
-    max_bytes = settings.PORTFOLIO_UPLOAD_MAX_BYTES
     if upload.size == 0:
         raise UploadRejected("empty file")
-    if upload.size > max_bytes:
-        raise UploadRejected(f"larger than {_megabytes(max_bytes)}")
+    if upload.size > settings.PORTFOLIO_UPLOAD_MAX_BYTES:
+        raise UploadRejected(too_large_reason())
 
     upload.seek(0)
     header = upload.read(512)
@@ -76,9 +75,21 @@ def describe_limits() -> str:
     """The upload rules in one sentence, for the form's hint."""
     return (
         f"{ACCEPTED_FORMATS_TEXT}; up to {settings.PORTFOLIO_UPLOAD_MAX_FILES} files at a time, "
-        f"{_megabytes(settings.PORTFOLIO_UPLOAD_MAX_BYTES)} and "
+        f"{megabytes(settings.PORTFOLIO_UPLOAD_MAX_BYTES)} and "
         f"{_megapixels(settings.PORTFOLIO_UPLOAD_MAX_PIXELS)} each."
     )
+
+
+def too_large_reason() -> str:
+    """Why a file over the byte limit is refused; the upload form says it too, before sending."""
+    return f"larger than {megabytes(settings.PORTFOLIO_UPLOAD_MAX_BYTES)}"
+
+
+def megabytes(size: int) -> str:
+    """A byte count as people read it: "25 MB", "512 KB"."""
+    if size >= 1024 * 1024:
+        return f"{round(size / (1024 * 1024), 1):g} MB"
+    return f"{round(size / 1024, 1):g} KB"
 
 
 def _open(upload: File, header: bytes) -> Image.Image:
@@ -177,12 +188,6 @@ def _refused_format_reason(header: bytes) -> str:
     if text.startswith(b"<") and b"<svg" in text:
         return f"SVG is not accepted: upload {ACCEPTED_FORMATS_TEXT}"
     return "not an image"
-
-
-def _megabytes(size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{round(size / (1024 * 1024), 1):g} MB"
-    return f"{round(size / 1024, 1):g} KB"
 
 
 def _megapixels(pixels: int) -> str:

@@ -259,8 +259,19 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o755
 PORTFOLIO_UPLOAD_MAX_BYTES = int(os.environ.get("PORTFOLIO_UPLOAD_MAX_BYTES", 25 * 1024 * 1024))
 # Checked from the header before decoding: 100 MP decodes to about 300 MB of RAM.
 PORTFOLIO_UPLOAD_MAX_PIXELS = int(os.environ.get("PORTFOLIO_UPLOAD_MAX_PIXELS", 100_000_000))
-# A shoot of 30 photos goes up in two batches; keeps one request's work bounded.
+# Files per request: keeps one request's work bounded. The upload form sends a bigger
+# selection (a folder, a whole shoot) in several requests that respect both request limits.
 PORTFOLIO_UPLOAD_MAX_FILES = int(os.environ.get("PORTFOLIO_UPLOAD_MAX_FILES", 20))
+# Total bytes of the files in one request: 100 MB takes a minute or two on a slow uplink and
+# some seconds of decoding, well inside an app server's timeout; a proxy must accept a bit more.
+PORTFOLIO_UPLOAD_MAX_REQUEST_BYTES = int(
+    os.environ.get("PORTFOLIO_UPLOAD_MAX_REQUEST_BYTES", 100 * 1024 * 1024)
+)
+if PORTFOLIO_UPLOAD_MAX_REQUEST_BYTES < PORTFOLIO_UPLOAD_MAX_BYTES:
+    raise ImproperlyConfigured(
+        "PORTFOLIO_UPLOAD_MAX_REQUEST_BYTES must be at least PORTFOLIO_UPLOAD_MAX_BYTES: "
+        "every accepted file must fit in one request."
+    )
 # Django stops parsing at the first file over our limit, before it streams to disk.
 DATA_UPLOAD_MAX_NUMBER_FILES = PORTFOLIO_UPLOAD_MAX_FILES
 # Files above this stream to a temporary file instead of being held in memory.

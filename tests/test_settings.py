@@ -85,6 +85,19 @@ def test_fragments_are_kept_in_memory_but_not_in_development(environment, backen
     assert result.stdout.strip() == f"django.core.cache.backends.{backend}"
 
 
+def test_a_request_byte_limit_smaller_than_one_file_is_refused():
+    result = load_settings(
+        DJANGO_DEBUG="1",
+        PORTFOLIO_UPLOAD_MAX_BYTES=str(30 * 1024 * 1024),
+        PORTFOLIO_UPLOAD_MAX_REQUEST_BYTES=str(20 * 1024 * 1024),
+    )
+
+    assert result.returncode != 0
+    assert "PORTFOLIO_UPLOAD_MAX_REQUEST_BYTES must be at least PORTFOLIO_UPLOAD_MAX_BYTES" in (
+        result.stderr
+    )
+
+
 def test_database_urls():
     assert database_from_url("sqlite:///db.sqlite3")["NAME"] == BASE_DIR / "db.sqlite3"
     assert database_from_url("sqlite:////tmp/site.db")["NAME"] == Path("/tmp/site.db")

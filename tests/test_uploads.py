@@ -285,6 +285,30 @@ def test_too_many_files_for_the_form_when_django_lets_them_through(
     assert stored_files() == set()
 
 
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
+def test_more_bytes_than_a_request_may_carry_is_a_400_and_stores_nothing(
+    owner_client, project, settings, htmx
+):
+    def three_pictures():
+        return [helper_uploaded_image(f"p{number}.png", "PNG", (64, 64)) for number in range(3)]
+
+    total_bytes = sum(file.size for file in three_pictures())
+    settings.PORTFOLIO_UPLOAD_MAX_REQUEST_BYTES = total_bytes - 1
+
+    response = upload(owner_client, project, *three_pictures(), htmx=htmx)
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Too much in one upload: at most" in html
+    assert "Nothing was uploaded." in html
+    assert not Picture.objects.exists()
+    assert stored_files() == set()
+
+    settings.PORTFOLIO_UPLOAD_MAX_REQUEST_BYTES = total_bytes
+    assert upload(owner_client, project, *three_pictures(), htmx=htmx).status_code in (200, 302)
+    assert Picture.objects.count() == 3
+
+
 def test_no_file_at_all_is_a_400_with_a_message(owner_client, project):
     response = upload(owner_client, project, htmx=True)
 
@@ -567,17 +591,45 @@ def test_upload_form_is_ready_for_picking_dropping_and_progress(owner_client, pr
     html = owner_client.get(project.get_absolute_url()).content.decode()
 
     assert 'id="upload-form"' in html
-    assert 'enctype="multipart/form-data"' in html
-    assert 'hx-encoding="multipart/form-data"' in html
+    upload_url = f"/projects/{project.slug}/pictures/"
+    # A plain post without JavaScript; with it, each batch is an htmx post of the form.
+    assert 'method="post" enctype="multipart/form-data"' in html
+    assert f'action="{upload_url}"' in html
+    assert f'hx-post="{upload_url}" hx-encoding="multipart/form-data"' in html
+    assert 'hx-trigger="upload-batch"' in html
+    # Each answer's refusals are added to the list, not put in place of the last ones.
+    assert 'hx-target="#upload-errors" hx-select="#upload-errors > li" hx-swap="beforeend"' in html
     assert 'id="drop-zone"' in html
     assert 'name="photos"' in html and " multiple" in html
     assert 'accept="image/*,.heic,.heif,.avif"' in html
+    # Shown by upload.js, which sends folders in batches; never posted itself.
+    assert '<input type="file" id="upload-folder" webkitdirectory' in html
+    assert '<p class="upload-folder" id="upload-folder-choice" hidden>' in html
     assert '<progress id="upload-progress"' in html
+    assert '<p id="upload-status" class="upload-status" aria-live="polite">' in html
     assert 'id="upload-errors"' in html
     assert 'id="picture-grid"' in html
     assert "js/upload" in html
     assert "<script>" not in html and " onclick=" not in html
     assert "JPEG, PNG, WebP, GIF, AVIF or HEIC; up to 20 files at a time, 25 MB" in html
+
+
+def test_upload_form_gives_the_browser_the_limits_from_settings(owner_client, project, settings):
+    settings.PORTFOLIO_UPLOAD_MAX_FILES = 7
+    settings.PORTFOLIO_UPLOAD_MAX_REQUEST_BYTES = 3 * 1024 * 1024
+    settings.PORTFOLIO_UPLOAD_MAX_BYTES = 1536 * 1024
+
+    html = owner_client.get(project.get_absolute_url()).content.decode()
+
+    assert 'data-max-files="7"' in html
+    assert f'data-max-request-bytes="{3 * 1024 * 1024}"' in html
+    assert f'data-max-file-bytes="{1536 * 1024}"' in html
+    # What the server says of a file over the limit, for the browser to say before sending it.
+    assert 'data-too-large-reason="larger than 1.5 MB"' in html
+    response = upload(owner_client, project, named("big.jpg", b"x" * (1536 * 1024 + 1)), htmx=True)
+    assert (
+        '<span class="file-name">big.jpg</span>: larger than 1.5 MB' in response.content.decode()
+    )
 
 
 def test_visitors_never_see_the_upload_form_or_picture_tools(client, project):

@@ -1,16 +1,66 @@
-// The upload form's extras, on top of a form that works as a plain multipart POST:
-// dropping files onto #drop-zone sends them at once through htmx, #upload-progress follows
-// the bytes going up (htmx 2's htmx:xhr:progress), and refusals (4xx) are shown inline.
+// The upload form's extras, on top of a form that works as a plain multipart POST.
+// Picked files, dropped files and folders, and a chosen folder all join one queue that goes
+// up in batches, each within the server's limits per request (data- attributes on the file
+// input, rendered from settings), so a whole shoot goes up however large. One progress bar
+// follows the bytes of everything queued; after each batch its pictures join the grid and its
+// refusals join the list. The server decides what is an image: every file is sent, except
+// hidden ones (.DS_Store, ._IMG_0001.jpg) and files over the byte limit, refused here in the
+// server's words instead of after sending them for nothing.
+//
+// Each batch is an htmx request of the form, triggered with "upload-batch" (its hx-trigger),
+// one at a time. htmx sends it with the CSRF header from <body>, reports its bytes going up
+// (htmx:xhr:progress) and swaps the answer as the form's attributes say: the refusals are
+// appended to #upload-errors, the new pictures go out of band into #picture-grid, where htmx
+// sets up their tools. This script chooses each batch's files, follows the whole run, and
+// keeps htmx from swapping or following an answer that is no judgement of the batch.
 (() => {
   "use strict";
 
   const form = document.getElementById("upload-form");
-  if (!form) return;
+  // Without htmx the form stays what it is without JavaScript: a plain post.
+  if (!form || !window.htmx) return;
 
   const zone = document.getElementById("drop-zone");
   const input = form.querySelector('input[type="file"][name="photos"]');
+  const folderChoice = document.getElementById("upload-folder-choice");
+  const folderInput = document.getElementById("upload-folder");
   const progress = document.getElementById("upload-progress");
+  const status = document.getElementById("upload-status");
   const feedback = document.getElementById("upload-feedback");
+  // Where htmx appends each batch's refusals (the form's hx-target); ours go there too.
+  const errors = document.getElementById("upload-errors");
+
+  const limits = {
+    files: Number(input.dataset.maxFiles),
+    requestBytes: Number(input.dataset.maxRequestBytes),
+    fileBytes: Number(input.dataset.maxFileBytes),
+    tooLargeReason: input.dataset.tooLargeReason,
+  };
+
+  const queue = []; // files waiting to go up, in order
+  let run = null; // what was queued since the queue was last empty, and how far it got
+  let batch = null; // the files htmx is sending now, and what came of them
+
+  if ("webkitdirectory" in folderInput) folderChoice.hidden = false;
+
+  // htmx leaves the form's own submit alone (it waits for "upload-batch"): picked files join
+  // the queue, as dropped ones do.
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const files = Array.from(input.files, (file) => ({ file, path: file.name }));
+    input.value = "";
+    add(files);
+  });
+
+  // The browser has already asked "Upload N files to this site?": no second click needed.
+  folderInput.addEventListener("change", () => {
+    const files = Array.from(folderInput.files, (file) => ({
+      file,
+      path: file.webkitRelativePath || file.name,
+    }));
+    folderInput.value = "";
+    add(files);
+  });
 
   function carriesFiles(event) {
     return Array.from(event.dataTransfer ? event.dataTransfer.types : []).includes("Files");
@@ -35,74 +85,268 @@
   zone.addEventListener("dragleave", (event) => {
     if (!zone.contains(event.relatedTarget)) zone.classList.remove("is-dragging");
   });
+
   zone.addEventListener("drop", (event) => {
     event.preventDefault();
     zone.classList.remove("is-dragging");
-    if (!event.dataTransfer.files.length) return;
-    input.files = event.dataTransfer.files;
-    form.requestSubmit();
+    // Take everything now: the browser empties the DataTransfer once this handler returns.
+    const found = Array.from(event.dataTransfer.items)
+      .filter((item) => item.kind === "file")
+      .map((item) => {
+        // What comes from the file manager has an entry, a folder's included; a
+        // DataTransfer made by a page has only files.
+        const entry = item.webkitGetAsEntry && item.webkitGetAsEntry();
+        if (entry) return filesUnder(entry);
+        const file = item.getAsFile();
+        return [{ file, path: file.name }];
+      });
+    Promise.all(found).then(
+      (lists) => add(lists.flat()),
+      () => showError("A dropped folder could not be read. Try choosing it instead."),
+    );
   });
 
-  form.addEventListener("htmx:beforeRequest", () => {
-    progress.value = 0;
-    progress.hidden = false;
-    form.setAttribute("aria-busy", "true");
-  });
+  // Every file in a dropped file or folder, with its path, leaving hidden ones out.
+  async function filesUnder(entry) {
+    if (isHidden(entry.name)) return [];
+    if (entry.isFile) {
+      const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
+      return [{ file, path: entry.fullPath }];
+    }
+    const reader = entry.createReader();
+    const found = [];
+    // readEntries hands out a folder in chunks (100 entries in Chromium): read until empty.
+    for (;;) {
+      const chunk = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+      if (!chunk.length) return found;
+      for (const child of chunk) found.push(...(await filesUnder(child)));
+    }
+  }
 
-  // Fired for the upload and then for the download of the answer: the bar only moves forward.
+  // .DS_Store, ._IMG_0001.jpg (macOS), .thumbnails/: not part of a shoot, left out quietly.
+  function isHidden(path) {
+    return path.split("/").some((part) => part.startsWith("."));
+  }
+
+  function add(found) {
+    const files = found
+      .filter(({ path }) => !isHidden(path))
+      // In name order, as a camera numbers a shoot: IMG_2 before IMG_10.
+      .sort((a, b) => a.path.localeCompare(b.path, undefined, { numeric: true }))
+      .map(({ file }) => file);
+    if (!files.length) return;
+
+    const starting = !run;
+    if (starting) {
+      run = { files: 0, bytes: 0, sentFiles: 0, sentBytes: 0, added: 0, stopped: false };
+      errors.replaceChildren();
+      document.getElementById("upload-summary")?.remove();
+      status.textContent = "";
+      progress.value = 0;
+      progress.hidden = false;
+    }
+    for (const file of files) {
+      if (file.size > limits.fileBytes) {
+        showRefusal(file.name, limits.tooLargeReason);
+      } else {
+        queue.push(file);
+        run.files += 1;
+        run.bytes += file.size;
+      }
+    }
+    showProgress(run.sentBytes);
+    showCount();
+    if (starting) sendQueue();
+  }
+
+  // Send batch after batch until the queue is empty, or stop at the first that failed.
+  async function sendQueue() {
+    while (queue.length) {
+      const files = nextBatch();
+      batch = { files, bytes: sizeOf(files), uploaded: false, judged: false, added: 0 };
+      const xhr = await send(files);
+      if (!batch.judged) {
+        stop(files, xhr);
+        break;
+      }
+      run.sentFiles += files.length;
+      run.sentBytes += batch.bytes;
+      run.added += batch.added;
+      showSummary();
+      showProgress(run.sentBytes);
+      showCount();
+    }
+    batch = null;
+    showCount();
+    if (run.files === 0) progress.hidden = true;
+    run = null;
+  }
+
+  // The first files of the queue, as many as one request may carry; always at least one.
+  function nextBatch() {
+    const batch = [queue.shift()];
+    let bytes = batch[0].size;
+    while (
+      queue.length &&
+      batch.length < limits.files &&
+      bytes + queue[0].size <= limits.requestBytes
+    ) {
+      bytes += queue[0].size;
+      batch.push(queue.shift());
+    }
+    return batch;
+  }
+
+  function sizeOf(files) {
+    return files.reduce((total, file) => total + file.size, 0);
+  }
+
+  // Have htmx post the form with these files; resolve with its request once htmx is done
+  // with it, whatever happened: status 0 when no answer came at all.
+  function send(files) {
+    return new Promise((resolve) => {
+      form.addEventListener("htmx:afterRequest", (event) => resolve(event.detail.xhr), {
+        once: true,
+      });
+      // htmx reads the form as the event is triggered, before trigger() returns: the batch
+      // is in the file input for that moment only. Then the input gets back what the person
+      // has picked meanwhile, and never offers a batch to be sent twice.
+      const picked = input.files;
+      input.files = fileList(files);
+      htmx.trigger(form, "upload-batch");
+      input.files = picked;
+    });
+  }
+
+  function fileList(files) {
+    const transfer = new DataTransfer();
+    for (const file of files) transfer.items.add(file);
+    return transfer.files;
+  }
+
+  // htmx reports the bytes of the request going up, then those of the answer coming down:
+  // only the first move the bar. Once all are up, the server is decoding and storing, which
+  // takes a while for big photos: say it is working.
   form.addEventListener("htmx:xhr:progress", (event) => {
-    if (!event.detail.total) return;
-    const percent = Math.round((event.detail.loaded / event.detail.total) * 100);
-    progress.value = Math.max(progress.value, percent);
+    const { loaded, total } = event.detail;
+    if (!batch || batch.uploaded || !total) return;
+    showProgress(run.sentBytes + (loaded / total) * batch.bytes);
+    if (loaded === total) {
+      batch.uploaded = true;
+      const count = batch.files.length;
+      showCount(`; checking ${count} file${count === 1 ? "" : "s"}`);
+    }
   });
 
-  form.addEventListener("htmx:afterRequest", (event) => {
-    form.removeAttribute("aria-busy");
-    progress.value = 100;
-    if (event.detail.successful) form.reset();
+  // Only the server's judgement of the batch is for htmx to swap: the feedback fragment, with
+  // 200, or 400 when nothing of the batch could be stored. Anything else (a proxy's 413, a
+  // server error, the sign-in redirect of an ended session) htmx must neither swap nor
+  // follow: the page stays, to say which files did not go up.
+  form.addEventListener("htmx:beforeOnLoad", (event) => {
+    const { xhr } = event.detail;
+    const answer = [200, 400].includes(xhr.status) ? parse(xhr.responseText) : null;
+    if (answer && answer.querySelector("#upload-errors")) {
+      batch.judged = true;
+      batch.added = answer.querySelectorAll("li.picture").length;
+    } else {
+      event.preventDefault();
+    }
   });
 
-  // Our own refusals (too many files, nothing could be stored) come back as the feedback
-  // fragment with a 400: show them. Anything else gets a short message of its own.
-  // htmx 2 fires htmx:beforeSwap on the swap's target, not on the form that sent it.
-  feedback.addEventListener("htmx:beforeSwap", (event) => {
-    const xhr = event.detail.xhr;
-    if (xhr.status < 400) return;
-    if (xhr.status < 500 && xhr.responseText.includes('id="upload-errors"')) {
+  // To htmx a 400 is an error, not swapped: this one holds the refusals to show.
+  errors.addEventListener("htmx:beforeSwap", (event) => {
+    if (event.detail.xhr.status === 400) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
-    } else {
-      event.detail.shouldSwap = false;
-      showError(messageFor(xhr));
     }
   });
 
-  form.addEventListener("htmx:sendError", () => {
-    showError("The upload did not reach the server. Check the connection and try again.");
-  });
+  // A batch that went wrong (no answer, a proxy's 413, a server error, signed out): the
+  // next ones would most likely fail the same way, so stop and name every file not sent.
+  function stop(batch, xhr) {
+    const unsent = [...batch, ...queue.splice(0)];
+    const item = document.createElement("li");
+    item.className = "upload-error upload-stopped";
+    item.append(`${failureReason(xhr)} Not uploaded (${unsent.length}): `);
+    unsent.forEach((file, index) => {
+      if (index) item.append(", ");
+      item.append(fileName(file.name));
+    });
+    errors.append(item);
+    run.stopped = true;
+  }
 
-  function messageFor(xhr) {
+  function failureReason(xhr) {
+    const reload = "Reload the page to see what was stored, then add the rest again.";
+    if (xhr.status === 0) {
+      return `The upload stopped: the connection to the server was lost. ${reload}`;
+    }
     if (xhr.status === 413) {
-      return "The upload is too large for the server. Send fewer or smaller files at a time.";
+      return "The upload stopped: the server refused a batch this large (error 413).";
     }
-    const page = new DOMParser().parseFromString(xhr.responseText, "text/html");
-    const reason = page.querySelector(".request-error");
-    if (reason) return reason.textContent.trim();
+    // Django's own refusals (too many files, too much form data) say why on the 400 page.
+    const reason = parse(xhr.responseText).querySelector(".request-error");
+    if (reason) return `The upload stopped: ${reason.textContent.trim()}`;
     if (xhr.status >= 500) {
-      return "The server could not finish the upload. Reload the page to see what was stored, then try the rest again.";
+      return `The upload stopped: the server failed (error ${xhr.status}). ${reload}`;
     }
-    return `The upload was refused (error ${xhr.status}).`;
+    if (xhr.status < 300) {
+      // Sent to the sign-in page: the session ended.
+      return "The upload stopped: you are no longer signed in. Reload the page, sign in and add the rest again.";
+    }
+    return `The upload stopped: the server refused it (error ${xhr.status}). ${reload}`;
+  }
+
+  // The pictures added by all batches so far: the server's summary counts one batch only.
+  function showSummary() {
+    if (!run.added) return;
+    let summary = document.getElementById("upload-summary");
+    if (!summary) {
+      summary = document.createElement("p");
+      summary.id = "upload-summary";
+      summary.className = "upload-summary";
+      feedback.prepend(summary);
+    }
+    summary.textContent = `${run.added} picture${run.added === 1 ? "" : "s"} added.`;
+  }
+
+  // The bar follows bytes (the pictures' bytes; the requests carry a little more).
+  function showProgress(sentBytes) {
+    const share = run.bytes ? sentBytes / run.bytes : run.sentFiles / Math.max(run.files, 1);
+    progress.value = Math.floor(100 * share);
+  }
+
+  // Files count once the server has answered for their batch. Announced politely, so
+  // changed only when it says something new: a few times a batch, never per byte.
+  function showCount(activity = "") {
+    const text = `${run.sentFiles} of ${run.files} uploaded${run.stopped ? "; stopped" : activity}.`;
+    if (run.files && status.textContent !== text) status.textContent = text;
+  }
+
+  function showRefusal(name, reason) {
+    const item = document.createElement("li");
+    item.className = "upload-error";
+    item.append(fileName(name), `: ${reason}`);
+    errors.append(item);
   }
 
   function showError(text) {
-    const list = document.createElement("ul");
-    list.id = "upload-errors";
-    list.className = "upload-errors";
-    list.setAttribute("role", "list");
     const item = document.createElement("li");
     item.className = "upload-error";
     item.textContent = text;
-    list.append(item);
-    feedback.replaceChildren(list);
+    errors.append(item);
+  }
+
+  function fileName(name) {
+    const span = document.createElement("span");
+    span.className = "file-name";
+    span.textContent = name;
+    return span;
+  }
+
+  function parse(html) {
+    const template = document.createElement("template");
+    template.innerHTML = html;
+    return template.content;
   }
 })();
