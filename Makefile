@@ -85,8 +85,9 @@ migrations-check: $(VENV)/.installed-dev
 # (easy-thumbnails, sorl-thumbnail, pyvips) must never become a dependency of the site.
 BENCH_VENV := bench/.venv
 
+# `make bench FIGURES="2 5"` runs only those figures and prints them, leaving RESULTS.md alone.
 bench: $(BENCH_VENV)/.installed
-	$(BENCH_VENV)/bin/python bench/run.py
+	$(BENCH_VENV)/bin/python bench/run.py $(FIGURES)
 
 $(BENCH_VENV)/.installed: requirements.txt bench/requirements.txt
 	@test -x $(BENCH_VENV)/bin/python || { python="$$($(find_python))" && "$$python" -m venv $(BENCH_VENV); }

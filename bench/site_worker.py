@@ -4,12 +4,15 @@ The site's side of the benchmark, run with the site's settings in a fresh proces
     python bench/site_worker.py seed PHOTO...          projects whose pictures are the photos
     python bench/site_worker.py scale PROJECTS         bulk rows, then time the gallery page
     python bench/site_worker.py weight                 image bytes of the first screen
-    python bench/site_worker.py upload PHOTO           save a photo as an upload, with renditions
+    python bench/site_worker.py breakdown              where a gallery request's time goes
+    python bench/site_worker.py owner                  an owner and a project to upload to
+    python bench/site_worker.py uploaded               what an upload stored
     python bench/site_worker.py decode PHOTO           decode the same photo once with Pillow
 
 Each prints one JSON object. DATABASE_URL and DJANGO_MEDIA_ROOT choose the site.
 """
 
+import io
 import json
 import os
 import resource
@@ -33,6 +36,7 @@ from django.core.files import File  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from portfolio.models import Category, Picture, Project  # noqa: E402
@@ -130,6 +134,70 @@ def scale(project_count: int) -> dict:
     }
 
 
+def breakdown() -> dict:
+    """
+    Where a gallery request's time goes, in this process through Django's WSGI handler
+    (no server, no load generator): medians of interleaved rounds, in milliseconds.
+    """
+    from django.core.cache import caches
+    from django.core.handlers.wsgi import WSGIHandler
+
+    handler = WSGIHandler()
+    fragments = caches["template_fragments"]
+    project_url = Project.objects.order_by("-created", "-id").first().get_absolute_url()
+
+    def get(path: str) -> None:
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "PATH_INFO": path,
+            "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "80",
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(),
+        }
+        statuses = []
+        body = b"".join(handler(environ, lambda status, headers: statuses.append(status)))
+        assert statuses[0].startswith("200"), (path, statuses, body[:300])
+
+    def gallery_rendered() -> None:
+        fragments.clear()
+        get("/")
+
+    def gallery_queries() -> None:
+        list(Category.objects.with_published_projects())
+        Project.objects.published().count()
+        list(Project.objects.published().with_cover()[:24])
+
+    with CaptureQueriesContext(connection) as queries:
+        gallery_queries()
+    statements = [query["sql"] for query in queries.captured_queries]
+
+    def gallery_sql() -> None:
+        """The same four statements, run and fetched without the ORM."""
+        with connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+                cursor.fetchall()
+
+    steps = {
+        "healthz": lambda: get("/healthz"),
+        "gallery_cached": lambda: get("/"),
+        "gallery_rendered": gallery_rendered,
+        "gallery_queries": gallery_queries,
+        "gallery_sql": gallery_sql,
+        "project_cached": lambda: get(project_url),
+    }
+    timings = {name: [] for name in steps}
+    for round_number in range(320):
+        for name, step in steps.items():
+            started = time.perf_counter()
+            step()
+            if round_number >= 20:  # The first rounds warm up.
+                timings[name].append(time.perf_counter() - started)
+    return {name: 1000 * statistics.median(values) for name, values in timings.items()}
+
+
 class ImageCollector(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
@@ -202,19 +270,25 @@ def weight() -> dict:
     return result
 
 
-def upload(photo: str) -> dict:
-    """A 24-megapixel JPEG saved as the upload does, renditions made when it commits."""
-    owner = get_user_model().objects.create_user("bench-owner", password="bench-password-1")
-    project = Project.objects.create(owner=owner, title="Uploads", is_published=True)
-    baseline = peak_rss_mb()
-    started = time.perf_counter()
-    with transaction.atomic(), open(photo, "rb") as file:
-        picture = Picture(project=project)
-        picture.photo.save(Path(photo).name, File(file), save=True)
-    seconds = time.perf_counter() - started
-    picture.refresh_from_db()
-    assert picture.renditions, "the renditions were not made on commit"
-    return {"seconds": seconds, "peak_rss_mb": peak_rss_mb(), "baseline_rss_mb": baseline}
+def owner() -> dict:
+    """An owner and an empty project, for an upload through the site's own pages."""
+    password = "bench-password-1"
+    user = get_user_model().objects.create_user("bench-owner", password=password)
+    project = Project.objects.create(owner=user, title="Uploads", is_published=True)
+    return {
+        "username": user.username,
+        "password": password,
+        "project_url": project.get_absolute_url(),
+        "upload_url": reverse("portfolio:picture-upload", kwargs={"slug": project.slug}),
+    }
+
+
+def uploaded() -> dict:
+    """What the upload stored: pictures and how many have their renditions."""
+    return {
+        "pictures": Picture.objects.count(),
+        "with_renditions": Picture.objects.exclude(renditions=[]).count(),
+    }
 
 
 def decode(photo: str) -> dict:
@@ -238,7 +312,9 @@ if __name__ == "__main__":
         "seed": lambda: seed(arguments),
         "scale": lambda: scale(int(arguments[0])),
         "weight": weight,
-        "upload": lambda: upload(arguments[0]),
+        "breakdown": breakdown,
+        "owner": owner,
+        "uploaded": uploaded,
         "decode": lambda: decode(arguments[0]),
     }
     print(json.dumps(actions[command]()))

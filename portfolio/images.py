@@ -141,7 +141,9 @@ def _normalise(image: Image.Image) -> ContentFile:
     elif stored_format == "JPEG":
         save_options["quality"] = 90
 
-    upright = ImageOps.exif_transpose(image)
+    # In place: for an upright photo, a copy of every decoded pixel would buy nothing.
+    ImageOps.exif_transpose(image, in_place=True)
+    upright = image
     upright.info = {}
 
     if stored_format == "JPEG" and upright.mode not in ("L", "RGB", "CMYK"):

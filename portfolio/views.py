@@ -25,6 +25,7 @@ from django.views.generic.detail import SingleObjectMixin
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
+from portfolio import fragments
 from portfolio.forms import PictureCaptionForm, PictureUploadForm, ProjectForm
 from portfolio.models import Category, Picture, Project
 
@@ -73,9 +74,14 @@ class GalleryView(HtmxPartialMixin, ListView):
         return projects
 
     def get_context_data(self, **kwargs) -> dict:
-        return super().get_context_data(
+        context = super().get_context_data(
             categories=self.categories, selected_category=self.category, **kwargs
         )
+        # Reads the page's projects now (the template reuses them) to key the cached grid.
+        context["gallery_key"] = fragments.gallery_key(
+            categories=self.categories, selected_category=self.category, page=context["page_obj"]
+        )
+        return context
 
     def _selected_category(self) -> Category | None:
         slug = self.request.GET.get("category")
@@ -105,7 +111,7 @@ class ProjectDetailView(DetailView):
     """A project's pictures in order, each opening large in the lightbox."""
 
     def get_queryset(self):
-        return Project.objects.visible_to(self.request.user).select_related("category", "owner")
+        return Project.objects.visible_to(self.request.user).select_related("category")
 
     def get_context_data(self, **kwargs) -> dict:
         project = self.object
@@ -113,6 +119,9 @@ class ProjectDetailView(DetailView):
         context = picture_grid_context(project, can_edit=can_edit)
         if can_edit:
             context["upload_form"] = PictureUploadForm()
+        else:
+            # Visitors all see the same grid: it is cached. Editors' (tools, tokens) never is.
+            context["picture_grid_key"] = fragments.picture_grid_key(project, context["pictures"])
         return super().get_context_data(**context, **kwargs)
 
 

@@ -3,6 +3,7 @@ import uuid
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import caches
 from django.core.files.storage import storages
 from django.core.management import call_command
 from django.test import override_settings
@@ -55,6 +56,13 @@ def media_root(request, tmp_path, settings):
     bucket = storages.create_storage(settings.STORAGES["default"]).bucket
     yield settings.MEDIA_ROOT
     bucket.objects.filter(Prefix=f"{options['location']}/").delete()
+
+
+@pytest.fixture(autouse=True)
+def empty_caches():
+    """Every test starts with empty caches, as a freshly started process does."""
+    for alias in django_settings.CACHES:
+        caches[alias].clear()
 
 
 @pytest.fixture

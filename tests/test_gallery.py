@@ -44,6 +44,28 @@ def test_chosen_cover_wins_over_the_first_picture(client):
     assert response.context["project_list"][0].cover_picture == chosen
 
 
+def test_without_a_chosen_cover_each_tile_shows_its_first_picture_in_display_order(client):
+    projects = [make_project(title=f"Project {number}") for number in range(3)]
+    for project in projects:
+        make_picture(project, caption=f"{project.title} later", position=7)
+        make_picture(project, caption=f"{project.title} first", position=3)
+    # Equal positions fall back to the order of upload.
+    tied = make_project(title="Tied")
+    make_picture(tied, caption="Tied first", position=5)
+    make_picture(tied, caption="Tied second", position=5)
+
+    response = client.get("/")
+
+    covers = {project.title: project.cover_picture for project in response.context["project_list"]}
+    assert {title: cover.caption for title, cover in covers.items()} == {
+        "Project 0": "Project 0 first",
+        "Project 1": "Project 1 first",
+        "Project 2": "Project 2 first",
+        "Tied": "Tied first",
+    }
+    assert 'alt="Project 1 first"' in response.content.decode()
+
+
 def test_category_filter_filters(client):
     landscape, portrait = make_category("Landscape"), make_category("Portrait")
     hills = make_project(title="Hills", category=landscape)

@@ -10,7 +10,10 @@ import pytest
 from site_config.settings import BASE_DIR, database_from_url
 
 
-def load_settings(**environment: str) -> subprocess.CompletedProcess:
+def load_settings(
+    show: str = "s.DEBUG, s.MEDIA_ROOT, s.MEDIA_URL, s.DATABASES['default']['ENGINE']",
+    **environment: str,
+) -> subprocess.CompletedProcess:
     """Import the settings in a fresh interpreter with exactly these variables set."""
     env = {
         key: value
@@ -18,10 +21,7 @@ def load_settings(**environment: str) -> subprocess.CompletedProcess:
         if not key.startswith(("DJANGO_", "AWS_", "DATABASE_URL"))
     }
     env.update(environment)
-    code = (
-        "from site_config import settings as s; "
-        "print(s.DEBUG, s.MEDIA_ROOT, s.MEDIA_URL, s.DATABASES['default']['ENGINE'])"
-    )
+    code = f"from site_config import settings as s; print({show})"
     return subprocess.run(
         [sys.executable, "-c", code], cwd=BASE_DIR, env=env, capture_output=True, text=True
     )
@@ -68,6 +68,21 @@ def test_media_root_inside_static_root_is_refused():
 
     assert result.returncode != 0
     assert "MEDIA_ROOT must not be" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("environment", "backend"),
+    [
+        ({"DJANGO_SECRET_KEY": "a-real-key-for-this-test-" * 2}, "locmem.LocMemCache"),
+        ({"DJANGO_DEBUG": "1"}, "dummy.DummyCache"),
+    ],
+    ids=["production", "development"],
+)
+def test_fragments_are_kept_in_memory_but_not_in_development(environment, backend):
+    result = load_settings("s.CACHES['template_fragments']['BACKEND']", **environment)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"django.core.cache.backends.{backend}"
 
 
 def test_a_request_byte_limit_smaller_than_one_file_is_refused():

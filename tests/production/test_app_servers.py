@@ -12,8 +12,8 @@ import requests
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.files.storage import default_storage
 
-from portfolio.models import Picture
-from tests.helpers import image_bytes, make_project, make_user
+from portfolio.models import Picture, Project
+from tests.helpers import image_bytes, make_picture, make_project, make_user
 from tests.production.services import (
     app_server,
     manage,
@@ -142,3 +142,35 @@ def test_an_upload_through_one_server_is_served_by_the_other_and_the_worker(
     studio = browser.get(f"{second}/studio/", allow_redirects=False, timeout=10)
     assert studio.status_code == 200
     assert "Shared state" in studio.text
+
+
+def test_a_change_through_one_server_shows_at_once_in_the_others_kept_fragments(
+    two_app_servers, owner
+):
+    first, second = two_app_servers
+    project = make_project(owner, title="Kept elsewhere")
+    picture = make_picture(project, caption="Before")
+
+    def pages() -> list[str]:
+        """The gallery and the project page from the second server, several times over: each
+        of its workers keeps the grids it rendered (portfolio/fragments.py)."""
+        return [
+            requests.get(f"{second}{url}", timeout=10).text
+            for url in ["/", project.get_absolute_url()] * 6
+        ]
+
+    assert all('alt="Before"' in html for html in pages())
+    browser = requests.Session()
+    sign_in(browser, first, "studio")
+    edited = browser.post(
+        f"{first}/projects/{project.slug}/pictures/{picture.pk}/edit/",
+        data={"caption": "After", "csrfmiddlewaretoken": browser.cookies["csrftoken"]},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert edited.status_code == 302, edited.text
+    assert all('alt="After"' in html for html in pages())
+
+    # A change no signal sees, made straight in the database by yet another process.
+    Project.objects.filter(pk=project.pk).update(title="Renamed elsewhere")
+    assert all("Renamed elsewhere" in html for html in pages())
