@@ -1,5 +1,5 @@
 import uuid
-from functools import cached_property, partial
+from functools import cache, cached_property, partial
 from pathlib import PurePath
 
 from django.conf import settings
@@ -54,8 +54,7 @@ class CategoryQuerySet(models.QuerySet):
         The gallery reads the version first to find its cached grid, and needs the
         categories either way (filter bar, title): one row even with no categories.
         """
-        categories = self.with_published_projects().values_list("pk", "name", "slug")
-        sql, params = categories.query.sql_with_params()
+        sql, params = _filter_bar_sql()
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT ({CONTENT_VERSION_SQL}), category.* FROM (SELECT 1) AS gallery "
@@ -67,6 +66,13 @@ class CategoryQuerySet(models.QuerySet):
         return version, [
             Category(pk=pk, name=name, slug=slug) for _, pk, name, slug in rows if pk is not None
         ]
+
+
+@cache
+def _filter_bar_sql() -> tuple[str, tuple]:
+    # The same for a process's life: building and compiling it was most of a kept gallery's time.
+    categories = Category.objects.with_published_projects().values_list("pk", "name", "slug")
+    return categories.query.sql_with_params()
 
 
 class Category(models.Model):

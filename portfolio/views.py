@@ -74,7 +74,7 @@ class GalleryView(HtmxPartialMixin, ListView):
         if gallery is None:
             return super().get(request, *args, **kwargs)
         # Kept for this content version: the page needs nothing more from the database.
-        self.object_list = self.get_queryset()  # Never evaluated; names the templates.
+        self.object_list = []  # Nothing to list: the grid is kept.
         return self.render_to_response({"selected_category": self.category, "gallery": gallery})
 
     def get_queryset(self):
