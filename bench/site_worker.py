@@ -146,7 +146,7 @@ def breakdown() -> dict:
     fragments = caches["template_fragments"]
     project_url = Project.objects.order_by("-created", "-id").first().get_absolute_url()
 
-    def get(path: str) -> None:
+    def get(path: str) -> int:
         environ = {
             "REQUEST_METHOD": "GET",
             "PATH_INFO": path,
@@ -159,6 +159,7 @@ def breakdown() -> dict:
         statuses = []
         body = b"".join(handler(environ, lambda status, headers: statuses.append(status)))
         assert statuses[0].startswith("200"), (path, statuses, body[:300])
+        return len(body)
 
     def gallery_rendered() -> None:
         fragments.clear()
@@ -184,7 +185,8 @@ def breakdown() -> dict:
             step()
             if round_number >= 20:  # The first rounds warm up.
                 timings[name].append(time.perf_counter() - started)
-    return {name: 1000 * statistics.median(values) for name, values in timings.items()}
+    medians = {name: 1000 * statistics.median(values) for name, values in timings.items()}
+    return {**medians, "gallery_kb": get("/") / 1000}
 
 
 class ImageCollector(HTMLParser):
