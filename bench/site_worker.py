@@ -109,15 +109,23 @@ def scale(project_count: int) -> dict:
         ),
         batch_size=5000,
     )
+    from django.core.cache import caches
+
+    # Rendered, not kept: a kept gallery runs only its first query, the others are what the
+    # size of the database can change (and what runs after every write).
+    fragments = caches["template_fragments"]
     client = Client()
     for _ in range(5):
+        fragments.clear()
         client.get("/")
     timings = []
     for _ in range(60):
+        fragments.clear()
         started = time.perf_counter()
         response = client.get("/")
         timings.append(time.perf_counter() - started)
         assert response.status_code == 200
+    fragments.clear()
     with CaptureQueriesContext(connection) as queries:
         client.get("/")
     plans = {}
