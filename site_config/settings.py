@@ -157,7 +157,7 @@ MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media")).resol
 def bucket_media_url(options: dict) -> str:
     """The public prefix of the bucket's objects: the CDN's domain, or the bucket's own URL."""
     if options.get("custom_domain"):
-        base = f"https://{options['custom_domain']}/"
+        base = f"{options.get('url_protocol', 'https:')}//{options['custom_domain']}/"
     elif options.get("endpoint_url"):
         # botocore addresses a bucket behind a custom endpoint by path.
         base = f"{options['endpoint_url'].rstrip('/')}/{options['bucket_name']}/"
@@ -210,6 +210,15 @@ if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
         },
     }
     MEDIA_URL = bucket_media_url(STORAGES["default"]["OPTIONS"])
+    if not STORAGES["default"]["OPTIONS"]["custom_domain"]:
+        # The bucket's own address as the "custom domain": storage.url() then only joins
+        # strings (3 µs). Without one, django-storages has botocore build each URL, about
+        # 100 µs a picture: several milliseconds for every page of pictures.
+        bucket_url = urlsplit(bucket_media_url({**STORAGES["default"]["OPTIONS"], "location": ""}))
+        STORAGES["default"]["OPTIONS"].update(
+            custom_domain=f"{bucket_url.netloc}{bucket_url.path.rstrip('/')}",
+            url_protocol=f"{bucket_url.scheme}:",
+        )
 else:
     # May be a full URL, e.g. a media domain served by nginx from MEDIA_ROOT.
     MEDIA_URL = os.environ.get("DJANGO_MEDIA_URL", "/media/")

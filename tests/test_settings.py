@@ -15,13 +15,17 @@ def load_settings(
     **environment: str,
 ) -> subprocess.CompletedProcess:
     """Import the settings in a fresh interpreter with exactly these variables set."""
+    return run_python(f"from site_config import settings as s; print({show})", **environment)
+
+
+def run_python(code: str, **environment: str) -> subprocess.CompletedProcess:
+    """Run code in a fresh interpreter with none of our variables set but these."""
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("DJANGO_", "AWS_", "DATABASE_URL"))
     }
     env.update(environment)
-    code = f"from site_config import settings as s; print({show})"
     return subprocess.run(
         [sys.executable, "-c", code], cwd=BASE_DIR, env=env, capture_output=True, text=True
     )
@@ -112,3 +116,46 @@ def test_database_urls():
         "gallery",
     )
     assert postgres["OPTIONS"] == {"sslmode": "require"}
+
+
+BUCKET_URLS = """
+import django, os
+os.environ["DJANGO_SETTINGS_MODULE"] = "site_config.settings"
+django.setup()
+from django.conf import settings
+from django.core.files.storage import default_storage, storages
+options = {**settings.STORAGES["default"]["OPTIONS"], "custom_domain": None}
+without_domain = {**settings.STORAGES["default"], "OPTIONS": options}
+signed_then_stripped = storages.create_storage(without_domain)
+name = "projects/12/3f9c e1_w960.webp"
+def botocore_url(*args, **kwargs):
+    raise AssertionError("botocore was asked to build the URL")
+for connection in (default_storage.connection, default_storage.unsigned_connection):
+    connection.meta.client.generate_presigned_url = botocore_url
+print(default_storage.url(name), signed_then_stripped.url(name), settings.MEDIA_URL)
+"""
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {},
+        {"AWS_S3_REGION_NAME": "eu-west-1"},
+        {"AWS_S3_ENDPOINT_URL": "http://127.0.0.1:9000"},
+        {"AWS_S3_ENDPOINT_URL": "https://s3.example.net", "AWS_LOCATION": "staging"},
+    ],
+)
+def test_bucket_urls_are_joined_without_botocore_and_as_botocore_builds_them(variables):
+    result = run_python(
+        BUCKET_URLS,
+        DJANGO_DEBUG="1",
+        AWS_STORAGE_BUCKET_NAME="portfolio-media",
+        AWS_ACCESS_KEY_ID="key",
+        AWS_SECRET_ACCESS_KEY="secret",
+        **variables,
+    )
+
+    assert result.returncode == 0, result.stderr
+    built, from_botocore, media_url = result.stdout.split()
+    assert built == from_botocore
+    assert built == f"{media_url}projects/12/3f9c%20e1_w960.webp"

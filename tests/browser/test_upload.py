@@ -566,6 +566,24 @@ def test_owner_picks_files_on_the_project_page(page: Page, owner):
     assert page.get_by_label("Choose pictures or drop them here").input_value() == ""
 
 
+def test_owner_uploads_on_the_upload_page_itself(page: Page, owner):
+    # The form's own page: reached without JavaScript, or by its address.
+    project = make_project(owner, title="Desert Lines")
+    sign_in(page, owner.username)
+    page.goto(f"{project.get_absolute_url()}pictures/")
+    page.evaluate("window.loadedOnce = true")
+
+    page.get_by_label("Choose pictures or drop them here").set_input_files(good_files()[:2])
+    page.get_by_role("button", name="Upload").click()
+
+    expect(page.locator("#upload-summary")).to_have_text("2 pictures added.")
+    # The pictures just added are shown here too, with their tools.
+    expect_pictures_shown(page, 2)
+    expect(grid_pictures(page).get_by_role("link", name="Delete").first).to_be_visible()
+    assert page.evaluate("window.loadedOnce === true"), "the page reloaded"
+    assert project.pictures.count() == 2
+
+
 def test_a_batch_of_only_bad_files_is_refused_inline(page: Page, owner, allow_console_error):
     # Nothing could be stored: the server answers 400, which Chromium reports in the console.
     allow_console_error(r"status of 400 \(Bad Request\)")
