@@ -7,6 +7,7 @@ from django.db import connection
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -63,9 +64,18 @@ class GalleryView(HtmxPartialMixin, ListView):
     paginate_by = 24
 
     def get(self, request, *args, **kwargs) -> HttpResponse:
-        self.categories = list(Category.objects.with_published_projects())
+        content_version, self.categories = Category.objects.for_gallery()
         self.category = self._selected_category()
-        return super().get(request, *args, **kwargs)
+        page = self.kwargs.get(self.page_kwarg) or request.GET.get(self.page_kwarg) or "1"
+        self.gallery_key = fragments.gallery_key(
+            content_version, category_id=self.category and self.category.pk, page=page
+        )
+        gallery = fragments.get(self.gallery_key)
+        if gallery is None:
+            return super().get(request, *args, **kwargs)
+        # Kept for this content version: the page needs nothing more from the database.
+        self.object_list = []  # Nothing to list: the grid is kept.
+        return self.render_to_response({"selected_category": self.category, "gallery": gallery})
 
     def get_queryset(self):
         projects = Project.objects.published().with_cover()
@@ -77,11 +87,9 @@ class GalleryView(HtmxPartialMixin, ListView):
         context = super().get_context_data(
             categories=self.categories, selected_category=self.category, **kwargs
         )
-        # Reads the page's projects now (the template reuses them) to key the cached grid.
-        context["gallery_key"] = fragments.gallery_key(
-            categories=self.categories, selected_category=self.category, page=context["page_obj"]
-        )
-        return context
+        # Without the request: what is kept for every visitor cannot depend on one.
+        gallery = render_to_string(f"{self.template_name}#gallery-grid", context)
+        return {**context, "gallery": fragments.keep(self.gallery_key, gallery)}
 
     def _selected_category(self) -> Category | None:
         slug = self.request.GET.get("category")
@@ -111,17 +119,28 @@ class ProjectDetailView(DetailView):
     """A project's pictures in order, each opening large in the lightbox."""
 
     def get_queryset(self):
-        return Project.objects.visible_to(self.request.user).select_related("category")
+        return (
+            Project.objects.visible_to(self.request.user)
+            .select_related("category")
+            .with_content_version()
+        )
 
     def get_context_data(self, **kwargs) -> dict:
         project = self.object
-        can_edit = Project.objects.editable_by(self.request.user).filter(pk=project.pk).exists()
-        context = picture_grid_context(project, can_edit=can_edit)
-        if can_edit:
+        if Project.objects.editable_by(self.request.user).filter(pk=project.pk).exists():
+            context = picture_grid_context(project, can_edit=True)
             context["upload_form"] = PictureUploadForm()
         else:
-            # Visitors all see the same grid: it is cached. Editors' (tools, tokens) never is.
-            context["picture_grid_key"] = fragments.picture_grid_key(project, context["pictures"])
+            # Visitors all see the same grid: it is kept. An editor's (tools, tokens) never is.
+            key = fragments.picture_grid_key(project.content_version, project.pk)
+            grid = fragments.get(key)
+            if grid is None:
+                grid = render_to_string(
+                    "portfolio/project_detail.html#picture-grid",
+                    picture_grid_context(project, can_edit=False),
+                )
+                fragments.keep(key, grid)
+            context = {"project": project, "can_edit": False, "picture_grid": grid}
         return super().get_context_data(**context, **kwargs)
 
 

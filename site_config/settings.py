@@ -237,16 +237,17 @@ PORTFOLIO_RENDITION_WIDTHS = (480, 960, 1600)
 PORTFOLIO_RENDITION_FORMAT = "webp"
 
 # The cached fragments of the public pages (the gallery grid, a project's pictures for visitors)
-# are keyed by a hash of exactly what they show, read on every request (portfolio/fragments.py):
+# are keyed by the content version the database bumps on every write (portfolio/fragments.py):
 # an entry is never stale, only unused, so each process keeps its own in memory and needs no
 # invalidation, however many processes and machines share the database. Without a timeout the
 # least recently used go first beyond MAX_ENTRIES (about 20 kB each). A cache shared between
-# processes (Redis, memcached) would do as well, given a new KEY_PREFIX with each release: the
-# templates are not in the key. In development a template edit must show at once: nothing is kept.
+# processes (Redis, memcached) would do as well, given a new KEY_PREFIX with each release (the
+# templates are not in the key) and after restoring a database backup (its version numbers come
+# round again). In development a template edit must show at once: nothing is kept.
 CACHES = {
     # Django's own default, named because CACHES must name it; nothing of ours uses it.
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    # The alias Django's {% cache %} tag uses by default.
+    # Named as Django's {% cache %} tag would use it; portfolio/fragments.py reads and writes it.
     "template_fragments": {
         "BACKEND": (
             "django.core.cache.backends.dummy.DummyCache"

@@ -1,8 +1,9 @@
 """
-The gallery grid and a project's pictures are rendered once and kept, under a key made of what
-they show (portfolio/fragments.py). Whatever changes, however it is changed (a form, the admin,
-the renditions task, a queryset .update() from another process, which no signal sees), the
-next visitor sees it; and nothing that differs per visitor is ever kept.
+The gallery grid and a project's pictures are rendered once and kept, under the content
+version the database bumps on every write (portfolio/fragments.py). Whatever changes, however
+it is changed (a form, the admin, the renditions task, a queryset .update() or raw SQL from
+another process, which no signal sees), the next visitor sees it; and nothing that differs per
+visitor is ever kept.
 """
 
 from datetime import timedelta
@@ -10,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.core.cache import caches
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -159,8 +161,13 @@ def add_a_project(site):
     make_project(site.owner, title="Brand new", category=site.landscape)
 
 
-# Each is made as another process would: by .update(), which sends no signal, or through
-# the models and the renditions task.
+def raw(sql: str, *params) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+# Each is made as another process would: by .update() or raw SQL, which send no signal, or
+# through the models and the renditions task.
 CHANGES = {
     "title edited": edit_title_with_save,
     "title updated elsewhere": lambda site: Project.objects.filter(pk=site.hills.pk).update(
@@ -182,6 +189,18 @@ CHANGES = {
     "project added": add_a_project,
     "category renamed": lambda site: Category.objects.filter(pk=site.landscape.pk).update(
         name="Landscapes"
+    ),
+    "title by raw SQL": lambda site: raw(
+        "UPDATE portfolio_project SET title = %s WHERE id = %s", "Raw hills", site.hills.pk
+    ),
+    "caption by raw SQL": lambda site: raw(
+        "UPDATE portfolio_picture SET caption = %s WHERE id = %s", "Raw mist", site.morning.pk
+    ),
+    "picture deleted by raw SQL": lambda site: raw(
+        "DELETE FROM portfolio_picture WHERE id = %s", site.morning.pk
+    ),
+    "published by raw SQL": lambda site: raw(
+        "UPDATE portfolio_project SET is_published = TRUE WHERE id = %s", site.draft.pk
     ),
 }
 
@@ -205,6 +224,8 @@ def test_cached_gallery_shows_every_change_at_once(client, site, change):
         for name in [
             "title updated elsewhere",
             "caption",
+            "caption by raw SQL",
+            "picture deleted by raw SQL",
             "renditions finished",
             "file replaced",
             "picture deleted",
@@ -308,6 +329,44 @@ def test_a_change_to_any_column_never_leaves_a_stale_fragment(client, site, mode
         assert cached_response.status_code == fresh_response.status_code
         assert cached_response.content == fresh_response.content
     assert (cached[-1].status_code, cached[-1].grid) == (fresh[-1].status_code, fresh[-1].grid)
+
+
+# A kept fragment never answers for a page that is not there -------------------------------
+
+
+def test_a_kept_grid_never_shows_a_draft_or_a_missing_page(client, site):
+    for number in range(30):
+        make_project(site.owner, title=f"Filler {number}")
+    owner = Client()
+    owner.force_login(site.owner)
+    assert owner.get(site.draft.get_absolute_url()).status_code == 200
+    for url in ["/", "/?page=2", "/?category=landscape", site.hills.get_absolute_url()]:
+        assert client.get(url).status_code == 200
+
+    statuses = {
+        url: client.get(url).status_code
+        for url in [
+            site.draft.get_absolute_url(),
+            "/?page=3",
+            "/?page=0",
+            "/?page=two",
+            "/?category=nowhere",
+            "/?category=landscape&page=2",
+        ]
+    }
+
+    assert set(statuses.values()) == {404}, statuses
+    assert from_cache(client.get("/?page=02"))  # Page 2, as ListView reads it.
+
+
+def test_an_unpublished_project_is_gone_at_once_though_its_grid_was_kept(client, site):
+    assert from_cache(picture_grid(client, site.hills)) is False
+    assert from_cache(picture_grid(client, site.hills))
+
+    Project.objects.filter(pk=site.hills.pk).update(is_published=False)
+
+    assert client.get(site.hills.get_absolute_url()).status_code == 404
+    assert "Hills" not in gallery(client).content.decode()
 
 
 # Nothing that differs per visitor is kept -----------------------------------------------

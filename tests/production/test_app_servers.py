@@ -11,6 +11,7 @@ import pytest
 import requests
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.files.storage import default_storage
+from django.db import connection
 
 from portfolio.models import Picture, Project
 from tests.helpers import image_bytes, make_picture, make_project, make_user
@@ -174,3 +175,9 @@ def test_a_change_through_one_server_shows_at_once_in_the_others_kept_fragments(
     # A change no signal sees, made straight in the database by yet another process.
     Project.objects.filter(pk=project.pk).update(title="Renamed elsewhere")
     assert all("Renamed elsewhere" in html for html in pages())
+    # And in plain SQL, as a script or another program would.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE portfolio_picture SET caption = %s WHERE id = %s", ["Raw SQL", picture.pk]
+        )
+    assert all('alt="Raw SQL"' in html for html in pages())

@@ -72,7 +72,13 @@ def test_page_image_urls_point_at_the_bucket(settings):
 
 def test_a_cdn_domain_replaces_the_bucket_in_every_url(settings):
     default = settings.STORAGES["default"]
-    options = {**default["OPTIONS"], "custom_domain": "media.example-cdn.net"}
+    # As settings make them with AWS_S3_CUSTOM_DOMAIN set: https, not the bucket's protocol
+    # (which settings give url_protocol only when there is no CDN domain).
+    options = {
+        **default["OPTIONS"],
+        "custom_domain": "media.example-cdn.net",
+        "url_protocol": "https:",
+    }
     settings.STORAGES = {**settings.STORAGES, "default": {**default, "OPTIONS": options}}
     project = make_project()
     picture = make_picture(project)
