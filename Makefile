@@ -79,7 +79,7 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 
 migrations-check: $(VENV)/.installed-dev
-	DJANGO_DEBUG=1 $(MANAGE) makemigrations --check --dry-run
+	$(MANAGE) makemigrations --check --dry-run
 
 # The benchmark has an environment of its own, bench/.venv: what it compares us with
 # (easy-thumbnails, sorl-thumbnail, pyvips) must never become a dependency of the site.

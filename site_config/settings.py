@@ -30,13 +30,25 @@ def env_flag(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be 1 or 0, not {value!r}.")
 
 
-# Good for a laptop, worthless anywhere else: refused below when DEBUG is off.
+# Good for a laptop, worthless anywhere else: a server refuses it when DEBUG is off.
 DEVELOPMENT_SECRET_KEY = "django-insecure-development-key-never-use-in-production"
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", DEVELOPMENT_SECRET_KEY)
-if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
-    raise ImproperlyConfigured(
-        "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is not 1: the development key is public."
-    )
+
+
+def refuse_to_serve_with_the_development_key() -> None:
+    """
+    Stop a server that would sign sessions and CSRF tokens with the public development key.
+
+    Called by wsgi.py and asgi.py (gunicorn, runserver, uvicorn), not at import: commands that
+    sign nothing, such as makemigrations or collectstatic in a build, need no secret.
+    `check --deploy` reports the development key too (security.W009).
+    """
+    if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is not 1: the development key is "
+            "public."
+        )
+
 
 ALLOWED_HOSTS = [
     host.strip()

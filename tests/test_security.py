@@ -10,7 +10,7 @@ import sys
 import pytest
 from django.test import Client
 
-from site_config.settings import BASE_DIR
+from site_config.settings import BASE_DIR, DEVELOPMENT_SECRET_KEY
 from tests.helpers import make_picture, make_project, make_user
 from tests.test_admin import admin_urls
 
@@ -68,6 +68,14 @@ def test_check_deploy_does_complain_when_a_protection_is_turned_off():
 
     assert result.returncode != 0
     assert "security.W004" in result.stderr
+
+
+def test_check_deploy_reports_the_public_development_key():
+    # Commands run without a key (builds, migrations); check --deploy says it is missing.
+    result = check_deploy(production_environment(DJANGO_SECRET_KEY=DEVELOPMENT_SECRET_KEY))
+
+    assert result.returncode != 0
+    assert "security.W009" in result.stderr
 
 
 def test_production_defaults_and_relaxed_development():

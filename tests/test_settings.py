@@ -47,11 +47,30 @@ def test_development_defaults():
     [{}, {"DJANGO_SECRET_KEY": "django-insecure-development-key-never-use-in-production"}],
     ids=["no-key", "development-key"],
 )
-def test_production_refuses_to_start_without_a_real_secret_key(environment):
-    result = load_settings(**environment)
+def test_production_refuses_to_serve_without_a_real_secret_key(environment):
+    for entry_point in ("site_config.wsgi", "site_config.asgi"):
+        result = run_python(f"import {entry_point}", **environment)
 
-    assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+        assert result.returncode != 0
+        assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_a_real_secret_key_lets_the_site_serve():
+    result = run_python(
+        "import site_config.wsgi", DJANGO_SECRET_KEY="a-real-key-for-this-test-" * 2
+    )
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_commands_that_sign_nothing_need_no_secret_key():
+    result = run_python(
+        "from django.core.management import execute_from_command_line; "
+        "execute_from_command_line(['manage.py', 'makemigrations', '--check', '--dry-run'])",
+        DJANGO_SETTINGS_MODULE="site_config.settings",
+    )
+
+    assert result.returncode == 0, result.stderr
 
 
 def test_media_can_move_and_its_url_can_be_a_cdn(tmp_path):
