@@ -306,7 +306,9 @@ class Picture(models.Model):
                 .in_display_order()
                 .only("id", "position")
             )
-            index = next(i for i, picture in enumerate(pictures) if picture.pk == self.pk)
+            index = next((i for i, picture in enumerate(pictures) if picture.pk == self.pk), None)
+            if index is None:
+                return  # Deleted since it was loaded (another tab): nothing left to move.
             target = min(max(index + offset, 0), len(pictures) - 1)
             pictures.insert(target, pictures.pop(index))
             changed = []

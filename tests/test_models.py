@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from portfolio.models import Project
+from portfolio.models import Picture, Project
 from tests.helpers import make_picture, make_project, make_user, stored_files
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +90,13 @@ def test_deleting_a_project_removes_its_pictures_files(django_capture_on_commit_
         project.delete()
 
     assert stored_files() == {kept.photo.name}
+
+
+def test_moving_a_picture_deleted_meanwhile_changes_nothing():
+    project = make_project()
+    first, second = make_picture(project), make_picture(project)
+    Picture.objects.filter(pk=first.pk).delete()
+
+    first.move(1)
+
+    assert list(project.pictures.values_list("pk", "position")) == [(second.pk, second.position)]
