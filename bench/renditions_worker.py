@@ -84,7 +84,7 @@ def ours():
     from django.core.files.storage import default_storage
 
     sys.path.insert(0, str(ROOT))
-    from portfolio.images import save_renditions
+    from portfolio.images.renditions import save_renditions
 
     return lambda name: save_renditions(default_storage, name)
 

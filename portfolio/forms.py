@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
-from portfolio.images import (
+from portfolio.images.gate import (
     UploadRejected,
     describe_limits,
     megabytes,
@@ -17,7 +17,7 @@ from portfolio.images import (
 from portfolio.middleware import STORAGE_UNAVAILABLE_REASON, is_storage_outage
 from portfolio.models import Picture, Project
 
-# What the file picker offers. Only a hint to the browser: the content decides (images.py).
+# What the file picker offers. Only a hint to the browser: the content decides (images/gate.py).
 ACCEPT = "image/*,.heic,.heif,.avif"
 
 DISPLAY_NAME_MAX_LENGTH = 120

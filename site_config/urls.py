@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 # Django's own refusals (too many files, too much form data) explained, not a bare 400.
-handler400 = "portfolio.views.bad_request"
+handler400 = "portfolio.views.system.bad_request"
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -10,7 +10,7 @@ from django.core.files.storage import storages
 from django.db import transaction
 from PIL import ExifTags, Image
 
-from portfolio import images
+from portfolio.images import renditions as images
 from portfolio.models import Picture
 from portfolio.tasks import make_renditions
 from tests.helpers import (

@@ -13,7 +13,7 @@ from django.urls import reverse
 from PIL import Image, ImageCms
 
 # Importing images.py registers pillow-heif, which the tests need to write HEIC too.
-from portfolio.images import prepare_upload
+from portfolio.images.gate import prepare_upload
 from portfolio.models import Picture
 from tests.helpers import (
     files_under,

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from portfolio.images import rendition_spec
+from portfolio.images.renditions import rendition_spec
 from portfolio.models import Picture
 
 

@@ -1,224 +1,20 @@
+"""Pictures: one stored photo of a project, its place in the project and its renditions."""
+
 import uuid
-from functools import cache, cached_property, partial
+from functools import cached_property, partial
 from pathlib import PurePath
 
-from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.files import File
-from django.db import connection, models, transaction
-from django.db.models import Prefetch, Q
-from django.db.models.expressions import RawSQL
+from django.db import models, transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
-from django.urls import reverse
-from django.utils.text import slugify
 
-from portfolio import images
-
-# Slugs that would shadow a fixed URL under /projects/.
-RESERVED_SLUGS = frozenset({"new"})
-
-# The content version: a number the database itself bumps, in the same transaction, on every
-# write to the tables the public pages show (triggers, migration 0003). Equal numbers mean
-# equal content, whoever wrote and however: portfolio/fragments.py keys its cache by it.
-CONTENT_VERSION_SQL = "SELECT number FROM portfolio_content_version"
-
-
-def lock_public_content() -> None:
-    """
-    Hold, until the transaction ends, the lock every write to the public content takes first.
-
-    The triggers take it by bumping the version before a statement touches any row, so a
-    transaction that reads rows to rewrite them takes it the same way, and never deadlocks
-    with a writer holding it. Rows cannot change under it: every writer waits.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute("UPDATE portfolio_content_version SET number = number + 1")
-
-
-class CategoryQuerySet(models.QuerySet):
-    def with_published_projects(self) -> "CategoryQuerySet":
-        """
-        Categories that have a published project.
-
-        EXISTS probes project_category_idx once per category, where a join with
-        DISTINCT would read every published project: constant as the gallery grows.
-        """
-        published = Project.objects.filter(category=models.OuterRef("pk"), is_published=True)
-        return self.filter(models.Exists(published))
-
-    def for_gallery(self) -> tuple[int | None, list["Category"]]:
-        """
-        The content version and the categories with published projects, in one query.
-
-        The gallery reads the version first to find its cached grid, and needs the
-        categories either way (filter bar, title): one row even with no categories.
-        """
-        sql, params = _filter_bar_sql()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT ({CONTENT_VERSION_SQL}), category.* FROM (SELECT 1) AS gallery "
-                f"LEFT JOIN ({sql}) AS category ON TRUE ORDER BY category.name",
-                params,
-            )
-            rows = cursor.fetchall()
-        version = rows[0][0]
-        return version, [
-            Category(pk=pk, name=name, slug=slug) for _, pk, name, slug in rows if pk is not None
-        ]
-
-
-@cache
-def _filter_bar_sql() -> tuple[str, tuple]:
-    # The same for a process's life: building and compiling it was most of a kept gallery's time.
-    categories = Category.objects.with_published_projects().values_list("pk", "name", "slug")
-    return categories.query.sql_with_params()
-
-
-class Category(models.Model):
-    name = models.CharField(max_length=80, unique=True)
-    slug = models.SlugField(max_length=80, unique=True)
-
-    objects = CategoryQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name_plural = "categories"
-
-    def __str__(self) -> str:
-        return self.name
-
-    def get_absolute_url(self) -> str:
-        return f"{reverse('portfolio:gallery')}?category={self.slug}"
-
-
-class ProjectQuerySet(models.QuerySet):
-    def published(self) -> "ProjectQuerySet":
-        return self.filter(is_published=True)
-
-    def visible_to(self, user) -> "ProjectQuerySet":
-        """Published projects, plus drafts their owner (or staff) may preview."""
-        if user.is_staff:
-            return self.all()
-        if user.is_authenticated:
-            return self.filter(Q(is_published=True) | Q(owner=user))
-        return self.published()
-
-    def editable_by(self, user) -> "ProjectQuerySet":
-        if user.is_staff:
-            return self.all()
-        if user.is_authenticated:
-            return self.filter(owner=user)
-        return self.none()
-
-    def with_content_version(self) -> "ProjectQuerySet":
-        """Read the content version along (as `content_version`): no query of its own."""
-        return self.annotate(content_version=RawSQL(CONTENT_VERSION_SQL, ()))
-
-    def with_cover(self) -> "ProjectQuerySet":
-        """Fetch what a gallery tile shows in two queries, however many projects."""
-        return self.select_related("category", "cover").prefetch_related(
-            Prefetch(
-                "pictures", queryset=Picture.objects.firsts_of_projects(), to_attr="first_pictures"
-            )
-        )
-
-
-class Project(models.Model):
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="projects"
-    )
-    title = models.CharField(max_length=200)
-    slug = models.SlugField(
-        max_length=220,
-        unique=True,
-        blank=True,
-        help_text="The project's address: /projects/<slug>/. Made from the title when empty.",
-    )
-    category = models.ForeignKey(
-        Category, on_delete=models.SET_NULL, null=True, blank=True, related_name="projects"
-    )
-    description = models.TextField(blank=True)
-    is_published = models.BooleanField(
-        "published", default=False, help_text="Drafts are seen only by their owner and staff."
-    )
-    cover = models.ForeignKey(
-        "Picture",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text="Shown in the gallery. The first picture when empty.",
-    )
-    created = models.DateTimeField(auto_now_add=True)
-    updated = models.DateTimeField(auto_now=True)
-
-    objects = ProjectQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created", "-id"]
-        indexes = [
-            # The gallery: published projects, newest first, optionally in one category.
-            models.Index(fields=["is_published", "-created", "-id"], name="project_gallery_idx"),
-            models.Index(
-                fields=["category", "is_published", "-created", "-id"],
-                name="project_category_idx",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.title
-
-    def get_absolute_url(self) -> str:
-        return reverse("portfolio:project-detail", kwargs={"slug": self.slug})
-
-    def clean(self) -> None:
-        if self.slug in RESERVED_SLUGS:
-            raise ValidationError({"slug": f"“{self.slug}” is reserved, choose another."})
-        if self.cover_id and self.cover.project_id != self.pk:
-            raise ValidationError({"cover": "The cover must be one of this project's pictures."})
-
-    def save(self, *args, **kwargs) -> None:
-        if not self.slug:
-            self.slug = self._unique_slug()
-        super().save(*args, **kwargs)
-
-    @property
-    def cover_picture(self) -> "Picture | None":
-        """The chosen cover, else the first picture."""
-        if self.cover_id:
-            cover = self.cover
-            if cover.project_id == self.pk:
-                cover.project = self  # Its alt text names the project: spare it a query.
-            return cover
-        if hasattr(self, "first_pictures"):
-            return self.first_pictures[0] if self.first_pictures else None
-        return self.pictures.first()
-
-    def add_picture(self, image: File, *, original_filename: str = "") -> "Picture":
-        """Store a picture's file and its row together: if the row fails, the file goes too."""
-        picture = Picture(project=self, original_filename=original_filename)
-        try:
-            with transaction.atomic():
-                picture.photo.save(image.name, image, save=True)
-        except BaseException:
-            if picture.photo.name:
-                picture.photo.storage.delete(picture.photo.name)
-            raise
-        return picture
-
-    def next_picture_position(self) -> int:
-        last = self.pictures.aggregate(last=models.Max("position"))["last"]
-        return 0 if last is None else last + 1
-
-    def _unique_slug(self) -> str:
-        base = slugify(self.title)[:200] or "project"
-        if base in RESERVED_SLUGS:
-            base = f"{base}-project"
-        slug, suffix = base, 2
-        while Project.objects.filter(slug=slug).exclude(pk=self.pk).exists():
-            slug, suffix = f"{base}-{suffix}", suffix + 1
-        return slug
+from portfolio.images.renditions import (
+    delete_renditions,
+    possible_rendition_names,
+    rendition_spec,
+    save_renditions,
+)
+from portfolio.models.projects import Project, lock_public_content
 
 
 def picture_upload_to(picture: "Picture", filename: str) -> str:
@@ -250,7 +46,7 @@ class PictureQuerySet(models.QuerySet):
 
     def needing_renditions(self) -> "PictureQuerySet":
         """Pictures whose renditions are missing or were made for other settings."""
-        return self.exclude(photo="").exclude(renditions_spec=images.rendition_spec())
+        return self.exclude(photo="").exclude(renditions_spec=rendition_spec())
 
 
 # Written only by Picture.make_renditions() (and reset when the file changes).
@@ -276,7 +72,7 @@ class Picture(models.Model):
     # The responsive sizes made from the photo, smallest first: [{"width", "height", "name"}].
     # On the row so a page knows them without a query or a storage call.
     renditions = models.JSONField(default=list, blank=True, editable=False)
-    # The settings they were made for (images.rendition_spec()); when that changes, outdated.
+    # The settings they were made for (rendition_spec()); when that changes, outdated.
     renditions_spec = models.CharField(max_length=100, blank=True, editable=False)
 
     objects = PictureQuerySet.as_manager()
@@ -356,9 +152,7 @@ class Picture(models.Model):
             using = kwargs.get("using") or transaction.DEFAULT_DB_ALIAS
             if stale_renditions:
                 transaction.on_commit(
-                    partial(
-                        images.delete_renditions, self.photo.storage, sorted(stale_renditions)
-                    ),
+                    partial(delete_renditions, self.photo.storage, sorted(stale_renditions)),
                     using=using,
                 )
             if self.photo:
@@ -370,7 +164,7 @@ class Picture(models.Model):
 
     @property
     def renditions_outdated(self) -> bool:
-        return bool(self.photo) and self.renditions_spec != images.rendition_spec()
+        return bool(self.photo) and self.renditions_spec != rendition_spec()
 
     @property
     def rendition_names(self) -> list[str]:
@@ -384,7 +178,7 @@ class Picture(models.Model):
         """
         names = set(self.rendition_names)
         if self.photo and self.width and self.height:
-            names |= images.possible_rendition_names(self.photo.name, self.width, self.height)
+            names |= possible_rendition_names(self.photo.name, self.width, self.height)
         return names
 
     def make_renditions(self) -> bool:
@@ -394,18 +188,18 @@ class Picture(models.Model):
         Return False, leaving nothing behind, when the picture was deleted or its
         photo replaced meanwhile.
         """
-        storage, photo_name, spec = self.photo.storage, self.photo.name, images.rendition_spec()
+        storage, photo_name, spec = self.photo.storage, self.photo.name, rendition_spec()
         stale = set(self.rendition_names)
-        records = images.save_renditions(storage, photo_name, spec)
+        records = save_renditions(storage, photo_name, spec)
         # Recorded only if the row still holds the photo they were made from.
         recorded = Picture.objects.filter(pk=self.pk, photo=photo_name).update(
             renditions=records, renditions_spec=spec
         )
         made = {record["name"] for record in records}
         if not recorded:
-            images.delete_renditions(storage, made)
+            delete_renditions(storage, made)
             return False
-        images.delete_renditions(storage, stale - made)
+        delete_renditions(storage, stale - made)
         self.renditions, self.renditions_spec = records, spec
         self.__dict__.pop("_rendition_urls", None)
         return True
@@ -482,5 +276,5 @@ def delete_renditions_with_their_picture(sender, instance: Picture, using: str, 
     """Delete the renditions once the deletion commits, as django-cleanup does the photo."""
     if names := instance.all_rendition_names():
         transaction.on_commit(
-            partial(images.delete_renditions, instance.photo.storage, sorted(names)), using=using
+            partial(delete_renditions, instance.photo.storage, sorted(names)), using=using
         )

@@ -1,22 +1,18 @@
-from django.conf import settings
+"""The owners' pages: their projects, uploads and arranging pictures."""
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
-from django.db import connection
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
-from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.cache import never_cache
 from django.views.generic import (
     CreateView,
     DeleteView,
-    DetailView,
     FormView,
     ListView,
     UpdateView,
@@ -24,124 +20,11 @@ from django.views.generic import (
 )
 from django.views.generic.detail import SingleObjectMixin
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
-from django_htmx.middleware import HtmxDetails
 
-from portfolio import fragments
 from portfolio.forms import PictureCaptionForm, PictureUploadForm, ProjectForm
-from portfolio.models import Category, Picture, Project
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-class HtmxPartialMixin:
-    """Render the whole page, or only `htmx_partial` when htmx asks for it."""
-
-    request: HtmxHttpRequest
-    htmx_partial: str
-
-    def get_template_names(self) -> list[str]:
-        template_names = super().get_template_names()
-        htmx = self.request.htmx
-        # A history restore wants the whole page back, not a fragment.
-        if htmx and not htmx.history_restore_request:
-            return [f"{name}#{self.htmx_partial}" for name in template_names]
-        return template_names
-
-    def render_to_response(self, context, **response_kwargs) -> HttpResponse:
-        response = super().render_to_response(context, **response_kwargs)
-        # The same URL answers with a page or a fragment: caches must keep them apart.
-        patch_vary_headers(response, ["HX-Request"])
-        return response
-
-
-class GalleryView(HtmxPartialMixin, ListView):
-    """Published projects as a grid of covers, optionally in one category."""
-
-    template_name = "portfolio/project_list.html"
-    htmx_partial = "gallery"
-    paginate_by = 24
-
-    def get(self, request, *args, **kwargs) -> HttpResponse:
-        content_version, self.categories = Category.objects.for_gallery()
-        self.category = self._selected_category()
-        page = self.kwargs.get(self.page_kwarg) or request.GET.get(self.page_kwarg) or "1"
-        self.gallery_key = fragments.gallery_key(
-            content_version, category_id=self.category and self.category.pk, page=page
-        )
-        gallery = fragments.get(self.gallery_key)
-        if gallery is None:
-            return super().get(request, *args, **kwargs)
-        # Kept for this content version: the page needs nothing more from the database.
-        self.object_list = []  # Nothing to list: the grid is kept.
-        return self.render_to_response({"selected_category": self.category, "gallery": gallery})
-
-    def get_queryset(self):
-        projects = Project.objects.published().with_cover()
-        if self.category:
-            projects = projects.filter(category=self.category)
-        return projects
-
-    def get_context_data(self, **kwargs) -> dict:
-        context = super().get_context_data(
-            categories=self.categories, selected_category=self.category, **kwargs
-        )
-        # Without the request: what is kept for every visitor cannot depend on one.
-        gallery = render_to_string(f"{self.template_name}#gallery-grid", context)
-        return {**context, "gallery": fragments.keep(self.gallery_key, gallery)}
-
-    def _selected_category(self) -> Category | None:
-        slug = self.request.GET.get("category")
-        if not slug:
-            return None
-        for category in self.categories:
-            if category.slug == slug:
-                return category
-        # Not in the filter bar: an empty category shows an empty grid, a made-up one is a 404.
-        return get_object_or_404(Category, slug=slug)
-
-
-def picture_grid_context(project: Project, *, can_edit: bool, next_url: str = "") -> dict:
-    """What the picture grid needs, in one query however many pictures (and editors)."""
-    pictures = list(project.pictures.in_display_order())
-    return {
-        "project": project,
-        "pictures": pictures,
-        "can_edit": can_edit,
-        # The badge shows on the chosen cover, else the first picture, as the gallery does.
-        "cover_id": project.cover_id or (pictures[0].pk if pictures else None),
-        "next_url": next_url or project.get_absolute_url(),
-    }
-
-
-class ProjectDetailView(DetailView):
-    """A project's pictures in order, each opening large in the lightbox."""
-
-    def get_queryset(self):
-        return (
-            Project.objects.visible_to(self.request.user)
-            .select_related("category")
-            .with_content_version()
-        )
-
-    def get_context_data(self, **kwargs) -> dict:
-        project = self.object
-        if Project.objects.editable_by(self.request.user).filter(pk=project.pk).exists():
-            context = picture_grid_context(project, can_edit=True)
-            context["upload_form"] = PictureUploadForm()
-        else:
-            # Visitors all see the same grid: it is kept. An editor's (tools, tokens) never is.
-            key = fragments.picture_grid_key(project.content_version, project.pk)
-            grid = fragments.get(key)
-            if grid is None:
-                grid = render_to_string(
-                    "portfolio/project_detail.html#picture-grid",
-                    picture_grid_context(project, can_edit=False),
-                )
-                fragments.keep(key, grid)
-            context = {"project": project, "can_edit": False, "picture_grid": grid}
-        return super().get_context_data(**context, **kwargs)
+from portfolio.models import Picture, Project
+from portfolio.views.htmx import HtmxHttpRequest
+from portfolio.views.public import picture_grid_context
 
 
 class EditorRequiredMixin(LoginRequiredMixin):
@@ -383,26 +266,3 @@ class PictureDeleteView(PictureMixin, DeleteView):
         if not self.request.htmx:
             messages.success(self.request, "Picture deleted.")
         return self.changed(self.object)
-
-
-@never_cache
-def healthz(request: HttpRequest) -> HttpResponse:
-    """Answer load balancers: the process is up and the database answers."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return HttpResponse("ok\n", content_type="text/plain")
-
-
-def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """Say why Django refused a request: too many files or too much form data."""
-    if isinstance(exception, TooManyFilesSent):
-        message = (
-            f"Too many files in one upload: at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} "
-            "at a time. Nothing was uploaded."
-        )
-    elif isinstance(exception, RequestDataTooBig):
-        message = "Too much form data in one request. Nothing was saved."
-    else:
-        message = "The request could not be understood."
-    template_name = "400.html#message" if getattr(request, "htmx", False) else "400.html"
-    return render(request, template_name, {"message": message}, status=400)

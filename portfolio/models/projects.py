@@ -1,0 +1,219 @@
+"""Categories and projects: what the gallery lists and who may see and change each."""
+
+from functools import cache
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import connection, models, transaction
+from django.db.models import Prefetch, Q
+from django.db.models.expressions import RawSQL
+from django.urls import reverse
+from django.utils.text import slugify
+
+if TYPE_CHECKING:
+    from portfolio.models.pictures import Picture
+
+RESERVED_SLUGS = frozenset({"new"})
+
+# The content version: a number the database itself bumps, in the same transaction, on every
+# write to the tables the public pages show (triggers, migration 0003). Equal numbers mean
+# equal content, whoever wrote and however: portfolio/fragments.py keys its cache by it.
+CONTENT_VERSION_SQL = "SELECT number FROM portfolio_content_version"
+
+
+def lock_public_content() -> None:
+    """
+    Hold, until the transaction ends, the lock every write to the public content takes first.
+
+    The triggers take it by bumping the version before a statement touches any row, so a
+    transaction that reads rows to rewrite them takes it the same way, and never deadlocks
+    with a writer holding it. Rows cannot change under it: every writer waits.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE portfolio_content_version SET number = number + 1")
+
+
+class CategoryQuerySet(models.QuerySet):
+    def with_published_projects(self) -> "CategoryQuerySet":
+        """
+        Categories that have a published project.
+
+        EXISTS probes project_category_idx once per category, where a join with
+        DISTINCT would read every published project: constant as the gallery grows.
+        """
+        published = Project.objects.filter(category=models.OuterRef("pk"), is_published=True)
+        return self.filter(models.Exists(published))
+
+    def for_gallery(self) -> tuple[int | None, list["Category"]]:
+        """
+        The content version and the categories with published projects, in one query.
+
+        The gallery reads the version first to find its cached grid, and needs the
+        categories either way (filter bar, title): one row even with no categories.
+        """
+        sql, params = _filter_bar_sql()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT ({CONTENT_VERSION_SQL}), category.* FROM (SELECT 1) AS gallery "
+                f"LEFT JOIN ({sql}) AS category ON TRUE ORDER BY category.name",
+                params,
+            )
+            rows = cursor.fetchall()
+        version = rows[0][0]
+        return version, [
+            Category(pk=pk, name=name, slug=slug) for _, pk, name, slug in rows if pk is not None
+        ]
+
+
+@cache
+def _filter_bar_sql() -> tuple[str, tuple]:
+    # The same for a process's life: building and compiling it was most of a kept gallery's time.
+    categories = Category.objects.with_published_projects().values_list("pk", "name", "slug")
+    return categories.query.sql_with_params()
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+
+    objects = CategoryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return f"{reverse('portfolio:gallery')}?category={self.slug}"
+
+
+class ProjectQuerySet(models.QuerySet):
+    def published(self) -> "ProjectQuerySet":
+        return self.filter(is_published=True)
+
+    def visible_to(self, user) -> "ProjectQuerySet":
+        """Published projects, plus drafts their owner (or staff) may preview."""
+        if user.is_staff:
+            return self.all()
+        if user.is_authenticated:
+            return self.filter(Q(is_published=True) | Q(owner=user))
+        return self.published()
+
+    def editable_by(self, user) -> "ProjectQuerySet":
+        if user.is_staff:
+            return self.all()
+        if user.is_authenticated:
+            return self.filter(owner=user)
+        return self.none()
+
+    def with_content_version(self) -> "ProjectQuerySet":
+        """Read the content version along (as `content_version`): no query of its own."""
+        return self.annotate(content_version=RawSQL(CONTENT_VERSION_SQL, ()))
+
+    def with_cover(self) -> "ProjectQuerySet":
+        """Fetch what a gallery tile shows in two queries, however many projects."""
+        pictures = self.model._meta.get_field("pictures").related_model.objects
+        return self.select_related("category", "cover").prefetch_related(
+            Prefetch("pictures", queryset=pictures.firsts_of_projects(), to_attr="first_pictures")
+        )
+
+
+class Project(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="projects"
+    )
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=220,
+        unique=True,
+        blank=True,
+        help_text="The project's address: /projects/<slug>/. Made from the title when empty.",
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.SET_NULL, null=True, blank=True, related_name="projects"
+    )
+    description = models.TextField(blank=True)
+    is_published = models.BooleanField(
+        "published", default=False, help_text="Drafts are seen only by their owner and staff."
+    )
+    cover = models.ForeignKey(
+        "Picture",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Shown in the gallery. The first picture when empty.",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [
+            # The gallery: published projects, newest first, optionally in one category.
+            models.Index(fields=["is_published", "-created", "-id"], name="project_gallery_idx"),
+            models.Index(
+                fields=["category", "is_published", "-created", "-id"],
+                name="project_category_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("portfolio:project-detail", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        if self.slug in RESERVED_SLUGS:
+            raise ValidationError({"slug": f"“{self.slug}” is reserved, choose another."})
+        if self.cover_id and self.cover.project_id != self.pk:
+            raise ValidationError({"cover": "The cover must be one of this project's pictures."})
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            self.slug = self._unique_slug()
+        super().save(*args, **kwargs)
+
+    @property
+    def cover_picture(self) -> "Picture | None":
+        """The chosen cover, else the first picture."""
+        if self.cover_id:
+            cover = self.cover
+            if cover.project_id == self.pk:
+                cover.project = self  # Its alt text names the project: spare it a query.
+            return cover
+        if hasattr(self, "first_pictures"):
+            return self.first_pictures[0] if self.first_pictures else None
+        return self.pictures.first()
+
+    def add_picture(self, image: File, *, original_filename: str = "") -> "Picture":
+        """Store a picture's file and its row together: if the row fails, the file goes too."""
+        picture = self.pictures.model(project=self, original_filename=original_filename)
+        try:
+            with transaction.atomic():
+                picture.photo.save(image.name, image, save=True)
+        except BaseException:
+            if picture.photo.name:
+                picture.photo.storage.delete(picture.photo.name)
+            raise
+        return picture
+
+    def next_picture_position(self) -> int:
+        last = self.pictures.aggregate(last=models.Max("position"))["last"]
+        return 0 if last is None else last + 1
+
+    def _unique_slug(self) -> str:
+        base = slugify(self.title)[:200] or "project"
+        if base in RESERVED_SLUGS:
+            base = f"{base}-project"
+        slug, suffix = base, 2
+        while Project.objects.filter(slug=slug).exclude(pk=self.pk).exists():
+            slug, suffix = f"{base}-{suffix}", suffix + 1
+        return slug

@@ -1,0 +1,1 @@
+"""Views by audience: `public` for visitors, `studio` for owners, `system` for machines."""

@@ -1,0 +1,31 @@
+"""Answers for machines and for requests Django refused."""
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+
+@never_cache
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Answer load balancers: the process is up and the database answers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok\n", content_type="text/plain")
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Say why Django refused a request: too many files or too much form data."""
+    if isinstance(exception, TooManyFilesSent):
+        message = (
+            f"Too many files in one upload: at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} "
+            "at a time. Nothing was uploaded."
+        )
+    elif isinstance(exception, RequestDataTooBig):
+        message = "Too much form data in one request. Nothing was saved."
+    else:
+        message = "The request could not be understood."
+    template_name = "400.html#message" if getattr(request, "htmx", False) else "400.html"
+    return render(request, template_name, {"message": message}, status=400)
