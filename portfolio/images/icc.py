@@ -9,6 +9,7 @@ converted to sRGB and no profile is stored.
 """
 
 import io
+import itertools
 import logging
 import struct
 
@@ -63,17 +64,21 @@ def to_srgb(image: Image.Image, data: bytes) -> Image.Image:
         output_mode = "RGBA" if image.mode == "RGBA" else "RGB"
         return ImageCms.profileToProfile(image, source, _SRGB, outputMode=output_mode)
     except (ImageCms.PyCMSError, OSError, ValueError):
-        logger.info("A colour profile could not be applied: dropped", exc_info=True)
+        logger.info("A colour profile could not be applied: dropped")
         return image
 
 
 def _rebuild(data: bytes, description: str) -> bytes:
     if len(data) < _HEADER_BYTES + 4 or data[36:40] != b"acsp":
         raise ValueError("not an ICC profile")
-    version, device_class, colour_space, connection_space = struct.unpack_from(">4s4s4s4s", data, 8)
+    version, device_class, colour_space, connection_space = struct.unpack_from(
+        ">4s4s4s4s", data, 8
+    )
     if colour_space not in _COLOUR_TAGS or connection_space != b"XYZ ":
         raise ValueError("not a matrix/TRC profile")
     directory = _tag_directory(data)
+    if not all(tag in directory for tag in _COLOUR_TAGS[colour_space]):
+        raise ValueError("not a matrix/TRC profile")
     wanted = _COLOUR_TAGS[colour_space] + tuple(tag for tag in _OPTIONAL_TAGS if tag in directory)
     tags = [(signature, _clean_tag(signature, directory[signature])) for signature in wanted]
     tags.append((b"desc", _description_tag(description, version_major=version[0])))
@@ -130,7 +135,7 @@ def _clean_tag(signature: bytes, tag: bytes) -> bytes:
         if count > MAX_CURVE_POINTS:
             raise ValueError("too long a curve")
         points = struct.unpack_from(f">{count}H", tag, 12)
-        if any(later < earlier for earlier, later in zip(points, points[1:])):
+        if any(later < earlier for earlier, later in itertools.pairwise(points)):
             raise ValueError("a tone curve that is not monotonic")
         return b"curv\0\0\0\0" + struct.pack(f">I{count}H", count, *points)
     if kind == b"para":
@@ -148,7 +153,9 @@ def _description_tag(description: str, *, version_major: int) -> bytes:
     if version_major >= 4:
         # multiLocalizedUnicodeType: one record, en-US.
         utf16 = description.encode("utf-16-be")
-        return b"mluc\0\0\0\0" + struct.pack(">II2s2sII", 1, 12, b"en", b"US", len(utf16), 28) + utf16
+        return (
+            b"mluc\0\0\0\0" + struct.pack(">II2s2sII", 1, 12, b"en", b"US", len(utf16), 28) + utf16
+        )
     # textDescriptionType: the ASCII text, then empty Unicode and ScriptCode parts.
     return (
         b"desc\0\0\0\0"
