@@ -2,6 +2,7 @@
 
 import io
 import itertools
+import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -71,6 +72,18 @@ def exif_with_location(orientation: int = 1) -> bytes:
     gps = exif.get_ifd(0x8825)
     gps[1], gps[2], gps[3], gps[4] = "N", (52.0, 31.0, 12.5), "W", (1.0, 2.0, 3.0)
     return exif.tobytes()
+
+
+def damaged_exif(*extra_entries: tuple[int, int, int, bytes]) -> bytes:
+    """
+    EXIF that turns the picture (orientation 6) and holds a signed value Pillow fails to write
+    back (struct.error from exif_transpose): one big-endian IFD of (tag, type, count, value).
+    """
+    entries = [(0x0112, 3, 1, b"\x00\x06\x00\x00"), (0x0100, 8, 2, b"\xff\xff\x00\x01")]
+    ifd = struct.pack(">H", len(entries) + len(extra_entries))
+    for tag, kind, count, value in [*entries, *extra_entries]:
+        ifd += struct.pack(">HHI", tag, kind, count) + value
+    return b"MM\x00*\x00\x00\x00\x08" + ifd + b"\x00\x00\x00\x00"
 
 
 def multi_picture_jpeg(size: tuple[int, int] = (64, 48)) -> bytes:

@@ -18,6 +18,7 @@ from portfolio.images.gate import (
 from portfolio.images.icc import MAX_PROFILE_BYTES
 from portfolio.models import Picture
 from tests.helpers import (
+    damaged_exif,
     exif_with_location,
     image_bytes,
     make_project,
@@ -53,18 +54,9 @@ def test_multi_picture_jpeg_is_stored_as_its_first_picture_as_jpeg():
     assert red > 180 and blue < 80  # The first picture, the red one.
 
 
-def bad_exif(*entries: tuple[int, int, int, bytes]) -> bytes:
-    """A big-endian TIFF header and one IFD of these (tag, type, count, value) entries."""
-    ifd = struct.pack(">H", len(entries))
-    for tag, kind, count, value in entries:
-        ifd += struct.pack(">HHI", tag, kind, count) + value
-    return b"MM\x00*\x00\x00\x00\x08" + ifd + b"\x00\x00\x00\x00"
-
-
-TURNED = (0x0112, 3, 1, b"\x00\x06\x00\x00")  # Orientation 6: turn 90° clockwise to view.
 DAMAGED_EXIF = [
     # Rewriting it after turning raised struct.error in exif_transpose.
-    pytest.param(bad_exif(TURNED, (0x0100, 8, 2, b"\xff\xff\x00\x01")), (24, 32), id="struct"),
+    pytest.param(damaged_exif(), (24, 32), id="struct"),
     # Not a TIFF structure at all: SyntaxError.
     pytest.param(b"garbage, not a TIFF header", (32, 24), id="not-tiff"),
 ]
