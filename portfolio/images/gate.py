@@ -163,11 +163,12 @@ def _normalise(image: Image.Image) -> PreparedPicture:
     save_options: dict = {}
 
     upright = _upright(image)
-    icc_profile = image.info.get("icc_profile")
-    if icc_profile and stored_format != "GIF":
-        icc_profile = kept_profile(icc_profile)
+    icc_profile = None
+    if (original_profile := image.info.get("icc_profile")) and stored_format != "GIF":
+        # Rebuilt from its colour tags alone, or applied to the pixels (images/icc.py).
+        icc_profile = kept_profile(original_profile)
         if icc_profile is None:
-            upright = to_srgb(upright, image.info["icc_profile"])
+            upright = to_srgb(upright, original_profile)
     upright.info = {}
 
     if image.format in ("JPEG", "MPO") and upright.mode == image.mode:
