@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.db import models
 from django.utils.html import format_html
@@ -24,8 +25,23 @@ class CategoryAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+class PictureAdminForm(forms.ModelForm):
+    """
+    The photo is chosen when a picture is added, through the gate like every upload;
+    an existing picture's photo is read-only: replacing it means adding a new picture.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and "photo" in self.fields:
+            # Disabled, the field ignores whatever file a request sends for it.
+            self.fields["photo"].disabled = True
+            self.fields["photo"].help_text = "To show another file, add a new picture."
+
+
 class PictureInline(admin.TabularInline):
     model = Picture
+    form = PictureAdminForm
     fields = [thumbnail, "photo", "caption", "position"]
     readonly_fields = [thumbnail]
     extra = 0
@@ -54,6 +70,7 @@ class ProjectAdmin(admin.ModelAdmin):
 
 @admin.register(Picture)
 class PictureAdmin(admin.ModelAdmin):
+    form = PictureAdminForm
     list_display = [thumbnail, "__str__", "project", "width", "height", "position", "created"]
     list_display_links = [thumbnail, "__str__"]
     list_filter = ["project__category", "project__is_published"]

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
+from portfolio.images.fields import ACCEPT
 from portfolio.images.gate import (
     UploadRejected,
     describe_limits,
@@ -16,9 +17,6 @@ from portfolio.images.gate import (
 )
 from portfolio.middleware import STORAGE_UNAVAILABLE_REASON, is_storage_outage
 from portfolio.models import Picture, Project
-
-# What the file picker offers. Only a hint to the browser: the content decides (images/gate.py).
-ACCEPT = "image/*,.heic,.heif,.avif"
 
 DISPLAY_NAME_MAX_LENGTH = 120
 
@@ -48,7 +46,8 @@ class MultipleFileField(forms.FileField):
 
     Unlike Django's documented pattern it does not clean each file with FileField: one
     empty or bad file must not fail the whole batch. Each file is judged on its own
-    by PictureUploadForm.save(), which reports it by name.
+    by PictureUploadForm.save(), with the gate every picture's file passes, and reported
+    by name.
     """
 
     widget = MultipleFileInput

@@ -2,6 +2,7 @@
 
 import io
 import itertools
+import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -41,7 +42,7 @@ def make_picture(
     size: tuple[int, int] = (64, 48),
     **fields,
 ) -> Picture:
-    """Save a real image through the model, as an upload would."""
+    """Save a real image through the model, and so through the gate, as an upload would."""
     picture = Picture(project=project or make_project(), **fields)
     upload = uploaded_image(name, size=size)
     picture.photo.save(upload.name, upload, save=True)
@@ -59,6 +60,37 @@ def image_bytes(
     image = Image.new(mode, size, color)
     buffer = io.BytesIO()
     image.save(buffer, format=image_format, **save_options)
+    return buffer.getvalue()
+
+
+def exif_with_location(orientation: int = 1) -> bytes:
+    """EXIF as a phone writes it: where (GPS), with what (maker, serial number), turned how."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x010F] = "PhoneMaker"
+    exif[0xA431] = "SERIAL-12345"  # BodySerialNumber
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "N", (52.0, 31.0, 12.5), "W", (1.0, 2.0, 3.0)
+    return exif.tobytes()
+
+
+def damaged_exif(*extra_entries: tuple[int, int, int, bytes]) -> bytes:
+    """
+    EXIF that turns the picture (orientation 6) and holds a signed value Pillow fails to write
+    back (struct.error from exif_transpose): one big-endian IFD of (tag, type, count, value).
+    """
+    entries = [(0x0112, 3, 1, b"\x00\x06\x00\x00"), (0x0100, 8, 2, b"\xff\xff\x00\x01")]
+    ifd = struct.pack(">H", len(entries) + len(extra_entries))
+    for tag, kind, count, value in [*entries, *extra_entries]:
+        ifd += struct.pack(">HHI", tag, kind, count) + value
+    return b"MM\x00*\x00\x00\x00\x08" + ifd + b"\x00\x00\x00\x00"
+
+
+def multi_picture_jpeg(size: tuple[int, int] = (64, 48)) -> bytes:
+    """An MPO, as stereo cameras and some phones write: a red picture, then a blue one."""
+    first, second = Image.new("RGB", size, (220, 30, 30)), Image.new("RGB", size, (30, 30, 220))
+    buffer = io.BytesIO()
+    first.save(buffer, format="MPO", save_all=True, append_images=[second])
     return buffer.getvalue()
 
 

@@ -1,8 +1,21 @@
 """Staff run everything from the admin; nobody else gets in."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.helpers import make_picture, make_project, make_user
+from portfolio.models import Picture
+from tests.helpers import (
+    exif_with_location,
+    image_bytes,
+    make_picture,
+    make_project,
+    make_user,
+    multi_picture_jpeg,
+    open_stored_image,
+    read_stored,
+    stored_files,
+    uploaded_image,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +68,174 @@ def test_admin_redirects_everyone_else_to_its_login(client, picture, who):
         response = client.get(url)
         assert response.status_code == 302, url
         assert response["Location"].startswith("/admin/login/"), url
+
+
+# The admin passes the same gate as the upload form -----------------------------------------
+
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+REFUSED = [
+    pytest.param("old.bmp", lambda: image_bytes("BMP"), "BMP is not accepted", id="bmp"),
+    pytest.param("scan.tif", lambda: image_bytes("TIFF"), "TIFF is not accepted", id="tiff"),
+    pytest.param("logo.svg", lambda: SVG, "SVG is not accepted", id="svg"),
+    pytest.param("cv.pdf", lambda: b"%PDF-1.7\n%%EOF\n", "PDF is not accepted", id="pdf"),
+]
+ACCEPTED_TEXT = "upload JPEG, PNG, WebP, GIF, AVIF or HEIC"
+
+
+@pytest.fixture
+def staff_client(client):
+    client.force_login(make_user(is_staff=True, is_superuser=True))
+    return client
+
+
+def add_in_admin(client, project, name: str, content: bytes, caption: str = ""):
+    return client.post(
+        "/admin/portfolio/picture/add/",
+        {
+            "project": project.pk,
+            "photo": SimpleUploadedFile(name, content),
+            "caption": caption,
+            "position": 0,
+        },
+    )
+
+
+def project_form_data(project, *rows: dict, existing: int = 0) -> dict:
+    """The project's change form as the admin posts it, with these picture rows."""
+    data = {
+        "owner": project.owner_id,
+        "title": project.title,
+        "slug": project.slug,
+        "category": "",
+        "description": "",
+        "is_published": "on",
+        "cover": "",
+        "pictures-TOTAL_FORMS": len(rows),
+        "pictures-INITIAL_FORMS": existing,
+        "pictures-MIN_NUM_FORMS": 0,
+        "pictures-MAX_NUM_FORMS": 1000,
+    }
+    for index, row in enumerate(rows):
+        data.update({f"pictures-{index}-{name}": value for name, value in row.items()})
+    return data
+
+
+def add_inline(client, project, name: str, content: bytes):
+    row = {"project": project.pk, "photo": SimpleUploadedFile(name, content), "position": 0}
+    return client.post(
+        f"/admin/portfolio/project/{project.pk}/change/", project_form_data(project, row)
+    )
+
+
+def inline_errors(response) -> list:
+    [formset] = response.context["inline_admin_formsets"]
+    return formset.formset.errors
+
+
+@pytest.mark.parametrize(("name", "make_content", "reason"), REFUSED)
+def test_admin_add_form_refuses_what_the_upload_form_refuses(
+    staff_client, name, make_content, reason
+):
+    project = make_project()
+
+    response = add_in_admin(staff_client, project, name, make_content())
+
+    assert response.status_code == 200
+    [error] = response.context["adminform"].form.errors["photo"]
+    assert error == f"{reason}: {ACCEPTED_TEXT}"
+    assert not Picture.objects.exists()
+    assert stored_files() == set()
+
+
+@pytest.mark.parametrize(("name", "make_content", "reason"), REFUSED)
+def test_admin_inline_refuses_what_the_upload_form_refuses(
+    staff_client, name, make_content, reason
+):
+    project = make_project()
+
+    response = add_inline(staff_client, project, name, make_content())
+
+    assert response.status_code == 200
+    assert inline_errors(response) == [{"photo": [f"{reason}: {ACCEPTED_TEXT}"]}]
+    assert not Picture.objects.exists()
+    assert stored_files() == set()
+
+
+@pytest.mark.parametrize("way", ["add-form", "inline"])
+def test_admin_stores_a_phone_photo_upright_without_its_location(staff_client, way):
+    project = make_project()
+    photo = image_bytes("JPEG", (60, 40), exif=exif_with_location(orientation=6))
+
+    add = add_in_admin if way == "add-form" else add_inline
+    response = add(staff_client, project, "IMG_0001.jpg", photo)
+
+    assert response.status_code == 302
+    picture = Picture.objects.get()
+    assert (picture.width, picture.height) == (40, 60)
+    stored = read_stored(picture.photo.name)
+    assert b"Exif" not in stored and b"SERIAL-12345" not in stored and b"PhoneMaker" not in stored
+    assert stored_files() == {picture.photo.name}
+
+
+@pytest.mark.parametrize("way", ["add-form", "inline"])
+def test_admin_stores_a_multi_picture_jpeg_as_a_jpeg_of_its_first_picture(staff_client, way):
+    project = make_project()
+
+    add = add_in_admin if way == "add-form" else add_inline
+    response = add(staff_client, project, "stereo.mpo", multi_picture_jpeg())
+
+    assert response.status_code == 302
+    picture = Picture.objects.get()
+    assert picture.photo.name.endswith(".jpg")
+    with open_stored_image(picture.photo.name) as stored:
+        assert stored.format == "JPEG"
+        assert getattr(stored, "n_frames", 1) == 1
+
+
+def test_admin_change_form_shows_the_photo_read_only_and_ignores_a_new_file(staff_client, picture):
+    url = f"/admin/portfolio/picture/{picture.pk}/change/"
+    form = staff_client.get(url).context["adminform"].form
+    assert form.fields["photo"].disabled
+
+    response = staff_client.post(
+        url,
+        {
+            "project": picture.project_id,
+            "photo": SimpleUploadedFile("other.png", image_bytes("PNG", (30, 30))),
+            "caption": "Dune at dusk",
+            "position": 0,
+        },
+    )
+
+    assert response.status_code == 302
+    stored = Picture.objects.get()
+    assert stored.caption == "Dune at dusk"
+    assert (stored.photo.name, stored.width) == (picture.photo.name, picture.width)
+    assert stored_files() == {picture.photo.name}
+
+
+def test_admin_inline_keeps_existing_photos_read_only_and_gates_new_rows(staff_client, picture):
+    project = picture.project
+    existing = {
+        "id": picture.pk,
+        "project": project.pk,
+        "photo": SimpleUploadedFile("other.png", image_bytes("PNG", (30, 30))),
+        "caption": "Dune at dusk",
+        "position": 0,
+    }
+    new = {"project": project.pk, "photo": uploaded_image("new.gif", "GIF"), "position": 1}
+
+    response = staff_client.post(
+        f"/admin/portfolio/project/{project.pk}/change/",
+        project_form_data(project, existing, new, existing=1),
+    )
+
+    assert response.status_code == 302
+    kept, added = Picture.objects.in_display_order()
+    assert (kept.pk, kept.caption, kept.photo.name) == (
+        picture.pk,
+        "Dune at dusk",
+        picture.photo.name,
+    )
+    assert added.photo.name.endswith(".gif")
+    assert stored_files() == {kept.photo.name, added.photo.name}

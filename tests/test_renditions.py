@@ -95,7 +95,7 @@ def test_orientation_is_applied_and_no_metadata_is_kept(upload):
     exif[ExifTags.Base.Model] = "Secret Model"
     picture = upload(size=(1200, 800), exif=exif.tobytes())
 
-    assert (picture.width, picture.height) == (1200, 800)  # The file, as stored.
+    assert (picture.width, picture.height) == (800, 1200)  # Stored upright by the gate.
     assert [(record["width"], record["height"]) for record in picture.renditions] == [
         (480, 720),
         (800, 1200),

@@ -13,13 +13,16 @@ from django.urls import reverse
 from PIL import Image, ImageCms
 
 # Importing images.py registers pillow-heif, which the tests need to write HEIC too.
+from portfolio.images import gate
 from portfolio.images.gate import prepare_upload
 from portfolio.models import Picture
 from tests.helpers import (
+    damaged_exif,
     files_under,
     image_bytes,
     make_picture,
     make_project,
+    multi_picture_jpeg,
     open_stored_image,
     read_stored,
     stored_files,
@@ -511,6 +514,56 @@ def test_mixed_batch_keeps_the_good_and_lists_the_bad_for_htmx(owner_client, pro
     for picture in pictures:
         assert f'id="picture-{picture.pk}"' in html
     assert html.count('class="picture-tools"') == 2
+
+
+def test_batch_with_files_that_crashed_the_check_stores_them_all(owner_client, project):
+    # A multi-picture JPEG, and EXIF that exif_transpose failed on: each a 500 once.
+    response = upload(
+        owner_client,
+        project,
+        named("one.jpg", image_bytes("JPEG")),
+        named("stereo.jpg", multi_picture_jpeg()),
+        named("damaged.png", image_bytes("PNG", exif=damaged_exif()), "image/png"),
+        named("two.webp", image_bytes("WEBP"), "image/webp"),
+        htmx=True,
+    )
+
+    assert response.status_code == 200
+    assert "4 pictures added." in response.content.decode()
+    names = Picture.objects.order_by("position").values_list("original_filename", flat=True)
+    assert list(names) == ["one.jpg", "stereo.jpg", "damaged.png", "two.webp"]
+
+
+def test_a_file_whose_check_crashes_is_listed_and_the_rest_of_the_batch_stored(
+    owner_client, project, caplog
+):
+    real_normalise = gate._normalise
+
+    def crash_on_13_pixels_square(image):
+        # A fault no file we know of causes any more: Pillow failing in an unforeseen way.
+        if image.size == (13, 13):
+            raise RuntimeError("an unforeseen failure")
+        return real_normalise(image)
+
+    with mock.patch.object(gate, "_normalise", crash_on_13_pixels_square):
+        response = upload(
+            owner_client,
+            project,
+            named("one.jpg", image_bytes("JPEG")),
+            named("bad.jpg", image_bytes("JPEG", (13, 13))),
+            named("two.png", image_bytes("PNG"), "image/png"),
+            htmx=True,
+        )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "2 pictures added." in html
+    assert '<span class="file-name">bad.jpg</span>: the file is damaged or unsupported' in html
+    pictures = list(Picture.objects.order_by("position"))
+    assert [picture.original_filename for picture in pictures] == ["one.jpg", "two.png"]
+    assert stored_files() == {picture.photo.name for picture in pictures}
+    [logged] = [record for record in caplog.records if record.name == "portfolio.images.gate"]
+    assert "bad.jpg" in logged.getMessage() and logged.exc_info[0] is RuntimeError
 
 
 def test_mixed_batch_without_javascript_redirects_with_messages(owner_client, project):

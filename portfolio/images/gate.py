@@ -4,12 +4,16 @@ content alone, and turn it into the file we store (upright, re-encoded, without 
 other identifying metadata).
 """
 
+import functools
 import io
+import logging
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
-from PIL import Image, ImageOps, JpegImagePlugin
+from PIL import ExifTags, Image, JpegImagePlugin
+
+from portfolio.images.icc import kept_profile, to_srgb
 
 # Pillow's format names. Only these plugins ever look at an upload's bytes.
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "AVIF", "HEIF")
@@ -23,8 +27,24 @@ STORED_FORMATS = {
     "GIF": "GIF",
     "AVIF": "AVIF",
     "HEIF": "JPEG",
+    # A multi-picture JPEG (stereo cameras, some phones): its first picture, as a JPEG.
+    "MPO": "JPEG",
 }
 EXTENSIONS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "GIF": ".gif", "AVIF": ".avif"}
+DAMAGED_OR_UNSUPPORTED = "the file is damaged or unsupported"
+
+# EXIF orientation -> the transposition that shows the picture upright.
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+logger = logging.getLogger(__name__)
 
 
 class UploadRejected(Exception):
@@ -35,9 +55,33 @@ class UploadRejected(Exception):
         self.reason = reason
 
 
-def prepare_upload(upload: File) -> ContentFile:
+class PreparedPicture(ContentFile):
+    """A file made by the gate: stored as it is, never judged twice (images/fields.py)."""
+
+
+def _refusing_what_cannot_be_judged(judge):
+    """Refuse, rather than fail on, a file whose judging raises: never a 500 for a file."""
+
+    @functools.wraps(judge)
+    def judge_or_refuse(upload: File) -> "PreparedPicture":
+        try:
+            return judge(upload)
+        except UploadRejected:
+            raise
+        except Exception:
+            logger.warning("Refused %r: judging it failed", upload.name, exc_info=True)
+            raise UploadRejected(DAMAGED_OR_UNSUPPORTED) from None
+
+    return judge_or_refuse
+
+
+@_refusing_what_cannot_be_judged
+def prepare_upload(upload: File) -> PreparedPicture:
     """
     Check an uploaded file and return the picture to store, or raise UploadRejected.
+
+    Nothing else escapes: any other error while judging a file refuses it as damaged or
+    unsupported, and is logged with its traceback.
 
     Limits hold before any work: bytes before Pillow opens the file, pixels (read from
     the header) before they are decoded. Then the whole image is decoded once, so a
@@ -107,19 +151,27 @@ def _open(upload: File, header: bytes) -> Image.Image:
     return image
 
 
-def _normalise(image: Image.Image) -> ContentFile:
+def _normalise(image: Image.Image) -> PreparedPicture:
     """
-    Re-encode the first frame, upright, keeping only the ICC profile.
+    Re-encode the first frame, upright, keeping only a clean colour profile.
 
     Re-encoding from decoded pixels means what we store is only a picture: nothing
     that rode along in the original (EXIF with GPS, XMP, comments, trailing bytes) survives.
     """
     stored_format = STORED_FORMATS[image.format]
-    icc_profile = image.info.get("icc_profile")
     transparency = image.info.get("transparency")
     save_options: dict = {}
 
-    if image.format == "JPEG":
+    upright = _upright(image)
+    icc_profile = None
+    if (original_profile := image.info.get("icc_profile")) and stored_format != "GIF":
+        # Rebuilt from its colour tags alone, or applied to the pixels (images/icc.py).
+        icc_profile = kept_profile(original_profile)
+        if icc_profile is None:
+            upright = to_srgb(upright, original_profile)
+    upright.info = {}
+
+    if image.format in ("JPEG", "MPO") and upright.mode == image.mode:
         # The original's quantisation tables and subsampling keep its quality and size.
         save_options["qtables"] = image.quantization
         sampling = JpegImagePlugin.get_sampling(image)
@@ -127,11 +179,6 @@ def _normalise(image: Image.Image) -> ContentFile:
             save_options["subsampling"] = sampling
     elif stored_format == "JPEG":
         save_options["quality"] = 90
-
-    # In place: for an upright photo, a copy of every decoded pixel would buy nothing.
-    ImageOps.exif_transpose(image, in_place=True)
-    upright = image
-    upright.info = {}
 
     if stored_format == "JPEG" and upright.mode not in ("L", "RGB", "CMYK"):
         if "A" in upright.getbands() or transparency is not None:
@@ -151,7 +198,18 @@ def _normalise(image: Image.Image) -> ContentFile:
 
     buffer = io.BytesIO()
     upright.save(buffer, format=stored_format, **save_options)
-    return ContentFile(buffer.getvalue(), name=f"picture{EXTENSIONS[stored_format]}")
+    return PreparedPicture(buffer.getvalue(), name=f"picture{EXTENSIONS[stored_format]}")
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """The image turned as its EXIF orientation says; itself when it needs no turning."""
+    try:
+        orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+    except Exception:
+        # A damaged EXIF block raises anything from SyntaxError to struct.error: upright.
+        return image
+    method = _UPRIGHT.get(orientation) if isinstance(orientation, int) else None
+    return image.transpose(method) if method is not None else image
 
 
 # Well-known formats we refuse, named so the owner knows what to convert.

@@ -8,6 +8,7 @@ from django.db import models, transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
+from portfolio.images.fields import PictureField
 from portfolio.images.renditions import (
     delete_renditions,
     possible_rendition_names,
@@ -55,9 +56,8 @@ RENDITION_FIELDS = ("renditions", "renditions_spec")
 
 class Picture(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="pictures")
-    photo = models.ImageField(
-        upload_to=picture_upload_to, width_field="width", height_field="height"
-    )
+    # Every file passes the gate (images/gate.py), in forms and on save: images/fields.py.
+    photo = PictureField(upload_to=picture_upload_to, width_field="width", height_field="height")
     # Stored on the row so a page can size every <img> without opening a file.
     width = models.PositiveIntegerField(default=0, editable=False)
     height = models.PositiveIntegerField(default=0, editable=False)

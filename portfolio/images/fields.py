@@ -1,0 +1,69 @@
+"""
+The gate's place in Django: the fields a picture's file goes through, whoever sends it.
+
+A form cleans an upload to the file we store (PictureFormField): the owner's upload form, the
+admin's add form and inline alike. Whatever reaches the model another way (a command, the model
+API) is judged when it is saved (PictureFieldFile.save). Both run images/gate.py's
+prepare_upload, once per file.
+"""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.fields.files import ImageFieldFile
+
+from portfolio.images.gate import PreparedPicture, UploadRejected, prepare_upload
+
+# What the file picker offers. Only a hint to the browser: the content decides.
+ACCEPT = "image/*,.heic,.heif,.avif"
+
+
+class PictureFormField(forms.FileField):
+    """A file field that cleans an upload to the picture to store, or refuses it with a reason."""
+
+    def __init__(self, **kwargs) -> None:
+        # The gate says "empty file", as it does on the upload form.
+        kwargs.setdefault("allow_empty_file", True)
+        super().__init__(**kwargs)
+
+    def to_python(self, data) -> PreparedPicture | None:
+        upload = super().to_python(data)
+        if upload is None:
+            return None
+        try:
+            return prepare_upload(upload)
+        except UploadRejected as rejection:
+            raise ValidationError(rejection.reason, code="rejected") from None
+
+    def clean(self, data, initial=None):
+        if self.disabled:
+            return initial  # The stored file: it passed when it was added.
+        return super().clean(data, initial)
+
+    def widget_attrs(self, widget) -> dict:
+        attrs = super().widget_attrs(widget)
+        if isinstance(widget, forms.FileInput) and "accept" not in widget.attrs:
+            attrs["accept"] = ACCEPT
+        return attrs
+
+
+class PictureFieldFile(ImageFieldFile):
+    def save(self, name: str, content, save: bool = True) -> None:
+        """
+        Store `content` once the gate has made it the picture to store.
+
+        Raises UploadRejected with the reason when the gate refuses it. The name stored
+        under is the gate's: its extension is the stored format's, whatever `name` says.
+        """
+        if not isinstance(content, PreparedPicture):
+            content = prepare_upload(content)
+        super().save(content.name, content, save)
+
+
+class PictureField(models.ImageField):
+    """An ImageField whose every file passes the gate, in forms and on save."""
+
+    attr_class = PictureFieldFile
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": PictureFormField, **kwargs})

