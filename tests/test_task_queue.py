@@ -137,3 +137,21 @@ def test_a_task_whose_worker_was_killed_is_picked_up_by_build_renditions(project
     picture = Picture.objects.get()
     assert [rendition["width"] for rendition in picture.renditions] == [480, 960, 1200]
     assert stored_files() == {picture.photo.name, *picture.rendition_names}
+
+
+def test_a_queue_that_refuses_the_task_leaves_the_picture_to_build_renditions(
+    project, settings, caplog
+):
+    # A misconfigured queue: the task's queue ("default") is not one the backend serves.
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["elsewhere"]}
+    }
+
+    upload(project, uploaded_image("first.jpg", size=(1200, 800)))
+
+    picture = Picture.objects.get(project=project)
+    assert stored_files() == {picture.photo.name}
+    assert not DBTaskResult.objects.exists()
+    assert "on_commit" in caplog.text
+    call_command("build_renditions", stdout=io.StringIO())
+    assert len(Picture.objects.get().renditions) == 3
