@@ -84,9 +84,9 @@ def ours():
     from django.core.files.storage import default_storage
 
     sys.path.insert(0, str(ROOT))
-    from portfolio.images.renditions import save_renditions
+    from portfolio.images.renditions import rendition_spec, store_renditions
 
-    return lambda name: save_renditions(default_storage, name)
+    return lambda name: store_renditions(default_storage, name, rendition_spec())
 
 
 def pyvips_pipeline():

@@ -1,10 +1,12 @@
-"""The models' own rules: slugs, ordering, covers and file clean-up."""
+"""The models' own rules: slugs, ordering, covers, a photo stored for good, file clean-up."""
 
 import pytest
+from django import forms
 from django.core.exceptions import ValidationError
 
 from portfolio.models import Picture, Project
-from tests.helpers import make_picture, make_project, make_user, stored_files
+from portfolio.models.pictures import PhotoChangedError
+from tests.helpers import make_picture, make_project, make_user, stored_files, uploaded_image
 
 pytestmark = pytest.mark.django_db
 
@@ -66,18 +68,50 @@ def test_deleting_a_picture_removes_its_file(django_capture_on_commit_callbacks)
     assert stored_files() == set()
 
 
-def test_replacing_a_file_removes_the_old_one(django_capture_on_commit_callbacks):
+def test_a_stored_picture_keeps_its_photo_for_good():
     picture = make_picture()
-    old_name = picture.photo.name
-    replacement = make_picture(name="other.png")
+    other = make_picture(name="other.png")
+    before = stored_files()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        picture.photo = replacement.photo.name
+    picture.photo = uploaded_image("replacement.jpg")
+    with pytest.raises(PhotoChangedError, match="add the new file as a new picture"):
+        picture.save()
+    picture.photo = other.photo.name
+    with pytest.raises(PhotoChangedError):
         picture.save()
 
-    assert old_name != replacement.photo.name
-    assert old_name not in stored_files()
-    assert replacement.photo.name in stored_files()
+    assert stored_files() == before
+    assert Picture.objects.get(pk=picture.pk).photo.name not in (other.photo.name, "")
+
+
+def test_a_stored_picture_saves_what_may_change():
+    picture = make_picture()
+
+    picture.caption = "At dawn"
+    picture.save()
+    loaded_without_its_photo = Picture.objects.only("id", "caption").get(pk=picture.pk)
+    loaded_without_its_photo.caption = "At dusk"
+    loaded_without_its_photo.save()
+
+    assert Picture.objects.get(pk=picture.pk).caption == "At dusk"
+
+
+def test_a_form_that_offers_the_photo_refuses_another_for_a_stored_picture():
+    class PictureForm(forms.ModelForm):
+        class Meta:
+            model = Picture
+            fields = ["photo", "caption"]
+
+    picture = make_picture()
+    form = PictureForm(
+        data={"caption": "New"}, files={"photo": uploaded_image("new.jpg")}, instance=picture
+    )
+
+    assert not form.is_valid()
+    assert form.errors["photo"] == [
+        "A stored picture's photo cannot be replaced: add the new file as a new picture "
+        "and delete this one."
+    ]
 
 
 def test_deleting_a_project_removes_its_pictures_files(django_capture_on_commit_callbacks):

@@ -1,17 +1,25 @@
 """Renditions: made after the upload commits, used by the pages, gone with their picture."""
 
 import io
+import signal
+import sys
 from contextlib import ExitStack
 from unittest import mock
 
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
+from django.core.management import call_command
 from django.db import transaction
+from django.tasks.signals import task_started
+from django.test import Client
+from django.urls import reverse
 from PIL import ExifTags, Image
 
 from portfolio.images import renditions as images
+from portfolio.images.renditions import store_renditions
 from portfolio.models import Picture
+from portfolio.models.pictures import PhotoChangedError
 from portfolio.tasks import make_renditions
 from tests.helpers import (
     make_picture,
@@ -123,7 +131,8 @@ def test_orientation_turns_the_pixels_too(upload):
 
     with transaction.atomic():
         picture.photo.save("turned.jpg", ContentFile(buffer.getvalue(), name="turned.jpg"))
-    picture.make_renditions()
+    make_renditions.call(picture.pk)
+    picture.refresh_from_db()
 
     with open_stored_image(picture.renditions[-1]["name"]) as rendition:
         rendition = rendition.convert("RGB")
@@ -185,25 +194,36 @@ def test_deleting_a_project_deletes_every_rendition(upload, django_capture_on_co
     assert rendition_files() == set(other.rendition_names)
 
 
-def test_replacing_the_file_replaces_the_renditions(upload, django_capture_on_commit_callbacks):
+def test_a_stored_picture_refuses_another_photo_and_keeps_its_renditions(upload):
     picture = upload(size=(1000, 800))
-    old_renditions = set(picture.rendition_names)
+    before = stored_files()
 
+    picture.photo = uploaded_image("new.jpg", size=(600, 400))
+    with pytest.raises(PhotoChangedError, match="add the new file as a new picture"):
+        picture.save()
+
+    assert stored_files() == before
+    stored = Picture.objects.get(pk=picture.pk)
+    assert stored.renditions == picture.renditions
+    assert rendition_files() == set(stored.rendition_names)
+
+
+def test_a_new_picture_replaces_a_photo(upload, django_capture_on_commit_callbacks):
+    old = upload(size=(1000, 800))
+
+    new = upload(project=old.project, size=(600, 400))
     with django_capture_on_commit_callbacks(execute=True):
-        photo = uploaded_image("new.jpg", size=(600, 400))
-        picture.photo.save(photo.name, photo, save=True)
+        old.delete()
 
-    picture.refresh_from_db()
-    assert [record["width"] for record in picture.renditions] == [480, 600]
-    assert rendition_files() == set(picture.rendition_names)
-    assert not old_renditions & rendition_files()
+    assert [record["width"] for record in new.renditions] == [480, 600]
+    assert stored_files() == {new.photo.name, *new.rendition_names}
 
 
 def test_saving_an_instance_loaded_before_the_renditions_keeps_them(upload):
     picture = upload(size=(600, 400))
     stale = Picture.objects.get(pk=picture.pk)
     Picture.objects.filter(pk=picture.pk).update(renditions=[], renditions_spec="")
-    picture.make_renditions()
+    make_renditions.call(picture.pk)
 
     stale.caption = "An edited caption"
     stale.save()
@@ -225,14 +245,31 @@ def test_task_is_idempotent_and_ignores_deleted_pictures(upload):
     assert {read_stored(name) for name in picture.rendition_names} == {b"left as it was"}
 
 
-def test_renditions_of_a_photo_replaced_meanwhile_are_not_kept():
+@pytest.mark.parametrize(
+    "meanwhile",
+    [
+        pytest.param(lambda picture: picture.delete(), id="deleted"),
+        # Not through the model, which refuses it: as another process's raw update would.
+        pytest.param(
+            lambda picture: Picture.objects.filter(pk=picture.pk).update(photo="other.jpg"),
+            id="photo-changed-by-update",
+        ),
+    ],
+)
+def test_renditions_of_a_picture_changed_while_they_were_made_are_not_kept(monkeypatch, meanwhile):
     picture = make_picture(make_project())  # Its renditions are not made yet.
-    # Another process replaces the photo while this (stale) instance makes renditions.
-    Picture.objects.filter(pk=picture.pk).update(photo=f"projects/{picture.project_id}/new.jpg")
 
-    assert picture.make_renditions() is False
+    def store_then_change(storage, name, spec):
+        records = store_renditions(storage, name, spec)
+        meanwhile(picture)  # Another request, while this worker was encoding.
+        return records
 
-    assert Picture.objects.get(pk=picture.pk).renditions == []
+    # The only fault injected: which of two processes gets there first.
+    monkeypatch.setattr("portfolio.tasks.store_renditions", store_then_change)
+
+    assert make_renditions.call(picture.pk) is False
+
+    assert [row.renditions for row in Picture.objects.filter(pk=picture.pk)] in ([], [[]])
     assert rendition_files() == set()
 
 
@@ -325,3 +362,50 @@ def test_a_file_that_is_not_an_image_fails_the_task_cleanly():
     assert result.status == "FAILED"
     assert Picture.objects.get(pk=picture.pk).renditions == []
     assert rendition_files() == set()
+
+
+@pytest.fixture
+def worker_stopped_during_a_task():
+    """
+    Stop the process 10 ms into the next task, as gunicorn stops a worker past its timeout:
+    a signal whose handler calls sys.exit(1) wherever the worker is (its handle_abort).
+    """
+
+    def stop(signum, frame):
+        sys.exit(1)
+
+    def stop_soon(sender, task_result, **kwargs):
+        signal.setitimer(signal.ITIMER_REAL, 0.01)
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    task_started.connect(stop_soon, dispatch_uid="stop_soon")
+    yield
+    task_started.disconnect(dispatch_uid="stop_soon")
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_stopped_during_the_renditions_stops_and_build_renditions_picks_it_up(
+    worker_stopped_during_a_task,
+):
+    project = make_project()
+    client = Client()
+    client.force_login(project.owner)
+    # Large enough that making its renditions takes well over 10 ms.
+    photo = uploaded_image("large.jpg", size=(4000, 3000))
+
+    with pytest.raises(SystemExit):
+        client.post(
+            reverse("portfolio:picture-upload", kwargs={"slug": project.slug}), {"photos": [photo]}
+        )
+
+    picture = Picture.objects.get()
+    assert picture.renditions == []
+    assert stored_files() == {picture.photo.name}
+
+    call_command("build_renditions", stdout=io.StringIO())
+
+    picture.refresh_from_db()
+    assert [record["width"] for record in picture.renditions] == [480, 960, 1600]
+    assert stored_files() == {picture.photo.name, *picture.rendition_names}

@@ -124,17 +124,34 @@ def test_a_picture_deleted_by_a_request_that_loaded_it_before_the_worker_ran_lea
     assert stored_files() == set()
 
 
-def test_a_photo_replaced_by_a_request_that_loaded_it_before_the_worker_ran_leaves_nothing(
-    project,
-):
+def test_a_task_whose_worker_was_killed_is_picked_up_by_build_renditions(project):
     upload(project, uploaded_image("first.jpg", size=(1200, 800)))
-    loaded_by_the_edit_view = Picture.objects.get(project=project)
-    run_worker()
-    replacement = uploaded_image("second.png", "PNG", size=(900, 600))
+    # What a worker killed mid-task (SIGKILL, a lost machine) leaves: its claim, forever.
+    DBTaskResult.objects.get().claim("a-worker-that-died")
 
-    loaded_by_the_edit_view.photo.save(replacement.name, replacement)
     run_worker()
+    assert Picture.objects.get().renditions == []
+
+    call_command("build_renditions", stdout=io.StringIO())
 
     picture = Picture.objects.get()
-    assert [rendition["width"] for rendition in picture.renditions] == [480, 900]
+    assert [rendition["width"] for rendition in picture.renditions] == [480, 960, 1200]
     assert stored_files() == {picture.photo.name, *picture.rendition_names}
+
+
+def test_a_queue_that_refuses_the_task_leaves_the_picture_to_build_renditions(
+    project, settings, caplog
+):
+    # A misconfigured queue: the task's queue ("default") is not one the backend serves.
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["elsewhere"]}
+    }
+
+    upload(project, uploaded_image("first.jpg", size=(1200, 800)))
+
+    picture = Picture.objects.get(project=project)
+    assert stored_files() == {picture.photo.name}
+    assert not DBTaskResult.objects.exists()
+    assert "on_commit" in caplog.text
+    call_command("build_renditions", stdout=io.StringIO())
+    assert len(Picture.objects.get().renditions) == 3

@@ -6,18 +6,22 @@ settings.PORTFOLIO_RENDITION_FORMAT, stored beside its original as
 <stem>_w<width>.<format>. Never upscaled: a picture narrower than a configured
 width gets the widths below its own, plus its own width as the largest, so
 every picture has at least one rendition and the largest always shows it at
-full resolution. Orientation is applied, colours are converted to sRGB and
-no metadata (EXIF, XMP, ICC) is written.
+full resolution. No side goes beyond what the format can hold (a very long
+picture is shrunk further, keeping its aspect ratio). Orientation is applied,
+colours are converted to 8-bit sRGB and no metadata (EXIF, XMP, ICC) is written.
 
 The pipeline, chosen by bench/ (see the README): the JPEG decoder scales by
 1/2, 1/4 or 1/8 while decoding (draft) to just above the largest width, the
 largest rendition is resized from that, and each smaller one from the one
 above it. Peak memory stays near one reduced decode, not a 24-megapixel one.
+
+What happens to the files around a picture's life (made, recorded, deleted) is in
+portfolio/tasks.py: this module only turns a stored image into stored renditions.
 """
 
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from django.conf import settings
@@ -25,10 +29,20 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
 from PIL import ExifTags, Image, ImageCms, ImageOps
 
+
+@dataclass(frozen=True)
+class RenditionFormat:
+    pillow_format: str
+    extension: str
+    # The longest side a rendition may have: WebP's own limit; for AVIF, well within the
+    # 32,768 px libavif decodes by default.
+    max_side: int
+    encoder_options: dict = field(default_factory=dict)
+
+
 RENDITION_FORMATS = {
-    # Pillow format, file extension, encoder options.
-    "webp": ("WEBP", "webp", {"quality": 80, "method": 4}),
-    "avif": ("AVIF", "avif", {"quality": 60, "speed": 8}),
+    "webp": RenditionFormat("WEBP", "webp", 16383, {"quality": 80, "method": 4}),
+    "avif": RenditionFormat("AVIF", "avif", 16384, {"quality": 60, "speed": 8}),
 }
 
 
@@ -48,23 +62,27 @@ def rendition_spec() -> str:
     return " ".join([image_format, *map(str, widths)])
 
 
-def save_renditions(storage: Storage, name: str, spec: str | None = None) -> list[dict]:
+def store_renditions(storage: Storage, name: str, spec: str) -> list[dict]:
     """
-    Make the renditions of the stored image `name`, write them beside it.
+    Make the renditions of the stored image `name` for `spec`, write them beside it.
 
-    Return their records, smallest first: {"width", "height", "name"}. A file
-    already at a rendition's name (an earlier run) is replaced.
+    Return their records, smallest first: {"width", "height", "name"}. A file already at
+    a rendition's name (an earlier run) is replaced; if writing fails, none is left.
     """
-    image_format, *widths = (spec or rendition_spec()).split()
-    extension = RENDITION_FORMATS[image_format][1]
+    image_format, *widths = spec.split()
+    extension = RENDITION_FORMATS[image_format].extension
     with storage.open(name, "rb") as original:
-        renditions = make_renditions(original, [int(width) for width in widths], image_format)
+        renditions = render_renditions(original, [int(width) for width in widths], image_format)
     records = []
-    for rendition in renditions:
-        target = rendition_name(name, rendition.width, extension)
-        storage.delete(target)
-        saved = storage.save(target, ContentFile(rendition.data))
-        records.append({"width": rendition.width, "height": rendition.height, "name": saved})
+    try:
+        for rendition in renditions:
+            target = rendition_name(name, rendition.width, extension)
+            storage.delete(target)
+            saved = storage.save(target, ContentFile(rendition.data))
+            records.append({"width": rendition.width, "height": rendition.height, "name": saved})
+    except Exception:
+        delete_renditions(storage, [record["name"] for record in records])
+        raise
     return records
 
 
@@ -75,19 +93,19 @@ def rendition_name(name: str, width: int, extension: str) -> str:
 
 def possible_rendition_names(name: str, width: int, height: int) -> set[str]:
     """
-    Every name save_renditions may have given the renditions of `name`, a width × height
-    image, under the current settings, whether or not they were recorded on the row.
+    Every name store_renditions may give the renditions of `name`, a width × height image,
+    under the current settings, whether or not they were recorded on its row.
 
-    Deleting these as well as the recorded ones leaves nothing behind when the renditions
-    were recorded after the deleting code loaded the row. Either side may be the displayed
-    width: the stored file's orientation is not known here.
+    Either side may be the displayed width: the stored file's orientation is not known here.
     """
     image_format, *widths = rendition_spec().split()
-    extension = RENDITION_FORMATS[image_format][1]
+    rendition_format = RENDITION_FORMATS[image_format]
     return {
-        rendition_name(name, rendition_width, extension)
-        for source_width in {width, height}
-        for rendition_width in rendition_widths(source_width, map(int, widths))
+        rendition_name(name, rendition_width, rendition_format.extension)
+        for display_size in {(width, height), (height, width)}
+        for rendition_width, _ in rendition_sizes(
+            *display_size, map(int, widths), rendition_format.max_side
+        )
     }
 
 
@@ -96,34 +114,56 @@ def delete_renditions(storage: Storage, names: Iterable[str]) -> None:
         storage.delete(name)
 
 
-def make_renditions(file, widths: Sequence[int], image_format: str = "webp") -> list[Rendition]:
-    """Decode an image file once and encode it at each width it is wide enough for."""
-    pillow_format, _, options = RENDITION_FORMATS[image_format]
+def render_renditions(file, widths: Sequence[int], image_format: str = "webp") -> list[Rendition]:
+    """Decode an image file once and encode it at each size rendition_sizes gives."""
+    rendition_format = RENDITION_FORMATS[image_format]
     with Image.open(file) as image:
         display_width, display_height = _display_size(image)
-        targets = rendition_widths(display_width, widths)
-        largest = targets[-1]
+        sizes = rendition_sizes(display_width, display_height, widths, rendition_format.max_side)
         if image.format == "JPEG":
             # Ask the decoder for the smallest 1/2^n scale that still covers the largest width.
-            scale = largest / display_width
+            scale = sizes[-1][0] / display_width
             requested = (round(image.width * scale), round(image.height * scale))
             image.draft("RGB", requested)
         image.load()
-        frame = _flatten_mode(_to_srgb(_upright(image)))
+        frame = _to_srgb(_upright(image))
+        if frame.mode not in DEEP_GREY_MODES or "transparency" in frame.info:
+            frame = _to_8_bit_rgb(frame)
     # Nothing of the original's metadata (EXIF, XMP, ICC profile) goes into a rendition.
     frame.info.clear()
     renditions = []
-    for width in reversed(targets):
-        height = max(1, round(display_height * width / display_width))
+    for width, height in reversed(sizes):
         if frame.size != (width, height):
             smaller = _resize(frame, (width, height))
             frame.close()  # Free the larger pixels before encoding: that is the peak.
             frame = smaller
+        if frame.mode in DEEP_GREY_MODES:
+            # Resized at its own depth, then made 8 bits: exact, and less to convert.
+            frame = _to_8_bit_rgb(frame)
         buffer = io.BytesIO()
-        frame.save(buffer, format=pillow_format, **options)
+        frame.save(
+            buffer, format=rendition_format.pillow_format, **rendition_format.encoder_options
+        )
         renditions.append(Rendition(width, height, buffer.getvalue()))
     frame.close()
     return renditions[::-1]
+
+
+def rendition_sizes(
+    width: int, height: int, widths: Iterable[int], max_side: int
+) -> list[tuple[int, int]]:
+    """
+    The sizes of the renditions of a width × height image (as displayed), smallest first:
+    one for each of rendition_widths(), shrunk further, aspect ratio kept, where a side would
+    pass max_side. Never empty; sizes that come out equal are made once.
+    """
+    sizes = []
+    for target in rendition_widths(width, widths):
+        scale = min(target / width, max_side / width, max_side / height)
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        if size not in sizes:
+            sizes.append(size)
+    return sizes
 
 
 def rendition_widths(source_width: int, widths: Iterable[int]) -> list[int]:
@@ -196,10 +236,28 @@ def _to_srgb(image: Image.Image) -> Image.Image:
         return image
 
 
-def _flatten_mode(image: Image.Image) -> Image.Image:
+# Greyscale with more than 8 bits a sample: 16-bit PNGs open as I;16. Pillow's own
+# conversions would clip every value above 255 to white.
+DEEP_GREY_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I", "F"})
+# 16-bit samples (and I, as PNG gave it) run from 0 (black) to 65535 (white).
+_SIXTEEN_TO_EIGHT_BITS = [round(value / 257) for value in range(65536)]
+
+
+def _to_8_bit_rgb(image: Image.Image) -> Image.Image:
     """RGB, or RGBA when the image has transparency: what WebP and AVIF encode."""
-    if image.mode in ("RGB", "RGBA"):
+    transparency = image.info.get("transparency")
+    if image.mode == "RGBA" or (image.mode == "RGB" and transparency is None):
         return image
-    if image.mode in ("LA", "PA") or "transparency" in image.info:
+    if image.mode == "F":
+        image = image.convert("L")  # Floats as Pillow scales them: 0.0 black, 255.0 white.
+    elif image.mode in DEEP_GREY_MODES:
+        samples = image if image.mode == "I" else image.convert("I")
+        grey = samples.point(_SIXTEEN_TO_EIGHT_BITS, "L")
+        if isinstance(transparency, int) and 0 <= transparency <= 65535:
+            opaque = [255] * 65536
+            opaque[transparency] = 0
+            grey.putalpha(samples.point(opaque, "L"))
+        image = grey
+    if image.mode in ("LA", "PA", "La", "RGBa") or transparency is not None:
         return image.convert("RGBA")
     return image.convert("RGB")

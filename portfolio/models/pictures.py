@@ -1,21 +1,20 @@
 """Pictures: one stored photo of a project, its place in the project and its renditions."""
 
 import uuid
-from functools import cached_property, partial
+from functools import cached_property
 from pathlib import PurePath
 
+from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import models, transaction
+from django.db.models.fields.files import FieldFile
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
 from portfolio.images.fields import PictureField
-from portfolio.images.renditions import (
-    delete_renditions,
-    possible_rendition_names,
-    rendition_spec,
-    save_renditions,
-)
+from portfolio.images.renditions import rendition_spec
 from portfolio.models.projects import Project, lock_public_content
+from portfolio.tasks import delete_renditions_on_commit, make_renditions_on_commit
 
 
 def picture_upload_to(picture: "Picture", filename: str) -> str:
@@ -50,8 +49,17 @@ class PictureQuerySet(models.QuerySet):
         return self.exclude(photo="").exclude(renditions_spec=rendition_spec())
 
 
-# Written only by Picture.make_renditions() (and reset when the file changes).
+# Written only by the renditions task (portfolio/tasks.py), never by Picture.save().
 RENDITION_FIELDS = ("renditions", "renditions_spec")
+
+PHOTO_IS_STORED_FOR_GOOD = (
+    "A stored picture's photo cannot be replaced: add the new file as a new picture "
+    "and delete this one."
+)
+
+
+class PhotoChangedError(ValueError):
+    """A stored picture was saved with another photo: the photo never changes once stored."""
 
 
 class Picture(models.Model):
@@ -115,48 +123,31 @@ class Picture(models.Model):
             Picture.objects.bulk_update(changed, ["position"])
             self.position = target
 
-    @classmethod
-    def from_db(cls, db, field_names, values, **kwargs):
-        picture = super().from_db(db, field_names, values, **kwargs)
-        picture._remember_stored_photo()
-        return picture
+    def clean(self) -> None:
+        if not self._state.adding and self._photo_is_unsaved_file():
+            raise ValidationError({"photo": PHOTO_IS_STORED_FOR_GOOD})
 
     def save(self, *args, update_fields=None, **kwargs) -> None:
-        if self._state.adding and not self.position:
+        if not self._state.adding:
+            self._refuse_another_photo()
+            if update_fields is None:
+                # The renditions task owns those columns: saving an instance loaded before it
+                # ran (an edited caption) must not write its stale, empty list back.
+                deferred = self.get_deferred_fields()
+                update_fields = [
+                    field.name
+                    for field in self._meta.concrete_fields
+                    if not field.primary_key
+                    and field.name not in RENDITION_FIELDS
+                    and field.attname not in deferred
+                ]
+            super().save(*args, update_fields=update_fields, **kwargs)
+            return
+        if not self.position:
             self.position = self.project.next_picture_position()
-        photo_changed = self._photo_changed()
-        stale_renditions = set()
-        if photo_changed:
-            if not self._state.adding:
-                # From the row, not this instance: the task may have recorded them since it loaded.
-                stored = Picture.objects.filter(pk=self.pk).first()
-                stale_renditions = stored.all_rendition_names() if stored else set()
-            self.renditions, self.renditions_spec = [], ""
-            self.__dict__.pop("_rendition_urls", None)
-            if update_fields is not None:
-                update_fields = {*update_fields, *RENDITION_FIELDS}
-        elif not self._state.adding and update_fields is None:
-            # The renditions task owns those columns: saving an instance loaded before it
-            # ran (an edited caption) must not write its stale, empty list back.
-            deferred = self.get_deferred_fields()
-            update_fields = [
-                field.name
-                for field in self._meta.concrete_fields
-                if not field.primary_key
-                and field.name not in RENDITION_FIELDS
-                and field.attname not in deferred
-            ]
         super().save(*args, update_fields=update_fields, **kwargs)
-        self._remember_stored_photo()
-        if photo_changed:
-            using = kwargs.get("using") or transaction.DEFAULT_DB_ALIAS
-            if stale_renditions:
-                transaction.on_commit(
-                    partial(delete_renditions, self.photo.storage, sorted(stale_renditions)),
-                    using=using,
-                )
-            if self.photo:
-                transaction.on_commit(partial(enqueue_renditions, self.pk), using=using)
+        if self.photo:
+            make_renditions_on_commit(self, using=self._state.db)
 
     @property
     def has_renditions(self) -> bool:
@@ -169,40 +160,6 @@ class Picture(models.Model):
     @property
     def rendition_names(self) -> list[str]:
         return [rendition["name"] for rendition in self.renditions]
-
-    def all_rendition_names(self) -> set[str]:
-        """
-        The renditions recorded on this instance, and every name they may have under the
-        current settings: what to delete with the photo. A worker may have made and recorded
-        them after this instance was loaded.
-        """
-        names = set(self.rendition_names)
-        if self.photo and self.width and self.height:
-            names |= possible_rendition_names(self.photo.name, self.width, self.height)
-        return names
-
-    def make_renditions(self) -> bool:
-        """
-        (Re)make and record the renditions of the current photo, replacing older ones.
-
-        Return False, leaving nothing behind, when the picture was deleted or its
-        photo replaced meanwhile.
-        """
-        storage, photo_name, spec = self.photo.storage, self.photo.name, rendition_spec()
-        stale = set(self.rendition_names)
-        records = save_renditions(storage, photo_name, spec)
-        # Recorded only if the row still holds the photo they were made from.
-        recorded = Picture.objects.filter(pk=self.pk, photo=photo_name).update(
-            renditions=records, renditions_spec=spec
-        )
-        made = {record["name"] for record in records}
-        if not recorded:
-            delete_renditions(storage, made)
-            return False
-        delete_renditions(storage, stale - made)
-        self.renditions, self.renditions_spec = records, spec
-        self.__dict__.pop("_rendition_urls", None)
-        return True
 
     def rendition_url(self, width: int | None = None) -> str:
         """The smallest rendition at least `width` wide, else the largest, else the photo."""
@@ -249,32 +206,25 @@ class Picture(models.Model):
     def refresh_from_db(self, *args, **kwargs) -> None:
         super().refresh_from_db(*args, **kwargs)
         self.__dict__.pop("_rendition_urls", None)
-        self._remember_stored_photo()
 
-    def _photo_changed(self) -> bool:
-        if self._state.adding:
-            return bool(self.photo)
+    def _refuse_another_photo(self) -> None:
+        """Raise PhotoChangedError if this stored picture now holds another photo than its row."""
         if "photo" not in self.__dict__:
-            return False  # Deferred and never touched.
-        stored = getattr(self, "_stored_photo_name", None)
-        return not self.photo._committed or (stored is not None and self.photo.name != stored)
+            return  # Deferred and never touched.
+        if not self._photo_is_unsaved_file():
+            stored = Picture.objects.filter(pk=self.pk).values_list("photo", flat=True).first()
+            if stored is None or stored == self.photo.name:
+                return
+        raise PhotoChangedError(f"Picture {self.pk}: {PHOTO_IS_STORED_FOR_GOOD}")
 
-    def _remember_stored_photo(self) -> None:
-        # Read from __dict__: a deferred photo must not cost a query here.
+    def _photo_is_unsaved_file(self) -> bool:
+        """Whether a file was assigned to the photo and not stored yet (no query: __dict__)."""
         photo = self.__dict__.get("photo")
-        self._stored_photo_name = getattr(photo, "name", photo)
-
-
-def enqueue_renditions(picture_id: int) -> None:
-    from portfolio.tasks import make_renditions
-
-    make_renditions.enqueue(picture_id)
+        if isinstance(photo, FieldFile):
+            return not photo._committed
+        return isinstance(photo, File)
 
 
 @receiver(post_delete, sender=Picture, dispatch_uid="delete_renditions_with_their_picture")
 def delete_renditions_with_their_picture(sender, instance: Picture, using: str, **kwargs) -> None:
-    """Delete the renditions once the deletion commits, as django-cleanup does the photo."""
-    if names := instance.all_rendition_names():
-        transaction.on_commit(
-            partial(delete_renditions, instance.photo.storage, sorted(names)), using=using
-        )
+    delete_renditions_on_commit(instance, using)

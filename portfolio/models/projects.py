@@ -196,11 +196,15 @@ class Project(models.Model):
     def add_picture(self, image: File, *, original_filename: str = "") -> "Picture":
         """Store a picture's file and its row together: if the row fails, the file goes too."""
         picture = self.pictures.model(project=self, original_filename=original_filename)
+        committed = []
         try:
             with transaction.atomic():
+                # Runs first of what waits for the commit: a worker stopped during the
+                # renditions that follow (SystemExit) must not take a committed row's file.
+                transaction.on_commit(lambda: committed.append(True))
                 picture.photo.save(image.name, image, save=True)
         except BaseException:
-            if picture.photo.name:
+            if picture.photo.name and not committed:
                 picture.photo.storage.delete(picture.photo.name)
             raise
         return picture

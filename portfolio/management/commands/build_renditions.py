@@ -2,13 +2,15 @@ from django.core.management.base import BaseCommand, CommandError
 
 from portfolio.images.renditions import rendition_spec
 from portfolio.models import Picture
+from portfolio.tasks import make_renditions
 
 
 class Command(BaseCommand):
     help = (
         "Make the renditions that are missing or outdated (made for other widths or format). "
         "Each picture is recorded as soon as it is done: interrupted, it resumes where it "
-        "stopped; run twice, the second run has nothing to do."
+        "stopped; run twice, the second run has nothing to do. A picture that cannot be "
+        "rendered is reported and the others are made; the exit status is then 1."
     )
 
     def add_arguments(self, parser):
@@ -24,11 +26,10 @@ class Command(BaseCommand):
         progress = Progress(self.stdout, total)
         made, failed = 0, []
         for picture_id in picture_ids:
-            # Fetched one at a time: fresh, and skipped if deleted since the list was made.
-            picture = Picture.objects.filter(pk=picture_id).first()
             try:
-                if picture is not None and (force or picture.renditions_outdated):
-                    made += picture.make_renditions()
+                # The task's own code, here and now: it fetches the picture afresh, skips it if
+                # deleted or already done since the list was made, and records it at once.
+                made += make_renditions.call(picture_id, force=force)
             except Exception as error:  # One broken file must not stop the others.
                 failed.append(picture_id)
                 self.stderr.write(f"Picture {picture_id}: {type(error).__name__}: {error}")
@@ -36,7 +37,8 @@ class Command(BaseCommand):
         progress.finish()
         self.stdout.write(f"Renditions made for {made} picture(s).")
         if failed:
-            raise CommandError(f"{len(failed)} picture(s) failed: {failed[:20]}")
+            ids = ", ".join(map(str, failed))
+            raise CommandError(f"{len(failed)} picture(s) failed, ids: {ids}")
 
 
 class Progress:

@@ -1,0 +1,165 @@
+"""The renditions pipeline on its own (images/renditions.py): every mode, every shape."""
+
+import io
+
+import pytest
+from PIL import Image
+
+from portfolio.images.renditions import RENDITION_FORMATS, render_renditions, rendition_sizes
+
+# What stored files hold, format by format (PNG, GIF, JPEG, WebP and AVIF are what the
+# gate stores), and in TIFF the modes Pillow has that none of those opens as. Each is one
+# colour; the rendition must show it. 16-bit samples run to 65535: 32896 is 128 in 8 bits.
+UNIFORM_IMAGES = [
+    ("PNG", "1", 1, (255, 255, 255)),
+    ("PNG", "L", 90, (90, 90, 90)),
+    ("PNG", "LA", (90, 200), (90, 90, 90, 200)),
+    ("PNG", "P", (204, 51, 0), (204, 51, 0)),
+    ("PNG", "RGB", (200, 40, 10), (200, 40, 10)),
+    ("PNG", "RGBA", (200, 40, 10, 128), (200, 40, 10, 128)),
+    ("PNG", "I;16", 32896, (128, 128, 128)),
+    ("GIF", "P", (204, 51, 0), (204, 51, 0)),
+    ("GIF", "L", 90, (90, 90, 90)),
+    ("JPEG", "L", 90, (90, 90, 90)),
+    ("JPEG", "RGB", (200, 40, 10), (200, 40, 10)),
+    ("JPEG", "CMYK", (0, 255, 255, 0), (255, 0, 0)),
+    ("WEBP", "RGB", (200, 40, 10), (200, 40, 10)),
+    ("WEBP", "RGBA", (200, 40, 10, 128), (200, 40, 10, 128)),
+    ("AVIF", "L", 90, (90, 90, 90)),
+    ("AVIF", "RGB", (200, 40, 10), (200, 40, 10)),
+    ("AVIF", "RGBA", (200, 40, 10, 128), (200, 40, 10, 128)),
+    ("TIFF", "PA", (204, 51, 0, 128), (204, 51, 0, 128)),
+    ("TIFF", "CMYK", (0, 255, 255, 0), (255, 0, 0)),
+    ("TIFF", "YCbCr", (76, 85, 255), (255, 0, 0)),
+    ("TIFF", "I", 32896, (128, 128, 128)),
+    ("TIFF", "I;16", 32896, (128, 128, 128)),
+    ("TIFF", "I;16B", 32896, (128, 128, 128)),
+    ("TIFF", "F", 128.0, (128, 128, 128)),
+]
+# GIF keeps greyscale as a palette.
+OPENS_AS = {("GIF", "L"): "P"}
+
+
+def encoded(image: Image.Image, image_format: str, **options) -> io.BytesIO:
+    buffer = io.BytesIO()
+    image.save(buffer, image_format, **options)
+    buffer.seek(0)
+    return buffer
+
+
+def uniform_image(mode: str, colour) -> Image.Image:
+    if mode in ("P", "PA"):
+        # Web-safe colours: the palette Pillow converts to holds them exactly.
+        image = Image.new("RGB", (600, 400), colour[:3]).convert("P")
+        if mode == "PA":
+            image = image.convert("PA")
+            image.putalpha(colour[3])
+        return image
+    return Image.new(mode, (600, 400), colour)
+
+
+def close_to(pixel, expected, tolerance: int = 8) -> bool:
+    return len(pixel) == len(expected) and all(
+        abs(got - wanted) <= tolerance for got, wanted in zip(pixel, expected, strict=True)
+    )
+
+
+@pytest.mark.parametrize("rendition_format", ["webp", "avif"])
+@pytest.mark.parametrize(
+    ("image_format", "mode", "colour", "expected"),
+    UNIFORM_IMAGES,
+    ids=[f"{image_format}-{mode}" for image_format, mode, _, _ in UNIFORM_IMAGES],
+)
+def test_every_mode_renders_its_colours(image_format, mode, colour, expected, rendition_format):
+    file = encoded(uniform_image(mode, colour), image_format)
+    with Image.open(file) as stored:
+        assert stored.mode == OPENS_AS.get((image_format, mode), mode)
+    file.seek(0)
+
+    [rendition] = render_renditions(file, [480], rendition_format)
+
+    with Image.open(io.BytesIO(rendition.data)) as shown:
+        assert shown.mode == ("RGBA" if len(expected) == 4 else "RGB")
+        assert close_to(shown.getpixel((240, 160)), expected)
+
+
+def test_sixteen_bit_greyscale_keeps_its_whole_range():
+    # A 16-bit PNG (as scanners and raw converters write them), black to white.
+    gradient = Image.linear_gradient("L").rotate(90).resize((1024, 256))
+    deep = gradient.convert("I").point(lambda value: value * 257).convert("I;16")
+    file = encoded(deep, "PNG")
+
+    [rendition] = render_renditions(file, [512])
+
+    with Image.open(io.BytesIO(rendition.data)) as shown:
+        row = [shown.getpixel((x, 64))[0] for x in (8, 128, 256, 384, 503)]
+    assert close_to(row, [4, 64, 128, 191, 251])
+
+
+@pytest.mark.parametrize(
+    ("mode", "transparency"), [("P", 0), ("L", 90), ("RGB", (90, 90, 90)), ("I;16", 32896)]
+)
+def test_a_transparent_colour_stays_transparent(mode, transparency):
+    # Left half the transparent colour, right half another: PNG's tRNS chunk.
+    if mode == "P":
+        image = Image.new("P", (600, 400), 0)
+        image.putpalette([90, 90, 90, 200, 40, 10])
+        image.paste(1, (300, 0, 600, 400))
+    else:
+        image = Image.new(mode, (600, 400), transparency)
+        other = {"L": 200, "RGB": (200, 40, 10), "I;16": 60000}[mode]
+        image.paste(other, (300, 0, 600, 400))
+    file = encoded(image, "PNG", transparency=transparency)
+
+    [rendition] = render_renditions(file, [480])
+
+    with Image.open(io.BytesIO(rendition.data)) as shown:
+        assert shown.mode == "RGBA"
+        assert shown.getpixel((60, 160))[3] == 0
+        assert shown.getpixel((420, 160))[3] == 255
+
+
+@pytest.mark.parametrize("rendition_format", ["webp", "avif"])
+def test_a_very_long_picture_gets_a_rendition_within_the_formats_limit(rendition_format):
+    # 1 × 100,000: a tenth of a megapixel, far beyond what WebP holds on one side.
+    file = encoded(Image.new("L", (1, 100_000), 200), "PNG")
+    max_side = RENDITION_FORMATS[rendition_format].max_side
+
+    [rendition] = render_renditions(file, [480, 960, 1600], rendition_format)
+
+    assert (rendition.width, rendition.height) == (1, max_side)
+    with Image.open(io.BytesIO(rendition.data)) as shown:
+        assert shown.size == (1, max_side)
+        assert close_to(shown.getpixel((0, max_side // 2)), (200, 200, 200))
+
+
+def test_a_very_wide_picture_keeps_every_width():
+    file = encoded(Image.new("RGB", (100_000, 2), (200, 40, 10)), "PNG")
+
+    renditions = render_renditions(file, [480, 960, 1600])
+
+    assert [(rendition.width, rendition.height) for rendition in renditions] == [
+        (480, 1),
+        (960, 1),
+        (1600, 1),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [
+        ((4000, 3000), [(480, 360), (960, 720), (1600, 1200)]),
+        ((700, 500), [(480, 343), (700, 500)]),
+        # Tall: the widths whose height would pass 16,383 px come out narrower, and once.
+        ((1600, 40000), [(480, 12000), (655, 16383)]),
+        ((1, 100_000), [(1, 16383)]),
+        ((100_000, 1), [(480, 1), (960, 1), (1600, 1)]),
+        ((20000, 20000), [(480, 480), (960, 960), (1600, 1600)]),
+    ],
+)
+def test_rendition_sizes_keep_the_aspect_ratio_within_the_limit(size, expected):
+    assert rendition_sizes(*size, [480, 960, 1600], 16383) == expected
+
+
+def test_a_configured_width_beyond_the_limit_is_brought_within_it():
+    assert rendition_sizes(30000, 15000, [480, 20000], 16383) == [(480, 240), (16383, 8192)]
