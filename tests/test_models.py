@@ -134,3 +134,14 @@ def test_moving_a_picture_deleted_meanwhile_changes_nothing():
     first.move(1)
 
     assert list(project.pictures.values_list("pk", "position")) == [(second.pk, second.position)]
+
+
+def test_saving_another_file_into_a_stored_picture_writes_nothing():
+    picture = make_picture()
+    before = stored_files()
+
+    with pytest.raises(PhotoChangedError, match="add the new file as a new picture"):
+        picture.photo.save("replacement.jpg", uploaded_image("replacement.jpg"))
+
+    assert stored_files() == before
+    assert Picture.objects.get(pk=picture.pk).photo.name == picture.photo.name

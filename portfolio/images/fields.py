@@ -17,6 +17,15 @@ from portfolio.images.gate import PreparedPicture, UploadRejected, prepare_uploa
 # What the file picker offers. Only a hint to the browser: the content decides.
 ACCEPT = "image/*,.heic,.heif,.avif"
 
+PHOTO_IS_STORED_FOR_GOOD = (
+    "A stored picture's photo cannot be replaced: add the new file as a new picture "
+    "and delete this one."
+)
+
+
+class PhotoChangedError(ValueError):
+    """A stored picture was given another photo: the photo never changes once stored."""
+
 
 class PictureFormField(forms.FileField):
     """A file field that cleans an upload to the picture to store, or refuses it with a reason."""
@@ -55,6 +64,9 @@ class PictureFieldFile(ImageFieldFile):
         Raises UploadRejected with the reason when the gate refuses it. The name stored
         under is the gate's: its extension is the stored format's, whatever `name` says.
         """
+        if not self.instance._state.adding:
+            # Checked before anything is written: a refused replacement leaves no file behind.
+            raise PhotoChangedError(PHOTO_IS_STORED_FOR_GOOD)
         if not isinstance(content, PreparedPicture):
             content = prepare_upload(content)
         super().save(content.name, content, save)

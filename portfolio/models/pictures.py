@@ -11,7 +11,7 @@ from django.db.models.fields.files import FieldFile
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from portfolio.images.fields import PictureField
+from portfolio.images.fields import PHOTO_IS_STORED_FOR_GOOD, PhotoChangedError, PictureField
 from portfolio.images.renditions import rendition_spec
 from portfolio.models.projects import Project, lock_public_content
 from portfolio.tasks import delete_renditions_on_commit, make_renditions_on_commit
@@ -51,15 +51,6 @@ class PictureQuerySet(models.QuerySet):
 
 # Written only by the renditions task (portfolio/tasks.py), never by Picture.save().
 RENDITION_FIELDS = ("renditions", "renditions_spec")
-
-PHOTO_IS_STORED_FOR_GOOD = (
-    "A stored picture's photo cannot be replaced: add the new file as a new picture "
-    "and delete this one."
-)
-
-
-class PhotoChangedError(ValueError):
-    """A stored picture was saved with another photo: the photo never changes once stored."""
 
 
 class Picture(models.Model):
