@@ -294,6 +294,18 @@ if PORTFOLIO_UPLOAD_MAX_REQUEST_BYTES < PORTFOLIO_UPLOAD_MAX_BYTES:
         "PORTFOLIO_UPLOAD_MAX_REQUEST_BYTES must be at least PORTFOLIO_UPLOAD_MAX_BYTES: "
         "every accepted file must fit in one request."
     )
+# What judging one file may cost (portfolio/images/sandbox.py): CPU seconds and memory for
+# its decoding and re-encoding, a base plus a share per pixel of what the header claims.
+PORTFOLIO_UPLOAD_CPU_SECONDS = float(os.environ.get("PORTFOLIO_UPLOAD_CPU_SECONDS", 2))
+PORTFOLIO_UPLOAD_CPU_SECONDS_PER_MEGAPIXEL = float(
+    os.environ.get("PORTFOLIO_UPLOAD_CPU_SECONDS_PER_MEGAPIXEL", 0.5)
+)
+PORTFOLIO_UPLOAD_MEMORY_BYTES = int(
+    os.environ.get("PORTFOLIO_UPLOAD_MEMORY_BYTES", 128 * 1024 * 1024)
+)
+PORTFOLIO_UPLOAD_MEMORY_BYTES_PER_PIXEL = int(
+    os.environ.get("PORTFOLIO_UPLOAD_MEMORY_BYTES_PER_PIXEL", 16)
+)
 # Django stops parsing at the first file over our limit, before it streams to disk.
 DATA_UPLOAD_MAX_NUMBER_FILES = PORTFOLIO_UPLOAD_MAX_FILES
 # Files above this stream to a temporary file instead of being held in memory.

@@ -1,0 +1,2 @@
+def refusal_reason(data: bytes) -> str | None:
+    return None
