@@ -117,14 +117,13 @@ def _open(upload: io.BytesIO, header: bytes, max_pixels: int) -> Image.Image:
     if width == 0 or height == 0:
         image.close()
         raise UploadRejected("the file is damaged or incomplete")
-    sandbox.allow(width * height)
+    sandbox.allow(width * height, image.format)
     try:
         image.load()
-    except MemoryError:
+    except Exception as error:
         image.close()
-        raise UploadRejected(sandbox.TOO_MUCH_MEMORY) from None
-    except Exception:
-        image.close()
+        if sandbox.out_of_memory(error):
+            raise UploadRejected(sandbox.TOO_MUCH_MEMORY) from None
         raise UploadRejected("the file is damaged or incomplete") from None
     if image.size != (width, height):
         # A decoder that found another size than the header's: the budget was for the header.

@@ -38,12 +38,15 @@ class Stopped(Exception):
 
 @dataclass(frozen=True)
 class Budget:
-    """What judging one file may cost, from a base plus a share per pixel."""
+    """What judging one file may cost: a base, plus a share per pixel by format."""
 
     cpu_seconds: float
     cpu_seconds_per_megapixel: float
     memory_bytes: int
     memory_bytes_per_pixel: int
+    # Encoding AVIF costs several times more per pixel than any other format.
+    avif_cpu_seconds_per_megapixel: float
+    avif_memory_bytes_per_pixel: int
 
     @classmethod
     def from_settings(cls) -> "Budget":
@@ -52,51 +55,79 @@ class Budget:
             cpu_seconds_per_megapixel=settings.PORTFOLIO_UPLOAD_CPU_SECONDS_PER_MEGAPIXEL,
             memory_bytes=settings.PORTFOLIO_UPLOAD_MEMORY_BYTES,
             memory_bytes_per_pixel=settings.PORTFOLIO_UPLOAD_MEMORY_BYTES_PER_PIXEL,
+            avif_cpu_seconds_per_megapixel=(
+                settings.PORTFOLIO_UPLOAD_AVIF_CPU_SECONDS_PER_MEGAPIXEL
+            ),
+            avif_memory_bytes_per_pixel=settings.PORTFOLIO_UPLOAD_AVIF_MEMORY_BYTES_PER_PIXEL,
         )
 
-    def cpu_seconds_for(self, pixels: int) -> float:
-        return self.cpu_seconds + self.cpu_seconds_per_megapixel * pixels / 1_000_000
+    def cpu_seconds_for(self, pixels: int, image_format: str = "") -> float:
+        per_megapixel = (
+            self.avif_cpu_seconds_per_megapixel
+            if image_format == "AVIF"
+            else self.cpu_seconds_per_megapixel
+        )
+        return self.cpu_seconds + per_megapixel * pixels / 1_000_000
 
-    def memory_bytes_for(self, pixels: int) -> int:
-        return self.memory_bytes + self.memory_bytes_per_pixel * pixels
+    def memory_bytes_for(self, pixels: int, image_format: str = "") -> int:
+        per_pixel = (
+            self.avif_memory_bytes_per_pixel
+            if image_format == "AVIF"
+            else self.memory_bytes_per_pixel
+        )
+        return self.memory_bytes + per_pixel * pixels
 
-    def wall_seconds_for(self, pixels: int) -> float:
+    def wall_seconds_for(self, pixels: int, image_format: str = "") -> float:
         # CPU time is the real budget; the clock only catches a child that is starved or
         # stuck, so it is generous for a busy machine.
-        return 2 * self.cpu_seconds_for(pixels) + 2
+        return 2 * self.cpu_seconds_for(pixels, image_format) + 2
 
 
 def run_bounded(function: Callable, *args, budget: Budget):
     """
     Return function(*args) called in a child process, or raise what it raised.
 
-    Until the function calls `allow(pixels)` the child has the base budget; then the
+    Until the function calls `allow(pixels, image_format)` the child has the base budget; then the
     budget for that many pixels. Raise Stopped when the child is stopped or dies.
     """
     with _judge_lock:
         global _judge
-        if _judge is None or not _judge[0].is_alive():
-            _judge = _start_judge()
-        connection = _judge[1]
+        if _judge is None or _judge[0] != os.getpid() or not _judge[1].is_alive():
+            # None yet, or inherited through a fork, or dead.
+            _judge = (os.getpid(), *_start_judge())
+        _, process, connection = _judge
         try:
             connection.send((function, args, budget))
             kind, value = connection.recv()
-        except (EOFError, OSError):
-            _judge[0].kill()
+        except BaseException as error:
+            # It died, or this thread was interrupted mid-file: its answer would come to
+            # the next file, so it goes and the next file starts another.
+            process.kill()
+            connection.close()
             _judge = None
-            raise Stopped(CRASHED) from None
+            if isinstance(error, EOFError | OSError):
+                raise Stopped(CRASHED) from None
+            raise
     if kind == "returned":
         return value
     raise value
 
 
-def allow(pixels: int) -> None:
+def allow(pixels: int, image_format: str) -> None:
     """In a child: raise the budget to what `pixels` need. Elsewhere: nothing to do."""
     if _running is None:
         return
     sender, budget, start = _running
-    _set_limits(budget.cpu_seconds_for(pixels), start + budget.memory_bytes_for(pixels))
-    sender.send(("allowed", pixels))
+    _set_limits(
+        budget.cpu_seconds_for(pixels, image_format),
+        start + budget.memory_bytes_for(pixels, image_format),
+    )
+    sender.send(("allowed", (pixels, image_format)))
+
+
+def out_of_memory(error: Exception) -> bool:
+    """Whether a decoder or encoder failed for want of memory (the child's limit, usually)."""
+    return isinstance(error, MemoryError) or "memory" in str(error).lower()
 
 
 # One judge process per web process, shared by its threads one file at a time.
@@ -165,7 +196,7 @@ def _wait_for_outcome(receiver, budget: Budget) -> tuple | None:
         except EOFError:
             return None
         if kind == "allowed":
-            deadline = time.monotonic() + budget.wall_seconds_for(value)
+            deadline = time.monotonic() + budget.wall_seconds_for(*value)
         else:
             return (kind, value)
 
@@ -178,10 +209,8 @@ def _child_main(sender, budget: Budget, function: Callable, args: tuple) -> None
     _set_limits(budget.cpu_seconds_for(0), start + budget.memory_bytes_for(0))
     try:
         message = ("returned", function(*args))
-    except MemoryError:
-        message = ("raised", Stopped(TOO_MUCH_MEMORY))
     except Exception as error:
-        message = ("raised", error)
+        message = ("raised", Stopped(TOO_MUCH_MEMORY) if out_of_memory(error) else error)
     try:
         sender.send(message)
     except MemoryError:
