@@ -87,15 +87,16 @@ def run_bounded(function: Callable, *args, budget: Budget):
     """
     Return function(*args) called in a child process, or raise what it raised.
 
-    Until the function calls `allow(pixels, image_format)` the child has the base budget; then the
-    budget for that many pixels. Raise Stopped when the child is stopped or dies.
+    Until the function calls `allow(pixels, image_format)` the child has the base budget,
+    then the budget for that many pixels. Raise Stopped when the child is stopped or dies.
     """
     with _judge_lock:
-        global _judge
-        if _judge is None or _judge[0] != os.getpid() or not _judge[1].is_alive():
+        global _judge_process
+        owner, process, connection = _judge_process or (None, None, None)
+        if owner != os.getpid() or not process.is_alive():
             # None yet, or inherited through a fork, or dead.
-            _judge = (os.getpid(), *_start_judge())
-        _, process, connection = _judge
+            process, connection = _start_judge()
+            _judge_process = (os.getpid(), process, connection)
         try:
             connection.send((function, args, budget))
             kind, value = connection.recv()
@@ -104,7 +105,7 @@ def run_bounded(function: Callable, *args, budget: Budget):
             # the next file, so it goes and the next file starts another.
             process.kill()
             connection.close()
-            _judge = None
+            _judge_process = None
             if isinstance(error, EOFError | OSError):
                 raise Stopped(CRASHED) from None
             raise
@@ -132,7 +133,7 @@ def out_of_memory(error: Exception) -> bool:
 
 # One judge process per web process, shared by its threads one file at a time.
 _judge_lock = threading.Lock()
-_judge = None
+_judge_process = None
 # Set in a child while it judges a file.
 _running = None
 
