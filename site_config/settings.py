@@ -294,6 +294,23 @@ if PORTFOLIO_UPLOAD_MAX_REQUEST_BYTES < PORTFOLIO_UPLOAD_MAX_BYTES:
         "PORTFOLIO_UPLOAD_MAX_REQUEST_BYTES must be at least PORTFOLIO_UPLOAD_MAX_BYTES: "
         "every accepted file must fit in one request."
     )
+# What judging one file may cost (portfolio/images/sandbox.py): CPU seconds and memory for
+# decoding and re-encoding it, a base plus a share per pixel the header claims; measured on
+# well-formed files with room to spare (README). Re-encoding AVIF is far slower than others.
+PORTFOLIO_UPLOAD_CPU_SECONDS = float(os.environ.get("PORTFOLIO_UPLOAD_CPU_SECONDS", 2))
+PORTFOLIO_UPLOAD_CPU_SECONDS_PER_MEGAPIXEL = float(
+    os.environ.get("PORTFOLIO_UPLOAD_CPU_SECONDS_PER_MEGAPIXEL", 0.15)
+)
+PORTFOLIO_UPLOAD_AVIF_CPU_SECONDS_PER_MEGAPIXEL = float(
+    os.environ.get("PORTFOLIO_UPLOAD_AVIF_CPU_SECONDS_PER_MEGAPIXEL", 1)
+)
+PORTFOLIO_UPLOAD_MEMORY_BYTES = int(os.environ.get("PORTFOLIO_UPLOAD_MEMORY_BYTES", 96 * 2**20))
+PORTFOLIO_UPLOAD_MEMORY_BYTES_PER_PIXEL = int(
+    os.environ.get("PORTFOLIO_UPLOAD_MEMORY_BYTES_PER_PIXEL", 16)
+)
+PORTFOLIO_UPLOAD_AVIF_MEMORY_BYTES_PER_PIXEL = int(
+    os.environ.get("PORTFOLIO_UPLOAD_AVIF_MEMORY_BYTES_PER_PIXEL", 64)
+)
 # Django stops parsing at the first file over our limit, before it streams to disk.
 DATA_UPLOAD_MAX_NUMBER_FILES = PORTFOLIO_UPLOAD_MAX_FILES
 # Files above this stream to a temporary file instead of being held in memory.

@@ -4,7 +4,6 @@ content alone, and turn it into the file we store (upright, re-encoded, without 
 other identifying metadata).
 """
 
-import functools
 import io
 import logging
 
@@ -13,6 +12,7 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from PIL import ExifTags, Image, JpegImagePlugin
 
+from portfolio.images import sandbox, structure
 from portfolio.images.icc import kept_profile, to_srgb
 
 # Pillow's format names. Only these plugins ever look at an upload's bytes.
@@ -59,43 +59,53 @@ class PreparedPicture(ContentFile):
     """A file made by the gate: stored as it is, never judged twice (images/fields.py)."""
 
 
-def _refusing_what_cannot_be_judged(judge):
-    """Refuse, rather than fail on, a file whose judging raises: never a 500 for a file."""
-
-    @functools.wraps(judge)
-    def judge_or_refuse(upload: File) -> "PreparedPicture":
-        try:
-            return judge(upload)
-        except UploadRejected:
-            raise
-        except Exception:
-            logger.warning("Refused %r: judging it failed", upload.name, exc_info=True)
-            raise UploadRejected(DAMAGED_OR_UNSUPPORTED) from None
-
-    return judge_or_refuse
-
-
-@_refusing_what_cannot_be_judged
 def prepare_upload(upload: File) -> PreparedPicture:
     """
     Check an uploaded file and return the picture to store, or raise UploadRejected.
 
+    Limits hold before any work: bytes before Pillow opens the file, the structure (scans,
+    metadata segments, coded sizes) before Pillow opens it, pixels (read from the header)
+    before they are decoded, and a CPU and memory budget from that pixel count while it is
+    decoded and re-encoded. The whole image is decoded once, so a truncated or damaged file
+    is refused here rather than failing later in a browser.
+
     Nothing else escapes: any other error while judging a file refuses it as damaged or
     unsupported, and is logged with its traceback.
-
-    Limits hold before any work: bytes before Pillow opens the file, pixels (read from
-    the header) before they are decoded. Then the whole image is decoded once, so a
-    truncated or damaged file is refused here rather than failing later in a browser.
     """
+    try:
+        return _prepare(upload)
+    except UploadRejected:
+        raise
+    except Exception:
+        logger.warning("Refused %r: judging it failed", upload.name, exc_info=True)
+        raise UploadRejected(DAMAGED_OR_UNSUPPORTED) from None
+
+
+def _prepare(upload: File) -> PreparedPicture:
     if upload.size == 0:
         raise UploadRejected("empty file")
     if upload.size > settings.PORTFOLIO_UPLOAD_MAX_BYTES:
         raise UploadRejected(too_large_reason())
 
     upload.seek(0)
-    header = upload.read(512)
+    data = upload.read()
     upload.seek(0)
-    image = _open(upload, header)
+    reason = structure.refusal_reason(data)
+    if reason:
+        raise UploadRejected(reason)
+    # Decoding is C code that no thread can stop: it runs in a child process with a budget.
+    budget = sandbox.Budget.from_settings()
+    max_pixels = settings.PORTFOLIO_UPLOAD_MAX_PIXELS
+    try:
+        return sandbox.run_bounded(_judge, data, max_pixels, budget=budget)
+    except sandbox.Stopped as stopped:
+        raise UploadRejected(stopped.reason) from None
+
+
+def _judge(data: bytes, max_pixels: int) -> ContentFile:
+    """In the child process: open, check and decode the file, then re-encode it."""
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    image = _open(io.BytesIO(data), data[:512], max_pixels)
     try:
         return _normalise(image)
     finally:
@@ -123,9 +133,8 @@ def megabytes(size: int) -> str:
     return f"{round(size / 1024, 1):g} KB"
 
 
-def _open(upload: File, header: bytes) -> Image.Image:
+def _open(upload: io.BytesIO, header: bytes, max_pixels: int) -> Image.Image:
     """Open with the accepted formats only, check the pixel count, then decode everything."""
-    max_pixels = settings.PORTFOLIO_UPLOAD_MAX_PIXELS
     too_large = f"more than {_megapixels(max_pixels)}"
     try:
         image = Image.open(upload, formats=ACCEPTED_FORMATS)
@@ -143,11 +152,18 @@ def _open(upload: File, header: bytes) -> Image.Image:
     if width == 0 or height == 0:
         image.close()
         raise UploadRejected("the file is damaged or incomplete")
+    sandbox.allow(width * height, image.format)
     try:
         image.load()
-    except Exception:
+    except Exception as error:
         image.close()
+        if sandbox.out_of_memory(error):
+            raise UploadRejected(sandbox.TOO_MUCH_MEMORY) from None
         raise UploadRejected("the file is damaged or incomplete") from None
+    if image.size != (width, height):
+        # A decoder that found another size than the header's: the budget was for the header.
+        image.close()
+        raise UploadRejected("the file is damaged or incomplete")
     return image
 
 

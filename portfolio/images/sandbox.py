@@ -1,0 +1,241 @@
+"""
+Judge one file in a child process with limits on CPU time, memory and wall-clock time.
+
+Decoders are C code: a thread cannot stop one that runs away, and a file whose header lies
+about its size can make one allocate far more than the pixel limit allows. A child process
+can be limited by the kernel and killed. The budget grows with the pixel count the header
+claims, so a large honest file gets what it needs and a small liar gets little.
+
+Forking the web process itself is unsafe (it may run threads), and a freshly spawned child
+would spend longer importing Pillow than judging a photo. So each web process starts one
+judge process, once, with the gate imported; it is single-threaded, and forks a child for
+each file, which starts in a few milliseconds.
+"""
+
+import multiprocessing
+import os
+import resource
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+
+TOO_SLOW = "took too long to decode"
+TOO_MUCH_MEMORY = "needs too much memory to decode"
+CRASHED = "the file is damaged or unsupported"
+
+
+class Stopped(Exception):
+    """The child ran out of its budget or died: the file is refused with this reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What judging one file may cost: a base, plus a share per pixel by format."""
+
+    cpu_seconds: float
+    cpu_seconds_per_megapixel: float
+    memory_bytes: int
+    memory_bytes_per_pixel: int
+    # Encoding AVIF costs several times more per pixel than any other format.
+    avif_cpu_seconds_per_megapixel: float
+    avif_memory_bytes_per_pixel: int
+
+    @classmethod
+    def from_settings(cls) -> "Budget":
+        return cls(
+            cpu_seconds=settings.PORTFOLIO_UPLOAD_CPU_SECONDS,
+            cpu_seconds_per_megapixel=settings.PORTFOLIO_UPLOAD_CPU_SECONDS_PER_MEGAPIXEL,
+            memory_bytes=settings.PORTFOLIO_UPLOAD_MEMORY_BYTES,
+            memory_bytes_per_pixel=settings.PORTFOLIO_UPLOAD_MEMORY_BYTES_PER_PIXEL,
+            avif_cpu_seconds_per_megapixel=(
+                settings.PORTFOLIO_UPLOAD_AVIF_CPU_SECONDS_PER_MEGAPIXEL
+            ),
+            avif_memory_bytes_per_pixel=settings.PORTFOLIO_UPLOAD_AVIF_MEMORY_BYTES_PER_PIXEL,
+        )
+
+    def cpu_seconds_for(self, pixels: int, image_format: str = "") -> float:
+        per_megapixel = (
+            self.avif_cpu_seconds_per_megapixel
+            if image_format == "AVIF"
+            else self.cpu_seconds_per_megapixel
+        )
+        return self.cpu_seconds + per_megapixel * pixels / 1_000_000
+
+    def memory_bytes_for(self, pixels: int, image_format: str = "") -> int:
+        per_pixel = (
+            self.avif_memory_bytes_per_pixel
+            if image_format == "AVIF"
+            else self.memory_bytes_per_pixel
+        )
+        return self.memory_bytes + per_pixel * pixels
+
+    def wall_seconds_for(self, pixels: int, image_format: str = "") -> float:
+        # CPU time is the real budget; the clock only catches a child that is starved or
+        # stuck, so it is generous for a busy machine.
+        return 2 * self.cpu_seconds_for(pixels, image_format) + 2
+
+
+def run_bounded(function: Callable, *args, budget: Budget):
+    """
+    Return function(*args) called in a child process, or raise what it raised.
+
+    Until the function calls `allow(pixels, image_format)` the child has the base budget,
+    then the budget for that many pixels. Raise Stopped when the child is stopped or dies.
+    """
+    with _judge_lock:
+        global _judge_process
+        owner, process, connection = _judge_process or (None, None, None)
+        if owner != os.getpid() or not process.is_alive():
+            # None yet, or inherited through a fork, or dead.
+            process, connection = _start_judge()
+            _judge_process = (os.getpid(), process, connection)
+        try:
+            connection.send((function, args, budget))
+            kind, value = connection.recv()
+        except BaseException as error:
+            # It died, or this thread was interrupted mid-file: its answer would come to
+            # the next file, so it goes and the next file starts another.
+            process.kill()
+            connection.close()
+            _judge_process = None
+            if isinstance(error, EOFError | OSError):
+                raise Stopped(CRASHED) from None
+            raise
+    if kind == "returned":
+        return value
+    raise value
+
+
+def allow(pixels: int, image_format: str) -> None:
+    """In a child: raise the budget to what `pixels` need. Elsewhere: nothing to do."""
+    if _running is None:
+        return
+    sender, budget, start = _running
+    _set_limits(
+        budget.cpu_seconds_for(pixels, image_format),
+        start + budget.memory_bytes_for(pixels, image_format),
+    )
+    sender.send(("allowed", (pixels, image_format)))
+
+
+def out_of_memory(error: Exception) -> bool:
+    """Whether a decoder or encoder failed for want of memory (the child's limit, usually)."""
+    return isinstance(error, MemoryError) or "memory" in str(error).lower()
+
+
+# One judge process per web process, shared by its threads one file at a time.
+_judge_lock = threading.Lock()
+_judge_process = None
+# Set in a child while it judges a file.
+_running = None
+
+
+def _start_judge():
+    # "spawn": a fresh interpreter, whatever threads this process runs.
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    process = context.Process(target=_serve, args=(theirs,), daemon=True)
+    process.start()
+    theirs.close()
+    return process, ours
+
+
+def _serve(connection) -> None:
+    """The judge process: for each file, fork a child, watch it and answer with its outcome."""
+    # Imported once here, not in every child.
+    from PIL import Image
+
+    import portfolio.images.gate  # noqa: F401
+
+    Image.init()
+    while True:
+        try:
+            function, args, budget = connection.recv()
+        except EOFError:
+            return
+        connection.send(_judge_in_child(function, args, budget))
+
+
+def _judge_in_child(function: Callable, args: tuple, budget: Budget) -> tuple:
+    receiver, sender = multiprocessing.Pipe(duplex=False)
+    pid = os.fork()
+    if pid == 0:
+        receiver.close()
+        try:
+            _child_main(sender, budget, function, args)
+        finally:
+            os._exit(0)
+    sender.close()
+    try:
+        outcome = _wait_for_outcome(receiver, budget)
+    finally:
+        receiver.close()
+        os.kill(pid, signal.SIGKILL)  # nothing to a child that has already ended
+        _, status = os.waitpid(pid, 0)
+    if outcome is None:
+        # It died before answering: the kernel stopped it at its CPU limit, or it crashed.
+        stopped = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU
+        outcome = ("raised", Stopped(TOO_SLOW if stopped else CRASHED))
+    return outcome
+
+
+def _wait_for_outcome(receiver, budget: Budget) -> tuple | None:
+    deadline = time.monotonic() + budget.wall_seconds_for(0)
+    while True:
+        if not receiver.poll(max(0.0, deadline - time.monotonic())):
+            return ("raised", Stopped(TOO_SLOW))
+        try:
+            kind, value = receiver.recv()
+        except EOFError:
+            return None
+        if kind == "allowed":
+            deadline = time.monotonic() + budget.wall_seconds_for(*value)
+        else:
+            return (kind, value)
+
+
+def _child_main(sender, budget: Budget, function: Callable, args: tuple) -> None:
+    global _running
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    start = _data_bytes()
+    _running = (sender, budget, start)
+    _set_limits(budget.cpu_seconds_for(0), start + budget.memory_bytes_for(0))
+    try:
+        message = ("returned", function(*args))
+    except Exception as error:
+        message = ("raised", Stopped(TOO_MUCH_MEMORY) if out_of_memory(error) else error)
+    try:
+        sender.send(message)
+    except MemoryError:
+        sender.send(("raised", Stopped(TOO_MUCH_MEMORY)))
+    except Exception as error:
+        # An exception that does not pickle still reaches the parent as its text.
+        sender.send(("raised", RuntimeError(f"{type(error).__name__}: {error}")))
+
+
+def _set_limits(cpu_seconds: float, data_bytes: int) -> None:
+    # Soft limits only, so that allow() can raise them. CPU seconds count every thread of
+    # the child; past the limit the kernel sends SIGXCPU, which ends the process.
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    seconds = int(used.ru_utime + used.ru_stime + cpu_seconds) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (seconds, resource.RLIM_INFINITY))
+    # RLIMIT_DATA counts private writable memory: heap, anonymous mappings, thread stacks,
+    # but not the address space malloc only reserves for its arenas (RLIMIT_AS would).
+    resource.setrlimit(resource.RLIMIT_DATA, (data_bytes, resource.RLIM_INFINITY))
+
+
+def _data_bytes() -> int:
+    """The memory RLIMIT_DATA already counts in this process (VmData)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmData:"):
+                return int(line.split()[1]) * 1024
+    return 0

@@ -1,0 +1,95 @@
+"""
+Files whose structure would cost a decoder far more than a photo of their pixel count are
+refused before Pillow opens them, for less CPU than decoding a well-formed file of that
+pixel count, measured in the same test.
+"""
+
+import io
+import time
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from portfolio.images.gate import UploadRejected, prepare_upload
+from tests.images import hostile
+
+
+def refusal(content: bytes) -> tuple[str, float]:
+    """The reason prepare_upload gives, and the CPU seconds it took to give it."""
+    started = time.process_time()
+    with pytest.raises(UploadRejected) as rejected:
+        prepare_upload(SimpleUploadedFile("picture", content))
+    return rejected.value.reason, time.process_time() - started
+
+
+def decoding_cpu_seconds(content: bytes) -> float:
+    """What opening and decoding a file costs Pillow, in this process."""
+    started = time.process_time()
+    with Image.open(io.BytesIO(content)) as image:
+        image.load()
+    return time.process_time() - started
+
+
+def test_progressive_jpeg_of_thousands_of_scans_is_refused_before_decoding():
+    well_formed = hostile.well_formed("JPEG", (2000, 2000), progressive=True)
+    reason, cpu_seconds = refusal(hostile.many_scan_jpeg((2000, 2000), scans=5000))
+
+    assert reason == "too complex to decode safely (more than 100 JPEG scans)"
+    assert cpu_seconds < 2 * decoding_cpu_seconds(well_formed)
+
+
+@pytest.mark.parametrize("marker", [0xE1, 0xE5, 0xFE], ids=["exif-app1", "app5", "comment"])
+def test_jpeg_of_many_small_metadata_segments_is_refused_before_opening(marker):
+    well_formed = hostile.well_formed("JPEG", (64, 48))
+    reason, cpu_seconds = refusal(hostile.jpeg_with_segments(200_000, marker))
+
+    assert reason == "too complex to decode safely (more than 1000 JPEG segments)"
+    # Opening it costs Pillow a Python step per segment: seconds for the largest files.
+    assert cpu_seconds < 0.05 + 2 * decoding_cpu_seconds(well_formed)
+
+
+def test_jpeg_of_more_metadata_than_any_camera_writes_is_refused():
+    reason, _ = refusal(hostile.jpeg_with_segments(300, 0xE2, b"x" * 65_000))
+
+    assert reason == "too complex to decode safely (more than 16 MB of JPEG metadata)"
+
+
+def test_markers_inside_a_segment_or_after_the_first_picture_are_not_counted():
+    """An EXIF thumbnail has its own scans inside APP1; an MPO's next picture follows EOI."""
+    many_scans = hostile.many_scan_jpeg((64, 64), scans=150)
+    inside = hostile.jpeg_with_segments(1, 0xE4, many_scans[:60_000])
+    after = hostile.well_formed("JPEG", (64, 48)) + many_scans
+
+    for content in (inside, after):
+        picture = prepare_upload(SimpleUploadedFile("picture.jpg", content))
+        assert picture.name == "picture.jpg"
+
+
+def test_png_of_many_chunks_is_refused_before_opening():
+    well_formed = hostile.well_formed("PNG", (64, 48))
+    reason, cpu_seconds = refusal(hostile.png_with_chunks(50_000))
+
+    assert reason == "too complex to decode safely (more than 10000 PNG chunks)"
+    assert cpu_seconds < 0.05 + 2 * decoding_cpu_seconds(well_formed)
+
+
+def test_gif_of_many_comment_blocks_is_refused_before_opening():
+    reason, _ = refusal(hostile.gif_with_comments(100_000))
+
+    assert reason == "too complex to decode safely (more than 100 GIF extension blocks)"
+
+
+def test_avif_whose_header_claims_fewer_pixels_than_its_image_is_refused():
+    reason, _ = refusal(hostile.lying_avif(size=(2000, 1500), claimed=(100, 100)))
+
+    assert reason == "the file is damaged (its picture is larger than its header says)"
+
+
+def test_avif_with_alpha_and_an_odd_size_is_accepted():
+    buffer = io.BytesIO()
+    Image.new("RGBA", (333, 211), (10, 20, 30, 128)).save(buffer, "AVIF", speed=10)
+
+    picture = prepare_upload(SimpleUploadedFile("picture.avif", buffer.getvalue()))
+
+    assert picture.name == "picture.avif"
