@@ -537,20 +537,21 @@ def test_batch_with_files_that_crashed_the_check_stores_them_all(owner_client, p
 def test_a_file_whose_check_crashes_is_listed_and_the_rest_of_the_batch_stored(
     owner_client, project, caplog
 ):
-    real_normalise = gate._normalise
+    bad = image_bytes("JPEG", (13, 13))
+    real_refusal_reason = gate.structure.refusal_reason
 
-    def crash_on_13_pixels_square(image):
-        # A fault no file we know of causes any more: Pillow failing in an unforeseen way.
-        if image.size == (13, 13):
+    def crash_on_the_bad_file(data):
+        # A fault no file we know of causes any more: a check failing in an unforeseen way.
+        if data == bad:
             raise RuntimeError("an unforeseen failure")
-        return real_normalise(image)
+        return real_refusal_reason(data)
 
-    with mock.patch.object(gate, "_normalise", crash_on_13_pixels_square):
+    with mock.patch.object(gate.structure, "refusal_reason", crash_on_the_bad_file):
         response = upload(
             owner_client,
             project,
             named("one.jpg", image_bytes("JPEG")),
-            named("bad.jpg", image_bytes("JPEG", (13, 13))),
+            named("bad.jpg", bad),
             named("two.png", image_bytes("PNG"), "image/png"),
             htmx=True,
         )
