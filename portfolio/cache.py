@@ -4,13 +4,14 @@ The page cache: visitors who are not signed in get the gallery and project pages
 A kept page is keyed by its address, its htmx variant and the **content version**: one row in
 the database that every write to what the public pages show changes, in the writing
 transaction. The models see the writes: `PublicContent.save()`, every deletion (cascades
-included, through `pre_delete`) and `PublicContentQuerySet`'s update(), bulk_create() and
-bulk_update(). Raw SQL, `loaddata` and migrations' historical models are not seen.
+included, through `pre_delete`) and `PublicContentQuerySet`'s update() (bulk_update() too) and
+bulk_create(). Raw SQL, `loaddata` and migrations' historical models are not seen.
 
 Each request reads the version in one query, so every process sharing the database sees a
 write at once: an entry is never stale, only unused, and each process keeps its own pages in
 memory (settings.CACHES["pages"]). A page is kept only when nothing in it was made for one
-requester: no signed-in user, no message, no CSRF token, no CSP nonce, no cookie, status 200.
+requester: no signed-in user, no pending message, no CSRF token, no CSP nonce, no cookie, and
+status 200.
 """
 
 import hashlib
@@ -91,6 +92,8 @@ class PublicContent(models.Model):
 class PublicContentQuerySet(models.QuerySet):
     """The querysets of PublicContent models: their bulk writes change the version too."""
 
+    # bulk_update() writes through update(); delete() sends pre_delete for every row.
+
     def update(self, **kwargs) -> int:
         with transaction.atomic(using=self.db):
             content_changed(self.db)
@@ -100,11 +103,6 @@ class PublicContentQuerySet(models.QuerySet):
         with transaction.atomic(using=self.db):
             content_changed(self.db)
             return super().bulk_create(objs, *args, **kwargs)
-
-    def bulk_update(self, objs, fields, *args, **kwargs) -> int:
-        with transaction.atomic(using=self.db):
-            content_changed(self.db)
-            return super().bulk_update(objs, fields, *args, **kwargs)
 
 
 @receiver(pre_delete, dispatch_uid="deleting_public_content_changes_the_version")
@@ -153,11 +151,9 @@ def page_key(request: HttpRequest) -> str | None:
 
 def keep_page(request: HttpRequest, key: str, response: SimpleTemplateResponse) -> None:
     """Keep the rendered page, unless rendering it used something of this request's."""
+    # A kept copy carries no cookie, and would hand one requester's token or nonce to all.
     made_for_this_request = (
-        response.cookies
-        or get_nonce(request)
-        or request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
-        or get_messages(request).used
+        response.cookies or get_nonce(request) or request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
     )
     if not made_for_this_request:
         caches["pages"].set(key, HttpResponse(response.content, headers=response.headers))
