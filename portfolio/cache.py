@@ -21,7 +21,7 @@ from functools import partial
 from django.contrib.messages import get_messages
 from django.core.cache import caches
 from django.db import DEFAULT_DB_ALIAS, connections, models, router, transaction
-from django.db.models.signals import pre_delete
+from django.db.models.signals import class_prepared, pre_delete
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csp import get_nonce
@@ -107,12 +107,22 @@ class PublicContentQuerySet(models.QuerySet):
             return super().bulk_create(objs, *args, **kwargs)
 
 
-@receiver(pre_delete, dispatch_uid="deleting_public_content_changes_the_version")
 def deleting_public_content_changes_the_version(sender, using: str, **kwargs) -> None:
     # Sent for every row a deletion removes, a queryset's and a cascade's too, inside the
     # deletion's transaction and before its first DELETE.
+    content_changed(using)
+
+
+@receiver(class_prepared, dispatch_uid="watch_deletions_of_public_content")
+def watch_deletions_of_public_content(sender, **kwargs) -> None:
+    # For these models only: a receiver for every model would stop Django deleting the rows
+    # of the others (sessions, task results) without loading them first.
     if issubclass(sender, PublicContent):
-        content_changed(using)
+        pre_delete.connect(
+            deleting_public_content_changes_the_version,
+            sender=sender,
+            dispatch_uid=f"deleting_{sender._meta.label_lower}_changes_the_version",
+        )
 
 
 # The pages ---------------------------------------------------------------------------------
