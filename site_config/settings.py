@@ -101,7 +101,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                # csp_nonce, which {% htmx_script %} and the admin put on their tags.
+                # csp_nonce, which the admin puts on its tags (our pages load files only).
                 "django.template.context_processors.csp",
             ],
         },
@@ -248,27 +248,24 @@ PORTFOLIO_RENDITION_WIDTHS = (480, 960, 1600)
 # "webp" (fast to encode, shown everywhere) or "avif" (smaller files, slower to encode).
 PORTFOLIO_RENDITION_FORMAT = "webp"
 
-# The cached fragments of the public pages (the gallery grid, a project's pictures for visitors)
-# are keyed by the content version the database bumps on every write (portfolio/fragments.py):
-# an entry is never stale, only unused, so each process keeps its own in memory and needs no
-# invalidation, however many processes and machines share the database. Without a timeout the
-# least recently used go first beyond MAX_ENTRIES (about 20 kB each). A cache shared between
-# processes (Redis, memcached) would do as well, given a new KEY_PREFIX with each release (the
-# templates are not in the key) and after restoring a database backup (its version numbers come
-# round again). In development a template edit must show at once: nothing is kept.
+# Whole pages kept for visitors who are not signed in (portfolio/cache.py), keyed by the content
+# version the models change on every write, read from the database on each request: an entry
+# is never stale, only unused, so each process keeps its own in memory, however many share the
+# database. Least recently used go first beyond MAX_ENTRIES (20-50 kB each); the timeout only
+# bounds what time changes (the footer's year). In development a template edit must show at
+# once: nothing is kept.
 CACHES = {
     # Django's own default, named because CACHES must name it; nothing of ours uses it.
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    # Named as Django's {% cache %} tag would use it; portfolio/fragments.py reads and writes it.
-    "template_fragments": {
+    "pages": {
         "BACKEND": (
             "django.core.cache.backends.dummy.DummyCache"
             if DEBUG
             else "django.core.cache.backends.locmem.LocMemCache"
         ),
-        "LOCATION": "template-fragments",
-        "TIMEOUT": None,
-        "OPTIONS": {"MAX_ENTRIES": 1000},
+        "LOCATION": "pages",
+        "TIMEOUT": 3600,
+        "OPTIONS": {"MAX_ENTRIES": 500},
     },
 }
 
@@ -361,8 +358,9 @@ def url_origin(url: str) -> list[str]:
 
 
 # No inline code anywhere: scripts and styles come from our origin or carry the response's nonce
-# (htmx's <script> via django-htmx, the admin's one <style>). htmx's own indicator <style> is
-# switched off in _base.html, its CSS is in site.css. Images may also come from the media origin.
+# (the admin's one <style>; our pages use none, so they can be kept for every visitor). htmx's
+# own indicator <style> is switched off in _base.html, its CSS is in site.css. Images may also
+# come from the media origin.
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],

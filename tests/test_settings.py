@@ -101,8 +101,8 @@ def test_media_root_inside_static_root_is_refused():
     ],
     ids=["production", "development"],
 )
-def test_fragments_are_kept_in_memory_but_not_in_development(environment, backend):
-    result = load_settings("s.CACHES['template_fragments']['BACKEND']", **environment)
+def test_pages_are_kept_in_memory_but_not_in_development(environment, backend):
+    result = load_settings("s.CACHES['pages']['BACKEND']", **environment)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"django.core.cache.backends.{backend}"

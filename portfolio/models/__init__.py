@@ -2,17 +2,14 @@
 
 from portfolio.models.pictures import Picture, PictureQuerySet, picture_upload_to
 from portfolio.models.projects import (
-    CONTENT_VERSION_SQL,
     RESERVED_SLUGS,
     Category,
     CategoryQuerySet,
     Project,
     ProjectQuerySet,
-    lock_public_content,
 )
 
 __all__ = [
-    "CONTENT_VERSION_SQL",
     "RESERVED_SLUGS",
     "Category",
     "CategoryQuerySet",
@@ -20,6 +17,5 @@ __all__ = [
     "PictureQuerySet",
     "Project",
     "ProjectQuerySet",
-    "lock_public_content",
     "picture_upload_to",
 ]

@@ -11,9 +11,10 @@ from django.db.models.fields.files import FieldFile
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
+from portfolio.cache import PublicContent, PublicContentQuerySet
 from portfolio.images.fields import PHOTO_IS_STORED_FOR_GOOD, PhotoChangedError, PictureField
 from portfolio.images.renditions import rendition_spec
-from portfolio.models.projects import Project, lock_public_content
+from portfolio.models.projects import Project
 from portfolio.tasks import delete_renditions_on_commit, make_renditions_on_commit
 
 
@@ -30,7 +31,7 @@ def picture_upload_to(picture: "Picture", filename: str) -> str:
     return f"projects/{picture.project_id}/{uuid.uuid4().hex}{extension}"
 
 
-class PictureQuerySet(models.QuerySet):
+class PictureQuerySet(PublicContentQuerySet):
     def in_display_order(self) -> "PictureQuerySet":
         return self.order_by("position", "id")
 
@@ -53,7 +54,7 @@ class PictureQuerySet(models.QuerySet):
 RENDITION_FIELDS = ("renditions", "renditions_spec")
 
 
-class Picture(models.Model):
+class Picture(PublicContent):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="pictures")
     # Every file passes the gate (images/gate.py), in forms and on save: images/fields.py.
     photo = PictureField(upload_to=picture_upload_to, width_field="width", height_field="height")
@@ -93,9 +94,6 @@ class Picture(models.Model):
     def move(self, offset: int) -> None:
         """Move this picture `offset` places (negative: earlier), renumbering its project's."""
         with transaction.atomic():
-            # Not SELECT ... FOR UPDATE: row locks taken before the content's lock could
-            # deadlock with a writer holding it (the renditions task, say).
-            lock_public_content()
             pictures = list(
                 Picture.objects.filter(project_id=self.project_id)
                 .in_display_order()

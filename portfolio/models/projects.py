@@ -1,41 +1,24 @@
 """Categories and projects: what the gallery lists and who may see and change each."""
 
-from functools import cache
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models import Prefetch, Q
-from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils.text import slugify
+
+from portfolio.cache import PublicContent, PublicContentQuerySet
 
 if TYPE_CHECKING:
     from portfolio.models.pictures import Picture
 
 RESERVED_SLUGS = frozenset({"new"})
 
-# The content version: a number the database itself bumps, in the same transaction, on every
-# write to the tables the public pages show (triggers, migration 0003). Equal numbers mean
-# equal content, whoever wrote and however: portfolio/fragments.py keys its cache by it.
-CONTENT_VERSION_SQL = "SELECT number FROM portfolio_content_version"
 
-
-def lock_public_content() -> None:
-    """
-    Hold, until the transaction ends, the lock every write to the public content takes first.
-
-    The triggers take it by bumping the version before a statement touches any row, so a
-    transaction that reads rows to rewrite them takes it the same way, and never deadlocks
-    with a writer holding it. Rows cannot change under it: every writer waits.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute("UPDATE portfolio_content_version SET number = number + 1")
-
-
-class CategoryQuerySet(models.QuerySet):
+class CategoryQuerySet(PublicContentQuerySet):
     def with_published_projects(self) -> "CategoryQuerySet":
         """
         Categories that have a published project.
@@ -46,35 +29,8 @@ class CategoryQuerySet(models.QuerySet):
         published = Project.objects.filter(category=models.OuterRef("pk"), is_published=True)
         return self.filter(models.Exists(published))
 
-    def for_gallery(self) -> tuple[int | None, list["Category"]]:
-        """
-        The content version and the categories with published projects, in one query.
 
-        The gallery reads the version first to find its cached grid, and needs the
-        categories either way (filter bar, title): one row even with no categories.
-        """
-        sql, params = _filter_bar_sql()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT ({CONTENT_VERSION_SQL}), category.* FROM (SELECT 1) AS gallery "
-                f"LEFT JOIN ({sql}) AS category ON TRUE ORDER BY category.name",
-                params,
-            )
-            rows = cursor.fetchall()
-        version = rows[0][0]
-        return version, [
-            Category(pk=pk, name=name, slug=slug) for _, pk, name, slug in rows if pk is not None
-        ]
-
-
-@cache
-def _filter_bar_sql() -> tuple[str, tuple]:
-    # The same for a process's life: building and compiling it was most of a kept gallery's time.
-    categories = Category.objects.with_published_projects().values_list("pk", "name", "slug")
-    return categories.query.sql_with_params()
-
-
-class Category(models.Model):
+class Category(PublicContent):
     name = models.CharField(max_length=80, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
 
@@ -91,7 +47,7 @@ class Category(models.Model):
         return f"{reverse('portfolio:gallery')}?category={self.slug}"
 
 
-class ProjectQuerySet(models.QuerySet):
+class ProjectQuerySet(PublicContentQuerySet):
     def published(self) -> "ProjectQuerySet":
         return self.filter(is_published=True)
 
@@ -110,10 +66,6 @@ class ProjectQuerySet(models.QuerySet):
             return self.filter(owner=user)
         return self.none()
 
-    def with_content_version(self) -> "ProjectQuerySet":
-        """Read the content version along (as `content_version`): no query of its own."""
-        return self.annotate(content_version=RawSQL(CONTENT_VERSION_SQL, ()))
-
     def with_cover(self) -> "ProjectQuerySet":
         """Fetch what a gallery tile shows in two queries, however many projects."""
         pictures = self.model._meta.get_field("pictures").related_model.objects
@@ -122,7 +74,7 @@ class ProjectQuerySet(models.QuerySet):
         )
 
 
-class Project(models.Model):
+class Project(PublicContent):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="projects"
     )

@@ -2,19 +2,18 @@
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from django.template.loader import render_to_string
 from django.views.generic import (
     DetailView,
     ListView,
 )
 
-from portfolio import fragments
+from portfolio.cache import CachedForVisitorsMixin
 from portfolio.forms import PictureUploadForm
 from portfolio.models import Category, Project
 from portfolio.views.htmx import HtmxPartialMixin
 
 
-class GalleryView(HtmxPartialMixin, ListView):
+class GalleryView(CachedForVisitorsMixin, HtmxPartialMixin, ListView):
     """Published projects as a grid of covers, optionally in one category."""
 
     template_name = "portfolio/project_list.html"
@@ -22,18 +21,9 @@ class GalleryView(HtmxPartialMixin, ListView):
     paginate_by = 24
 
     def get(self, request, *args, **kwargs) -> HttpResponse:
-        content_version, self.categories = Category.objects.for_gallery()
+        self.categories = list(Category.objects.with_published_projects())
         self.category = self._selected_category()
-        page = self.kwargs.get(self.page_kwarg) or request.GET.get(self.page_kwarg) or "1"
-        self.gallery_key = fragments.gallery_key(
-            content_version, category_id=self.category and self.category.pk, page=page
-        )
-        gallery = fragments.get(self.gallery_key)
-        if gallery is None:
-            return super().get(request, *args, **kwargs)
-        # Kept for this content version: the page needs nothing more from the database.
-        self.object_list = []  # Nothing to list: the grid is kept.
-        return self.render_to_response({"selected_category": self.category, "gallery": gallery})
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         projects = Project.objects.published().with_cover()
@@ -42,12 +32,9 @@ class GalleryView(HtmxPartialMixin, ListView):
         return projects
 
     def get_context_data(self, **kwargs) -> dict:
-        context = super().get_context_data(
+        return super().get_context_data(
             categories=self.categories, selected_category=self.category, **kwargs
         )
-        # Without the request: what is kept for every visitor cannot depend on one.
-        gallery = render_to_string(f"{self.template_name}#gallery-grid", context)
-        return {**context, "gallery": fragments.keep(self.gallery_key, gallery)}
 
     def _selected_category(self) -> Category | None:
         slug = self.request.GET.get("category")
@@ -73,30 +60,16 @@ def picture_grid_context(project: Project, *, can_edit: bool, next_url: str = ""
     }
 
 
-class ProjectDetailView(DetailView):
+class ProjectDetailView(CachedForVisitorsMixin, DetailView):
     """A project's pictures in order, each opening large in the lightbox."""
 
     def get_queryset(self):
-        return (
-            Project.objects.visible_to(self.request.user)
-            .select_related("category")
-            .with_content_version()
-        )
+        return Project.objects.visible_to(self.request.user).select_related("category")
 
     def get_context_data(self, **kwargs) -> dict:
         project = self.object
-        if Project.objects.editable_by(self.request.user).filter(pk=project.pk).exists():
-            context = picture_grid_context(project, can_edit=True)
+        can_edit = Project.objects.editable_by(self.request.user).filter(pk=project.pk).exists()
+        context = picture_grid_context(project, can_edit=can_edit)
+        if can_edit:
             context["upload_form"] = PictureUploadForm()
-        else:
-            # Visitors all see the same grid: it is kept. An editor's (tools, tokens) never is.
-            key = fragments.picture_grid_key(project.content_version, project.pk)
-            grid = fragments.get(key)
-            if grid is None:
-                grid = render_to_string(
-                    "portfolio/project_detail.html#picture-grid",
-                    picture_grid_context(project, can_edit=False),
-                )
-                fragments.keep(key, grid)
-            context = {"project": project, "can_edit": False, "picture_grid": grid}
         return super().get_context_data(**context, **kwargs)
