@@ -117,7 +117,20 @@ def database_from_url(url: str) -> dict:
     if parts.scheme == "sqlite":
         # sqlite:///relative/path and sqlite:////absolute/path, as dj-database-url reads them.
         path = unquote(parts.path[1:]) if parts.path.startswith("/") else unquote(parts.path)
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / path if path else ""}
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": BASE_DIR / path if path else "",
+            "OPTIONS": {
+                # A transaction takes the one write lock as it begins, waiting its turn: one that
+                # read before writing can no longer fail half-way with "database is locked".
+                "transaction_mode": "IMMEDIATE",
+                # Seconds to wait for that lock, well inside gunicorn's 30 s worker timeout.
+                "timeout": 20,
+                # WAL: readers never wait for the writer, nor the writer for readers. NORMAL
+                # syncs at checkpoints: a power cut may lose the last commits, never corrupt.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            },
+        }
     if parts.scheme in ("postgres", "postgresql"):
         return {
             "ENGINE": "django.db.backends.postgresql",

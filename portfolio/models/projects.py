@@ -193,12 +193,31 @@ class Project(models.Model):
             return self.first_pictures[0] if self.first_pictures else None
         return self.pictures.first()
 
+    def delete(self, *args, **kwargs):
+        with transaction.atomic(using=kwargs.get("using")):
+            # Before its pictures are collected: one added meanwhile (an upload in flight)
+            # would be left pointing at a deleted project, and the commit would fail.
+            lock_public_content()
+            return super().delete(*args, **kwargs)
+
     def add_picture(self, image: File, *, original_filename: str = "") -> "Picture":
-        """Store a picture's file and its row together: if the row fails, the file goes too."""
+        """
+        Store a picture's file, then its row: if the row fails, the file goes too.
+
+        Raise Project.DoesNotExist, leaving nothing behind, when the project was deleted
+        since it was loaded (while its upload was in flight).
+        """
         picture = self.pictures.model(project=self, original_filename=original_filename)
         try:
+            # The file first, outside the transaction: writers never wait for the storage.
+            picture.photo.save(image.name, image, save=False)
             with transaction.atomic():
-                picture.photo.save(image.name, image, save=True)
+                # Every writer of the public content waits here until this commits: the
+                # project seen now is still there then, and the position read stays free.
+                lock_public_content()
+                if not Project.objects.filter(pk=self.pk).exists():
+                    raise Project.DoesNotExist(f"Project {self.pk} was deleted meanwhile.")
+                picture.save()
         except BaseException:
             if picture.photo.name:
                 picture.photo.storage.delete(picture.photo.name)
@@ -206,6 +225,14 @@ class Project(models.Model):
         return picture
 
     def next_picture_position(self) -> int:
+        """
+        The place after this project's last picture, kept for the caller's transaction.
+
+        It takes the lock every writer of pictures takes first, so no other transaction reads
+        the same place before this one commits (SQLite's immediate transactions hold the one
+        write lock anyway). Outside a transaction nothing is kept.
+        """
+        lock_public_content()
         last = self.pictures.aggregate(last=models.Max("position"))["last"]
         return 0 if last is None else last + 1
 

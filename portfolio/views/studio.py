@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Count
-from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -162,7 +162,11 @@ class PictureUploadView(EditorRequiredMixin, FormView):
         return context
 
     def form_valid(self, form) -> HttpResponse:
-        result = form.save(self.project)
+        try:
+            result = form.save(self.project)
+        except Project.DoesNotExist:
+            # Deleted while its files were coming in: they went with it.
+            raise Http404("No such project.") from None
         status = 400 if result.rejections and not result.pictures else 200
         if not self.request.htmx and result.pictures:
             count = len(result.pictures)
