@@ -13,8 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from django.test import Client
 
-from tests.helpers import files_under, image_bytes
+from portfolio.models import Picture, Project
+from tests.helpers import files_under, image_bytes, make_project, stored_files, uploaded_image
 from tests.production.services import app_server, manage, production_environment
 
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
@@ -209,3 +211,33 @@ def rush(server: str, owners: dict) -> list[tuple[str, int, set[int]]]:
         futures.append(pool.submit(delete_doomed))
         futures += [pool.submit(small_requests, owner) for owner in live]
         return [answer for future in futures for answer in future.result()]
+
+
+@pytest.mark.parametrize("deleted_before", [1, 2], ids=["first picture", "second picture"])
+@pytest.mark.django_db(transaction=True)
+def test_a_project_deleted_during_its_upload_answers_404_and_keeps_nothing(
+    deleted_before, monkeypatch
+):
+    project = make_project()
+    client = Client()
+    client.force_login(project.owner)
+    add_picture, calls = Project.add_picture, []
+
+    def deleted_meanwhile(self, *args, **kwargs):
+        """The owner deletes the project in another tab while the batch is being stored."""
+        calls.append(self.pk)
+        if len(calls) == deleted_before:
+            Project.objects.get(pk=self.pk).delete()
+        return add_picture(self, *args, **kwargs)
+
+    monkeypatch.setattr(Project, "add_picture", deleted_meanwhile)
+    response = client.post(
+        f"/projects/{project.slug}/pictures/",
+        {"photos": [uploaded_image("one.jpg"), uploaded_image("two.jpg")]},
+        headers={"HX-Request": "true"},
+    )
+
+    assert response.status_code == 404
+    assert not Project.objects.exists()
+    assert not Picture.objects.exists()
+    assert stored_files() == set()
