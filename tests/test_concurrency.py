@@ -8,16 +8,25 @@ import json
 import os
 import re
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from django.db import connection, transaction
 from django.test import Client
 
 from portfolio.models import Picture, Project
-from tests.helpers import files_under, image_bytes, make_project, stored_files, uploaded_image
-from tests.production.services import app_server, manage, production_environment
+from tests.helpers import (
+    files_under,
+    image_bytes,
+    make_picture,
+    make_project,
+    stored_files,
+    uploaded_image,
+)
+from tests.production.services import app_server, manage, needs_postgres, production_environment
 
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
 
@@ -77,10 +86,12 @@ print(json.dumps([
 
 
 @pytest.fixture
-def site_environment(request, tmp_path) -> dict[str, str]:
-    """Production variables: this test's database, media on disk, static files collected."""
+def site_environment(tmp_path) -> dict[str, str]:
+    """
+    Production variables: this test's database, media on disk, static files collected. On
+    PostgreSQL, the test database pytest-django made; else a SQLite file of this test's.
+    """
     if ON_POSTGRES:
-        request.getfixturevalue("transactional_db")
         env = production_environment()
     else:
         env = production_environment(DATABASE_URL=f"sqlite:///{tmp_path / 'site.sqlite3'}")
@@ -101,6 +112,7 @@ def run_in_site(code: str, env: dict[str, str]):
     return json.loads(done.stdout)
 
 
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_uploads_and_edits_lose_nothing(site_environment, tmp_path):
     owners = run_in_site(SETUP, site_environment)
     with app_server(site_environment, tmp_path / "gunicorn.log", workers=3) as server:
@@ -142,8 +154,9 @@ def test_concurrent_uploads_and_edits_lose_nothing(site_environment, tmp_path):
 
 def rush(server: str, owners: dict) -> list[tuple[str, int, set[int]]]:
     """
-    Every owner's batches and small edits at once, anonymous visits between them, and the
-    doomed project deleted once its first batch is in: (what, status, statuses allowed).
+    Every owner's batches (from two tabs) and small edits at once, anonymous visits between
+    them, and the doomed project deleted once a batch of its is in: (what, status, statuses
+    allowed) of every answer.
     """
     first_batch_in = threading.Event()
 
@@ -167,9 +180,9 @@ def rush(server: str, owners: dict) -> list[tuple[str, int, set[int]]]:
             assert added and int(added[1]) == BATCH_SIZE, response.text[:500]
         return what, response.status_code, allowed
 
-    def upload_batches(owner, allowed):
+    def upload_batches(owner, batches, allowed):
         answers = []
-        for batch in range(BATCHES):
+        for batch in batches:
             files = [
                 ("photos", (f"b{batch}-{index}.jpg", image_bytes(size=(320, 240)), "image/jpeg"))
                 for index in range(BATCH_SIZE)
@@ -205,9 +218,16 @@ def rush(server: str, owners: dict) -> list[tuple[str, int, set[int]]]:
         return answers
 
     live = [owner for name, owner in owners.items() if name != "doomed"]
-    with ThreadPoolExecutor(max_workers=2 * len(owners) + 1) as pool:
-        futures = [pool.submit(upload_batches, owner, {200}) for owner in live]
-        futures.append(pool.submit(upload_batches, owners["doomed"], {200, 404}))
+    with ThreadPoolExecutor(max_workers=3 * len(owners) + 1) as pool:
+        # Each owner's batches in two tabs at once: two uploads race for the next position.
+        futures = [
+            pool.submit(upload_batches, owner, range(tab, BATCHES, 2), allowed)
+            for owner, allowed in [
+                *((owner, {200}) for owner in live),
+                (owners["doomed"], {200, 404}),
+            ]
+            for tab in (0, 1)
+        ]
         futures.append(pool.submit(delete_doomed))
         futures += [pool.submit(small_requests, owner) for owner in live]
         return [answer for future in futures for answer in future.result()]
@@ -241,3 +261,31 @@ def test_a_project_deleted_during_its_upload_answers_404_and_keeps_nothing(
     assert not Project.objects.exists()
     assert not Picture.objects.exists()
     assert stored_files() == set()
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_position_read_is_kept_until_its_transaction_ends():
+    """SQLite's immediate transactions do this by themselves; PostgreSQL needs the lock."""
+    project = make_project()
+    make_picture(project)
+    read, added = threading.Event(), []
+
+    def slow_upload():
+        try:
+            with transaction.atomic():
+                position = project.next_picture_position()
+                read.set()
+                time.sleep(0.5)  # Meanwhile another upload reads its position.
+                added.append(make_picture(project, position=position))
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=slow_upload)
+    first.start()
+    assert read.wait(timeout=10)
+    second = project.add_picture(uploaded_image())
+    first.join()
+
+    assert [picture.position for picture in project.pictures.all()] == [0, 1, 2]
+    assert (added[0].position, second.position) == (1, 2)
