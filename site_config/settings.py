@@ -313,6 +313,32 @@ DATA_UPLOAD_MAX_NUMBER_FILES = PORTFOLIO_UPLOAD_MAX_FILES
 FILE_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("FILE_UPLOAD_MAX_MEMORY_SIZE", 2_621_440))
 # Form fields other than files (captions, titles) never need more than Django's 2.5 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# First, refuse a multipart body over the limit per request (plus 1 MB for the rest of the
+# form) from its Content-Length, before a byte is read: portfolio/uploads.py.
+FILE_UPLOAD_HANDLERS = [
+    "portfolio.uploads.RequestSizeLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Where uploads over FILE_UPLOAD_MAX_MEMORY_SIZE are spooled while their request runs: a folder
+# of ours, made if missing, where files a killed worker left are removed (portfolio/uploads.py).
+FILE_UPLOAD_TEMP_DIR = str(
+    Path(os.environ.get("DJANGO_FILE_UPLOAD_TEMP_DIR", BASE_DIR / "tmp" / "uploads")).resolve()
+)
+
+
+def folders_overlap(first: Path, second: Path) -> bool:
+    """Whether one folder is, or is inside, the other."""
+    return first == second or first in second.parents or second in first.parents
+
+
+if any(
+    folders_overlap(Path(FILE_UPLOAD_TEMP_DIR), root)
+    for root in (MEDIA_ROOT, STATIC_ROOT.resolve())
+):
+    raise ImproperlyConfigured(
+        "FILE_UPLOAD_TEMP_DIR must be outside MEDIA_ROOT and STATIC_ROOT, and hold neither."
+    )
 
 # Django's tasks framework makes renditions (portfolio/tasks.py). "immediate" (the default) runs
 # a task as it is enqueued, when the upload's transaction commits, inside the request; "database"
