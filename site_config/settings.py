@@ -7,6 +7,7 @@ variables listed in the README.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -68,6 +69,8 @@ INSTALLED_APPS = [
     "django_htmx",
     # Installed in every setup, so the schema is the same whichever tasks backend runs.
     "django_tasks_db",
+    # Sign-in throttling: counts failed sign-ins, locks out, lists them for staff in the admin.
+    "axes",
     "portfolio",
     # Last, so it sees every model with a FileField once they are all loaded.
     "django_cleanup.apps.CleanupConfig",
@@ -87,6 +90,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portfolio.middleware.StorageUnavailableMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its page (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "site_config.urls"
@@ -159,6 +164,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# django-axes first: it refuses a locked-out sign-in before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in throttling, on the site's and the admin's sign-in alike: after 5 wrong passwords for
+# one account from one address, that pair waits 15 minutes (each further try starts the wait
+# again); signing in resets the count. Staff unlock in the admin or with `manage.py axes_reset`.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portfolio:studio"
@@ -406,5 +425,7 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # Request lines are the web server's business; keep warnings and errors.
         "django.server": {"level": "WARNING"},
+        # Failed sign-ins and lockouts are warnings; the rest of django-axes' notes are chatter.
+        "axes": {"level": "WARNING"},
     },
 }
