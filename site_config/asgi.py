@@ -4,7 +4,6 @@ import os
 
 from django.core.asgi import get_asgi_application
 
-from portfolio.uploads import remove_stale_upload_files
 from site_config.settings import refuse_to_serve_with_the_development_key
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_config.settings")
@@ -12,5 +11,3 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_config.settings")
 # A server signs sessions and CSRF tokens: never with the public development key.
 refuse_to_serve_with_the_development_key()
 application = get_asgi_application()
-# What killed workers left in the temporary upload folder goes now, the rest with each upload.
-remove_stale_upload_files()
