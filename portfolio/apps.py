@@ -1,5 +1,9 @@
+import logging
+
 from django.apps import AppConfig
 from django.conf import settings
+
+logger = logging.getLogger(__name__)
 
 
 class PortfolioConfig(AppConfig):
@@ -12,3 +16,12 @@ class PortfolioConfig(AppConfig):
         # Pillow's own decompression-bomb guard follows our pixel limit (warning above it,
         # error at twice it) for every image we open, not only uploads.
         Image.MAX_IMAGE_PIXELS = settings.PORTFOLIO_UPLOAD_MAX_PIXELS
+
+        from portfolio.uploads import remove_stale_upload_files
+
+        # In every process as it starts, servers and commands alike: the temporary upload
+        # folder exists before Django's checks look for it, and what killed workers left goes.
+        try:
+            remove_stale_upload_files()
+        except OSError as error:  # A read-only build, say: the check (files.E001) tells.
+            logger.warning("The temporary upload folder is not usable: %s", error)

@@ -8,7 +8,8 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+
+from portfolio.redirects import own_url_or
 
 logger = logging.getLogger(__name__)
 
@@ -64,9 +65,4 @@ class StorageUnavailableMiddleware:
 
 def _back_url(request: HttpRequest) -> str:
     """The page the owner came from, when it is one of ours; else the gallery."""
-    referer = request.headers.get("Referer", "")
-    if url_has_allowed_host_and_scheme(
-        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return referer
-    return reverse("portfolio:gallery")
+    return own_url_or(request, request.headers.get("Referer", ""), reverse("portfolio:gallery"))

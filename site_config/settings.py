@@ -7,6 +7,7 @@ variables listed in the README.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -68,6 +69,8 @@ INSTALLED_APPS = [
     "django_htmx",
     # Installed in every setup, so the schema is the same whichever tasks backend runs.
     "django_tasks_db",
+    # Sign-in throttling: counts failed sign-ins, locks out, lists them for staff in the admin.
+    "axes",
     "portfolio",
     # Last, so it sees every model with a FileField once they are all loaded.
     "django_cleanup.apps.CleanupConfig",
@@ -87,6 +90,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portfolio.middleware.StorageUnavailableMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its page (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "site_config.urls"
@@ -117,7 +122,20 @@ def database_from_url(url: str) -> dict:
     if parts.scheme == "sqlite":
         # sqlite:///relative/path and sqlite:////absolute/path, as dj-database-url reads them.
         path = unquote(parts.path[1:]) if parts.path.startswith("/") else unquote(parts.path)
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / path if path else ""}
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": BASE_DIR / path if path else "",
+            "OPTIONS": {
+                # A transaction takes the one write lock as it begins, waiting its turn: one that
+                # read before writing can no longer fail half-way with "database is locked".
+                "transaction_mode": "IMMEDIATE",
+                # Seconds to wait for that lock, well inside gunicorn's 30 s worker timeout.
+                "timeout": 20,
+                # WAL: readers never wait for the writer, nor the writer for readers. NORMAL
+                # syncs at checkpoints: a power cut may lose the last commits, never corrupt.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            },
+        }
     if parts.scheme in ("postgres", "postgresql"):
         return {
             "ENGINE": "django.db.backends.postgresql",
@@ -146,6 +164,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# django-axes first: it refuses a locked-out sign-in before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in throttling, on the site's and the admin's sign-in alike: after 5 wrong passwords for
+# one account from one address, that pair waits 15 minutes (each further try starts the wait
+# again); signing in resets the count. Staff unlock in the admin or with `manage.py axes_reset`.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portfolio:studio"
@@ -314,6 +346,32 @@ DATA_UPLOAD_MAX_NUMBER_FILES = PORTFOLIO_UPLOAD_MAX_FILES
 FILE_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("FILE_UPLOAD_MAX_MEMORY_SIZE", 2_621_440))
 # Form fields other than files (captions, titles) never need more than Django's 2.5 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# First, refuse a multipart body over the limit per request (plus 1 MB for the rest of the
+# form) from its Content-Length, before a byte is read: portfolio/uploads.py.
+FILE_UPLOAD_HANDLERS = [
+    "portfolio.uploads.RequestSizeLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Where uploads over FILE_UPLOAD_MAX_MEMORY_SIZE are spooled while their request runs: a folder
+# of ours, made if missing, where files a killed worker left are removed (portfolio/uploads.py).
+FILE_UPLOAD_TEMP_DIR = str(
+    Path(os.environ.get("DJANGO_FILE_UPLOAD_TEMP_DIR", BASE_DIR / "tmp" / "uploads")).resolve()
+)
+
+
+def folders_overlap(first: Path, second: Path) -> bool:
+    """Whether one folder is, or is inside, the other."""
+    return first == second or first in second.parents or second in first.parents
+
+
+if any(
+    folders_overlap(Path(FILE_UPLOAD_TEMP_DIR), root)
+    for root in (MEDIA_ROOT, STATIC_ROOT.resolve())
+):
+    raise ImproperlyConfigured(
+        "FILE_UPLOAD_TEMP_DIR must be outside MEDIA_ROOT and STATIC_ROOT, and hold neither."
+    )
 
 # Django's tasks framework makes renditions (portfolio/tasks.py). "immediate" (the default) runs
 # a task as it is enqueued, when the upload's transaction commits, inside the request; "database"
@@ -382,5 +440,7 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # Request lines are the web server's business; keep warnings and errors.
         "django.server": {"level": "WARNING"},
+        # Failed sign-ins and lockouts are warnings; the rest of django-axes' notes are chatter.
+        "axes": {"level": "WARNING"},
     },
 }

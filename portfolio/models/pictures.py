@@ -11,7 +11,7 @@ from django.db.models.fields.files import FieldFile
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from portfolio.cache import PublicContent, PublicContentQuerySet
+from portfolio.cache import PublicContent, PublicContentQuerySet, content_changed
 from portfolio.images.fields import PHOTO_IS_STORED_FOR_GOOD, PhotoChangedError, PictureField
 from portfolio.images.renditions import rendition_spec
 from portfolio.models.projects import Project
@@ -94,6 +94,9 @@ class Picture(PublicContent):
     def move(self, offset: int) -> None:
         """Move this picture `offset` places (negative: earlier), renumbering its project's."""
         with transaction.atomic():
+            # Writers of the public content wait for each other here: two moves at once
+            # (two tabs) never renumber from the same stale order.
+            content_changed()
             pictures = list(
                 Picture.objects.filter(project_id=self.project_id)
                 .in_display_order()

@@ -10,7 +10,7 @@ from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils.text import slugify
 
-from portfolio.cache import PublicContent, PublicContentQuerySet
+from portfolio.cache import PublicContent, PublicContentQuerySet, content_changed
 
 if TYPE_CHECKING:
     from portfolio.models.pictures import Picture
@@ -145,16 +145,35 @@ class Project(PublicContent):
             return self.first_pictures[0] if self.first_pictures else None
         return self.pictures.first()
 
+    def delete(self, *args, **kwargs):
+        with transaction.atomic(using=kwargs.get("using")):
+            # Before its pictures are collected: one added meanwhile (an upload in flight)
+            # would be left pointing at a deleted project, and the commit would fail.
+            content_changed()
+            return super().delete(*args, **kwargs)
+
     def add_picture(self, image: File, *, original_filename: str = "") -> "Picture":
-        """Store a picture's file and its row together: if the row fails, the file goes too."""
+        """
+        Store a picture's file, then its row: if the row fails, the file goes too.
+
+        Raise Project.DoesNotExist, leaving nothing behind, when the project was deleted
+        since it was loaded (while its upload was in flight).
+        """
         picture = self.pictures.model(project=self, original_filename=original_filename)
         committed = []
         try:
+            # The file first, outside the transaction: writers never wait for the storage.
+            picture.photo.save(image.name, image, save=False)
             with transaction.atomic():
                 # Runs first of what waits for the commit: a worker stopped during the
                 # renditions that follow (SystemExit) must not take a committed row's file.
                 transaction.on_commit(lambda: committed.append(True))
-                picture.photo.save(image.name, image, save=True)
+                # Every writer of the public content waits here until this commits: the
+                # project seen now is still there then, and the position read stays free.
+                content_changed()
+                if not Project.objects.filter(pk=self.pk).exists():
+                    raise Project.DoesNotExist(f"Project {self.pk} was deleted meanwhile.")
+                picture.save()
         except BaseException:
             if picture.photo.name and not committed:
                 picture.photo.storage.delete(picture.photo.name)
@@ -162,6 +181,14 @@ class Project(PublicContent):
         return picture
 
     def next_picture_position(self) -> int:
+        """
+        The place after this project's last picture, kept for the caller's transaction.
+
+        It takes the lock every writer of pictures takes first, so no other transaction reads
+        the same place before this one commits (SQLite's immediate transactions hold the one
+        write lock anyway). Outside a transaction nothing is kept.
+        """
+        content_changed()
         last = self.pictures.aggregate(last=models.Max("position"))["last"]
         return 0 if last is None else last + 1
 

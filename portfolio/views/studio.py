@@ -4,12 +4,11 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Count
-from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import (
     CreateView,
     DeleteView,
@@ -23,6 +22,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from portfolio.forms import PictureCaptionForm, PictureUploadForm, ProjectForm
 from portfolio.models import Picture, Project
+from portfolio.redirects import own_url_or
 from portfolio.views.htmx import HtmxHttpRequest
 from portfolio.views.public import picture_grid_context
 
@@ -51,13 +51,8 @@ class EditorRequiredMixin(LoginRequiredMixin):
 
     def next_url(self, default: str) -> str:
         """Where a plain form post returns to: its page (sent as `next`), if it is ours."""
-        request = self.request
-        next_url = request.POST.get("next") or request.GET.get("next", "")
-        if url_has_allowed_host_and_scheme(
-            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
-            return next_url
-        return default
+        next_url = self.request.POST.get("next") or self.request.GET.get("next", "")
+        return own_url_or(self.request, next_url, default)
 
 
 class StudioView(EditorRequiredMixin, ListView):
@@ -162,7 +157,11 @@ class PictureUploadView(EditorRequiredMixin, FormView):
         return context
 
     def form_valid(self, form) -> HttpResponse:
-        result = form.save(self.project)
+        try:
+            result = form.save(self.project)
+        except Project.DoesNotExist:
+            # Deleted while its files were coming in: they went with it.
+            raise Http404("No such project.") from None
         status = 400 if result.rejections and not result.pictures else 200
         if not self.request.htmx and result.pictures:
             count = len(result.pictures)
@@ -196,6 +195,11 @@ class PictureMixin(EditorRequiredMixin, SingleObjectMixin):
         return Picture.objects.filter(
             project__in=self.editable_projects(), project__slug=self.kwargs["slug"]
         ).select_related("project")
+
+    def get_context_data(self, **kwargs) -> dict:
+        # Where the page's form returns to, and its Cancel link leads.
+        next_url = self.next_url(self.object.project.get_absolute_url())
+        return super().get_context_data(next_url=next_url, **kwargs)
 
     def changed(self, picture: Picture, fragment: str = "picture-grid") -> HttpResponse:
         """Answer htmx with the changed fragment, a plain post with a redirect to its page."""

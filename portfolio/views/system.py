@@ -7,6 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from portfolio.uploads import RequestBodyTooLarge
+
 
 @never_cache
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -17,8 +19,11 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """Say why Django refused a request: too many files or too much form data."""
-    if isinstance(exception, TooManyFilesSent):
+    """Say why Django refused a request: too many files, too large a body, too much form data."""
+    status = 400
+    if isinstance(exception, RequestBodyTooLarge):
+        message, status = str(exception), 413
+    elif isinstance(exception, TooManyFilesSent):
         message = (
             f"Too many files in one upload: at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} "
             "at a time. Nothing was uploaded."
@@ -28,4 +33,4 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     else:
         message = "The request could not be understood."
     template_name = "400.html#message" if getattr(request, "htmx", False) else "400.html"
-    return render(request, template_name, {"message": message}, status=400)
+    return render(request, template_name, {"message": message}, status=status)
