@@ -329,10 +329,166 @@ def upload_figure(results: dict) -> Figure:
     return Figure(summary, section)
 
 
+# 6. Judging uploads ##########################################################
+
+HONEST_SHARE = 0.5
+STRUCTURAL_FACTOR = 2
+TOO_SLOW = "took too long to decode"
+
+
+def judging_figure(results: dict) -> Figure:
+    judging = results["judging"]
+    honest, hostile, bomb = judging["honest"], judging["hostile"], judging["bomb"]
+    largest_share, largest_name = max(
+        (share, f"{row['name']}, {kind}") for row in honest for kind, share in shares(row)
+    )
+    refused_honest = [f'{row["name"]}, "{row["refused"]}"' for row in honest if row["refused"]]
+    slowest = max(hostile, key=structural_ratio)
+    all_refused = all(row["reason"] for row in hostile)
+    # The kernel checks the limit at each tick: a tenth of a second of slack.
+    bomb_met = bomb["reason"] == TOO_SLOW and bomb["cpu_seconds"] <= kernel_cpu_limit(bomb) + 0.1
+    sandboxed_ms, in_process_ms = overhead_ms(judging["overhead"])
+    summary = [
+        f"| 6 | judging well-formed uploads: CPU seconds and peak memory ÷ their budget, the "
+        f"largest | {largest_share:.2f} ({largest_name})"
+        + (f"; **refused**: {'; '.join(refused_honest)}" if refused_honest else "")
+        + f" | ≤ {HONEST_SHARE} | {verdict(largest_share <= HONEST_SHARE)} |",
+        f"| 6 | hostile uploads refused by their structure: time until refused ÷ judging a "
+        f"well-formed file of the pixel count they claim, the largest | "
+        f"{structural_ratio(slowest):.2f} ({slowest['name']}); "
+        f"{sum(bool(row['reason']) for row in hostile)} of {len(hostile)} refused "
+        f"| ≤ {STRUCTURAL_FACTOR}, every one refused "
+        f"| {verdict(all_refused and structural_ratio(slowest) <= STRUCTURAL_FACTOR)} |",
+        f"| 6 | a decode bomb past the structural checks: CPU seconds until refused | "
+        f"{bomb['cpu_seconds']:.1f} against a budget of {bomb['cpu_budget']:.1f} (the kernel's "
+        f"limit {kernel_cpu_limit(bomb)}), {bomb['seconds']:.1f} s on the clock; "
+        f'"{bomb["reason"]}" | refused as too slow, within the kernel\'s limit '
+        f"| {verdict(bomb_met)} |",
+        f"| 6 | a small upload judged in the sandbox ÷ in process | "
+        f"{sandboxed_ms / in_process_ms:.0f}× ({sandboxed_ms:.1f} against "
+        f"{in_process_ms:.1f} ms) | report | |",
+    ]
+    section = ["## 6. Judging uploads", ""] + honest_lines(judging) + hostile_lines(judging)
+    return Figure(summary, section)
+
+
+def honest_lines(judging: dict) -> list[str]:
+    """Well-formed files against their budget, and what the sandbox itself costs."""
+    lines = [
+        "Each file goes through `prepare_upload` as an upload does, with the default settings: "
+        "the structural checks (`portfolio/images/structure.py`, `isobmff.py`), then opening, "
+        "decoding and re-encoding in a child process (`portfolio/images/sandbox.py`) under the "
+        "budget the settings give its format and the pixel count its header claims (README, "
+        "*Uploads*). The well-formed files are the bench's camera-like photo, its progressive "
+        "re-save and its export as PNG near the 25 MB limit, and for the rest the pictures "
+        "the test suite's budget test makes (`tests/images/hostile.py`). *CPU* is "
+        "the child's user and system time as the kernel counts it for `RLIMIT_CPU` (the judge "
+        f"process's `cutime` and `cstime`), the lower of {judging['honest_rounds']} rounds "
+        "(one for a file refused); *memory* is the peak of the child's `VmData` above what it "
+        "started with, which `RLIMIT_DATA` limits (sampled every "
+        f"{1000 * judging['memory_sample_seconds']:.0f} ms in the child), the larger of the "
+        "rounds; *seconds* is `prepare_upload` on the clock. Target: at most half of either "
+        "budget, so the budget never refuses an honest file, even on a slower machine.",
+        "",
+        "| file | bytes | CPU s | CPU budget s | share | memory MB | memory budget MB | share "
+        "| seconds | |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in judging["honest"]:
+        row_shares = dict(shares(row))
+        memory = f"{row['memory_bytes'] / 2**20:.0f}" if row["memory_bytes"] else "–"
+        memory_share = f"{row_shares['memory']:.2f}" if "memory" in row_shares else "–"
+        result = (
+            f'**refused**: "{row["refused"]}"'
+            if row["refused"]
+            else verdict(max(row_shares.values()) <= HONEST_SHARE)
+        )
+        lines.append(
+            f"| {row['name']} | {megabytes(row['bytes'])} | {row['cpu_seconds']:.2f} | "
+            f"{row['cpu_budget']:.1f} | {row_shares['CPU']:.2f} | {memory} | "
+            f"{row['memory_budget'] / 2**20:.0f} | {memory_share} | {row['seconds']:.2f} "
+            f"| {result} |"
+        )
+    sandboxed_ms, in_process_ms = overhead_ms(judging["overhead"])
+    return lines + [
+        "",
+        f"The sandbox's own cost: a 64×48 JPEG takes {sandboxed_ms:.1f} ms through "
+        f"`prepare_upload` against {in_process_ms:.1f} ms for the gate's judging called in the "
+        f"same process (no child), the median of {judging['rounds']} interleaved rounds; the "
+        "first file in a process also starts the judge process: "
+        f"{judging['overhead']['first_file_seconds']:.2f} s.",
+        "",
+    ]
+
+
+def hostile_lines(judging: dict) -> list[str]:
+    """Hostile files until refused, against a well-formed file of the pixels they claim."""
+    lines = [
+        "Hostile files (`tests/images/hostile.py`), timed from `prepare_upload` to its "
+        f"refusal (the median of {judging['rounds']} rounds), against judging a well-formed "
+        "file of the pixel count the hostile one claims, interleaved. Target: each refused, "
+        f"and those the structure gives away within {STRUCTURAL_FACTOR}× of the well-formed "
+        "file.",
+        "",
+        "| file | bytes | refused as | ms until refused | well-formed file | its ms | ratio |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in judging["hostile"]:
+        lines.append(
+            f"| {row['name']} | {megabytes(row['bytes'])} | "
+            + (f'"{row["reason"]}"' if row["reason"] else "**accepted**")
+            + f" | {1000 * row['seconds']:.2f} | {row['well_formed']} | "
+            f"{1000 * row['well_formed_seconds']:.1f} | {structural_ratio(row):.3f} |"
+        )
+    bomb = judging["bomb"]
+    return lines + [
+        "",
+        f"A decode bomb the structural checks miss: a {bomb['name']} "
+        f"({megabytes(bomb['bytes'])}), with the scan count not checked for this file only. "
+        f"Its budget is {bomb['cpu_budget']:.1f} CPU seconds (the kernel stops the child at "
+        f"the next whole second, {kernel_cpu_limit(bomb)} s) and {bomb['wall_budget']:.1f} s "
+        f'on the clock; it was refused as "{bomb["reason"] or "accepted"}" after '
+        f"{bomb['cpu_seconds']:.2f} CPU seconds and {bomb['seconds']:.2f} s, "
+        f"{structural_ratio(bomb):.0f}× the {1000 * bomb['well_formed_seconds']:.0f} ms of a "
+        f"well-formed {bomb['well_formed']}: bounded by the budget, not by a small factor, "
+        "which is why the structural checks come first.",
+        "",
+    ]
+
+
+def overhead_ms(overhead: dict) -> tuple[float, float]:
+    """A small file judged through the sandbox and in process, in milliseconds."""
+    return 1000 * overhead["sandboxed_seconds"], 1000 * overhead["in_process_seconds"]
+
+
+def shares(row: dict) -> list[tuple[str, float]]:
+    """A well-formed file's CPU time and memory, each as a share of its budget."""
+    measured = [("CPU", row["cpu_seconds"] / row["cpu_budget"])]
+    if row["memory_bytes"] is not None:
+        measured.append(("memory", row["memory_bytes"] / row["memory_budget"]))
+    return measured
+
+
+def structural_ratio(row: dict) -> float:
+    """A hostile file's time until refused ÷ judging its well-formed counterpart."""
+    return row["seconds"] / row["well_formed_seconds"]
+
+
+def kernel_cpu_limit(bomb: dict) -> int:
+    # RLIMIT_CPU counts whole seconds: the sandbox sets the one above the budget.
+    return int(bomb["cpu_budget"]) + 1
+
+
+def megabytes(size: int) -> str:
+    """Bytes as the README counts them (25 MB is 25 × 2²⁰)."""
+    return f"{size / 2**20:.1f} MB" if size >= 2**20 else f"{size / 2**10:.0f} kB"
+
+
 FIGURES: dict[str, Callable[[dict], Figure]] = {
     "1": renditions_figure,
     "2": page_speed_figure,
     "3": scale_figure,
     "4": page_weight_figure,
     "5": upload_figure,
+    "6": judging_figure,
 }
