@@ -1,7 +1,7 @@
 """
-`make bench`: the five figures of issue 4, each a ratio measured side by side in this
-run, printed as a table and written to bench/RESULTS.md with the machine it ran on.
-Everything it makes lives in a temporary folder, removed at the end.
+`make bench`: the figures of issues 4 and 9, each a ratio measured side by side in this
+run, printed as a table and written to bench/RESULTS.md (bench/report.py) with the machine
+it ran on. Everything it makes lives in a temporary folder, removed at the end.
 
     bench/.venv/bin/python bench/run.py          every figure, writes RESULTS.md
     bench/.venv/bin/python bench/run.py 2 5      only those figures, printed, RESULTS.md untouched
@@ -10,7 +10,6 @@ Everything it makes lives in a temporary folder, removed at the end.
 import json
 import multiprocessing
 import os
-import platform
 import re
 import shutil
 import socket
@@ -25,11 +24,10 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from http.client import HTTPConnection
 from pathlib import Path
 
-import PIL
+import report
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -40,8 +38,8 @@ GUNICORN_WORKERS = 2
 LOAD_SECONDS = 4
 # Five rounds, of which the median: it shrugs off a moment the machine was busy elsewhere.
 LOAD_ROUNDS = 5
-# The figures of issue 4, by number: `bench/run.py 2` runs only page speed.
-FIGURES = ("1", "2", "3", "4", "5")
+# By number, 1 to 5 from issue 4 and 6 from issue 9: `bench/run.py 2` runs only page speed.
+FIGURES = ("1", "2", "3", "4", "5", "6")
 
 
 def main() -> None:
@@ -53,13 +51,13 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     results["total_seconds"] = time.perf_counter() - started
+    text = report.render(results, figures)
     if figures != FIGURES:
         # A partial run is for iterating: RESULTS.md holds only complete runs.
         print(json.dumps(results, indent=2))
-        return
-    report = render(results)
-    (BENCH / "RESULTS.md").write_text(report)
-    print(report)
+    else:
+        (BENCH / "RESULTS.md").write_text(text)
+    print(text)
 
 
 def selected_figures(arguments: list[str]) -> tuple[str, ...]:
@@ -72,12 +70,14 @@ def selected_figures(arguments: list[str]) -> tuple[str, ...]:
 
 def run(work: Path, figures: tuple[str, ...] = FIGURES) -> dict:
     results = {}
-    if set(figures) != {"3"}:  # Scale makes rows, not files.
-        step("Generating ten 24-megapixel photos")
+    # Scale makes rows, not files; judging uploads needs one photo, the others ten.
+    photo_count = PHOTO_COUNT if set(figures) & {"1", "2", "4", "5"} else int("6" in figures)
+    if photo_count:
+        step(f"Generating {photo_count} 24-megapixel photo{'s' * (photo_count > 1)}")
         photo_folder = work / "photos"
         photo_folder.mkdir()
         with multiprocessing.Pool(2) as pool:
-            pool.starmap(make_photo, [(seed, photo_folder) for seed in range(PHOTO_COUNT)])
+            pool.starmap(make_photo, [(seed, photo_folder) for seed in range(photo_count)])
         photos = sorted(str(path) for path in photo_folder.glob("*.jpg"))
         results["photos"] = photo_stats(photos)
 
@@ -86,8 +86,11 @@ def run(work: Path, figures: tuple[str, ...] = FIGURES) -> dict:
         results["renditions"] = renditions(work, photos)
 
     template_db = work / "template.sqlite3"
-    site("migrate", env=site_env(work, template_db, "unused"))
-    site("collectstatic", "--no-input", "--verbosity", "0", env=site_env(work, template_db, "x"))
+    if set(figures) != {"6"}:  # Judging uploads needs no database.
+        site("migrate", env=site_env(work, template_db, "unused"))
+        site(
+            "collectstatic", "--no-input", "--verbosity", "0", env=site_env(work, template_db, "x")
+        )
 
     if "2" in figures or "4" in figures:
         step("Seeding a site: 30 projects, 41 pictures uploaded from the photos")
@@ -123,6 +126,12 @@ def run(work: Path, figures: tuple[str, ...] = FIGURES) -> dict:
         results["upload"] = upload(env, photos[0])
         results["decode"] = worker("decode", photos[0], env=env)
         print(f"   upload {results['upload']}, decode {results['decode']}")
+
+    if "6" in figures:
+        step("6. Judging uploads: well-formed files against their budget, hostile ones refused")
+        env = site_env(work, work / "unused.sqlite3", work / "judged")
+        results["judging"] = worker(photos[0], env=env, script="gate_worker.py")
+        print(f"   {results['judging']}")
     return results
 
 
@@ -198,16 +207,16 @@ def site(*arguments: str, env: dict) -> None:
     )
 
 
-def worker(*arguments: str, env: dict) -> dict:
+def worker(*arguments: str, env: dict, script: str = "site_worker.py") -> dict:
     completed = subprocess.run(
-        [PYTHON, BENCH / "site_worker.py", *arguments],
+        [PYTHON, BENCH / script, *arguments],
         env=env,
         cwd=ROOT,
         capture_output=True,
         text=True,
     )
     if completed.returncode:
-        sys.exit(f"site_worker {arguments[0]} failed:\n{completed.stderr}")
+        sys.exit(f"{script} {arguments[0]} failed:\n{completed.stderr}")
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
@@ -226,6 +235,9 @@ def load_test(env: dict, project_url: str) -> dict:
                 rates[name].append(measure(generator, base + path, LOAD_SECONDS))
     return {
         "generator": generator,
+        "workers": GUNICORN_WORKERS,
+        "rounds": LOAD_ROUNDS,
+        "seconds": LOAD_SECONDS,
         "rates": {name: statistics.median(values) for name, values in rates.items()},
     }
 
@@ -422,257 +434,6 @@ class Browser:
         result = Response(response.status, response.read().decode(errors="replace"))
         connection.close()
         return result
-
-
-# Report #######################################################################
-
-
-def machine() -> dict:
-    cpuinfo = Path("/proc/cpuinfo").read_text()
-    meminfo = Path("/proc/meminfo").read_text()
-    model = re.search(r"model name\s*:\s*(.+)", cpuinfo)
-    memory_kb = int(re.search(r"MemTotal:\s+(\d+)", meminfo).group(1))
-    return {
-        "cpu": model.group(1).strip() if model else platform.processor(),
-        "cores": os.cpu_count(),
-        "memory_gb": memory_kb / 1024 / 1024,
-        "python": platform.python_version(),
-        "pillow": PIL.__version__,
-    }
-
-
-def verdict(met: bool) -> str:
-    return "**met**" if met else "**not met**"
-
-
-def render(results: dict) -> str:
-    info = machine()
-    renditions = results["renditions"]
-    ours = renditions["ours"]
-    rivals = {name: renditions[name] for name in ("easy-thumbnails", "sorl-thumbnail")}
-    fastest_name = min(rivals, key=lambda name: rivals[name]["ms_per_image"])
-    fastest = rivals[fastest_name]
-    speedup = fastest["ms_per_image"] / ours["ms_per_image"]
-
-    def work_mb(row: dict) -> float:
-        return row["peak_rss_mb"] - row["baseline_rss_mb"]
-
-    memory_ratio = work_mb(ours) / work_mb(fastest)
-    total_memory_ratio = ours["peak_rss_mb"] / fastest["peak_rss_mb"]
-    rates = results["pages"]["rates"]
-    gallery_ratio = rates["gallery"] / rates["healthz"]
-    project_ratio = rates["project"] / rates["healthz"]
-    small, big = results["scale"][100], results["scale"][10_000]
-    scale_ratio = big["median_ms"] / small["median_ms"]
-    weight = results["weight"]
-    upload, decode = results["upload"], results["decode"]
-    breakdown = results["breakdown"]
-    generator = results["pages"]["generator"]
-    generator_label = (
-        "wrk (Debian)"
-        if generator == "wrk"
-        else "**Python fallback load generator** (wrk missing: figures not comparable to wrk)"
-    )
-
-    def weight_ratio(page: str, dpr: int) -> float:
-        return weight[page][f"dpr{dpr}"] / weight[page]["originals"]
-
-    def weight_met(page: str) -> bool:
-        return max(weight_ratio(page, 1), weight_ratio(page, 2)) <= 0.05
-
-    weights_met = all(
-        weight_ratio(page, dpr) <= 0.05 for page in ("gallery", "project") for dpr in (1, 2)
-    )
-    lines = [
-        "# Benchmark results",
-        "",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make bench` in "
-        f"{results['total_seconds']:.0f} s on {info['cpu']}, {info['cores']} cores, "
-        f"{info['memory_gb']:.1f} GB of memory; Python {info['python']}, Pillow {info['pillow']}. "
-        "Every figure is a ratio of two measurements taken side by side in this run, so it "
-        "holds on a noisy machine; the absolute numbers do not travel.",
-        "",
-        "## Summary",
-        "",
-        "| # | figure | measured | target | |",
-        "| --- | --- | --- | --- | --- |",
-        f"| 1 | renditions time: {fastest_name} ÷ ours | {speedup:.2f}× faster "
-        f"({ours['ms_per_image']:.0f} against {fastest['ms_per_image']:.0f} ms per image) "
-        f"| ≥ 3× | {verdict(speedup >= 3)} |",
-        f"| 1 | renditions peak memory, ours ÷ {fastest_name} (above each process's own "
-        f"baseline) | {memory_ratio:.2f} ({work_mb(ours):.0f} against {work_mb(fastest):.0f} MB; "
-        f"whole process {total_memory_ratio:.2f}: {ours['peak_rss_mb']:.0f} against "
-        f"{fastest['peak_rss_mb']:.0f} MB) | ≤ 0.33 | {verdict(memory_ratio <= 1 / 3)} |",
-        f"| 2 | `/` requests/s ÷ `/healthz` | {gallery_ratio:.2f} ({rates['gallery']:.0f} against "
-        f"{rates['healthz']:.0f}) | ≥ 0.5 | {verdict(gallery_ratio >= 0.5)} |",
-        f"| 2 | project page requests/s ÷ `/healthz` | {project_ratio:.2f} "
-        f"({rates['project']:.0f}) | report | |",
-        f"| 3 | gallery time at 10,000 projects ÷ at 100 | {scale_ratio:.2f} "
-        f"({big['median_ms']:.1f} against {small['median_ms']:.1f} ms) | ≤ 1.2 "
-        f"| {verdict(scale_ratio <= 1.2)} |",
-        f"| 3 | gallery queries at 100 and at 10,000 projects | {small['queries']} and "
-        f"{big['queries']} | equal, ≤ 5 (the version and four) | "
-        f"{verdict(small['queries'] == big['queries'] <= 5)} |",
-        f"| 4 | first-screen image bytes ÷ originals' bytes, `/` | DPR 1: "
-        f"{weight_ratio('gallery', 1):.1%}, DPR 2: {weight_ratio('gallery', 2):.1%} "
-        f"| ≤ 5 % | {verdict(weight_met('gallery'))} |",
-        f"| 4 | first-screen image bytes ÷ originals' bytes, project page | DPR 1: "
-        f"{weight_ratio('project', 1):.1%}, DPR 2: {weight_ratio('project', 2):.1%} "
-        f"| ≤ 5 % | {verdict(weight_met('project'))} |",
-        f"| 5 | upload of a 24-MP JPEG through the upload view ÷ one Pillow decode | "
-        f"time {upload['seconds'] / decode['seconds']:.1f}× ({1000 * upload['seconds']:.0f} "
-        f"against {1000 * decode['seconds']:.0f} ms), peak memory above baseline "
-        f"{work_mb(upload):.0f} against {work_mb(decode):.0f} MB | report | |",
-        "",
-        f"All page-weight targets {'met' if weights_met else 'not all met'}.",
-        "",
-        "## 1. Renditions",
-        "",
-        "Widths 480, 960 and 1600 px in WebP at quality 80 from the same "
-        f"{results['photos']['count']} generated 6000×4000 JPEGs (photo-like: shapes, "
-        "gradients, grain and texture; "
-        f"{results['photos']['mean_mb']:.1f} MB each on average), each library in a fresh "
-        "process writing through a Django FileSystemStorage, in two rounds (the second in "
-        "reverse order): the faster time of the two and the larger memory peak are shown, "
-        "for every library alike. Peak memory is the process's "
-        "maximum resident set (`ru_maxrss`); *baseline* is that maximum just before the first "
-        "image, after imports and set-up, so *work* is what making renditions added.",
-        "",
-        "| library | ms per image | peak RSS MB | baseline MB | work MB | files |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
-    descriptions = {
-        "ours": "ours: Pillow, draft decode, largest first, banded Lanczos (the site's)",
-        "easy-thumbnails": "easy-thumbnails 2.10.1 (Pillow)",
-        "sorl-thumbnail": "sorl-thumbnail 13.4.0 (Pillow engine)",
-        "pyvips": "pyvips 3.2.0 + libvips (shrink-on-load, largest first)",
-        "pillow-naive": "Pillow naive: full decode, every size from it",
-    }
-    for name, row in renditions.items():
-        lines.append(
-            f"| {descriptions[name]} | {row['ms_per_image']:.0f} | {row['peak_rss_mb']:.0f} | "
-            f"{row['baseline_rss_mb']:.0f} | {work_mb(row):.0f} | {row['files']} |"
-        )
-    lines += [
-        "",
-        "## 2. Page speed",
-        "",
-        f"gunicorn, {GUNICORN_WORKERS} sync workers, SQLite, debug off; load from "
-        f"{generator_label} with 2 threads and 8 connections on 127.0.0.1, "
-        f"{LOAD_ROUNDS} interleaved rounds of {LOAD_SECONDS} s per URL (after a warm-up), "
-        "the median. The load generator shares the two cores with the server. The site holds "
-        f"{results['seeded']['pictures']} pictures uploaded through the model (renditions made "
-        "on commit); the gallery shows a full page of 24 tiles, the project page 12 pictures. "
-        "Pages are measured as visitors get them after the first request: whole pages from "
-        "the page cache (README, *Pages*), keyed by the content version the models change on "
-        "every write, read by the one query a kept page runs.",
-        "",
-        "| URL | requests/s |",
-        "| --- | --- |",
-        f"| `/healthz` | {rates['healthz']:.0f} |",
-        f"| `/` | {rates['gallery']:.0f} |",
-        f"| `{results['seeded']['project_url']}` | {rates['project']:.0f} |",
-        "",
-        "Where the time goes, in one process through Django's WSGI handler (no server, no load "
-        "generator), median of 300 interleaved rounds:",
-        "",
-        "| | ms |",
-        "| --- | --- |",
-        f"| `/healthz` | {breakdown['healthz']:.2f} |",
-        f"| `/`, rendered (page cache emptied before each) | "
-        f"{breakdown['gallery_rendered']:.2f} |",
-        f"| `/`, from the page cache | {breakdown['gallery_cached']:.2f} |",
-        f"| the four queries of a rendered gallery alone, through the ORM | "
-        f"{breakdown['gallery_queries']:.2f} |",
-        f"| the one query of a kept page alone (the content version) | "
-        f"{breakdown['gallery_version']:.2f} |",
-        f"| project page, from the page cache | {breakdown['project_cached']:.2f} |",
-        "",
-    ]
-    frame_ms = breakdown["gallery_cached"] - breakdown["gallery_version"]
-    if gallery_ratio < 0.5:
-        lines += [
-            "**Why the gallery target is not met.** A kept gallery runs one query, "
-            f"{breakdown['gallery_version']:.2f} ms of its {breakdown['gallery_cached']:.2f} ms; "
-            f"the other {frame_ms:.2f} ms are Django serving a kept page, against "
-            f"{breakdown['healthz']:.2f} ms for `/healthz`, which answers 3 bytes: the "
-            "session and messages checks, the middleware's work on an HTML response, and a "
-            f"body of {breakdown['gallery_kb']:.0f} kB for gunicorn to send and wrk to read.",
-            "",
-        ]
-    else:
-        lines += [
-            "A kept gallery runs one query (the content version): "
-            f"{breakdown['gallery_version']:.2f} ms of its {breakdown['gallery_cached']:.2f} ms; "
-            f"the other {frame_ms:.2f} ms are the middleware and the response, nothing is "
-            "rendered. A gallery rendered after a write costs "
-            f"{breakdown['gallery_rendered']:.2f} ms, once per process and address.",
-            "",
-        ]
-    lines += [
-        "## 3. Scale",
-        "",
-        "Rows made with `bulk_create` in throwaway SQLite databases (10 pictures per project, "
-        "renditions recorded, 90 % of projects published); median of 60 requests of `/` "
-        "through Django's test client after 5 warm-up ones, the page cache emptied before "
-        "each, so every request reads the content version, runs the gallery's four queries "
-        "and renders the page as after a write; kept, as in 2, it runs only the first.",
-        "",
-        "| projects | pictures | median ms | queries |",
-        "| --- | --- | --- | --- |",
-        f"| {small['projects']:,} | {small['pictures']:,} | {small['median_ms']:.2f} | "
-        f"{small['queries']} |",
-        f"| {big['projects']:,} | {big['pictures']:,} | {big['median_ms']:.2f} | "
-        f"{big['queries']} |",
-        "",
-        "SQLite's plans at 10,000 projects (`EXPLAIN QUERY PLAN`):",
-        "",
-    ]
-    for sql, plan in big["plans"].items():
-        lines.append(f"- `{sql}…`: {'; '.join(plan)}")
-    lines += [
-        "",
-        "## 4. Page weight",
-        "",
-        "The first screen is the images the page loads eagerly (the first row; the rest are "
-        '`loading="lazy"`). For each, the srcset candidate a browser picks on a 1280 px wide '
-        "viewport (the smallest covering the `sizes` slot × device pixel ratio), against the "
-        "bytes of the original it came from.",
-        "",
-        "| page | images | originals | DPR 1 | DPR 2 |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for page in ("gallery", "project"):
-        row = weight[page]
-        lines.append(
-            f"| {page} | {row['images']} | {row['originals'] / 1e6:.1f} MB | "
-            f"{row['dpr1'] / 1e3:.0f} kB ({weight_ratio(page, 1):.1%}) | "
-            f"{row['dpr2'] / 1e3:.0f} kB ({weight_ratio(page, 2):.1%}) |"
-        )
-    lines += [
-        "",
-        "## 5. Upload",
-        "",
-        "One of the photos uploaded as an owner's browser does, to gunicorn with one sync "
-        "worker: sign in with the login form, open the project page, post the file with the "
-        "page's CSRF token to the upload view (`/projects/<slug>/pictures/`). The view checks "
-        "and decodes the file, stores it upright and re-encoded without its metadata, and the "
-        "renditions task runs when the upload commits (immediate tasks backend, in the same "
-        "request). *Seconds* is the request as the browser waits for it; memory is the "
-        "worker's peak resident set (`VmHWM`) and *work* what the upload added to the peak "
-        "it had after serving those pages. Against decoding the same file once with Pillow "
-        "in a fresh process (`ru_maxrss` above its baseline).",
-        "",
-        "| | seconds | peak RSS MB | work MB |",
-        "| --- | --- | --- | --- |",
-        f"| upload view, with renditions | {upload['seconds']:.2f} | "
-        f"{upload['peak_rss_mb']:.0f} | "
-        f"{work_mb(upload):.0f} |",
-        f"| Pillow decode once | {decode['seconds']:.2f} | {decode['peak_rss_mb']:.0f} | "
-        f"{work_mb(decode):.0f} |",
-        "",
-    ]
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":
