@@ -30,7 +30,7 @@ endef
 help:
 	@echo "make run                set up what is missing and serve the site at http://$(HOST):$(PORT)"
 	@echo "make test               the contract: install what is missing (Debian packages, .venv), lint, then"
-	@echo "                        the suite on PostgreSQL + S3 and on SQLite + disk (about 5 minutes warm)"
+	@echo "                        the suite on PostgreSQL + S3 and on SQLite + disk (about 4 minutes)"
 	@echo "make test-quick         day-to-day: the suite on SQLite, without the servers or the browser"
 	@echo "make test-services      the whole suite, browser tests included, on PostgreSQL + S3"
 	@echo "make system-packages    install the Debian packages the tests need (Chromium, PostgreSQL 15)"
@@ -64,7 +64,7 @@ test: system-packages $(VENV)/.installed-dev
 	@echo "make test: on SQLite and local disk, all but the tests that need the servers"
 	$(EMBEDDED) $(BIN)/pytest -m "not services" $(PYTEST_ARGS)
 
-# No apt, no servers, no browser: what changes from one edit to the next, in about a minute.
+# No apt, no servers, no browser: what changes from one edit to the next, in about 40 s.
 test-quick: $(VENV)/.installed-dev
 	$(EMBEDDED) $(BIN)/pytest -m "not services and not browser" $(PYTEST_ARGS)
 
