@@ -24,14 +24,24 @@ done; \
 echo "No Python 3.12 or newer found: install python3.13 and try again." >&2; exit 1
 endef
 
-.PHONY: help run test test-services setup lint format migrations-check bench demo clean
+.PHONY: help run setup test test-quick test-services system-packages lint format \
+	migrations-check bench clean
 
 help:
-	@echo "make run    set up what is missing and serve the site at http://$(HOST):$(PORT)"
-	@echo "make test   set up what is missing and run the whole test suite"
-	@echo "make lint   ruff check and ruff format --check"
-	@echo "make test-services   the whole suite on PostgreSQL and an S3-compatible server"
-	@echo "make bench  measure renditions and pages, write bench/RESULTS.md (under 10 minutes)"
+	@echo "make run                set up what is missing and serve the site at http://$(HOST):$(PORT)"
+	@echo "make test               the contract: install what is missing (Debian packages, .venv), lint, then"
+	@echo "                        the suite on PostgreSQL + S3 and on SQLite + disk (about 4 minutes)"
+	@echo "make test-quick         day-to-day: the suite on SQLite, without the servers or the browser"
+	@echo "make test-services      the whole suite, browser tests included, on PostgreSQL + S3"
+	@echo "make system-packages    install the Debian packages the tests need (Chromium, PostgreSQL 15)"
+	@echo "make setup              make .venv, migrate db.sqlite3, collect static files (make run does it)"
+	@echo "make lint               ruff check and ruff format --check"
+	@echo "make format             ruff check --fix and ruff format"
+	@echo "make migrations-check   fail if a model change has no migration"
+	@echo "make bench              measure renditions and pages, write bench/RESULTS.md (under 10 minutes)"
+	@echo "make bench FIGURES=\"2\"   only those figures, printed; bench/RESULTS.md is left alone"
+	@echo "make clean              remove .venv, bench/.venv, staticfiles and the tools' caches"
+	@echo "PYTEST_ARGS=\"-k upload -x\" is passed to every pytest run of the test targets."
 
 # `make run` is for trying the site: debug on, unless the caller says otherwise.
 run setup: export DJANGO_DEBUG ?= 1
@@ -40,18 +50,39 @@ run: setup
 	$(MANAGE) seed_demo --if-empty
 	$(MANAGE) runserver $(HOST):$(PORT)
 
-# Lint first: it takes a second and fails faster than any test.
-test: $(VENV)/.installed-dev
+# The contract, on a fresh machine as in CI: install what is missing, lint (it fails faster
+# than any test), then every test on real servers and on the embedded default, chosen by
+# marker (pyproject.toml): on PostgreSQL and S3 all but the browser tests (Chromium over a
+# bucket would add a minute and check nothing tests/production does not), on SQLite and disk
+# all but those that need the servers. The first failure stops it with a non-zero exit; the
+# last line printed is the second run's pytest summary.
+test: system-packages $(VENV)/.installed-dev
 	$(BIN)/ruff check --quiet .
 	$(BIN)/ruff format --check --quiet .
-	$(BIN)/pytest $(PYTEST_ARGS)
+	@echo "make test: on PostgreSQL and S3, all but the browser tests"
+	@$(START_SERVICES) && $(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
+	@echo "make test: on SQLite and local disk, all but the tests that need the servers"
+	$(EMBEDDED) $(BIN)/pytest -m "not services" $(PYTEST_ARGS)
 
-# The whole suite again on real servers: a throwaway PostgreSQL and moto's S3-compatible
-# server on loopback (.ci/services), stopped afterwards even when a test fails. moto's own
-# venv is kept inside .venv so later runs skip installing it.
-test-services: $(VENV)/.installed-dev
-	@export SERVICES_VENV="$(CURDIR)/$(VENV)/moto-server"; trap '.ci/services stop' EXIT; \
-	.ci/services start && set -a && . .services/env && set +a && $(BIN)/pytest $(PYTEST_ARGS)
+# No apt, no servers, no browser: what changes from one edit to the next, in about 40 s.
+test-quick: $(VENV)/.installed-dev
+	$(EMBEDDED) $(BIN)/pytest -m "not services and not browser" $(PYTEST_ARGS)
+
+test-services: system-packages $(VENV)/.installed-dev
+	@$(START_SERVICES) && $(BIN)/pytest $(PYTEST_ARGS)
+
+system-packages:
+	@.ci/install-system-packages
+
+# The embedded default (SQLite in memory, media on disk), whatever the caller's shell exports.
+EMBEDDED := env -u DATABASE_URL -u AWS_STORAGE_BUCKET_NAME
+
+# A throwaway PostgreSQL and moto's S3-compatible server on loopback (.ci/services), their
+# variables exported, stopped when the recipe's shell exits, even when a test fails.
+# moto's own venv is kept inside .venv so later runs skip installing it.
+START_SERVICES = export SERVICES_VENV="$(CURDIR)/$(VENV)/moto-server"; \
+	trap '.ci/services stop' EXIT; \
+	.ci/services start && set -a && . .services/env && set +a
 
 # Everything `run` needs, made only when missing or out of date.
 setup: $(VENV)/.installed

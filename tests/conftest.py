@@ -1,6 +1,10 @@
+import functools
 import importlib
 import uuid
+from pathlib import Path
 
+import botocore.loaders
+import botocore.session
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import caches
@@ -83,3 +87,65 @@ def reload_urls():
 def fast_password_hashing(settings):
     """Users are made in most tests: a real hasher's deliberate slowness buys nothing here."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_reading_of_the_s3_api():
+    """
+    Every S3 storage a test makes starts a boto3 session, which reads and parses botocore's
+    JSON description of the S3 API again (0.15 s, twice a test): share one loader, as a
+    long-running process does. It keeps `make test`'s run on the bucket three times faster.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            botocore.session, "create_loader", functools.cache(botocore.loaders.create_loader)
+        )
+        yield
+
+
+# Which tests run where: `make test` selects by marker, and nothing is ever skipped.
+BROWSER_TESTS = Path(__file__).parent / "browser"
+POSTGRESQL = "django.db.backends.postgresql"
+SERVICES = {  # name: (what it is, whether this run is configured for it)
+    "postgres": (
+        "PostgreSQL (DATABASE_URL=postgres://…)",
+        lambda: django_settings.DATABASES["default"]["ENGINE"] == POSTGRESQL,
+    ),
+    "bucket": (
+        "an S3 bucket (AWS_STORAGE_BUCKET_NAME, AWS_*)",
+        lambda: django_settings.STORAGES["default"]["BACKEND"] == S3_STORAGE,
+    ),
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark everything under tests/browser/ `browser`, so that a run can leave it out."""
+    for item in items:
+        if BROWSER_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test marked `services(...)` fails when the server it needs is not configured."""
+    for marker in item.iter_markers("services"):
+        missing = [SERVICES[name][0] for name in marker.args if not SERVICES[name][1]()]
+        if missing:
+            pytest.fail(
+                f"needs {' and '.join(missing)}, which this run is not configured for: "
+                "`make test` starts the servers (.ci/services); `-m 'not services'` leaves "
+                "these tests out.",
+                pytrace=False,
+            )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A skip is a failure: tests are chosen by marker, so a skipped one is a test lost."""
+    report = yield
+    if report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped ({reason}); deselect it by marker instead"
+    return report

@@ -41,11 +41,9 @@ pages_key = pytest.StashKey[list[Page]]()
 def browser() -> Iterator[Browser]:
     """Start Chromium once for all browser tests, and stop it after the last one."""
     if not CHROMIUM.exists():
-        if os.environ.get("PORTFOLIO_SKIP_BROWSER_TESTS") == "1":
-            pytest.skip("PORTFOLIO_SKIP_BROWSER_TESTS=1: browser tests not run.")
         pytest.fail(
-            f"{CHROMIUM} is missing: run .ci/install-system-packages to install Debian's "
-            "chromium (or set PORTFOLIO_SKIP_BROWSER_TESTS=1 to leave these tests out).",
+            f"{CHROMIUM} is missing: `make test` installs Debian's chromium "
+            "(.ci/install-system-packages); `-m 'not browser'` leaves these tests out.",
             pytrace=False,
         )
     # Playwright's sync API runs an asyncio event loop in this thread while the browser

@@ -1,8 +1,8 @@
 """
-What the tests on the real servers share: skips, a plain S3 client, and app servers.
+What the tests on the real servers share: markers, a plain S3 client, and app servers.
 
-They run when the environment names a PostgreSQL database and a bucket, as
-`make test-services` does with .ci/services; the default SQLite run skips them.
+`make test` runs them on the throwaway servers .ci/services starts, and leaves them out
+of the SQLite run by marker (`-m "not services"`). Run without the servers, they fail.
 """
 
 import os
@@ -22,14 +22,8 @@ from django.db import connection
 
 from site_config.settings import BASE_DIR
 
-needs_postgres = pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
-    reason="needs DATABASE_URL=postgres://… (make test-services starts a throwaway server)",
-)
-needs_bucket = pytest.mark.skipif(
-    not os.environ.get("AWS_STORAGE_BUCKET_NAME"),
-    reason="needs AWS_STORAGE_BUCKET_NAME and AWS_* (make test-services starts a moto server)",
-)
+needs_postgres = pytest.mark.services("postgres")
+needs_bucket = pytest.mark.services("bucket")
 
 
 def s3_client():
