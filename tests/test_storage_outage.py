@@ -9,12 +9,12 @@ from django.core.files.storage import storages
 from django.test import Client
 from django.urls import reverse
 
-from portfolio.middleware import (
+from portfolio.models import Picture
+from portfolio.storage_outage import (
     STORAGE_UNAVAILABLE_MESSAGE,
     STORAGE_UNAVAILABLE_REASON,
     is_storage_outage,
 )
-from portfolio.models import Picture
 from tests.helpers import make_project, make_user, stored_files, uploaded_image
 
 pytestmark = pytest.mark.django_db
