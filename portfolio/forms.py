@@ -1,4 +1,5 @@
 import logging
+import time
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -15,10 +16,14 @@ from portfolio.images.gate import (
     prepare_upload,
     too_large_reason,
 )
-from portfolio.middleware import STORAGE_UNAVAILABLE_REASON, is_storage_outage
 from portfolio.models import Picture, Project
+from portfolio.storage_outage import STORAGE_UNAVAILABLE_REASON, is_storage_outage
 
 DISPLAY_NAME_MAX_LENGTH = 120
+# For a file left unjudged because its request's time was spent: upload.js sends it again.
+NOT_CHECKED_IN_TIME_REASON = (
+    "not uploaded: this upload ran out of time before checking it. Please send it again."
+)
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +92,8 @@ class Rejection:
 class UploadResult:
     pictures: list[Picture] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
+    # The last files of the request, not judged because its time was spent.
+    deferred: list[Rejection] = field(default_factory=list)
 
 
 class PictureUploadForm(forms.Form):
@@ -115,13 +122,22 @@ class PictureUploadForm(forms.Form):
         """
         Store every good file as a picture of `project`; list the others with a reason.
 
+        Files are judged in order until PORTFOLIO_UPLOAD_REQUEST_SECONDS are spent, the first
+        one always (so every request makes progress); the rest are listed as deferred.
         When the media storage fails, the files not yet stored are listed as such and the
         pictures already stored are kept; if none was, the outage is raised for
         StorageUnavailableMiddleware to answer.
         """
         result = UploadResult()
         uploads = self.cleaned_data["photos"]
+        deadline = time.monotonic() + settings.PORTFOLIO_UPLOAD_REQUEST_SECONDS
         for index, upload in enumerate(uploads):
+            if index and time.monotonic() >= deadline:
+                result.deferred = [
+                    Rejection(display_name(left.name or ""), NOT_CHECKED_IN_TIME_REASON)
+                    for left in uploads[index:]
+                ]
+                break
             name = display_name(upload.name or "")
             try:
                 image = prepare_upload(upload)

@@ -89,7 +89,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "portfolio.middleware.StorageUnavailableMiddleware",
+    "portfolio.storage_outage.StorageUnavailableMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into its page (429).
     "axes.middleware.AxesMiddleware",
 ]
@@ -340,6 +340,10 @@ PORTFOLIO_UPLOAD_MEMORY_BYTES_PER_PIXEL = int(
 PORTFOLIO_UPLOAD_AVIF_MEMORY_BYTES_PER_PIXEL = int(
     os.environ.get("PORTFOLIO_UPLOAD_AVIF_MEMORY_BYTES_PER_PIXEL", 64)
 )
+# Seconds an upload request spends judging and storing files before it defers the rest, which
+# the browser sends again: 30 s plus one file at its budget stays well inside gunicorn's
+# --timeout 120 (README).
+PORTFOLIO_UPLOAD_REQUEST_SECONDS = float(os.environ.get("PORTFOLIO_UPLOAD_REQUEST_SECONDS", 30))
 # Django stops parsing at the first file over our limit, before it streams to disk.
 DATA_UPLOAD_MAX_NUMBER_FILES = PORTFOLIO_UPLOAD_MAX_FILES
 # Files above this stream to a temporary file instead of being held in memory.

@@ -1,5 +1,6 @@
 """A media storage outage: a clear answer, nothing half-stored, pages still render."""
 
+import json
 import socket
 
 import pytest
@@ -9,15 +10,18 @@ from django.core.files.storage import storages
 from django.test import Client
 from django.urls import reverse
 
-from portfolio.middleware import (
+from portfolio.models import Picture
+from portfolio.storage_outage import (
     STORAGE_UNAVAILABLE_MESSAGE,
     STORAGE_UNAVAILABLE_REASON,
     is_storage_outage,
 )
-from portfolio.models import Picture
 from tests.helpers import make_project, make_user, stored_files, uploaded_image
 
 pytestmark = pytest.mark.django_db
+
+# What scripts are told of an outage, besides the page.
+REFUSED = {"request-refused": {"message": STORAGE_UNAVAILABLE_MESSAGE}}
 
 
 def closed_port() -> int:
@@ -79,6 +83,7 @@ def test_an_upload_to_a_stopped_bucket_answers_503_and_stores_nothing(
 
     assert response.status_code == 503
     assert response["Retry-After"] == "60"
+    assert json.loads(response["HX-Trigger"]) == REFUSED
     html = response.content.decode()
     assert STORAGE_UNAVAILABLE_MESSAGE in html
     assert f'href="http://testserver{project.get_absolute_url()}"' in html
@@ -93,6 +98,8 @@ def test_an_htmx_upload_to_a_stopped_bucket_reloads_the_page_with_the_message(
 
     assert response.status_code == 503
     assert response["HX-Refresh"] == "true"
+    # upload.js stays on the page, and says this.
+    assert json.loads(response["HX-Trigger"]) == REFUSED
     assert STORAGE_UNAVAILABLE_MESSAGE in reloaded.content.decode()
     assert not Picture.objects.exists()
 
@@ -118,6 +125,9 @@ def test_a_storage_failing_midway_keeps_what_was_stored_and_lists_the_rest(
     response = upload(owner_client, project, *files, HX_Request="true")
 
     assert response.status_code == 200
+    assert json.loads(response["HX-Trigger"]) == {
+        "upload-judged": {"added": 1, "refused": 2, "deferred": 0}
+    }
     [picture] = Picture.objects.all()
     assert picture.original_filename == "one.jpg"
     assert stored_files() == {picture.photo.name, *picture.rendition_names}

@@ -1,6 +1,7 @@
 """Uploads through the real view: what is refused, what is stored, nothing half-stored."""
 
 import io
+import json
 import random
 import struct
 import zlib
@@ -12,10 +13,13 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image, ImageCms
 
+from portfolio.forms import NOT_CHECKED_IN_TIME_REASON
+
 # Importing images.py registers pillow-heif, which the tests need to write HEIC too.
 from portfolio.images import gate
 from portfolio.images.gate import prepare_upload
 from portfolio.models import Picture
+from portfolio.views.studio import PictureUploadView
 from tests.helpers import (
     damaged_exif,
     files_under,
@@ -701,3 +705,186 @@ def test_standalone_upload_page_works_without_javascript(owner_client, project):
 
     assert response.status_code == 200
     assert 'id="upload-form"' in response.content.decode()
+
+
+# What each answer tells upload.js: status and events, never markup -------------------
+
+
+def events(response) -> dict:
+    """The htmx events an answer names in its HX-Trigger header."""
+    return json.loads(response["HX-Trigger"])
+
+
+def test_a_judged_batch_says_what_came_of_it(owner_client, project):
+    response = upload(
+        owner_client,
+        project,
+        named("one.jpg", image_bytes("JPEG")),
+        named("notes.jpg", b"just some text"),
+        named("two.png", image_bytes("PNG"), "image/png"),
+        htmx=True,
+    )
+
+    assert response.status_code == 200
+    assert events(response) == {"upload-judged": {"added": 2, "refused": 1, "deferred": 0}}
+
+
+def test_a_batch_of_only_bad_files_is_judged_with_400(owner_client, project):
+    response = upload(
+        owner_client, project, named("notes.jpg", b"text"), named("empty.png", b""), htmx=True
+    )
+
+    assert response.status_code == 400
+    assert events(response) == {"upload-judged": {"added": 0, "refused": 2, "deferred": 0}}
+
+
+def test_too_many_files_for_django_is_refused_with_its_message(owner_client, project):
+    files = [helper_uploaded_image(f"p{number}.jpg") for number in range(21)]
+
+    response = upload(owner_client, project, *files, htmx=True)
+
+    assert response.status_code == 400
+    assert events(response) == {
+        "request-refused": {
+            "message": "Too many files in one upload: at most 20 at a time. Nothing was uploaded."
+        }
+    }
+
+
+def test_too_many_files_or_bytes_for_the_form_is_refused_with_its_message(
+    owner_client, project, settings
+):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = None
+    settings.PORTFOLIO_UPLOAD_MAX_FILES = 3
+    files = [helper_uploaded_image(f"p{number}.jpg") for number in range(4)]
+
+    response = upload(owner_client, project, *files, htmx=True)
+
+    assert response.status_code == 400
+    [message] = events(response)["request-refused"].values()
+    assert message == "Too many files: at most 3 at a time, you sent 4. Nothing was uploaded."
+
+    files = [helper_uploaded_image(f"p{number}.jpg") for number in range(2)]
+    settings.PORTFOLIO_UPLOAD_MAX_REQUEST_BYTES = files[0].size
+    response = upload(owner_client, project, *files, htmx=True)
+
+    assert response.status_code == 400
+    message = events(response)["request-refused"]["message"]
+    assert message.startswith("Too much in one upload: at most")
+    assert not Picture.objects.exists()
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
+def test_a_body_too_large_is_refused_413_with_its_message(project, settings, htmx):
+    settings.PORTFOLIO_UPLOAD_MAX_BYTES = settings.PORTFOLIO_UPLOAD_MAX_REQUEST_BYTES = 1024
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(project.owner)
+    client.get("/accounts/login/")  # A page with a form: it sets the CSRF cookie.
+    big = named("big.jpg", bytes(2 * 1024 * 1024))
+
+    response = client.post(
+        reverse("portfolio:picture-upload", kwargs={"slug": project.slug}),
+        {"photos": [big]},
+        headers={"X-CSRFToken": client.cookies["csrftoken"].value, **(HTMX if htmx else {})},
+    )
+
+    assert response.status_code == 413
+    assert events(response) == {
+        "request-refused": {
+            "message": "Too much in one upload: at most 1 KB at a time, you sent 2 MB. "
+            "Nothing was uploaded."
+        }
+    }
+
+
+def test_a_signed_out_upload_is_refused_with_a_message_and_the_way_to_sign_in(project):
+    response = Client().post(
+        reverse("portfolio:picture-upload", kwargs={"slug": project.slug}),
+        {"photos": [helper_uploaded_image()]},
+        headers={**HTMX, "HX-Current-URL": f"http://testserver{project.get_absolute_url()}"},
+    )
+
+    assert response.status_code == 200
+    assert response["HX-Redirect"].startswith("/accounts/login/?next=")
+    assert events(response) == {
+        "request-refused": {"message": PictureUploadView.signed_out_message}
+    }
+    assert not Picture.objects.exists()
+
+
+# Requests within time -------------------------------------------------------------------
+
+
+def test_a_spent_budget_judges_one_file_and_defers_the_rest(owner_client, project, settings):
+    settings.PORTFOLIO_UPLOAD_REQUEST_SECONDS = 0
+    files = [named(f"{name}.jpg", image_bytes("JPEG")) for name in ("one", "two", "three")]
+
+    response = upload(owner_client, project, *files, htmx=True)
+
+    assert response.status_code == 200
+    assert events(response) == {"upload-judged": {"added": 1, "refused": 0, "deferred": 2}}
+    [picture] = Picture.objects.all()
+    assert picture.original_filename == "one.jpg"
+    assert stored_files() == {picture.photo.name, *picture.rendition_names}
+    # upload.js sends them again: they are no refusals to show.
+    html = response.content.decode()
+    assert "two.jpg" not in html and "three.jpg" not in html
+
+
+def test_a_spent_budget_still_judges_a_bad_first_file(owner_client, project, settings):
+    settings.PORTFOLIO_UPLOAD_REQUEST_SECONDS = 0
+
+    response = upload(
+        owner_client,
+        project,
+        named("notes.jpg", b"just some text"),
+        named("one.jpg", image_bytes("JPEG")),
+        htmx=True,
+    )
+
+    assert response.status_code == 400
+    assert events(response) == {"upload-judged": {"added": 0, "refused": 1, "deferred": 1}}
+    assert not Picture.objects.exists()
+
+
+def test_within_its_budget_a_request_judges_every_file(owner_client, project, settings):
+    settings.PORTFOLIO_UPLOAD_REQUEST_SECONDS = 60
+    files = [named(f"p{number}.jpg", image_bytes("JPEG")) for number in range(5)]
+
+    response = upload(owner_client, project, *files, htmx=True)
+
+    assert events(response) == {"upload-judged": {"added": 5, "refused": 0, "deferred": 0}}
+
+
+def test_without_javascript_deferred_files_are_listed_to_send_again(
+    owner_client, project, settings
+):
+    settings.PORTFOLIO_UPLOAD_REQUEST_SECONDS = 0
+    files = [named(f"{name}.jpg", image_bytes("JPEG")) for name in ("one", "two", "three")]
+
+    response = upload(owner_client, project, *files)
+
+    assert response.status_code == 302
+    page = owner_client.get(response.url).content.decode()
+    assert "1 picture added." in page
+    for name in ("two.jpg", "three.jpg"):
+        assert f"{name}: {NOT_CHECKED_IN_TIME_REASON}" in page
+    assert Picture.objects.count() == 1
+
+
+def test_without_javascript_a_refused_first_file_lists_the_deferred_ones_too(
+    owner_client, project, settings
+):
+    settings.PORTFOLIO_UPLOAD_REQUEST_SECONDS = 0
+
+    response = upload(
+        owner_client,
+        project,
+        named("notes.jpg", b"just some text"),
+        named("one.jpg", image_bytes("JPEG")),
+    )
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert '<span class="file-name">notes.jpg</span>: not an image' in html
+    assert f'<span class="file-name">one.jpg</span>: {NOT_CHECKED_IN_TIME_REASON}' in html

@@ -23,6 +23,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from portfolio.forms import PictureCaptionForm, PictureUploadForm, ProjectForm
 from portfolio.models import Picture, Project
 from portfolio.redirects import own_url_or
+from portfolio.views.events import request_refused, upload_judged
 from portfolio.views.htmx import HtmxHttpRequest
 from portfolio.views.public import picture_grid_context
 
@@ -132,11 +133,15 @@ class PictureUploadView(EditorRequiredMixin, FormView):
 
     htmx gets the feedback fragment with the new pictures out of band; a plain post is
     redirected with messages. When nothing could be stored the answer is a 400 with the
-    reasons (for a plain post, this page with the form again).
+    reasons (for a plain post, this page with the form again). Every answer says what
+    happened in an event for upload.js too (portfolio/views/events.py).
     """
 
     form_class = PictureUploadForm
     template_name = "portfolio/picture_upload.html"
+    signed_out_message = (
+        "You are no longer signed in. Reload the page, sign in and add the rest again."
+    )
 
     def get(self, request, *args, **kwargs) -> HttpResponse:
         self.project = self.get_project()
@@ -146,6 +151,12 @@ class PictureUploadView(EditorRequiredMixin, FormView):
         # Other people's projects are a 404 before any file is looked at.
         self.project = self.get_project()
         return super().post(request, *args, **kwargs)
+
+    def handle_no_permission(self) -> HttpResponse:
+        response = super().handle_no_permission()
+        if self.request.htmx:
+            request_refused(response, self.signed_out_message)
+        return response
 
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)
@@ -166,7 +177,7 @@ class PictureUploadView(EditorRequiredMixin, FormView):
         if not self.request.htmx and result.pictures:
             count = len(result.pictures)
             messages.success(self.request, f"{count} picture{'s' if count != 1 else ''} added.")
-            for rejection in result.rejections:
+            for rejection in [*result.rejections, *result.deferred]:
                 messages.error(self.request, f"{rejection.name}: {rejection.reason}")
             return HttpResponseRedirect(self.next_url(self.project.get_absolute_url()))
         context = self.get_context_data(form=form, result=result)
@@ -175,10 +186,18 @@ class PictureUploadView(EditorRequiredMixin, FormView):
             project = self.project
             first_id = project.pictures.in_display_order().values_list("pk", flat=True).first()
             context.update(can_edit=True, cover_id=project.cover_id or first_id)
-        return self.render_to_response(context, status=status)
+        response = self.render_to_response(context, status=status)
+        return upload_judged(
+            response,
+            added=len(result.pictures),
+            refused=len(result.rejections),
+            deferred=len(result.deferred),
+        )
 
     def form_invalid(self, form) -> HttpResponse:
-        return self.render_to_response(self.get_context_data(form=form), status=400)
+        # The request as a whole (too many files, too many bytes): nothing of it was judged.
+        response = self.render_to_response(self.get_context_data(form=form), status=400)
+        return request_refused(response, " ".join(form.errors.get("photos", ["Nothing sent."])))
 
     def get_template_names(self) -> list[str]:
         if self.request.htmx:

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from portfolio.uploads import RequestBodyTooLarge
+from portfolio.views.events import request_refused
 
 
 @never_cache
@@ -19,7 +20,11 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """Say why Django refused a request: too many files, too large a body, too much form data."""
+    """
+    Say why Django refused a request: too many files, too large a body, too much form data.
+
+    The page (or for htmx its message) says it to people, the request-refused event to scripts.
+    """
     status = 400
     if isinstance(exception, RequestBodyTooLarge):
         message, status = str(exception), 413
@@ -33,4 +38,5 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     else:
         message = "The request could not be understood."
     template_name = "400.html#message" if getattr(request, "htmx", False) else "400.html"
-    return render(request, template_name, {"message": message}, status=status)
+    response = render(request, template_name, {"message": message}, status=status)
+    return request_refused(response, message)

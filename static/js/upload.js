@@ -13,6 +13,12 @@
 // appended to #upload-errors, the new pictures go out of band into #picture-grid, where htmx
 // sets up their tools. This script chooses each batch's files, follows the whole run, and
 // keeps htmx from swapping or following an answer that is no judgement of the batch.
+//
+// What an answer means comes from its status and the htmx events in its HX-Trigger header
+// (portfolio/views/events.py), never from its markup: "upload-judged" {added, refused,
+// deferred} for a batch the server judged, whose last `deferred` files it had no time for
+// and which go back to the front of the queue; "request-refused" {message} for one refused
+// as a whole, which stops the upload with the server's words.
 (() => {
   "use strict";
 
@@ -163,15 +169,18 @@
   async function sendQueue() {
     while (queue.length) {
       const files = nextBatch();
-      batch = { files, bytes: sizeOf(files), uploaded: false, judged: false, added: 0 };
+      batch = { files, bytes: sizeOf(files), uploaded: false, judgement: null, refusal: "" };
       const xhr = await send(files);
-      if (!batch.judged) {
-        stop(files, xhr);
+      if (!batch.judgement) {
+        stop(files, xhr, batch.refusal);
         break;
       }
-      run.sentFiles += files.length;
-      run.sentBytes += batch.bytes;
-      run.added += batch.added;
+      // The files the server had no time for go first in the next batch.
+      const judged = files.slice(0, files.length - batch.judgement.deferred);
+      queue.unshift(...files.slice(judged.length));
+      run.sentFiles += judged.length;
+      run.sentBytes += sizeOf(judged);
+      run.added += batch.judgement.added;
       showSummary();
       showProgress(run.sentBytes);
       showCount();
@@ -239,19 +248,36 @@
   });
 
   // Only the server's judgement of the batch is for htmx to swap: the feedback fragment, with
-  // 200, or 400 when nothing of the batch could be stored. Anything else (a proxy's 413, a
-  // server error, the sign-in redirect of an ended session) htmx must neither swap nor
-  // follow: the page stays, to say which files did not go up.
+  // 200, or 400 when nothing of the batch could be stored. Anything else (a refusal of the
+  // whole request, a proxy's 413, a server error, the sign-in redirect of an ended session)
+  // htmx must neither swap nor follow: the page stays, to say which files did not go up.
   form.addEventListener("htmx:beforeOnLoad", (event) => {
     const { xhr } = event.detail;
-    const answer = [200, 400].includes(xhr.status) ? parse(xhr.responseText) : null;
-    if (answer && answer.querySelector("#upload-errors")) {
-      batch.judged = true;
-      batch.added = answer.querySelectorAll("li.picture").length;
+    const events = triggeredEvents(xhr);
+    const judgement = events["upload-judged"];
+    // A batch the server judged none of would be sent forever: taken for a failure.
+    if (
+      [200, 400].includes(xhr.status) &&
+      judgement &&
+      judgement.deferred >= 0 &&
+      judgement.deferred < batch.files.length
+    ) {
+      batch.judgement = judgement;
     } else {
+      batch.refusal = events["request-refused"]?.message || "";
       event.preventDefault();
     }
   });
+
+  // The events named in the answer's HX-Trigger header, as htmx reads them.
+  function triggeredEvents(xhr) {
+    try {
+      const events = JSON.parse(xhr.getResponseHeader("HX-Trigger") || "{}");
+      return events && typeof events === "object" ? events : {};
+    } catch {
+      return {}; // Not ours: a bare event name, or a proxy's header.
+    }
+  }
 
   // To htmx a 400 is an error, not swapped: this one holds the refusals to show.
   errors.addEventListener("htmx:beforeSwap", (event) => {
@@ -261,13 +287,13 @@
     }
   });
 
-  // A batch that went wrong (no answer, a proxy's 413, a server error, signed out): the
-  // next ones would most likely fail the same way, so stop and name every file not sent.
-  function stop(batch, xhr) {
+  // A batch that went wrong (refused, no answer, a proxy's 413, a server error, signed out):
+  // the next ones would most likely fail the same way, so stop and name every file not sent.
+  function stop(batch, xhr, refusal) {
     const unsent = [...batch, ...queue.splice(0)];
     const item = document.createElement("li");
     item.className = "upload-error upload-stopped";
-    item.append(`${failureReason(xhr)} Not uploaded (${unsent.length}): `);
+    item.append(`${failureReason(xhr, refusal)} Not uploaded (${unsent.length}): `);
     unsent.forEach((file, index) => {
       if (index) item.append(", ");
       item.append(fileName(file.name));
@@ -276,25 +302,21 @@
     run.stopped = true;
   }
 
-  function failureReason(xhr) {
+  // The server's own words when it refused the request (too many files, too much data, the
+  // storage down, signed out); else what the status says of whatever answered.
+  function failureReason(xhr, refusal) {
     const reload = "Reload the page to see what was stored, then add the rest again.";
     if (xhr.status === 0) {
       return `The upload stopped: the connection to the server was lost. ${reload}`;
     }
+    if (refusal) return `The upload stopped: ${refusal}`;
     if (xhr.status === 413) {
       return "The upload stopped: the server refused a batch this large (error 413).";
     }
-    // Django's own refusals (too many files, too much form data) say why on the 400 page.
-    const reason = parse(xhr.responseText).querySelector(".request-error");
-    if (reason) return `The upload stopped: ${reason.textContent.trim()}`;
     if (xhr.status >= 500) {
       return `The upload stopped: the server failed (error ${xhr.status}). ${reload}`;
     }
-    if (xhr.status < 300) {
-      // Sent to the sign-in page: the session ended.
-      return "The upload stopped: you are no longer signed in. Reload the page, sign in and add the rest again.";
-    }
-    return `The upload stopped: the server refused it (error ${xhr.status}). ${reload}`;
+    return `The upload stopped: the server gave an unexpected answer (status ${xhr.status}). ${reload}`;
   }
 
   // The pictures added by all batches so far: the server's summary counts one batch only.
@@ -310,10 +332,12 @@
     summary.textContent = `${run.added} picture${run.added === 1 ? "" : "s"} added.`;
   }
 
-  // The bar follows bytes (the pictures' bytes; the requests carry a little more).
+  // The bar follows bytes (the pictures' bytes; the requests carry a little more). Files
+  // deferred by the server go up again: the bar holds until their second sending passes
+  // where the first had brought it, and never goes back.
   function showProgress(sentBytes) {
     const share = run.bytes ? sentBytes / run.bytes : run.sentFiles / Math.max(run.files, 1);
-    progress.value = Math.floor(100 * share);
+    progress.value = Math.max(progress.value, Math.floor(100 * share));
   }
 
   // Files count once the server has answered for their batch. Announced politely, so
@@ -344,9 +368,4 @@
     return span;
   }
 
-  function parse(html) {
-    const template = document.createElement("template");
-    template.innerHTML = html;
-    return template.content;
-  }
 })();

@@ -375,6 +375,45 @@ def test_batches_keep_within_the_bytes_a_request_may_carry(
     assert Picture.objects.count() == 7
 
 
+def test_files_a_request_had_no_time_for_go_up_in_the_next_batch(
+    context: BrowserContext, page: Page, owner, settings, allow_console_error
+):
+    # The request that judges only the bad file stores nothing: a 400, in the console.
+    allow_console_error(r"status of 400 \(Bad Request\)")
+    # No time at all: each request judges its first file only, and defers the others.
+    settings.PORTFOLIO_UPLOAD_REQUEST_SECONDS = 0
+    photos = [tiny_photo(f"frame-{number}.jpg", number * 40) for number in range(1, 5)]
+    files = [*photos, {**bad_file(), "name": "frame-3.txt"}]
+    # In name order, as they are sent.
+    names = ["frame-1.jpg", "frame-2.jpg", "frame-3.jpg", "frame-3.txt", "frame-4.jpg"]
+    context.add_init_script(RECORD_UPLOADS)
+    project = make_project(owner, title="Frames")
+    open_project(page, project)
+    requests = watch_upload_requests(page, project)
+
+    drop(page, files)
+
+    expect(page.locator("#upload-status")).to_have_text("5 of 5 uploaded.")
+    expect(page.locator("#upload-summary")).to_have_text("4 pictures added.")
+    error = page.locator("#upload-errors li")
+    expect(error).to_have_count(1)
+    expect(error.locator(".file-name")).to_have_text("frame-3.txt")
+    expect_pictures_shown(page, 4)
+    # Each deferred file went first in the next batch, until every one was judged.
+    assert sent_batches(page) == [names[start:] for start in range(5)]
+    assert len(requests) == 5
+    recorded = page.evaluate("window.uploads")
+    assert recorded["progress"] == sorted(recorded["progress"]), "the bar went backwards"
+    assert recorded["progress"][-1] == 100
+    expect(page.locator("#upload-progress")).to_have_js_property("value", 100)
+    assert [text for text in recorded["statuses"] if text and "checking" not in text] == [
+        f"{count} of 5 uploaded." for count in range(6)
+    ]
+    assert list(project.pictures.values_list("original_filename", flat=True)) == [
+        photo["name"] for photo in photos
+    ]
+
+
 def test_owner_chooses_a_folder(context: BrowserContext, page: Page, owner, tmp_path):
     trip = tmp_path / "trip"
     for folder in ("day 1", "day 2", ".hidden"):
@@ -505,21 +544,37 @@ def test_a_batch_that_fails_stops_the_upload_and_names_what_did_not_go_up(
     assert Picture.objects.count() == 10
 
 
-def test_a_request_refused_by_django_stops_the_upload_with_its_reason(
-    page: Page, owner, allow_console_error, settings
-):
-    # The page says 20 files a request, the server now takes 2 (say, since a deploy):
+REFUSALS = [
     # Django refuses the request before the view, with its reason on a 400 page.
+    pytest.param(
+        {"DATA_UPLOAD_MAX_NUMBER_FILES": 2},
+        "The upload stopped: Too many files in one upload: at most 2 at a time.",
+        id="django",
+    ),
+    # The upload form refuses it, with its reason beside the form.
+    pytest.param(
+        {"DATA_UPLOAD_MAX_NUMBER_FILES": None, "PORTFOLIO_UPLOAD_MAX_FILES": 2},
+        "The upload stopped: Too many files: at most 2 at a time, you sent 3.",
+        id="form",
+    ),
+]
+
+
+@pytest.mark.parametrize(("limits", "message"), REFUSALS)
+def test_a_request_refused_as_a_whole_stops_the_upload_with_its_reason(
+    page: Page, owner, allow_console_error, settings, limits, message
+):
+    # The page says 20 files a request, the server now takes 2 (say, since a deploy).
     allow_console_error(r"status of 400 \(Bad Request\)")
-    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
     open_project(page, make_project(owner, title="Desert Lines"))
+    for name, value in limits.items():
+        setattr(settings, name, value)
 
     drop(page, [tiny_photo(f"photo-{number}.jpg") for number in range(3)])
 
     error = page.locator("#upload-errors li")
-    expect(error).to_contain_text(
-        "The upload stopped: Too many files in one upload: at most 2 at a time."
-    )
+    expect(error).to_have_count(1)
+    expect(error).to_contain_text(message)
     expect(error.locator(".file-name")).to_have_count(3)
     expect(page.locator("#upload-status")).to_have_text("0 of 3 uploaded; stopped.")
     expect(grid_pictures(page)).to_have_count(0)
@@ -540,7 +595,9 @@ def test_a_batch_after_the_session_ended_stops_and_stays_on_the_page(
     drop(page, photos)
 
     error = page.locator("#upload-errors li")
-    expect(error).to_contain_text("The upload stopped: you are no longer signed in.")
+    expect(error).to_contain_text(
+        "The upload stopped: You are no longer signed in. Reload the page, sign in"
+    )
     expect(error.locator(".file-name")).to_have_text([photo["name"] for photo in photos])
     expect(page.locator("#upload-status")).to_have_text("0 of 2 uploaded; stopped.")
     assert page.evaluate("window.loadedOnce === true"), "the page was left"

@@ -1,4 +1,7 @@
-"""Turn an outage of the media storage into a clear answer for the owner, never a crash."""
+"""
+An outage of the media storage: how to tell one from a bad file, what the owner is told, and
+the middleware that turns one into a clear answer (503), never a crash.
+"""
 
 import errno
 import logging
@@ -10,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from portfolio.redirects import own_url_or
+from portfolio.views.events import request_refused
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +39,11 @@ def is_storage_outage(exception: Exception) -> bool:
 
 
 class StorageUnavailableMiddleware:
-    """Answer 503 with a message when the storage fails; the view's transaction has rolled back."""
+    """
+    Answer 503 with a message when the storage fails; the view's transaction has rolled back.
+
+    Scripts get the message in a request-refused event too (portfolio/views/events.py).
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -52,7 +60,10 @@ class StorageUnavailableMiddleware:
         if getattr(request, "htmx", False):
             # htmx swaps no 5xx body: reload the page, which shows the message.
             messages.error(request, STORAGE_UNAVAILABLE_MESSAGE)
-            return HttpResponse(status=503, headers={"HX-Refresh": "true", "Retry-After": "60"})
+            response = HttpResponse(
+                status=503, headers={"HX-Refresh": "true", "Retry-After": "60"}
+            )
+            return request_refused(response, STORAGE_UNAVAILABLE_MESSAGE)
         response = TemplateResponse(
             request,
             "portfolio/storage_unavailable.html",
@@ -60,7 +71,7 @@ class StorageUnavailableMiddleware:
             status=503,
             headers={"Retry-After": "60"},
         )
-        return response.render()
+        return request_refused(response.render(), STORAGE_UNAVAILABLE_MESSAGE)
 
 
 def _back_url(request: HttpRequest) -> str:
