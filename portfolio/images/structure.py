@@ -12,8 +12,10 @@ import re
 
 from portfolio.images import isobmff
 
-# libjpeg's progressive mode writes 10 scans (6 for greyscale, 24 for CMYK).
-JPEG_MAX_SCANS = 100
+# libjpeg's progressive mode writes 10 scans (6 for greyscale, 24 for CMYK), mozjpeg's
+# searched progressions a few more. Each scan is a pass over every block: 32 keep a file
+# within about three times the cost of an ordinary progressive one of its size.
+JPEG_MAX_SCANS = 32
 # Segments of the first picture other than its scans: APPn (EXIF, XMP, ICC, MPF), COM and
 # tables. An ICC profile is split in 64 KB APP2 segments: a 16 MB profile takes 256.
 JPEG_MAX_SEGMENTS = 1000
@@ -48,7 +50,11 @@ def _jpeg_refusal(data: bytes) -> str | None:
     position = 2
     while position + 4 <= len(data):
         if data[position] != 0xFF:
-            return None  # damaged: the decoder says so
+            # A stray byte between segments: decoders skip to the next marker, so do we.
+            position = data.find(b"\xff", position)
+            if position == -1:
+                return None
+            continue
         marker = data[position + 1]
         if marker == 0xFF:  # fill byte
             position += 1

@@ -1,11 +1,10 @@
 """
 Files whose structure would cost a decoder far more than a photo of their pixel count are
-refused before Pillow opens them, for less CPU than decoding a well-formed file of that
-pixel count, measured in the same test.
+refused by a count before Pillow opens them: the reason names the count. How little that
+costs, against decoding a well-formed file, is measured by `make bench` (figure 6).
 """
 
 import io
-import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,42 +14,43 @@ from portfolio.images.gate import UploadRejected, prepare_upload
 from tests.images import hostile
 
 
-def refusal(content: bytes) -> tuple[str, float]:
-    """The reason prepare_upload gives, and the CPU seconds it took to give it."""
-    started = time.process_time()
+def refusal(content: bytes) -> str:
+    """The reason prepare_upload gives."""
     with pytest.raises(UploadRejected) as rejected:
         prepare_upload(SimpleUploadedFile("picture", content))
-    return rejected.value.reason, time.process_time() - started
-
-
-def decoding_cpu_seconds(content: bytes) -> float:
-    """What opening and decoding a file costs Pillow, in this process."""
-    started = time.process_time()
-    with Image.open(io.BytesIO(content)) as image:
-        image.load()
-    return time.process_time() - started
+    return rejected.value.reason
 
 
 def test_progressive_jpeg_of_thousands_of_scans_is_refused_before_decoding():
-    well_formed = hostile.well_formed("JPEG", (2000, 2000), progressive=True)
-    reason, cpu_seconds = refusal(hostile.many_scan_jpeg((2000, 2000), scans=5000))
+    reason = refusal(hostile.many_scan_jpeg((2000, 2000), scans=5000))
 
-    assert reason == "too complex to decode safely (more than 100 JPEG scans)"
-    assert cpu_seconds < 2 * decoding_cpu_seconds(well_formed)
+    assert reason == "too complex to decode safely (more than 32 JPEG scans)"
 
 
 @pytest.mark.parametrize("marker", [0xE1, 0xE5, 0xFE], ids=["exif-app1", "app5", "comment"])
 def test_jpeg_of_many_small_metadata_segments_is_refused_before_opening(marker):
-    well_formed = hostile.well_formed("JPEG", (64, 48))
-    reason, cpu_seconds = refusal(hostile.jpeg_with_segments(200_000, marker))
+    reason = refusal(hostile.jpeg_with_segments(200_000, marker))
 
     assert reason == "too complex to decode safely (more than 1000 JPEG segments)"
-    # Opening it costs Pillow a Python step per segment: seconds for the largest files.
-    assert cpu_seconds < 0.05 + 2 * decoding_cpu_seconds(well_formed)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        hostile.many_scan_jpeg((2000, 2000), scans=5000),
+        hostile.jpeg_with_segments(200_000, 0xE1),
+    ],
+    ids=["scans", "segments"],
+)
+def test_a_stray_byte_between_segments_does_not_hide_what_follows(content):
+    # Decoders skip bytes that are not a marker and read on: the count must too.
+    with_stray_byte = content[:2] + b"\x00" + content[2:]
+
+    assert refusal(with_stray_byte).startswith("too complex to decode safely (more than")
 
 
 def test_jpeg_of_more_metadata_than_any_camera_writes_is_refused():
-    reason, _ = refusal(hostile.jpeg_with_segments(300, 0xE2, b"x" * 65_000))
+    reason = refusal(hostile.jpeg_with_segments(300, 0xE2, b"x" * 65_000))
 
     assert reason == "too complex to decode safely (more than 16 MB of JPEG metadata)"
 
@@ -67,21 +67,19 @@ def test_markers_inside_a_segment_or_after_the_first_picture_are_not_counted():
 
 
 def test_png_of_many_chunks_is_refused_before_opening():
-    well_formed = hostile.well_formed("PNG", (64, 48))
-    reason, cpu_seconds = refusal(hostile.png_with_chunks(50_000))
+    reason = refusal(hostile.png_with_chunks(50_000))
 
     assert reason == "too complex to decode safely (more than 10000 PNG chunks)"
-    assert cpu_seconds < 0.05 + 2 * decoding_cpu_seconds(well_formed)
 
 
 def test_gif_of_many_comment_blocks_is_refused_before_opening():
-    reason, _ = refusal(hostile.gif_with_comments(100_000))
+    reason = refusal(hostile.gif_with_comments(100_000))
 
     assert reason == "too complex to decode safely (more than 100 GIF extension blocks)"
 
 
 def test_avif_whose_header_claims_fewer_pixels_than_its_image_is_refused():
-    reason, _ = refusal(hostile.lying_avif(size=(2000, 1500), claimed=(100, 100)))
+    reason = refusal(hostile.lying_avif(size=(2000, 1500), claimed=(100, 100)))
 
     assert reason == "the file is damaged (its picture is larger than its header says)"
 
