@@ -2,10 +2,10 @@
 Colour profiles: keep what an ICC profile says about colour, and nothing else.
 
 A profile is kept only rebuilt from its colour tags (primaries, white point, tone curves),
-with a description of letters, digits and spaces: whatever else rode along (text, HTML, a
-16 MB blob) never reaches what visitors download. A profile we cannot rebuild (too large,
-not a matrix profile such as a printer's CMYK one) is applied instead: the pixels are
-converted to sRGB and no profile is stored.
+under its well-known name (Display P3, Adobe RGB…) or a neutral one: whatever else rode
+along (text, HTML, a 16 MB blob) never reaches what visitors download. A profile we cannot
+rebuild (too large, not a matrix profile such as a printer's CMYK one) is applied instead:
+the pixels are converted to sRGB and no profile is stored.
 """
 
 import io
@@ -18,7 +18,23 @@ from PIL import Image, ImageCms
 # Display profiles are a few hundred bytes to a few KB; 64 KB leaves room for long curves.
 MAX_PROFILE_BYTES = 64 * 1024
 MAX_CURVE_POINTS = 4096
-MAX_DESCRIPTION_LENGTH = 64
+# The names a kept profile may carry: the common working spaces. Any other description is
+# replaced, so no text of the upload's (a link, a message) rides along in what is stored.
+KNOWN_DESCRIPTIONS = (
+    "sRGB IEC61966-2.1",
+    "sRGB",
+    "Display P3",
+    "DCI-P3",
+    "Adobe RGB (1998)",
+    "ProPhoto RGB",
+    "ROMM RGB",
+    "eciRGB v2",
+    "Rec. 2020",
+    "ITU-R BT.2020",
+    "Generic Gray Gamma 2.2 Profile",
+    "Gray Gamma 2.2",
+    "Dot Gain 20%",
+)
 
 _HEADER_BYTES = 128
 # The tags a matrix/TRC profile needs, by colour space; "chad" is kept when present.
@@ -168,9 +184,9 @@ def _description_tag(description: str, *, version_major: int) -> bytes:
 
 
 def _safe_description(description: str) -> str:
-    kept = "".join(
-        character
-        for character in description
-        if character.isascii() and (character.isalnum() or character == " ")
-    )
-    return " ".join(kept.split())[:MAX_DESCRIPTION_LENGTH] or "Colour profile"
+    """The well-known name the description starts with, else a neutral one: never its text."""
+    folded = description.casefold().strip()
+    for name in KNOWN_DESCRIPTIONS:
+        if folded.startswith(name.casefold()):
+            return name
+    return "Colour profile"
