@@ -331,7 +331,7 @@ PORTFOLIO_UPLOAD_CPU_SECONDS_PER_MEGAPIXEL = float(
     os.environ.get("PORTFOLIO_UPLOAD_CPU_SECONDS_PER_MEGAPIXEL", 0.15)
 )
 PORTFOLIO_UPLOAD_AVIF_CPU_SECONDS_PER_MEGAPIXEL = float(
-    os.environ.get("PORTFOLIO_UPLOAD_AVIF_CPU_SECONDS_PER_MEGAPIXEL", 1)
+    os.environ.get("PORTFOLIO_UPLOAD_AVIF_CPU_SECONDS_PER_MEGAPIXEL", 0.4)
 )
 PORTFOLIO_UPLOAD_MEMORY_BYTES = int(os.environ.get("PORTFOLIO_UPLOAD_MEMORY_BYTES", 96 * 2**20))
 PORTFOLIO_UPLOAD_MEMORY_BYTES_PER_PIXEL = int(
@@ -341,9 +341,9 @@ PORTFOLIO_UPLOAD_AVIF_MEMORY_BYTES_PER_PIXEL = int(
     os.environ.get("PORTFOLIO_UPLOAD_AVIF_MEMORY_BYTES_PER_PIXEL", 64)
 )
 # Seconds an upload request spends judging and storing files before it defers the rest, which
-# the browser sends again: 30 s plus one file at its budget stays well inside gunicorn's
+# the browser sends again: 20 s plus one file at its budget stays inside gunicorn's
 # --timeout 120 (README).
-PORTFOLIO_UPLOAD_REQUEST_SECONDS = float(os.environ.get("PORTFOLIO_UPLOAD_REQUEST_SECONDS", 30))
+PORTFOLIO_UPLOAD_REQUEST_SECONDS = float(os.environ.get("PORTFOLIO_UPLOAD_REQUEST_SECONDS", 20))
 # Django stops parsing at the first file over our limit, before it streams to disk.
 DATA_UPLOAD_MAX_NUMBER_FILES = PORTFOLIO_UPLOAD_MAX_FILES
 # Files above this stream to a temporary file instead of being held in memory.

@@ -79,8 +79,8 @@ class Budget:
 
     def wall_seconds_for(self, pixels: int, image_format: str = "") -> float:
         # CPU time is the real budget; the clock only catches a child that is starved or
-        # stuck, so it is generous for a busy machine.
-        return 2 * self.cpu_seconds_for(pixels, image_format) + 2
+        # stuck, so it leaves room for a busy machine.
+        return 1.5 * self.cpu_seconds_for(pixels, image_format) + 2
 
 
 def run_bounded(function: Callable, *args, budget: Budget):
