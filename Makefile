@@ -51,18 +51,25 @@ run: setup
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 # The contract, on a fresh machine as in CI: install what is missing, lint (it fails faster
-# than any test), then every test on real servers and on the embedded default, chosen by
-# marker (pyproject.toml): on PostgreSQL and S3 all but the browser tests (Chromium over a
-# bucket would add a minute and check nothing tests/production does not), on SQLite and disk
-# all but those that need the servers. The first failure stops it with a non-zero exit; the
-# last line printed is the second run's pytest summary.
+# than any test), then every test, chosen by marker and never skipped (tests/conftest.py):
+# on PostgreSQL and S3 the tests that need them plus those whose behaviour depends on the
+# database or the storage (BACKEND_TESTS); on SQLite and disk everything but the tests that
+# need the servers. The first failure stops it with a non-zero exit; the last line printed
+# is the second run's pytest summary.
 test: system-packages $(VENV)/.installed-dev
 	$(BIN)/ruff check --quiet .
 	$(BIN)/ruff format --check --quiet .
-	@echo "make test: on PostgreSQL and S3, all but the browser tests"
-	@$(START_SERVICES) && $(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
+	@echo "make test: on PostgreSQL and S3, the tests that need them or depend on them"
+	@$(START_SERVICES) && $(BIN)/pytest -m "not browser" $(BACKEND_TESTS) $(PYTEST_ARGS)
 	@echo "make test: on SQLite and local disk, all but the tests that need the servers"
 	$(EMBEDDED) $(BIN)/pytest -m "not services" $(PYTEST_ARGS)
+
+# What runs on the real servers besides tests/production: storing, naming, serving and
+# deleting files, transactions and locks, the page cache's version row, the task queue.
+BACKEND_TESTS := tests/production tests/test_concurrency.py tests/test_uploads.py \
+	tests/test_media.py tests/test_renditions.py tests/test_storage_outage.py \
+	tests/test_task_queue.py tests/test_page_cache.py tests/test_query_counts.py \
+	tests/test_migrations.py tests/test_models.py tests/test_admin.py
 
 # No apt, no servers, no browser: what changes from one edit to the next, in about 40 s.
 test-quick: $(VENV)/.installed-dev
