@@ -349,6 +349,23 @@ def test_delete_picture_with_htmx_returns_the_grid_without_it(
     assert len(stored_files()) == 2
 
 
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
+def test_every_answer_to_arranging_varies_on_htmx(client, project, headers):
+    # The same address answers htmx with a fragment and a plain post with a page or redirect.
+    picture = project.pictures.first()
+    too_long = {"caption": "x" * 301}
+
+    answers = [
+        client.post(picture_url("picture-cover", picture), headers=headers),
+        client.post(picture_url("picture-update", picture), too_long, headers=headers),
+        Client().post(picture_url("picture-move", picture), headers=headers),
+    ]
+
+    assert [response.status_code for response in answers] == [200 if headers else 302, 200, 302]
+    for response in answers:
+        assert "HX-Request" in response["Vary"]
+
+
 def test_project_page_query_count_for_editors_is_constant(
     client, owner, django_assert_num_queries
 ):
@@ -380,3 +397,11 @@ def test_django_refusal_for_htmx_is_a_fragment_with_the_reason(client, project, 
     html = response.content.decode()
     assert "<html" not in html
     assert '<p class="request-error" role="alert">Too much form data' in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_refusal_before_htmx_middleware_ran_is_a_fragment_too(client):
+    response = client.get("/", headers={**HTMX, "Host": "elsewhere.example"})
+
+    assert response.status_code == 400
+    assert response.content.decode().startswith('<p class="request-error" role="alert">')

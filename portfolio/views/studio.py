@@ -5,10 +5,9 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Count
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.views.generic import (
     CreateView,
     DeleteView,
@@ -23,19 +22,17 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from portfolio.forms import PictureCaptionForm, PictureUploadForm, ProjectForm
 from portfolio.models import Picture, Project
 from portfolio.redirects import own_url_or
-from portfolio.views.htmx import HtmxHttpRequest
+from portfolio.views.htmx import HtmxPartialMixin
 from portfolio.views.public import picture_grid_context
 
 
-class EditorRequiredMixin(LoginRequiredMixin):
+class EditorRequiredMixin(HtmxPartialMixin, LoginRequiredMixin):
     """
     Changes are for a project's owner and staff: Project.objects.editable_by(user).
 
     Anyone else gets a 404, not a 403, so a draft's existence is not given away.
     Anonymous visitors are sent to sign in (htmx ones by a full-page redirect).
     """
-
-    request: HtmxHttpRequest
 
     def editable_projects(self):
         return Project.objects.editable_by(self.request.user)
@@ -207,13 +204,11 @@ class PictureMixin(EditorRequiredMixin, SingleObjectMixin):
         next_url = self.next_url(project.get_absolute_url())
         if self.request.htmx:
             context = picture_grid_context(project, can_edit=True, next_url=next_url)
-            response = TemplateResponse(
+            return TemplateResponse(
                 self.request,
                 f"portfolio/project_detail.html#{fragment}",
                 {**context, "picture": picture},
             )
-            patch_vary_headers(response, ["HX-Request"])
-            return response
         anchor = f"#picture-{picture.pk}" if picture.pk else ""
         return HttpResponseRedirect(f"{next_url.split('#')[0]}{anchor}")
 
@@ -222,17 +217,17 @@ class PictureUpdateView(PictureMixin, UpdateView):
     """Edit a picture's caption: the form page, or inline in the grid with htmx."""
 
     form_class = PictureCaptionForm
+    htmx_partial = "caption-errors"
 
     def form_valid(self, form) -> HttpResponse:
         picture = form.save()
         return self.changed(picture, fragment="picture-item")
 
     def form_invalid(self, form) -> HttpResponse:
+        response = super().form_invalid(form)
         if self.request.htmx:
-            template_name = "portfolio/picture_form.html#caption-errors"
-            response = render(self.request, template_name, {"form": form})
             return reswap(retarget(response, f"#caption-errors-{self.object.pk}"), "innerHTML")
-        return super().form_invalid(form)
+        return response
 
 
 class PictureCoverView(PictureMixin, View):

@@ -6,8 +6,10 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django_htmx.middleware import HtmxDetails
 
 from portfolio.uploads import RequestBodyTooLarge
+from portfolio.views.htmx import HtmxHttpRequest, vary_on_htmx, wants_fragment
 
 
 @never_cache
@@ -18,7 +20,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok\n", content_type="text/plain")
 
 
-def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+def bad_request(request: HtmxHttpRequest, exception: Exception) -> HttpResponse:
     """Say why Django refused a request: too many files, too large a body, too much form data."""
     status = 400
     if isinstance(exception, RequestBodyTooLarge):
@@ -32,5 +34,8 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
         message = "Too much form data in one request. Nothing was saved."
     else:
         message = "The request could not be understood."
-    template_name = "400.html#message" if getattr(request, "htmx", False) else "400.html"
-    return render(request, template_name, {"message": message}, status=status)
+    if not hasattr(request, "htmx"):
+        # Refused before HtmxMiddleware ran (CommonMiddleware's host check): read it here.
+        request.htmx = HtmxDetails(request)
+    template_name = "400.html#message" if wants_fragment(request) else "400.html"
+    return vary_on_htmx(render(request, template_name, {"message": message}, status=status))
