@@ -198,7 +198,7 @@ class PictureMixin(EditorRequiredMixin, SingleObjectMixin):
         next_url = self.next_url(self.object.project.get_absolute_url())
         return super().get_context_data(next_url=next_url, **kwargs)
 
-    def changed(self, picture: Picture, fragment: str = "picture-grid") -> HttpResponse:
+    def changed(self, picture: Picture, fragment: str = "_picture_grid.html") -> HttpResponse:
         """Answer htmx with the changed fragment, a plain post with a redirect to its page."""
         project = picture.project
         next_url = self.next_url(project.get_absolute_url())
@@ -206,7 +206,7 @@ class PictureMixin(EditorRequiredMixin, SingleObjectMixin):
             context = picture_grid_context(project, can_edit=True, next_url=next_url)
             return TemplateResponse(
                 self.request,
-                f"portfolio/project_detail.html#{fragment}",
+                f"portfolio/{fragment}",
                 {**context, "picture": picture},
             )
         anchor = f"#picture-{picture.pk}" if picture.pk else ""
@@ -221,7 +221,7 @@ class PictureUpdateView(PictureMixin, UpdateView):
 
     def form_valid(self, form) -> HttpResponse:
         picture = form.save()
-        return self.changed(picture, fragment="picture-item")
+        return self.changed(picture, fragment="_picture_grid.html#picture-item")
 
     def form_invalid(self, form) -> HttpResponse:
         response = super().form_invalid(form)
