@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 from django.urls import clear_url_caches
 
-from site_config.settings import bucket_media_url
+from site_config.environment import bucket_media_url
 from tests.helpers import make_project, make_staff, make_user, signed_in
 
 S3_STORAGE = "storages.backends.s3.S3Storage"

@@ -18,7 +18,7 @@ from django.urls import reverse
 from PIL import Image
 
 from portfolio.models import Category, Picture, Project
-from site_config.settings import BASE_DIR
+from site_config.environment import BASE_DIR
 
 # What make_user gives everyone.
 PASSWORD = "a-good-test-password"

@@ -9,7 +9,7 @@ from django.test import Client, RequestFactory
 
 from portfolio.models import Picture
 from portfolio.uploads import STALE_UPLOAD_SECONDS
-from site_config.settings import BASE_DIR
+from site_config.environment import BASE_DIR
 from tests.helpers import (
     HTMX,
     image_bytes,

@@ -9,7 +9,7 @@ import sys
 import pytest
 from django.test import Client
 
-from site_config.settings import BASE_DIR, DEVELOPMENT_SECRET_KEY
+from site_config.environment import BASE_DIR, DEVELOPMENT_SECRET_KEY
 from tests.helpers import (
     admin_urls,
     environment_without_ours,

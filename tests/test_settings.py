@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from site_config.settings import BASE_DIR, database_from_url
+from site_config.environment import BASE_DIR, database_from_url
 from tests.helpers import load_settings, run_python
 
 
