@@ -4,7 +4,7 @@ import os
 
 from django.core.asgi import get_asgi_application
 
-from site_config.settings import refuse_to_serve_with_the_development_key
+from site_config.environment import refuse_to_serve_with_the_development_key
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_config.settings")
 

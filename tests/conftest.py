@@ -10,10 +10,11 @@ from django.conf import settings as django_settings
 from django.core.cache import caches
 from django.core.files.storage import storages
 from django.core.management import call_command
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import clear_url_caches
 
-from site_config.settings import bucket_media_url
+from site_config.environment import bucket_media_url
+from tests.helpers import make_project, make_staff, make_user, signed_in
 
 S3_STORAGE = "storages.backends.s3.S3Storage"
 
@@ -149,3 +150,28 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         report.outcome = "failed"
         report.longrepr = f"skipped ({reason}); deselect it by marker instead"
     return report
+
+
+# Shared fixtures: who and what most tests start from ----------------------------------------
+# A module that needs more defines its own on top of these: `def project(project): ...`.
+
+
+@pytest.fixture
+def owner():
+    return make_user("owner")
+
+
+@pytest.fixture
+def project(owner):
+    """A published project of the owner's, without pictures."""
+    return make_project(owner)
+
+
+@pytest.fixture
+def owner_client(owner) -> Client:
+    return signed_in(owner)
+
+
+@pytest.fixture
+def staff_client() -> Client:
+    return signed_in(make_staff())

@@ -2,7 +2,10 @@
 
 import io
 import itertools
+import os
 import struct
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -10,9 +13,17 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
 from PIL import Image
 
 from portfolio.models import Category, Picture, Project
+from site_config.environment import BASE_DIR
+
+# What make_user gives everyone.
+PASSWORD = "a-good-test-password"
+# The header htmx sends with every request it makes.
+HTMX = {"HX-Request": "true"}
 
 _numbers = itertools.count(1)
 
@@ -20,8 +31,20 @@ _numbers = itertools.count(1)
 def make_user(username: str | None = None, *, is_staff: bool = False, **fields):
     username = username or f"user{next(_numbers)}"
     return get_user_model().objects.create_user(
-        username=username, password="a-good-test-password", is_staff=is_staff, **fields
+        username=username, password=PASSWORD, is_staff=is_staff, **fields
     )
+
+
+def make_staff(username: str | None = None):
+    """A superuser: staff who may do everything in the admin."""
+    return make_user(username, is_staff=True, is_superuser=True)
+
+
+def signed_in(user) -> Client:
+    """A client signed in as user."""
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 def make_category(name: str = "Landscape", slug: str | None = None) -> Category:
@@ -113,6 +136,28 @@ def uploaded_image(
     )
 
 
+def picture_url(name: str, picture: Picture) -> str:
+    """The address of one of a picture's pages or actions, by URL name (picture-update, …)."""
+    return reverse(f"portfolio:{name}", kwargs={"slug": picture.project.slug, "pk": picture.pk})
+
+
+def admin_urls(picture: Picture) -> list[str]:
+    """The admin's pages, each of its lists with a filter or a search, for this picture."""
+    project = picture.project
+    return [
+        "/admin/",
+        "/admin/portfolio/project/",
+        "/admin/portfolio/project/?is_published__exact=1",
+        f"/admin/portfolio/project/?q={project.title}",
+        "/admin/portfolio/project/add/",
+        f"/admin/portfolio/project/{project.pk}/change/",
+        "/admin/portfolio/picture/",
+        "/admin/portfolio/picture/?q=Dune",
+        f"/admin/portfolio/picture/{picture.pk}/change/",
+        "/admin/portfolio/category/",
+    ]
+
+
 def files_under(root) -> set[str]:
     """Every file below root, as paths relative to it."""
     return {str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()}
@@ -126,6 +171,11 @@ def stored_files(folder: str = "") -> set[str]:
     for subfolder in folders:
         found |= stored_files(f"{prefix}{subfolder}")
     return found
+
+
+def rendition_files() -> set[str]:
+    """The renditions in the default storage (their names end in _w<width>)."""
+    return {name for name in stored_files() if "_w" in name}
 
 
 def read_stored(name: str) -> bytes:
@@ -146,3 +196,32 @@ def replace_stored(name: str, data: bytes) -> None:
     default_storage.delete(name)
     saved = default_storage.save(name, ContentFile(data))
     assert saved == name, f"{name} was stored again as {saved}"
+
+
+def environment_without_ours(**variables: str) -> dict[str, str]:
+    """This process's environment without the site's variables, plus these."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "AWS_", "DATABASE_URL"))
+    }
+    return {**env, **variables}
+
+
+def run_python(code: str, **variables: str) -> subprocess.CompletedProcess:
+    """Run code in a fresh interpreter with none of the site's variables set but these."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        env=environment_without_ours(**variables),
+        capture_output=True,
+        text=True,
+    )
+
+
+def load_settings(
+    show: str = "s.DEBUG, s.MEDIA_ROOT, s.MEDIA_URL, s.DATABASES['default']['ENGINE']",
+    **variables: str,
+) -> subprocess.CompletedProcess:
+    """Import the settings in a fresh interpreter with exactly these variables set."""
+    return run_python(f"from site_config import settings as s; print({show})", **variables)

@@ -5,11 +5,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from portfolio.models import Picture
 from tests.helpers import (
+    admin_urls,
     exif_with_location,
     image_bytes,
     make_picture,
     make_project,
-    make_user,
     multi_picture_jpeg,
     open_stored_image,
     read_stored,
@@ -25,35 +25,15 @@ def picture():
     return make_picture(make_project(), caption="Dune at noon")
 
 
-def admin_urls(picture) -> list[str]:
-    project = picture.project
-    return [
-        "/admin/",
-        "/admin/portfolio/project/",
-        "/admin/portfolio/project/?is_published__exact=1",
-        f"/admin/portfolio/project/?q={project.title}",
-        "/admin/portfolio/project/add/",
-        f"/admin/portfolio/project/{project.pk}/change/",
-        "/admin/portfolio/picture/",
-        "/admin/portfolio/picture/?q=Dune",
-        f"/admin/portfolio/picture/{picture.pk}/change/",
-        "/admin/portfolio/category/",
-    ]
-
-
-def test_admin_pages_load_for_staff(client, picture):
-    client.force_login(make_user(is_staff=True, is_superuser=True))
-
+def test_admin_pages_load_for_staff(staff_client, picture):
     for url in admin_urls(picture):
-        response = client.get(url)
+        response = staff_client.get(url)
         assert response.status_code == 200, url
 
 
-def test_admin_shows_thumbnails(client, picture):
-    client.force_login(make_user(is_staff=True, is_superuser=True))
-
-    project_page = client.get(f"/admin/portfolio/project/{picture.project.pk}/change/")
-    picture_list = client.get("/admin/portfolio/picture/")
+def test_admin_shows_thumbnails(staff_client, picture):
+    project_page = staff_client.get(f"/admin/portfolio/project/{picture.project.pk}/change/")
+    picture_list = staff_client.get("/admin/portfolio/picture/")
 
     assert f'<img src="{picture.photo.url}"' in project_page.content.decode()
     assert f'<img src="{picture.photo.url}"' in picture_list.content.decode()
@@ -80,12 +60,6 @@ REFUSED = [
     pytest.param("cv.pdf", lambda: b"%PDF-1.7\n%%EOF\n", "PDF is not accepted", id="pdf"),
 ]
 ACCEPTED_TEXT = "upload JPEG, PNG, WebP, GIF, AVIF or HEIC"
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(make_user(is_staff=True, is_superuser=True))
-    return client
 
 
 def add_in_admin(client, project, name: str, content: bytes, caption: str = ""):

@@ -14,8 +14,8 @@ from tests.helpers import (
     make_project,
     open_stored_image,
     read_stored,
+    rendition_files,
     replace_stored,
-    stored_files,
 )
 
 pytestmark = pytest.mark.django_db
@@ -25,10 +25,6 @@ def build(*args) -> str:
     stdout = io.StringIO()
     call_command("build_renditions", *args, stdout=stdout, stderr=io.StringIO())
     return stdout.getvalue()
-
-
-def rendition_files() -> set[str]:
-    return {name for name in stored_files() if "_w" in name}
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from tests.helpers import make_category, make_picture, make_project, make_user
+from tests.helpers import HTMX, make_category, make_picture, make_project, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +107,7 @@ def test_filter_links_work_without_javascript_and_upgrade_with_htmx(client):
 def test_htmx_request_gets_only_the_gallery_fragment(client):
     make_project(title="Hills", category=make_category("Landscape"))
 
-    response = client.get("/?category=landscape", headers={"HX-Request": "true"})
+    response = client.get("/?category=landscape", headers=HTMX)
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -120,9 +120,7 @@ def test_htmx_request_gets_only_the_gallery_fragment(client):
 def test_htmx_history_restore_gets_the_whole_page(client):
     make_project()
 
-    response = client.get(
-        "/", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
-    )
+    response = client.get("/", headers={**HTMX, "HX-History-Restore-Request": "true"})
 
     assert "<html" in response.content.decode()
 

@@ -38,6 +38,19 @@ def test_cover_must_belong_to_the_project():
         project.full_clean()
 
 
+def test_cover_picture_is_the_chosen_cover_else_the_first_picture(django_assert_num_queries):
+    project = make_project()
+    assert (project.cover_picture, project.cover_picture_id) == (None, None)
+    first, second = make_picture(project, position=2), make_picture(project, position=1)
+
+    assert (project.cover_picture, project.cover_picture_id) == (second, second.pk)
+
+    project.cover = first
+    assert project.cover_picture == first
+    with django_assert_num_queries(0):
+        assert project.cover_picture_id == first.pk
+
+
 def test_new_pictures_go_to_the_end():
     project = make_project()
 

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client, RequestFactory
 
 from portfolio.redirects import own_url_or
-from tests.helpers import make_picture, make_project, uploaded_image
+from tests.helpers import make_picture, uploaded_image
 from tests.test_storage_outage import unreachable_bucket  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
@@ -28,15 +28,8 @@ HOSTILE = [
 
 
 @pytest.fixture
-def picture():
-    return make_picture(make_project(title="Kept"))
-
-
-@pytest.fixture
-def owner_client(picture) -> Client:
-    client = Client()
-    client.force_login(picture.project.owner)
-    return client
+def picture(project):
+    return make_picture(project)
 
 
 def page_url(picture, page: str) -> str:

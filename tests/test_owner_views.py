@@ -5,35 +5,25 @@ from django.test import Client
 from django.urls import reverse
 
 from portfolio.models import Picture, Project
-from tests.helpers import make_category, make_picture, make_project, make_user, stored_files
+from tests.helpers import (
+    HTMX,
+    make_category,
+    make_picture,
+    make_project,
+    make_user,
+    picture_url,
+    signed_in,
+    stored_files,
+)
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HX-Request": "true"}
-
 
 @pytest.fixture
-def owner():
-    return make_user("owner")
-
-
-@pytest.fixture
-def client(owner):
-    client = Client()
-    client.force_login(owner)
-    return client
-
-
-@pytest.fixture
-def project(owner):
-    project = make_project(owner, title="Highlands")
+def project(project):
     for caption in ["first", "second", "third"]:
         make_picture(project, caption=caption)
     return project
-
-
-def picture_url(name, picture):
-    return reverse(f"portfolio:{name}", kwargs={"slug": picture.project.slug, "pk": picture.pk})
 
 
 def captions(project) -> list[str]:
@@ -43,12 +33,12 @@ def captions(project) -> list[str]:
 # Studio and navigation -----------------------------------------------------------------
 
 
-def test_studio_lists_own_projects_with_drafts_and_nobody_elses(client, owner):
+def test_studio_lists_own_projects_with_drafts_and_nobody_elses(owner_client, owner):
     mine = make_project(owner, title="Mine, published")
     draft = make_project(owner, title="Mine, a draft", is_published=False)
     make_project(make_user(), title="Someone else's")
 
-    response = client.get(reverse("portfolio:studio"))
+    response = owner_client.get(reverse("portfolio:studio"))
 
     assert set(response.context["project_list"]) == {mine, draft}
     html = response.content.decode()
@@ -61,14 +51,14 @@ def test_staff_studio_shows_their_own_projects(owner):
     staff = make_user(is_staff=True)
     theirs = make_project(staff, is_published=False)
     make_project(owner)
-    client = Client()
-    client.force_login(staff)
 
-    assert list(client.get(reverse("portfolio:studio")).context["project_list"]) == [theirs]
+    response = signed_in(staff).get(reverse("portfolio:studio"))
+
+    assert list(response.context["project_list"]) == [theirs]
 
 
-def test_signed_in_navigation_links_to_studio_and_new_project(client):
-    html = client.get("/").content.decode()
+def test_signed_in_navigation_links_to_studio_and_new_project(owner_client):
+    html = owner_client.get("/").content.decode()
 
     assert f'href="{reverse("portfolio:studio")}"' in html
     assert f'href="{reverse("portfolio:project-create")}"' in html
@@ -80,34 +70,34 @@ def test_visitors_get_no_owner_links():
     assert reverse("portfolio:studio") not in html
 
 
-def test_studio_lists_newest_first(client, owner):
+def test_studio_lists_newest_first(owner_client, owner):
     oldest, middle, newest = (make_project(owner, title=f"Project {n}") for n in range(3))
 
-    response = client.get(reverse("portfolio:studio"))
+    response = owner_client.get(reverse("portfolio:studio"))
 
     assert list(response.context["project_list"]) == [newest, middle, oldest]
 
 
-def test_studio_query_count_is_constant(client, owner, django_assert_num_queries):
+def test_studio_query_count_is_constant(owner_client, owner, django_assert_num_queries):
     for _ in range(2):
         make_picture(make_project(owner))
 
     # Session, user, projects with counts, first pictures.
     with django_assert_num_queries(4):
-        client.get(reverse("portfolio:studio"))
+        owner_client.get(reverse("portfolio:studio"))
     for _ in range(5):
         make_picture(make_project(owner))
     with django_assert_num_queries(4):
-        client.get(reverse("portfolio:studio"))
+        owner_client.get(reverse("portfolio:studio"))
 
 
 # Create, edit, delete ------------------------------------------------------------------
 
 
-def test_create_project_makes_the_owner_its_owner_and_goes_to_its_edit_page(client, owner):
+def test_create_project_makes_the_owner_its_owner_and_goes_to_its_edit_page(owner_client, owner):
     category = make_category("Travel")
 
-    response = client.post(
+    response = owner_client.post(
         reverse("portfolio:project-create"),
         {"title": "Lisbon Light", "slug": "", "category": category.pk, "description": "Trams."},
     )
@@ -119,27 +109,29 @@ def test_create_project_makes_the_owner_its_owner_and_goes_to_its_edit_page(clie
     assert response.url == reverse("portfolio:project-update", kwargs={"slug": "lisbon-light"})
 
 
-def test_new_is_not_a_slug_anyone_can_take(client):
-    response = client.post(reverse("portfolio:project-create"), {"title": "X", "slug": "new"})
+def test_new_is_not_a_slug_anyone_can_take(owner_client):
+    response = owner_client.post(
+        reverse("portfolio:project-create"), {"title": "X", "slug": "new"}
+    )
 
     assert response.status_code == 200
     assert "is reserved" in response.content.decode()
     assert not Project.objects.exists()
 
 
-def test_projects_new_is_the_create_page_not_a_project(client):
-    response = client.get("/projects/new/")
+def test_projects_new_is_the_create_page_not_a_project(owner_client):
+    response = owner_client.get("/projects/new/")
 
     assert response.status_code == 200
     assert response.templates[0].name == "portfolio/project_form.html"
     assert 'id="upload-form"' not in response.content.decode()
 
 
-def test_edit_page_has_the_form_the_uploader_and_the_pictures(client, project):
-    html = client.get(reverse("portfolio:project-update", kwargs={"slug": project.slug}))
+def test_edit_page_has_the_form_the_uploader_and_the_pictures(owner_client, project):
+    html = owner_client.get(reverse("portfolio:project-update", kwargs={"slug": project.slug}))
     html = html.content.decode()
 
-    assert 'name="title" value="Highlands"' in html
+    assert f'name="title" value="{project.title}"' in html
     assert 'id="upload-form"' in html
     assert 'id="picture-grid"' in html
     assert html.count('class="picture-tools"') == 3
@@ -148,8 +140,8 @@ def test_edit_page_has_the_form_the_uploader_and_the_pictures(client, project):
     assert f'name="next" value="{edit_url}"' in html
 
 
-def test_edit_changes_the_slug_and_follows_it(client, project):
-    response = client.post(
+def test_edit_changes_the_slug_and_follows_it(owner_client, project):
+    response = owner_client.post(
         reverse("portfolio:project-update", kwargs={"slug": project.slug}),
         {"title": "Highlands", "slug": "scottish-highlands", "is_published": "on"},
     )
@@ -160,8 +152,8 @@ def test_edit_changes_the_slug_and_follows_it(client, project):
     assert Project.objects.get(pk=project.pk).slug == "scottish-highlands"
 
 
-def test_invalid_edit_keeps_working_links_to_the_saved_slug(client, project):
-    response = client.post(
+def test_invalid_edit_keeps_working_links_to_the_saved_slug(owner_client, project):
+    response = owner_client.post(
         reverse("portfolio:project-update", kwargs={"slug": project.slug}),
         {"title": "", "slug": "new"},
     )
@@ -173,14 +165,14 @@ def test_invalid_edit_keeps_working_links_to_the_saved_slug(client, project):
 
 
 def test_delete_asks_first_then_removes_the_project_its_pictures_and_files(
-    client, project, django_capture_on_commit_callbacks
+    owner_client, project, django_capture_on_commit_callbacks
 ):
     url = reverse("portfolio:project-delete", kwargs={"slug": project.slug})
-    assert "its 3 pictures will be deleted" in client.get(url).content.decode()
+    assert "its 3 pictures will be deleted" in owner_client.get(url).content.decode()
     assert len(stored_files()) == 3
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url)
+        response = owner_client.post(url)
 
     assert response.url == reverse("portfolio:studio")
     assert not Project.objects.filter(pk=project.pk).exists()
@@ -189,13 +181,13 @@ def test_delete_asks_first_then_removes_the_project_its_pictures_and_files(
 
 
 def test_deleting_a_project_with_a_chosen_cover(
-    client, project, django_capture_on_commit_callbacks
+    owner_client, project, django_capture_on_commit_callbacks
 ):
     project.cover = project.pictures.last()
     project.save()
 
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("portfolio:project-delete", kwargs={"slug": project.slug}))
+        owner_client.post(reverse("portfolio:project-delete", kwargs={"slug": project.slug}))
 
     assert not Project.objects.exists()
 
@@ -203,17 +195,17 @@ def test_deleting_a_project_with_a_chosen_cover(
 # Arranging pictures: htmx fragments and plain fallbacks ---------------------------------
 
 
-def test_project_page_shows_tools_to_its_editor(client, project):
-    html = client.get(project.get_absolute_url()).content.decode()
+def test_project_page_shows_tools_to_its_editor(owner_client, project):
+    html = owner_client.get(project.get_absolute_url()).content.decode()
 
     assert html.count('class="picture-tools"') == 3
     assert html.count("cover-badge") == 1
 
 
-def test_caption_edit_with_htmx_returns_only_that_picture(client, project):
+def test_caption_edit_with_htmx_returns_only_that_picture(owner_client, project):
     picture = project.pictures.first()
 
-    response = client.post(
+    response = owner_client.post(
         picture_url("picture-update", picture), {"caption": "Dawn mist"}, headers=HTMX
     )
 
@@ -227,20 +219,20 @@ def test_caption_edit_with_htmx_returns_only_that_picture(client, project):
     assert picture.caption == "Dawn mist"
 
 
-def test_caption_edit_without_javascript_redirects_to_the_picture(client, project):
+def test_caption_edit_without_javascript_redirects_to_the_picture(owner_client, project):
     picture = project.pictures.first()
 
-    response = client.post(picture_url("picture-update", picture), {"caption": "Dawn"})
+    response = owner_client.post(picture_url("picture-update", picture), {"caption": "Dawn"})
 
     assert response.status_code == 302
     assert response.url == f"{project.get_absolute_url()}#picture-{picture.pk}"
-    assert client.get(picture_url("picture-update", picture)).status_code == 200
+    assert owner_client.get(picture_url("picture-update", picture)).status_code == 200
 
 
-def test_too_long_caption_is_refused_inline_with_htmx(client, project):
+def test_too_long_caption_is_refused_inline_with_htmx(owner_client, project):
     picture = project.pictures.first()
 
-    response = client.post(
+    response = owner_client.post(
         picture_url("picture-update", picture), {"caption": "x" * 301}, headers=HTMX
     )
 
@@ -250,10 +242,10 @@ def test_too_long_caption_is_refused_inline_with_htmx(client, project):
     assert picture.caption == "first"
 
 
-def test_set_cover_with_htmx_returns_the_grid(client, project):
+def test_set_cover_with_htmx_returns_the_grid(owner_client, project):
     third = project.pictures.last()
 
-    response = client.post(picture_url("picture-cover", third), headers=HTMX)
+    response = owner_client.post(picture_url("picture-cover", third), headers=HTMX)
 
     html = response.content.decode()
     assert "<html" not in html
@@ -264,10 +256,10 @@ def test_set_cover_with_htmx_returns_the_grid(client, project):
     assert f'id="cover-{third.pk}"' not in html
 
 
-def test_set_cover_without_javascript_redirects(client, project):
+def test_set_cover_without_javascript_redirects(owner_client, project):
     third = project.pictures.last()
 
-    response = client.post(picture_url("picture-cover", third))
+    response = owner_client.post(picture_url("picture-cover", third))
 
     assert response.status_code == 302
     project.refresh_from_db()
@@ -283,44 +275,46 @@ def test_set_cover_without_javascript_redirects(client, project):
         (2, "down", ["first", "second", "third"]),
     ],
 )
-def test_move(client, project, index, direction, expected):
+def test_move(owner_client, project, index, direction, expected):
     picture = list(project.pictures.in_display_order())[index]
 
-    response = client.post(picture_url("picture-move", picture), {"direction": direction})
+    response = owner_client.post(picture_url("picture-move", picture), {"direction": direction})
 
     assert response.status_code == 302
     assert captions(project) == expected
 
 
-def test_move_with_htmx_returns_the_grid_in_the_new_order(client, project):
+def test_move_with_htmx_returns_the_grid_in_the_new_order(owner_client, project):
     first = project.pictures.first()
 
-    response = client.post(picture_url("picture-move", first), {"direction": "down"}, headers=HTMX)
+    response = owner_client.post(
+        picture_url("picture-move", first), {"direction": "down"}, headers=HTMX
+    )
 
     html = response.content.decode()
     assert "<html" not in html
     assert html.index("second") < html.index("first") < html.index("third")
 
 
-def test_move_without_a_direction_is_a_400(client, project):
-    response = client.post(picture_url("picture-move", project.pictures.first()))
+def test_move_without_a_direction_is_a_400(owner_client, project):
+    response = owner_client.post(picture_url("picture-move", project.pictures.first()))
 
     assert response.status_code == 400
 
 
 def test_delete_picture_asks_first_without_javascript(
-    client, project, django_capture_on_commit_callbacks
+    owner_client, project, django_capture_on_commit_callbacks
 ):
     picture = project.pictures.first()
     url = picture_url("picture-delete", picture)
     edit_url = reverse("portfolio:project-update", kwargs={"slug": project.slug})
 
-    page = client.get(f"{url}?next={edit_url}")
+    page = owner_client.get(f"{url}?next={edit_url}")
     assert page.status_code == 200
     assert f'name="next" value="{edit_url}"' in page.content.decode()
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url, {"next": edit_url})
+        response = owner_client.post(url, {"next": edit_url})
 
     assert response.url == edit_url
     assert captions(project) == ["second", "third"]
@@ -329,14 +323,14 @@ def test_delete_picture_asks_first_without_javascript(
 
 
 def test_delete_picture_with_htmx_returns_the_grid_without_it(
-    client, project, django_capture_on_commit_callbacks
+    owner_client, project, django_capture_on_commit_callbacks
 ):
     picture = project.pictures.first()
     project.cover = picture
     project.save()
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(picture_url("picture-delete", picture), headers=HTMX)
+        response = owner_client.post(picture_url("picture-delete", picture), headers=HTMX)
 
     html = response.content.decode()
     assert "<html" not in html
@@ -349,8 +343,25 @@ def test_delete_picture_with_htmx_returns_the_grid_without_it(
     assert len(stored_files()) == 2
 
 
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
+def test_every_answer_to_arranging_varies_on_htmx(owner_client, project, headers):
+    # The same address answers htmx with a fragment and a plain post with a page or redirect.
+    picture = project.pictures.first()
+    too_long = {"caption": "x" * 301}
+
+    answers = [
+        owner_client.post(picture_url("picture-cover", picture), headers=headers),
+        owner_client.post(picture_url("picture-update", picture), too_long, headers=headers),
+        Client().post(picture_url("picture-move", picture), headers=headers),
+    ]
+
+    assert [response.status_code for response in answers] == [200 if headers else 302, 200, 302]
+    for response in answers:
+        assert "HX-Request" in response["Vary"]
+
+
 def test_project_page_query_count_for_editors_is_constant(
-    client, owner, django_assert_num_queries
+    owner_client, owner, django_assert_num_queries
 ):
     small, large = make_project(owner), make_project(owner)
     make_picture(small)
@@ -359,18 +370,18 @@ def test_project_page_query_count_for_editors_is_constant(
 
     # Session, user, project, may-edit check, pictures.
     with django_assert_num_queries(5):
-        client.get(small.get_absolute_url())
+        owner_client.get(small.get_absolute_url())
     with django_assert_num_queries(5):
-        client.get(large.get_absolute_url())
+        owner_client.get(large.get_absolute_url())
 
 
 # Django's own refusals -----------------------------------------------------------------
 
 
-def test_django_refusal_for_htmx_is_a_fragment_with_the_reason(client, project, settings):
+def test_django_refusal_for_htmx_is_a_fragment_with_the_reason(owner_client, project, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
 
-    response = client.post(
+    response = owner_client.post(
         picture_url("picture-update", project.pictures.first()),
         {"caption": "x" * 500},
         headers=HTMX,
@@ -380,3 +391,11 @@ def test_django_refusal_for_htmx_is_a_fragment_with_the_reason(client, project, 
     html = response.content.decode()
     assert "<html" not in html
     assert '<p class="request-error" role="alert">Too much form data' in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_refusal_before_htmx_middleware_ran_is_a_fragment_too(owner_client):
+    response = owner_client.get("/", headers={**HTMX, "Host": "elsewhere.example"})
+
+    assert response.status_code == 400
+    assert response.content.decode().startswith('<p class="request-error" role="alert">')

@@ -21,11 +21,19 @@ from django.urls import reverse
 from portfolio.cache import ContentVersion, content_version, keep_page
 from portfolio.models import Category, Picture, Project
 from portfolio.tasks import make_renditions
-from tests.helpers import make_category, make_picture, make_project, make_user, uploaded_image
+from tests.helpers import (
+    HTMX,
+    make_category,
+    make_picture,
+    make_project,
+    make_staff,
+    make_user,
+    picture_url,
+    signed_in,
+    uploaded_image,
+)
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
@@ -144,65 +152,51 @@ def record_renditions(site):
     assert site.morning.renditions
 
 
-def staff_client() -> Client:
-    staff = Client()
-    staff.force_login(make_user(is_staff=True, is_superuser=True))
-    return staff
-
-
 def admin_renames_a_category(site):
     url = reverse("admin:portfolio_category_change", args=[site.landscape.pk])
-    response = staff_client().post(url, {"name": "Hill country", "slug": "landscape"})
+    response = signed_in(make_staff()).post(url, {"name": "Hill country", "slug": "landscape"})
     assert response.status_code == 302, response.content
 
 
 def admin_deletes_pictures(site):
-    response = staff_client().post(
+    response = signed_in(make_staff()).post(
         reverse("admin:portfolio_picture_changelist"),
         {"action": "delete_selected", "_selected_action": [site.morning.pk], "post": "yes"},
     )
     assert response.status_code == 302
 
 
-def owner_client(site) -> Client:
-    owner = Client()
-    owner.force_login(site.owner)
-    return owner
-
-
-def picture_url(name: str, picture: Picture) -> str:
-    return reverse(f"portfolio:{name}", kwargs={"slug": picture.project.slug, "pk": picture.pk})
-
-
 def studio_edits_a_caption(site):
     url = picture_url("picture-update", site.morning)
-    response = owner_client(site).post(url, {"caption": "Fog lifting"}, headers=HTMX)
+    response = signed_in(site.owner).post(url, {"caption": "Fog lifting"}, headers=HTMX)
     assert response.status_code == 200
 
 
 def studio_edits_a_project(site):
     url = reverse("portfolio:project-update", kwargs={"slug": site.hills.slug})
     data = {"title": "Hills, edited", "slug": "hills", "category": site.seascape.pk}
-    assert owner_client(site).post(url, {**data, "is_published": "on"}).status_code == 302
+    assert signed_in(site.owner).post(url, {**data, "is_published": "on"}).status_code == 302
 
 
 def studio_chooses_a_cover(site):
-    response = owner_client(site).post(picture_url("picture-cover", site.evening), headers=HTMX)
+    response = signed_in(site.owner).post(picture_url("picture-cover", site.evening), headers=HTMX)
     assert response.status_code == 200
 
 
 def studio_moves_a_picture(site):
     url = picture_url("picture-move", site.evening)
-    assert owner_client(site).post(url, {"direction": "up"}).status_code == 302
+    assert signed_in(site.owner).post(url, {"direction": "up"}).status_code == 302
 
 
 def studio_deletes_a_picture(site):
-    assert owner_client(site).post(picture_url("picture-delete", site.morning)).status_code == 302
+    assert (
+        signed_in(site.owner).post(picture_url("picture-delete", site.morning)).status_code == 302
+    )
 
 
 def studio_uploads_a_picture(site):
     url = reverse("portfolio:picture-upload", kwargs={"slug": site.hills.slug})
-    response = owner_client(site).post(url, {"photos": [uploaded_image("new.jpg")]})
+    response = signed_in(site.owner).post(url, {"photos": [uploaded_image("new.jpg")]})
     assert response.status_code == 302
 
 
@@ -380,13 +374,17 @@ def test_without_the_version_row_nothing_is_kept_until_a_write_makes_it_again(cl
 
 @pytest.mark.parametrize("member", ["owner", "other"])
 def test_signed_in_users_never_get_a_kept_page_nor_leave_one(client, site, member):
-    signed_in = Client()
-    signed_in.force_login(site.owner if member == "owner" else make_user())
+    member_client = signed_in(site.owner if member == "owner" else make_user())
     url = site.hills.get_absolute_url()
 
-    theirs = [signed_in.get(url), signed_in.get(url), signed_in.get("/"), signed_in.get("/")]
+    theirs = [
+        member_client.get(url),
+        member_client.get(url),
+        member_client.get("/"),
+        member_client.get("/"),
+    ]
     visitors = [client.get(url), client.get("/")]
-    after_visitors = [signed_in.get(url), signed_in.get("/")]
+    after_visitors = [member_client.get(url), member_client.get("/")]
 
     assert not any(from_cache(page) for page in [*theirs, *visitors, *after_visitors])
     for page in [*theirs, *after_visitors]:

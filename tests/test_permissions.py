@@ -5,6 +5,7 @@ One rule (Project.objects.editable_by): the owner and staff may change a project
 else gets a 404 (a draft's existence is not confirmed), anonymous visitors go to sign in.
 """
 
+from functools import partial
 from urllib.parse import quote
 
 import pytest
@@ -12,19 +13,22 @@ from django.test import Client
 from django.urls import reverse
 
 from portfolio.models import Picture, Project
-from tests.helpers import image_bytes, make_picture, make_project, make_user, stored_files
+from tests.helpers import (
+    HTMX,
+    image_bytes,
+    make_picture,
+    make_project,
+    make_user,
+    picture_url,
+    signed_in,
+    stored_files,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 def project_url(name):
     return lambda picture: reverse(f"portfolio:{name}", kwargs={"slug": picture.project.slug})
-
-
-def picture_url(name):
-    return lambda picture: reverse(
-        f"portfolio:{name}", kwargs={"slug": picture.project.slug, "pk": picture.pk}
-    )
 
 
 def upload_data(picture):
@@ -47,24 +51,24 @@ PROJECT_ACTIONS = [
     ("project-delete", "post", project_url("project-delete"), lambda picture: {}, 302),
     ("picture-upload", "get", project_url("picture-upload"), None, 200),
     ("picture-upload", "post", project_url("picture-upload"), upload_data, 302),
-    ("picture-update", "get", picture_url("picture-update"), None, 200),
+    ("picture-update", "get", partial(picture_url, "picture-update"), None, 200),
     (
         "picture-update",
         "post",
-        picture_url("picture-update"),
+        partial(picture_url, "picture-update"),
         lambda picture: {"caption": "Changed"},
         302,
     ),
-    ("picture-cover", "post", picture_url("picture-cover"), lambda picture: {}, 302),
+    ("picture-cover", "post", partial(picture_url, "picture-cover"), lambda picture: {}, 302),
     (
         "picture-move",
         "post",
-        picture_url("picture-move"),
+        partial(picture_url, "picture-move"),
         lambda picture: {"direction": "down"},
         302,
     ),
-    ("picture-delete", "get", picture_url("picture-delete"), None, 200),
-    ("picture-delete", "post", picture_url("picture-delete"), lambda picture: {}, 302),
+    ("picture-delete", "get", partial(picture_url, "picture-delete"), None, 200),
+    ("picture-delete", "post", partial(picture_url, "picture-delete"), lambda picture: {}, 302),
 ]
 
 
@@ -134,7 +138,7 @@ def test_permission_matrix(draft_picture, who, name, method, url, data, allowed_
 def test_post_only_endpoints_refuse_get(draft_picture, name):
     client = client_for("owner", draft_picture)
 
-    assert client.get(picture_url(name)(draft_picture)).status_code == 405
+    assert client.get(picture_url(name, draft_picture)).status_code == 405
 
 
 @pytest.mark.parametrize(
@@ -160,8 +164,7 @@ def test_picture_of_another_project_is_404_even_for_its_own_owner_under_a_wrong_
 ):
     owner = draft_picture.project.owner
     other_project = make_project(owner=owner)
-    client = Client()
-    client.force_login(owner)
+    client = signed_in(owner)
 
     url = reverse(
         "portfolio:picture-cover", kwargs={"slug": other_project.slug, "pk": draft_picture.pk}
@@ -171,13 +174,13 @@ def test_picture_of_another_project_is_404_even_for_its_own_owner_under_a_wrong_
 
 
 def test_anonymous_htmx_request_is_sent_to_sign_in_as_a_whole_page(draft_picture):
-    url = picture_url("picture-move")(draft_picture)
+    url = picture_url("picture-move", draft_picture)
     page = draft_picture.project.get_absolute_url()
 
     response = Client().post(
         url,
         {"direction": "down"},
-        headers={"HX-Request": "true", "HX-Current-URL": f"http://testserver{page}"},
+        headers={**HTMX, "HX-Current-URL": f"http://testserver{page}"},
     )
 
     assert response.status_code == 200
@@ -198,9 +201,9 @@ def test_post_without_a_csrf_token_is_refused(csrf_client, draft_picture):
     before = state(draft_picture)
 
     response = csrf_client.post(
-        picture_url("picture-move")(draft_picture),
+        picture_url("picture-move", draft_picture),
         {"direction": "down"},
-        headers={"HX-Request": "true"},
+        headers=HTMX,
     )
 
     assert response.status_code == 403
@@ -214,9 +217,9 @@ def test_htmx_post_with_the_token_in_its_header_passes(csrf_client, draft_pictur
     assert 'hx-headers=\'{"X-CSRFToken": "' in page.content.decode()
 
     response = csrf_client.post(
-        picture_url("picture-move")(draft_picture),
+        picture_url("picture-move", draft_picture),
         {"direction": "down"},
-        headers={"HX-Request": "true", "X-CSRFToken": token},
+        headers={**HTMX, "X-CSRFToken": token},
     )
 
     assert response.status_code == 200

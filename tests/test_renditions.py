@@ -12,7 +12,6 @@ from django.core.files.storage import storages
 from django.core.management import call_command
 from django.db import transaction
 from django.tasks.signals import task_started
-from django.test import Client
 from django.urls import reverse
 from PIL import ExifTags, Image
 
@@ -26,7 +25,9 @@ from tests.helpers import (
     make_project,
     open_stored_image,
     read_stored,
+    rendition_files,
     replace_stored,
+    signed_in,
     stored_files,
     uploaded_image,
 )
@@ -47,10 +48,6 @@ def upload(django_capture_on_commit_callbacks):
         return picture
 
     return upload
-
-
-def rendition_files() -> set[str]:
-    return {name for name in stored_files() if "_w" in name}
 
 
 def test_upload_makes_renditions_beside_the_original(upload):
@@ -390,8 +387,7 @@ def test_a_worker_stopped_during_the_renditions_stops_and_build_renditions_picks
     worker_stopped_during_a_task,
 ):
     project = make_project()
-    client = Client()
-    client.force_login(project.owner)
+    client = signed_in(project.owner)
     # Large enough that making its renditions takes well over 10 ms.
     photo = uploaded_image("large.jpg", size=(4000, 3000))
 

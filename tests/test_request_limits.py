@@ -9,9 +9,16 @@ from django.test import Client, RequestFactory
 
 from portfolio.models import Picture
 from portfolio.uploads import STALE_UPLOAD_SECONDS
-from site_config.settings import BASE_DIR
-from tests.helpers import image_bytes, make_project, stored_files, uploaded_image
-from tests.test_settings import load_settings, run_python
+from site_config.environment import BASE_DIR
+from tests.helpers import (
+    HTMX,
+    image_bytes,
+    load_settings,
+    run_python,
+    signed_in,
+    stored_files,
+    uploaded_image,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -60,10 +67,10 @@ def temp_dir(tmp_path, settings):
 
 
 @pytest.fixture
-def project(settings):
+def project(project, settings):
     settings.PORTFOLIO_UPLOAD_MAX_BYTES = MB
     settings.PORTFOLIO_UPLOAD_MAX_REQUEST_BYTES = 2 * MB
-    return make_project()
+    return project
 
 
 def post_body(client: Client, project, body: MultipartBody, **headers):
@@ -79,7 +86,7 @@ def post_body(client: Client, project, body: MultipartBody, **headers):
     )
 
 
-@pytest.mark.parametrize("headers", [{}, {"HX-Request": "true"}], ids=["plain", "htmx"])
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
 def test_a_body_over_the_limit_is_refused_before_a_byte_is_read(project, temp_dir, headers):
     client = Client(enforce_csrf_checks=True)
     client.force_login(project.owner)
@@ -110,8 +117,7 @@ def test_anonymous_bodies_over_the_limit_are_refused_unread_too(project, temp_di
 
 def test_the_limit_leaves_room_for_the_rest_of_the_form(project, temp_dir):
     """Files up to the limit per request, with their part headers, are read and judged."""
-    client = Client()
-    client.force_login(project.owner)
+    client = signed_in(project.owner)
     body = MultipartBody(2 * MB + 4096)
 
     response = post_body(client, project, body)
@@ -141,13 +147,12 @@ def test_stale_temporary_uploads_are_removed_with_the_next_upload(project, temp_
     long_ago = time.time() - STALE_UPLOAD_SECONDS - 60
     os.utime(stale, (long_ago, long_ago))
     os.utime(not_an_upload, (long_ago, long_ago))
-    client = Client()
-    client.force_login(project.owner)
+    client = signed_in(project.owner)
 
     response = client.post(
         f"/projects/{project.slug}/pictures/",
         {"photos": [uploaded_image()]},
-        headers={"HX-Request": "true"},
+        headers=HTMX,
     )
 
     assert response.status_code == 200

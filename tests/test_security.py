@@ -1,7 +1,6 @@
 """Production security: check --deploy, HTTPS, cookies and the Content-Security-Policy."""
 
 import json
-import os
 import re
 import secrets
 import subprocess
@@ -10,61 +9,57 @@ import sys
 import pytest
 from django.test import Client
 
-from site_config.settings import BASE_DIR, DEVELOPMENT_SECRET_KEY
-from tests.helpers import make_picture, make_project, make_user
-from tests.test_admin import admin_urls
+from site_config.environment import BASE_DIR, DEVELOPMENT_SECRET_KEY
+from tests.helpers import (
+    admin_urls,
+    environment_without_ours,
+    make_picture,
+    make_project,
+    make_staff,
+    make_user,
+    run_python,
+    signed_in,
+)
 
 
-def production_environment(**variables: str) -> dict[str, str]:
-    """The process environment with only production variables for the settings."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "AWS_", "DATABASE_URL"))
+def production_variables(**variables: str) -> dict[str, str]:
+    """What production sets for the settings, and these."""
+    return {
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "portfolio.example.com",
+        **variables,
     }
-    env.update(
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-        DJANGO_ALLOWED_HOSTS="portfolio.example.com",
-    )
-    env.update(variables)
-    return env
 
 
-def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", code], cwd=BASE_DIR, env=env, capture_output=True, text=True
-    )
-
-
-def settings_in(env: dict[str, str], *names: str) -> dict:
+def settings_in(variables: dict[str, str], *names: str) -> dict:
     code = (
         "import json; from site_config import settings as s; "
         f"print(json.dumps({{name: getattr(s, name, None) for name in {names!r}}}, default=str))"
     )
-    result = run_python(code, env)
+    result = run_python(code, **variables)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
 
-def check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess:
+def check_deploy(variables: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=BASE_DIR,
-        env=env,
+        env=environment_without_ours(**variables),
         capture_output=True,
         text=True,
     )
 
 
 def test_check_deploy_reports_nothing_with_production_variables():
-    result = check_deploy(production_environment())
+    result = check_deploy(production_variables())
 
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
 
 
 def test_check_deploy_does_complain_when_a_protection_is_turned_off():
-    result = check_deploy(production_environment(DJANGO_SECURE_HSTS_SECONDS="0"))
+    result = check_deploy(production_variables(DJANGO_SECURE_HSTS_SECONDS="0"))
 
     assert result.returncode != 0
     assert "security.W004" in result.stderr
@@ -72,7 +67,7 @@ def test_check_deploy_does_complain_when_a_protection_is_turned_off():
 
 def test_check_deploy_reports_the_public_development_key():
     # Commands run without a key (builds, migrations); check --deploy says it is missing.
-    result = check_deploy(production_environment(DJANGO_SECRET_KEY=DEVELOPMENT_SECRET_KEY))
+    result = check_deploy(production_variables(DJANGO_SECRET_KEY=DEVELOPMENT_SECRET_KEY))
 
     assert result.returncode != 0
     assert "security.W009" in result.stderr
@@ -88,10 +83,10 @@ def test_production_defaults_and_relaxed_development():
         "SECURE_PROXY_SSL_HEADER",
         "SECURE_REFERRER_POLICY",
     )
-    production = settings_in(production_environment(), *names)
-    development = settings_in(production_environment(DJANGO_DEBUG="1"), *names)
+    production = settings_in(production_variables(), *names)
+    development = settings_in(production_variables(DJANGO_DEBUG="1"), *names)
     behind_proxy = settings_in(
-        production_environment(DJANGO_SECURE_PROXY_SSL_HEADER="1"), "SECURE_PROXY_SSL_HEADER"
+        production_variables(DJANGO_SECURE_PROXY_SSL_HEADER="1"), "SECURE_PROXY_SSL_HEADER"
     )
 
     assert production == {
@@ -111,7 +106,7 @@ def test_production_defaults_and_relaxed_development():
 
 def test_a_yes_no_variable_refuses_nonsense():
     result = run_python(
-        "import site_config.settings", production_environment(DJANGO_SECURE_COOKIES="maybe")
+        "import site_config.settings", **production_variables(DJANGO_SECURE_COOKIES="maybe")
     )
 
     assert result.returncode != 0
@@ -146,7 +141,7 @@ def test_a_yes_no_variable_refuses_nonsense():
     ids=["disk", "media-domain", "bucket-endpoint", "aws-bucket", "cdn"],
 )
 def test_media_url_and_img_src_follow_where_media_live(variables, media_url, img_src):
-    found = settings_in(production_environment(**variables), "MEDIA_URL", "SECURE_CSP")
+    found = settings_in(production_variables(**variables), "MEDIA_URL", "SECURE_CSP")
 
     assert found["MEDIA_URL"] == media_url
     assert found["SECURE_CSP"]["img-src"] == img_src
@@ -155,7 +150,7 @@ def test_media_url_and_img_src_follow_where_media_live(variables, media_url, img
 def test_a_media_url_with_a_bucket_is_refused():
     result = run_python(
         "import site_config.settings",
-        production_environment(AWS_STORAGE_BUCKET_NAME="gallery", DJANGO_MEDIA_URL="/m/"),
+        **production_variables(AWS_STORAGE_BUCKET_NAME="gallery", DJANGO_MEDIA_URL="/m/"),
     )
 
     assert result.returncode != 0
@@ -170,14 +165,14 @@ def test_a_media_url_with_a_bucket_is_refused():
     ],
 )
 def test_tasks_backend_is_chosen_by_the_environment(backend, path):
-    found = settings_in(production_environment(DJANGO_TASKS_BACKEND=backend), "TASKS")
+    found = settings_in(production_variables(DJANGO_TASKS_BACKEND=backend), "TASKS")
 
     assert found["TASKS"] == {"default": {"BACKEND": path}}
 
 
 def test_an_unknown_tasks_backend_is_refused():
     result = run_python(
-        "import site_config.settings", production_environment(DJANGO_TASKS_BACKEND="celery")
+        "import site_config.settings", **production_variables(DJANGO_TASKS_BACKEND="celery")
     )
 
     assert result.returncode != 0
@@ -243,8 +238,7 @@ def test_every_admin_response_gets_a_fresh_nonce():
 def test_admin_works_under_the_policy():
     """The admin's inline <style> and data scripts carry the nonce; nothing needs unsafe-inline."""
     picture = make_picture(make_project(), caption="Dune at noon")
-    client = Client()
-    client.force_login(make_user(is_staff=True, is_superuser=True))
+    client = signed_in(make_staff())
 
     pages = [client.get(url) for url in [*admin_urls(picture), "/admin/portfolio/picture/add/"]]
     pages.append(Client().get("/admin/login/"))

@@ -1,34 +1,11 @@
 """The settings module: safe defaults, refusals, and what the environment changes."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from site_config.settings import BASE_DIR, database_from_url
-
-
-def load_settings(
-    show: str = "s.DEBUG, s.MEDIA_ROOT, s.MEDIA_URL, s.DATABASES['default']['ENGINE']",
-    **environment: str,
-) -> subprocess.CompletedProcess:
-    """Import the settings in a fresh interpreter with exactly these variables set."""
-    return run_python(f"from site_config import settings as s; print({show})", **environment)
-
-
-def run_python(code: str, **environment: str) -> subprocess.CompletedProcess:
-    """Run code in a fresh interpreter with none of our variables set but these."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "AWS_", "DATABASE_URL"))
-    }
-    env.update(environment)
-    return subprocess.run(
-        [sys.executable, "-c", code], cwd=BASE_DIR, env=env, capture_output=True, text=True
-    )
+from site_config.environment import BASE_DIR, database_from_url
+from tests.helpers import load_settings, run_python
 
 
 def test_development_defaults():

@@ -8,18 +8,12 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from tests.helpers import make_user
+from tests.helpers import PASSWORD, make_staff, make_user, signed_in
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "a-good-test-password"  # What tests.helpers.make_user gives everyone.
 LIMIT = 5
 SITE, ADMIN = "/accounts/login/", "/admin/login/"
-
-
-@pytest.fixture
-def owner():
-    return make_user("owner")
 
 
 def sign_in(username: str, password: str, *, page: str = SITE, address: str = "203.0.113.7"):
@@ -94,11 +88,10 @@ def test_other_auth_pages_stay_open_while_locked(owner):
 
 
 def test_staff_unlock_in_the_admin(owner):
-    staff = make_user("staff", is_staff=True, is_superuser=True)
+    staff = make_staff("staff")
     fail(LIMIT)
     [attempt] = AccessAttempt.objects.all()
-    admin = Client()
-    admin.force_login(staff)
+    admin = signed_in(staff)
 
     listed = admin.get("/admin/axes/accessattempt/")
     assert listed.status_code == 200

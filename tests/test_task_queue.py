@@ -13,7 +13,7 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from portfolio.models import Picture
-from tests.helpers import make_project, stored_files, uploaded_image
+from tests.helpers import signed_in, stored_files, uploaded_image
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,15 +23,8 @@ def database_queue(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
-@pytest.fixture
-def project():
-    return make_project(title="Queued")
-
-
 def upload(project, *files) -> None:
-    client = Client()
-    client.force_login(project.owner)
-    response = client.post(
+    response = signed_in(project.owner).post(
         reverse("portfolio:picture-upload", kwargs={"slug": project.slug}),
         {"photos": list(files)},
     )

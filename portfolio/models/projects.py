@@ -135,15 +135,27 @@ class Project(PublicContent):
 
     @property
     def cover_picture(self) -> "Picture | None":
-        """The chosen cover, else the first picture."""
-        if self.cover_id:
-            cover = self.cover
-            if cover.project_id == self.pk:
-                cover.project = self  # Its alt text names the project: spare it a query.
-            return cover
+        """The picture that stands for the project: the chosen cover, else the first one."""
+        if not self.cover_id:
+            return self.first_picture
+        cover = self.cover
+        if cover.project_id == self.pk:
+            cover.project = self  # Its alt text names the project: spare it a query.
+        return cover
+
+    @property
+    def cover_picture_id(self) -> int | None:
+        """The id of cover_picture, without loading a chosen cover."""
+        if not self.cover_id:
+            return getattr(self.first_picture, "pk", None)
+        return self.cover_id
+
+    @property
+    def first_picture(self) -> "Picture | None":
+        """The first in display order: fetched by with_cover() (first_pictures), else queried."""
         if hasattr(self, "first_pictures"):
             return self.first_pictures[0] if self.first_pictures else None
-        return self.pictures.first()
+        return self.pictures.in_display_order().first()
 
     def delete(self, *args, **kwargs):
         with transaction.atomic(using=kwargs.get("using")):

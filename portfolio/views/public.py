@@ -50,12 +50,13 @@ class GalleryView(CachedForVisitorsMixin, HtmxPartialMixin, ListView):
 def picture_grid_context(project: Project, *, can_edit: bool, next_url: str = "") -> dict:
     """What the picture grid needs, in one query however many pictures (and editors)."""
     pictures = list(project.pictures.in_display_order())
+    # As ProjectQuerySet.with_cover() fetches it: the cover badge needs no query of its own.
+    project.first_pictures = pictures[:1]
     return {
         "project": project,
         "pictures": pictures,
         "can_edit": can_edit,
-        # The badge shows on the chosen cover, else the first picture, as the gallery does.
-        "cover_id": project.cover_id or (pictures[0].pk if pictures else None),
+        "cover_id": project.cover_picture_id,
         "next_url": next_url or project.get_absolute_url(),
     }
 

@@ -5,10 +5,9 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Count
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.views.generic import (
     CreateView,
     DeleteView,
@@ -24,19 +23,17 @@ from portfolio.forms import PictureCaptionForm, PictureUploadForm, ProjectForm
 from portfolio.models import Picture, Project
 from portfolio.redirects import own_url_or
 from portfolio.views.events import request_refused, upload_judged
-from portfolio.views.htmx import HtmxHttpRequest
+from portfolio.views.htmx import HtmxPartialMixin
 from portfolio.views.public import picture_grid_context
 
 
-class EditorRequiredMixin(LoginRequiredMixin):
+class EditorRequiredMixin(HtmxPartialMixin, LoginRequiredMixin):
     """
     Changes are for a project's owner and staff: Project.objects.editable_by(user).
 
     Anyone else gets a 404, not a 403, so a draft's existence is not given away.
     Anonymous visitors are sent to sign in (htmx ones by a full-page redirect).
     """
-
-    request: HtmxHttpRequest
 
     def editable_projects(self):
         return Project.objects.editable_by(self.request.user)
@@ -139,6 +136,7 @@ class PictureUploadView(EditorRequiredMixin, FormView):
 
     form_class = PictureUploadForm
     template_name = "portfolio/picture_upload.html"
+    htmx_template_name = "portfolio/_upload_form.html#upload-feedback"
     signed_out_message = (
         "You are no longer signed in. Reload the page, sign in and add the rest again."
     )
@@ -183,9 +181,7 @@ class PictureUploadView(EditorRequiredMixin, FormView):
         context = self.get_context_data(form=form, result=result)
         if self.request.htmx:
             # The new pictures are rendered as grid items: with their tools and cover badge.
-            project = self.project
-            first_id = project.pictures.in_display_order().values_list("pk", flat=True).first()
-            context.update(can_edit=True, cover_id=project.cover_id or first_id)
+            context.update(can_edit=True, cover_id=self.project.cover_picture_id)
         response = self.render_to_response(context, status=status)
         return upload_judged(
             response,
@@ -198,11 +194,6 @@ class PictureUploadView(EditorRequiredMixin, FormView):
         # The request as a whole (too many files, too many bytes): nothing of it was judged.
         response = self.render_to_response(self.get_context_data(form=form), status=400)
         return request_refused(response, " ".join(form.errors.get("photos", ["Nothing sent."])))
-
-    def get_template_names(self) -> list[str]:
-        if self.request.htmx:
-            return ["portfolio/_upload_form.html#upload-feedback"]
-        return [self.template_name]
 
 
 class PictureMixin(EditorRequiredMixin, SingleObjectMixin):
@@ -220,19 +211,17 @@ class PictureMixin(EditorRequiredMixin, SingleObjectMixin):
         next_url = self.next_url(self.object.project.get_absolute_url())
         return super().get_context_data(next_url=next_url, **kwargs)
 
-    def changed(self, picture: Picture, fragment: str = "picture-grid") -> HttpResponse:
+    def changed(self, picture: Picture, fragment: str = "_picture_grid.html") -> HttpResponse:
         """Answer htmx with the changed fragment, a plain post with a redirect to its page."""
         project = picture.project
         next_url = self.next_url(project.get_absolute_url())
         if self.request.htmx:
             context = picture_grid_context(project, can_edit=True, next_url=next_url)
-            response = TemplateResponse(
+            return TemplateResponse(
                 self.request,
-                f"portfolio/project_detail.html#{fragment}",
+                f"portfolio/{fragment}",
                 {**context, "picture": picture},
             )
-            patch_vary_headers(response, ["HX-Request"])
-            return response
         anchor = f"#picture-{picture.pk}" if picture.pk else ""
         return HttpResponseRedirect(f"{next_url.split('#')[0]}{anchor}")
 
@@ -241,17 +230,17 @@ class PictureUpdateView(PictureMixin, UpdateView):
     """Edit a picture's caption: the form page, or inline in the grid with htmx."""
 
     form_class = PictureCaptionForm
+    htmx_partial = "caption-errors"
 
     def form_valid(self, form) -> HttpResponse:
         picture = form.save()
-        return self.changed(picture, fragment="picture-item")
+        return self.changed(picture, fragment="_picture_grid.html#picture-item")
 
     def form_invalid(self, form) -> HttpResponse:
+        response = super().form_invalid(form)
         if self.request.htmx:
-            template_name = "portfolio/picture_form.html#caption-errors"
-            response = render(self.request, template_name, {"form": form})
             return reswap(retarget(response, f"#caption-errors-{self.object.pk}"), "innerHTML")
-        return super().form_invalid(form)
+        return response
 
 
 class PictureCoverView(PictureMixin, View):

@@ -6,9 +6,11 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django_htmx.middleware import HtmxDetails
 
 from portfolio.uploads import RequestBodyTooLarge
 from portfolio.views.events import request_refused
+from portfolio.views.htmx import HtmxHttpRequest, vary_on_htmx, wants_fragment
 
 
 @never_cache
@@ -19,7 +21,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok\n", content_type="text/plain")
 
 
-def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+def bad_request(request: HtmxHttpRequest, exception: Exception) -> HttpResponse:
     """
     Say why Django refused a request: too many files, too large a body, too much form data.
 
@@ -37,6 +39,9 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
         message = "Too much form data in one request. Nothing was saved."
     else:
         message = "The request could not be understood."
-    template_name = "400.html#message" if getattr(request, "htmx", False) else "400.html"
+    if not hasattr(request, "htmx"):
+        # Refused before HtmxMiddleware ran (CommonMiddleware's host check): read it here.
+        request.htmx = HtmxDetails(request)
+    template_name = "400.html#message" if wants_fragment(request) else "400.html"
     response = render(request, template_name, {"message": message}, status=status)
-    return request_refused(response, message)
+    return request_refused(vary_on_htmx(response), message)

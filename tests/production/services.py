@@ -20,7 +20,7 @@ import pytest
 import requests
 from django.db import connection
 
-from site_config.settings import BASE_DIR
+from site_config.environment import BASE_DIR
 
 needs_postgres = pytest.mark.services("postgres")
 needs_bucket = pytest.mark.services("bucket")

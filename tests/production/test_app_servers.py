@@ -13,7 +13,7 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.files.storage import default_storage
 
 from portfolio.models import Picture, Project
-from tests.helpers import image_bytes, make_picture, make_project, make_user
+from tests.helpers import PASSWORD, image_bytes, make_picture, make_project, make_user
 from tests.production.services import (
     app_server,
     manage,
@@ -24,8 +24,6 @@ from tests.production.services import (
 )
 
 pytestmark = [needs_postgres, needs_bucket, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "a-good-test-password"
 
 
 @pytest.fixture
