@@ -1,11 +1,13 @@
 import functools
 import importlib
+import socket
 import uuid
 from pathlib import Path
 
 import botocore.loaders
 import botocore.session
 import pytest
+from botocore.config import Config
 from django.conf import settings as django_settings
 from django.core.cache import caches
 from django.core.files.storage import storages
@@ -175,3 +177,35 @@ def owner_client(owner) -> Client:
 @pytest.fixture
 def staff_client() -> Client:
     return signed_in(make_staff())
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on: connections to it are refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def unreachable_bucket(settings) -> str:
+    """Media in a bucket whose server is down, with the production client settings."""
+    endpoint = f"http://127.0.0.1:{closed_port()}"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": "portfolio-media",
+                "endpoint_url": endpoint,
+                "region_name": "us-east-1",
+                "access_key": "unreachable",
+                "secret_key": "unreachable",
+                "file_overwrite": False,
+                "querystring_auth": False,
+                "client_config": Config(
+                    connect_timeout=5, retries={"mode": "standard", "max_attempts": 3}
+                ),
+            },
+        },
+    }
+    return endpoint

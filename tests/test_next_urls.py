@@ -5,7 +5,6 @@ from django.test import Client, RequestFactory
 
 from portfolio.redirects import own_url_or
 from tests.helpers import make_picture, uploaded_image
-from tests.test_storage_outage import unreachable_bucket  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -94,7 +93,7 @@ def test_the_storage_outage_page_links_back_only_to_the_site(
     owner_client,
     picture,
     referer,
-    unreachable_bucket,  # noqa: F811 (after the picture: its file is stored before the outage)
+    unreachable_bucket,  # After the picture: its file is stored before the outage.
 ):
     response = owner_client.post(
         f"/projects/{picture.project.slug}/pictures/",

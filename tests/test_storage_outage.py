@@ -1,10 +1,8 @@
 """A media storage outage: a clear answer, nothing half-stored, pages still render."""
 
 import json
-import socket
 
 import pytest
-from botocore.config import Config
 from botocore.exceptions import EndpointConnectionError
 from django.core.files.storage import storages
 from django.test import Client
@@ -22,50 +20,6 @@ pytestmark = pytest.mark.django_db
 
 # What scripts are told of an outage, besides the page.
 REFUSED = {"request-refused": {"message": STORAGE_UNAVAILABLE_MESSAGE}}
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on: connections to it are refused at once."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def unreachable_bucket(settings) -> str:
-    """Media in a bucket whose server is down, with the production client settings."""
-    endpoint = f"http://127.0.0.1:{closed_port()}"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": "portfolio-media",
-                "endpoint_url": endpoint,
-                "region_name": "us-east-1",
-                "access_key": "unreachable",
-                "secret_key": "unreachable",
-                "file_overwrite": False,
-                "querystring_auth": False,
-                "client_config": Config(
-                    connect_timeout=5, retries={"mode": "standard", "max_attempts": 3}
-                ),
-            },
-        },
-    }
-    return endpoint
-
-
-@pytest.fixture
-def project():
-    return make_project(title="Outage")
-
-
-@pytest.fixture
-def owner_client(project) -> Client:
-    client = Client()
-    client.force_login(project.owner)
-    return client
 
 
 def upload(client: Client, project, *files, **headers):

@@ -21,11 +21,11 @@ from portfolio.images.gate import prepare_upload
 from portfolio.models import Picture
 from portfolio.views.studio import PictureUploadView
 from tests.helpers import (
+    HTMX,
     damaged_exif,
     files_under,
     image_bytes,
     make_picture,
-    make_project,
     multi_picture_jpeg,
     open_stored_image,
     read_stored,
@@ -34,20 +34,6 @@ from tests.helpers import (
 from tests.helpers import uploaded_image as helper_uploaded_image
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def project():
-    return make_project()
-
-
-@pytest.fixture
-def owner_client(project):
-    client = Client()
-    client.force_login(project.owner)
-    return client
 
 
 def upload(client, project, *files, htmx=False, next_url=None):
