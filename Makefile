@@ -30,7 +30,7 @@ endef
 help:
 	@echo "make run                set up what is missing and serve the site at http://$(HOST):$(PORT)"
 	@echo "make test               the contract: install what is missing (Debian packages, .venv), lint, then"
-	@echo "                        the suite on PostgreSQL + S3 and on SQLite + disk (about 4 minutes)"
+	@echo "                        the tests on PostgreSQL + S3 and the suite on SQLite + disk (about 4 minutes)"
 	@echo "make test-quick         day-to-day: the suite on SQLite, without the servers or the browser"
 	@echo "make test-services      the whole suite, browser tests included, on PostgreSQL + S3"
 	@echo "make system-packages    install the Debian packages the tests need (Chromium, PostgreSQL 15)"
@@ -38,7 +38,7 @@ help:
 	@echo "make lint               ruff check and ruff format --check"
 	@echo "make format             ruff check --fix and ruff format"
 	@echo "make migrations-check   fail if a model change has no migration"
-	@echo "make bench              measure renditions and pages, write bench/RESULTS.md (under 10 minutes)"
+	@echo "make bench              measure renditions, pages and upload judging, write bench/RESULTS.md (under 10 minutes)"
 	@echo "make bench FIGURES=\"2\"   only those figures, printed; bench/RESULTS.md is left alone"
 	@echo "make clean              remove .venv, bench/.venv, staticfiles and the tools' caches"
 	@echo "PYTEST_ARGS=\"-k upload -x\" is passed to every pytest run of the test targets."
