@@ -7,9 +7,9 @@ can be limited by the kernel and killed. The budget grows with the pixel count t
 claims, so a large honest file gets what it needs and a small liar gets little.
 
 Forking the web process itself is unsafe (it may run threads), and a freshly spawned child
-would spend longer importing Pillow than judging a photo. So each web process starts one
-judge process, once, with the gate imported; it is single-threaded, and forks a child for
-each file, which starts in a few milliseconds.
+would spend longer importing Pillow than judging a photo. So each thread of a web process
+starts one judge process, once, with the gate imported; it is single-threaded, and forks a
+child for each file, which starts in a few milliseconds.
 """
 
 import multiprocessing
@@ -90,25 +90,23 @@ def run_bounded(function: Callable, *args, budget: Budget):
     Until the function calls `allow(pixels, image_format)` the child has the base budget,
     then the budget for that many pixels. Raise Stopped when the child is stopped or dies.
     """
-    with _judge_lock:
-        global _judge_process
-        owner, process, connection = _judge_process or (None, None, None)
-        if owner != os.getpid() or not process.is_alive():
-            # None yet, or inherited through a fork, or dead.
-            process, connection = _start_judge()
-            _judge_process = (os.getpid(), process, connection)
-        try:
-            connection.send((function, args, budget))
-            kind, value = connection.recv()
-        except BaseException as error:
-            # It died, or this thread was interrupted mid-file: its answer would come to
-            # the next file, so it goes and the next file starts another.
-            process.kill()
-            connection.close()
-            _judge_process = None
-            if isinstance(error, EOFError | OSError):
-                raise Stopped(CRASHED) from None
-            raise
+    owner, process, connection = getattr(_judges, "judge", None) or (None, None, None)
+    if owner != os.getpid() or not process.is_alive():
+        # None yet for this thread, or inherited through a fork, or dead.
+        process, connection = _start_judge()
+        _judges.judge = (os.getpid(), process, connection)
+    try:
+        connection.send((function, args, budget))
+        kind, value = connection.recv()
+    except BaseException as error:
+        # It died, or this thread was interrupted mid-file: its answer would come to
+        # the next file, so it goes and the next file starts another.
+        process.kill()
+        connection.close()
+        _judges.judge = None
+        if isinstance(error, EOFError | OSError):
+            raise Stopped(CRASHED) from None
+        raise
     if kind == "returned":
         return value
     raise value
@@ -131,9 +129,10 @@ def out_of_memory(error: Exception) -> bool:
     return isinstance(error, MemoryError) or "memory" in str(error).lower()
 
 
-# One judge process per web process, shared by its threads one file at a time.
-_judge_lock = threading.Lock()
-_judge_process = None
+# One judge process per thread of a web process, started at its first file: a thread never
+# waits for another's files, so an upload request's time budget holds with gunicorn's threads.
+# A judge ends when its thread does (its pipe closes).
+_judges = threading.local()
 # Set in a child while it judges a file.
 _running = None
 

@@ -28,6 +28,9 @@ GIF_MAX_EXTENSIONS = 100
 GIF_MAX_SUB_BLOCKS = 10_000
 
 _JPEG_MARKER = re.compile(rb"\xff(?=[^\x00\xd0-\xd7\xff])")
+# Fill bytes (FF FF…) and RSTn and TEM markers, which have no length field, in a run,
+# then the FFs before the next marker's code.
+_JPEG_NO_LENGTH = re.compile(rb"(?:\xff++[\xd0-\xd7\x01])*+\xff++")
 TOO_COMPLEX = "too complex to decode safely"
 
 
@@ -55,15 +58,17 @@ def _jpeg_refusal(data: bytes) -> str | None:
             if position == -1:
                 return None
             continue
+        # Fill bytes, RSTn and TEM carry no length: one step over a run of them, however
+        # long, to the FF of the next marker that has one.
+        run = _JPEG_NO_LENGTH.match(data, position)
+        if run is None:
+            return None  # it ends in markers without a length: damaged, the decoder says so
+        position = run.end() - 1
+        if position + 4 > len(data):
+            return None
         marker = data[position + 1]
-        if marker == 0xFF:  # fill byte
-            position += 1
-            continue
         if marker == 0xD9:  # EOI
             return None
-        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # RSTn, TEM: no length
-            position += 2
-            continue
         length = int.from_bytes(data[position + 2 : position + 4])
         position += 2 + length
         if marker == 0xDA:  # SOS: a scan header, then entropy-coded data up to a marker

@@ -42,11 +42,17 @@ def test_jpeg_of_many_small_metadata_segments_is_refused_before_opening(marker):
     ],
     ids=["scans", "segments"],
 )
-def test_a_stray_byte_between_segments_does_not_hide_what_follows(content):
-    # Decoders skip bytes that are not a marker and read on: the count must too.
-    with_stray_byte = content[:2] + b"\x00" + content[2:]
-
-    assert refusal(with_stray_byte).startswith("too complex to decode safely (more than")
+@pytest.mark.parametrize(
+    "filler",
+    [b"\x00", b"\xff" * 100_000, b"\xff\xd0" * 100_000 + b"\xff\x01"],
+    ids=["stray-byte", "fill-bytes", "restart-markers"],
+)
+def test_what_decoders_skip_between_segments_does_not_hide_what_follows(content, filler):
+    # Decoders skip stray bytes, fill bytes and markers without a length, and read on: so
+    # does the count, over a run of them in one step.
+    assert refusal(content[:2] + filler + content[2:]).startswith(
+        "too complex to decode safely (more than"
+    )
 
 
 def test_jpeg_of_more_metadata_than_any_camera_writes_is_refused():
