@@ -90,6 +90,14 @@ class PublicContent(models.Model):
             content_changed(using)
             super().save(**kwargs)
 
+    def delete(self, using=None, keep_parents=False):
+        using = using or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            # Before Django collects what the deletion touches: a row added or pointed at
+            # this one meanwhile (an upload in flight, a new cover) would fail the commit.
+            content_changed(using)
+            return super().delete(using=using, keep_parents=keep_parents)
+
 
 class PublicContentQuerySet(models.QuerySet):
     """The querysets of PublicContent models: their bulk writes change the version too."""

@@ -79,3 +79,13 @@ class PictureField(models.ImageField):
 
     def formfield(self, **kwargs):
         return super().formfield(**{"form_class": PictureFormField, **kwargs})
+
+    def update_dimension_fields(self, instance, force=False, *args, **kwargs) -> None:
+        # Django reads the size of a file as soon as it is assigned: with Pillow, here, outside
+        # the gate's budget. Only stored files and the gate's are measured; an upload assigned
+        # as it came is measured once the gate has judged it, when it is saved.
+        if self.attname in instance.__dict__:  # Not deferred: reading it costs no query.
+            photo = getattr(instance, self.attname)
+            if photo and not photo._committed and not isinstance(photo.file, PreparedPicture):
+                return
+        super().update_dimension_fields(instance, force, *args, **kwargs)

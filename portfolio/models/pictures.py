@@ -135,9 +135,11 @@ class Picture(PublicContent):
                 ]
             super().save(*args, update_fields=update_fields, **kwargs)
             return
-        if not self.position:
-            self.position = self.project.next_picture_position()
-        super().save(*args, update_fields=update_fields, **kwargs)
+        with transaction.atomic(using=kwargs.get("using")):
+            # The place read and the row written under one lock (next_picture_position).
+            if not self.position:
+                self.position = self.project.next_picture_position()
+            super().save(*args, update_fields=update_fields, **kwargs)
         if self.photo:
             make_renditions_on_commit(self, using=self._state.db)
 

@@ -157,13 +157,6 @@ class Project(PublicContent):
             return self.first_pictures[0] if self.first_pictures else None
         return self.pictures.in_display_order().first()
 
-    def delete(self, *args, **kwargs):
-        with transaction.atomic(using=kwargs.get("using")):
-            # Before its pictures are collected: one added meanwhile (an upload in flight)
-            # would be left pointing at a deleted project, and the commit would fail.
-            content_changed()
-            return super().delete(*args, **kwargs)
-
     def add_picture(self, image: File, *, original_filename: str = "") -> "Picture":
         """
         Store a picture's file, then its row: if the row fails, the file goes too.

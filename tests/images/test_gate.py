@@ -316,3 +316,15 @@ def test_a_kept_profile_carries_no_text_of_the_upload():
     assert kept.profile_description.strip() == "Colour profile"
     stored = prepared.open().read()
     assert b"ICCMARKER" not in stored and "ICCM".encode("utf-16-be") not in stored
+
+
+@pytest.mark.django_db
+def test_an_upload_assigned_to_a_picture_is_not_opened_before_the_gate_judges_it():
+    project = make_project()
+    picture = Picture(project=project, photo=SimpleUploadedFile("photo.jpg", image_bytes("JPEG")))
+
+    # Django would read its size with Pillow at once, outside the gate's budget.
+    assert (picture.width, picture.height) == (0, 0)
+
+    picture.save()
+    assert (picture.width, picture.height) == (64, 48)
