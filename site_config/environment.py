@@ -41,7 +41,7 @@ def database_from_url(url: str) -> dict:
                 # A transaction takes the one write lock as it begins, waiting its turn: one that
                 # read before writing can no longer fail half-way with "database is locked".
                 "transaction_mode": "IMMEDIATE",
-                # Seconds to wait for that lock, well inside gunicorn's 30 s worker timeout.
+                # Seconds to wait for that lock, well inside gunicorn's --timeout (README: 120 s).
                 "timeout": 20,
                 # WAL: readers never wait for the writer, nor the writer for readers. NORMAL
                 # syncs at checkpoints: a power cut may lose the last commits, never corrupt.

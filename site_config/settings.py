@@ -178,7 +178,7 @@ if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
             # Names are random and never reused, so a year of caching never serves stale bytes.
             # Content-Type is left out on purpose: django-storages sets it from each name.
             "object_parameters": {"CacheControl": "max-age=31536000, public, immutable"},
-            # Fail fast when the store is down, well inside gunicorn's 30 s worker timeout.
+            # Fail fast when the store is down, well inside gunicorn's --timeout (README: 120 s).
             "client_config": Config(
                 connect_timeout=5, read_timeout=20, retries={"mode": "standard", "max_attempts": 3}
             ),
@@ -205,7 +205,7 @@ if STATIC_ROOT.resolve() == MEDIA_ROOT or STATIC_ROOT.resolve() in MEDIA_ROOT.pa
 if STATIC_ROOT.resolve() == MEDIA_ROOT or MEDIA_ROOT in STATIC_ROOT.resolve().parents:
     raise ImproperlyConfigured("STATIC_ROOT must not be, or be inside, MEDIA_ROOT.")
 
-# Responsive renditions made once per picture, after its upload commits (portfolio/images.py).
+# Responsive renditions made once per picture, after its upload commits (images/renditions.py).
 # Widths in pixels, never upscaled; changing them makes `manage.py build_renditions` remake them.
 PORTFOLIO_RENDITION_WIDTHS = (480, 960, 1600)
 # "webp" (fast to encode, shown everywhere) or "avif" (smaller files, slower to encode).
