@@ -53,7 +53,7 @@ def seed(photos: list[str]) -> dict:
     for number in range(30):
         with transaction.atomic():
             project = Project.objects.create(
-                owner=owner, title=f"Bench project {number}", category=category, is_published=True
+                owner=owner, title=f"Bench project {number}", category=category, visibility="public"
             )
             for index in range(12 if number == 29 else 1):
                 picture = Picture(project=project, caption=f"Picture {index}")
@@ -80,7 +80,7 @@ def scale(project_count: int) -> dict:
                 title=f"Project {number}",
                 slug=f"project-{number}",
                 category=categories[number % 3],
-                is_published=number % 10 != 0,
+                visibility="public" if number % 10 else "private",
                 created=now - timedelta(minutes=number),
                 updated=now,
             )
@@ -172,9 +172,9 @@ def breakdown() -> dict:
         return len(body)
 
     def gallery_queries() -> None:
-        list(Category.objects.with_published_projects())
-        Project.objects.published().count()
-        list(Project.objects.published().with_cover()[:24])
+        list(Category.objects.with_public_projects())
+        Project.objects.public().count()
+        list(Project.objects.public().with_cover()[:24])
 
     def nothing() -> None:
         pass
@@ -277,7 +277,7 @@ def owner() -> dict:
     """An owner and an empty project, for an upload through the site's own pages."""
     password = "bench-password-1"
     user = get_user_model().objects.create_user("bench-owner", password=password)
-    project = Project.objects.create(owner=user, title="Uploads", is_published=True)
+    project = Project.objects.create(owner=user, title="Uploads", visibility="public")
     return {
         "username": user.username,
         "password": password,

@@ -3,19 +3,35 @@ from django.contrib import admin
 from django.db import models
 from django.utils.html import format_html
 
-from portfolio.models import Category, Picture, Project
+from portfolio.access import Grant
+from portfolio.models import Category, Picture, Project, ShareLink
 
 
-@admin.display(description="preview")
-def thumbnail(picture: Picture) -> str:
-    if not picture.photo:
-        return "—"
-    # The height keeps the picture's proportions: no inline style, which the CSP forbids.
-    return format_html(
-        '<img src="{}" alt="" width="96" height="{}">',
-        picture.photo.url,
-        round(96 * picture.height / picture.width) if picture.width else 96,
-    )
+def preview_for(request):
+    """
+    The "preview" column for this request's staff member: a small image of each picture,
+    through portfolio/access.py like every media URL (signed for them where it is private).
+    The same function all through the request, as the admin compares fields by identity.
+    """
+    if not hasattr(request, "portfolio_preview"):
+        grant = Grant.editor(request.user)
+
+        @admin.display(description="preview")
+        def preview(picture: Picture) -> str:
+            urls = picture.shown_to(grant).media.rendition_urls()
+            src = urls[0][1] if urls else picture.media.original_url()
+            if not src:
+                return "—"
+            # The height keeps the picture's proportions: no inline style (the CSP).
+            width, height = picture.display_width, picture.display_height
+            return format_html(
+                '<img src="{}" alt="" width="96" height="{}">',
+                src,
+                round(96 * height / width) if width else 96,
+            )
+
+        request.portfolio_preview = preview
+    return request.portfolio_preview
 
 
 @admin.register(Category)
@@ -34,24 +50,33 @@ class PictureAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk and "photo" in self.fields:
-            # Disabled, the field ignores whatever file a request sends for it.
+            # Disabled, the field ignores whatever file a request sends for it. A plain file
+            # input: the default one links the stored file, which has no public URL.
             self.fields["photo"].disabled = True
-            self.fields["photo"].help_text = "To show another file, add a new picture."
+            self.fields["photo"].widget = forms.FileInput()
+            self.fields["photo"].help_text = (
+                f"Stored as {self.instance.photo.name}. To show another file, add a new picture."
+            )
 
 
 class PictureInline(admin.TabularInline):
     model = Picture
     form = PictureAdminForm
-    fields = [thumbnail, "photo", "caption", "position"]
-    readonly_fields = [thumbnail]
+    fields = ["photo", "caption", "position"]
     extra = 0
     ordering = ["position", "id"]
+
+    def get_fields(self, request, obj=None):
+        return [preview_for(request), *self.fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [preview_for(request)]
 
 
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
-    list_display = ["title", "owner", "category", "is_published", "picture_count", "created"]
-    list_filter = ["category", "is_published", "owner"]
+    list_display = ["title", "owner", "category", "visibility", "picture_count", "created"]
+    list_filter = ["category", "visibility", "owner"]
     list_select_related = ["owner", "category"]
     search_fields = ["title", "slug", "description", "owner__username"]
     prepopulated_fields = {"slug": ["title"]}
@@ -71,16 +96,14 @@ class ProjectAdmin(admin.ModelAdmin):
 @admin.register(Picture)
 class PictureAdmin(admin.ModelAdmin):
     form = PictureAdminForm
-    list_display = [thumbnail, "__str__", "project", "width", "height", "position", "created"]
-    list_display_links = [thumbnail, "__str__"]
-    list_filter = ["project__category", "project__is_published"]
+    list_display = ["__str__", "project", "width", "height", "position", "created"]
+    list_filter = ["project__category", "project__visibility"]
     list_select_related = ["project"]
     search_fields = ["caption", "original_filename", "project__title"]
     autocomplete_fields = ["project"]
-    readonly_fields = [thumbnail, "width", "height", "original_filename", "created"]
+    readonly_fields = ["width", "height", "original_filename", "created"]
     fields = [
         "project",
-        thumbnail,
         "photo",
         "caption",
         "position",
@@ -89,3 +112,37 @@ class PictureAdmin(admin.ModelAdmin):
         "original_filename",
         "created",
     ]
+
+    def get_list_display(self, request):
+        return [preview_for(request), *self.list_display]
+
+    def get_list_display_links(self, request, list_display):
+        return list_display[:2]
+
+    def get_fields(self, request, obj=None):
+        fields = list(self.fields)
+        return [*fields[:1], preview_for(request), *fields[1:]]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [preview_for(request), *self.readonly_fields]
+
+
+@admin.register(ShareLink)
+class ShareLinkAdmin(admin.ModelAdmin):
+    """Staff see and revoke links; the address itself is only on the owner's edit page."""
+
+    list_display = ["label", "project", "downloads", "expires_at", "revoked_at", "use_count"]
+    list_filter = ["downloads"]
+    list_select_related = ["project"]
+    search_fields = ["label", "project__title"]
+    readonly_fields = ["project", "created", "revoked_at", "last_used_at", "use_count"]
+    fields = ["project", "label", "expires_at", "downloads", *readonly_fields[1:]]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # Made by owners, on their project's page, with a password if they like.
+
+    @admin.action(description="Revoke the selected links")
+    def revoke(self, request, queryset) -> None:
+        for link in queryset:
+            link.revoke()

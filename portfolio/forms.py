@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
 
 from portfolio.images.fields import ACCEPT
 from portfolio.images.gate import (
@@ -16,7 +17,7 @@ from portfolio.images.gate import (
     prepare_upload,
     too_large_reason,
 )
-from portfolio.models import Picture, Project
+from portfolio.models import Picture, Project, ShareLink
 from portfolio.storage_outage import STORAGE_UNAVAILABLE_REASON, is_storage_outage
 
 DISPLAY_NAME_MAX_LENGTH = 120
@@ -31,7 +32,7 @@ logger = logging.getLogger(__name__)
 class ProjectForm(forms.ModelForm):
     class Meta:
         model = Project
-        fields = ["title", "slug", "category", "description", "is_published"]
+        fields = ["title", "slug", "category", "description", "visibility", "downloads"]
         widgets = {"description": forms.Textarea(attrs={"rows": 5})}
 
 
@@ -175,3 +176,38 @@ def display_name(client_name: str) -> str:
         else:
             name = f"{name[: DISPLAY_NAME_MAX_LENGTH - 1]}…"
     return name or "unnamed file"
+
+
+class ShareLinkForm(forms.ModelForm):
+    """A new share link: who it is for, and what it lets them do."""
+
+    password = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Optional. Tell it to your client apart from the link.",
+    )
+
+    class Meta:
+        model = ShareLink
+        fields = ["label", "expires_at", "downloads"]
+        widgets = {"expires_at": forms.DateTimeInput(attrs={"type": "datetime-local"})}
+        help_texts = {"expires_at": "Optional. The link stops working then."}
+
+    field_order = ["label", "password", "expires_at", "downloads"]
+
+    def clean_expires_at(self):
+        expires_at = self.cleaned_data["expires_at"]
+        if expires_at is not None and expires_at <= timezone.now():
+            raise forms.ValidationError("Choose a time in the future.")
+        return expires_at
+
+    def save(self, commit: bool = True) -> ShareLink:
+        self.instance.set_password(self.cleaned_data.get("password", ""))
+        return super().save(commit)
+
+
+class ProjectVisibilityForm(forms.ModelForm):
+    class Meta:
+        model = Project
+        fields = ["visibility"]

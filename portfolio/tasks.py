@@ -10,6 +10,12 @@ The renditions' lifecycle, all of it (images/renditions.py only turns a file int
   failed or killed task) or were made for other settings;
 - deleted once the deletion of their picture commits (delete_renditions_on_commit).
 A stored picture's photo never changes (Picture.save refuses it), so nothing else can happen.
+
+Visibility moves: the renditions of a public project live in the public storage, the others
+in the private one (portfolio/access.py). When a project's visibility changes, the
+move_project_files task moves each picture's renditions (settle_picture_files): copied, then
+recorded on the row, then deleted where they were. Interrupted anywhere, nothing is lost and a
+rerun finishes; pages follow the row, so they show each picture from where it is.
 """
 
 import logging
@@ -22,6 +28,7 @@ from django.dispatch import receiver
 from django.tasks import task
 from django.tasks.signals import task_finished
 
+from portfolio.access import rendition_storage
 from portfolio.images.renditions import (
     delete_renditions,
     possible_rendition_names,
@@ -50,24 +57,31 @@ def make_renditions(picture_id: int, force: bool = False) -> bool:
     """
     from portfolio.models import Picture  # portfolio.models imports this module.
 
-    picture = Picture.objects.filter(pk=picture_id).first()
+    picture = Picture.objects.select_related("project").filter(pk=picture_id).first()
     if picture is None or not picture.photo or not (force or picture.renditions_outdated):
         return False
-    storage, photo_name, spec = picture.photo.storage, picture.photo.name, rendition_spec()
+    photo_name, spec = picture.photo.name, rendition_spec()
+    public = picture.project.is_public
+    storage = rendition_storage(public)
     try:
-        records = store_renditions(storage, photo_name, spec)
+        records = store_renditions(picture.photo.storage, photo_name, spec, into=storage)
     except Exception:
         logger.exception("Renditions of picture %s failed; build_renditions retries.", picture_id)
         raise
     made = {record["name"] for record in records}
     recorded = Picture.objects.filter(pk=picture_id, photo=photo_name).update(
-        renditions=records, renditions_spec=spec
+        renditions=records, renditions_spec=spec, renditions_public=public
     )
     if not recorded:
         delete_renditions(storage, made)
         return False
-    # Remade for other settings: the files of the widths or format no longer made go.
-    delete_renditions(storage, set(picture.rendition_names) - made)
+    # Remade for other settings: the files of the widths or format no longer made go, from
+    # wherever the old ones were.
+    delete_renditions(
+        rendition_storage(picture.renditions_public), set(picture.rendition_names) - made
+    )
+    # The project changed visibility while they were made: its move may have passed this one.
+    settle_picture_files(picture_id)
     return True
 
 
@@ -82,10 +96,75 @@ def delete_renditions_on_commit(picture: "Picture", using: str) -> None:
     names = set(picture.rendition_names)
     if picture.photo and picture.width and picture.height:
         names |= possible_rendition_names(picture.photo.name, picture.width, picture.height)
-    if names:
-        transaction.on_commit(
-            partial(delete_renditions, picture.photo.storage, sorted(names)), using=using
+    # From both storages: a move may have been under way.
+    for storage in (rendition_storage(True), rendition_storage(False)):
+        if names:
+            transaction.on_commit(partial(delete_renditions, storage, sorted(names)), using=using)
+
+
+def move_project_files_on_commit(project_id: int, using: str) -> None:
+    """Enqueue the move of a project's files once its new visibility commits."""
+    transaction.on_commit(
+        partial(move_project_files.enqueue, project_id), using=using, robust=True
+    )
+
+
+@task
+def move_project_files(project_id: int) -> int:
+    """
+    Put every picture's renditions of a project in the storage its visibility calls for.
+
+    Idempotent and resumable: run it again after any interruption (`manage.py
+    settle_media` does, for every project). Return how many pictures' files moved.
+    """
+    from portfolio.models import Picture
+
+    picture_ids = Picture.objects.filter(project_id=project_id).values_list("pk", flat=True)
+    return sum(settle_picture_files(picture_id) for picture_id in picture_ids)
+
+
+def settle_picture_files(picture_id: int) -> bool:
+    """
+    Move one picture's renditions to the storage its project's visibility calls for.
+
+    Copy (a file already there whole is kept), then record where they are, then delete them
+    from the other storage: at every step the row names a storage that holds them all. Then
+    leftovers of an interrupted run are deleted. Return whether the row changed.
+    """
+    from portfolio.models import Picture
+
+    picture = Picture.objects.select_related("project").filter(pk=picture_id).first()
+    if picture is None or not picture.renditions:
+        return False
+    public = picture.project.is_public
+    target, other = rendition_storage(public), rendition_storage(not public)
+    names = picture.rendition_names
+    moved = False
+    if picture.renditions_public != public:
+        for name in names:
+            copy_file(name, other, target)
+        moved = bool(
+            Picture.objects.filter(
+                pk=picture_id, renditions=picture.renditions, renditions_public=not public
+            ).update(renditions_public=public)
         )
+        if not moved:  # Remade or deleted meanwhile: whoever did that placed the new ones.
+            return False
+    delete_renditions(other, names)
+    return moved
+
+
+def copy_file(name: str, source, target) -> None:
+    """Copy `name` from one storage to the other, unless a whole copy is already there."""
+    if target.exists(name):
+        if not source.exists(name) or target.size(name) == source.size(name):
+            return
+        target.delete(name)  # Cut short by an interrupted copy (files on disk).
+    with source.open(name, "rb") as content:
+        stored = target.save(name, content)
+    if stored != name:
+        target.delete(stored)
+        raise RuntimeError(f"{name} could not be stored under its own name in {target}.")
 
 
 @receiver(task_finished, dispatch_uid="let_a_stopped_worker_stop")

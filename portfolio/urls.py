@@ -1,10 +1,12 @@
 from django.urls import path
 
-from portfolio.views import public, studio, system
+from portfolio.views import files, public, share_links, sharing, studio, system
 
 app_name = "portfolio"
 
 picture = "projects/<slug:slug>/pictures/<int:pk>"
+link = "projects/<slug:slug>/links"
+shared = "s/<str:token>"
 
 urlpatterns = [
     path("", public.GalleryView.as_view(), name="gallery"),
@@ -26,4 +28,37 @@ urlpatterns = [
     path(f"{picture}/cover/", studio.PictureCoverView.as_view(), name="picture-cover"),
     path(f"{picture}/move/", studio.PictureMoveView.as_view(), name="picture-move"),
     path(f"{picture}/delete/", studio.PictureDeleteView.as_view(), name="picture-delete"),
+    # Downloads from a project's own page (its owner, staff; anyone if it is public and allows).
+    path(
+        f"{picture}/download/",
+        files.ProjectPictureDownloadView.as_view(),
+        name="picture-download",
+    ),
+    path(
+        "projects/<slug:slug>/download/",
+        files.ProjectZipDownloadView.as_view(),
+        name="project-download",
+    ),
+    # Sharing, the owner's side.
+    path(
+        "projects/<slug:slug>/visibility/",
+        share_links.ProjectVisibilityView.as_view(),
+        name="project-visibility",
+    ),
+    path(f"{link}/", share_links.ShareLinkCreateView.as_view(), name="share-link-create"),
+    path(
+        f"{link}/<int:pk>/revoke/",
+        share_links.ShareLinkRevokeView.as_view(),
+        name="share-link-revoke",
+    ),
+    # What a link's holder sees.
+    path(f"{shared}/", sharing.SharedProjectView.as_view(), name="share"),
+    path(
+        f"{shared}/pictures/<int:pk>/download/",
+        sharing.SharedPictureDownloadView.as_view(),
+        name="share-picture-download",
+    ),
+    path(f"{shared}/download/", sharing.SharedZipDownloadView.as_view(), name="share-download"),
+    # Private files on disk, behind signed URLs (portfolio/access.py).
+    path("files/<str:token>/<str:basename>", files.SignedFileView.as_view(), name="file"),
 ]

@@ -138,12 +138,32 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # Media: our users' uploads, written at run time. Never inside STATIC_ROOT, never
-# under STATIC_URL. On disk by default; in an S3-compatible bucket when one is named.
+# under STATIC_URL. On disk by default; in S3-compatible buckets when they are named.
+# Two storages (portfolio/access.py decides which file goes where and hands out every URL):
+# - "default", public: the renditions of public projects, on plain, immutable, cacheable URLs
+#   (MEDIA_URL, maybe a CDN);
+# - "private", never publicly readable: every original, and the renditions of unlisted and
+#   private projects, reached only through short-lived signed URLs.
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media")).resolve()
+PRIVATE_MEDIA_ROOT = Path(
+    os.environ.get("DJANGO_PRIVATE_MEDIA_ROOT", BASE_DIR / "private-media")
+).resolve()
+# How long a signed URL of a private file works: revoking a link or making a project private
+# stops its image URLs within this time (on disk at once: the file view checks again).
+PORTFOLIO_PRIVATE_URL_SECONDS = int(os.environ.get("PORTFOLIO_PRIVATE_URL_SECONDS", 3600))
+if not 10 <= PORTFOLIO_PRIVATE_URL_SECONDS <= 3600:
+    raise ImproperlyConfigured("PORTFOLIO_PRIVATE_URL_SECONDS must be between 10 and 3600.")
+# On disk behind nginx: the internal location that serves PRIVATE_MEDIA_ROOT (README's sample).
+# Empty: Django sends private files itself (development, or no nginx in front).
+PORTFOLIO_PRIVATE_MEDIA_ACCEL_PREFIX = os.environ.get("DJANGO_PRIVATE_MEDIA_ACCEL_PREFIX", "")
 
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": {
+        "BACKEND": "portfolio.access.PrivateFileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT},
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
@@ -154,23 +174,39 @@ if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
         raise ImproperlyConfigured(
             "DJANGO_MEDIA_URL is for media on disk: with a bucket, set AWS_S3_CUSTOM_DOMAIN."
         )
+    if not os.environ.get("AWS_PRIVATE_STORAGE_BUCKET_NAME"):
+        raise ImproperlyConfigured(
+            "With AWS_STORAGE_BUCKET_NAME, set AWS_PRIVATE_STORAGE_BUCKET_NAME too: a second "
+            "bucket, not publicly readable, for originals and non-public projects."
+        )
+    if os.environ["AWS_PRIVATE_STORAGE_BUCKET_NAME"] == os.environ["AWS_STORAGE_BUCKET_NAME"]:
+        raise ImproperlyConfigured(
+            "AWS_PRIVATE_STORAGE_BUCKET_NAME must name another bucket than the public one."
+        )
+    connection = {
+        # Empty for AWS itself; the server's URL for MinIO, Ceph, R2 and the like.
+        "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+        "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+        # Unset keys leave boto3 its own credential chain (instance roles, ~/.aws).
+        "access_key": os.environ.get("AWS_ACCESS_KEY_ID") or None,
+        "secret_key": os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
+        # A prefix inside the buckets, e.g. to share them between staging and production.
+        "location": os.environ.get("AWS_LOCATION", "").strip("/"),
+        # Never replace an object: a public name, cached for a year, must keep its bytes.
+        "file_overwrite": False,
+        # Fail fast when the store is down, well inside gunicorn's --timeout (README: 120 s).
+        "client_config": Config(
+            connect_timeout=5, read_timeout=20, retries={"mode": "standard", "max_attempts": 3}
+        ),
+    }
     STORAGES["default"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
+            **connection,
             "bucket_name": os.environ["AWS_STORAGE_BUCKET_NAME"],
-            # Empty for AWS itself; the server's URL for MinIO, Ceph, R2 and the like.
-            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
-            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
-            # Unset keys leave boto3 its own credential chain (instance roles, ~/.aws).
-            "access_key": os.environ.get("AWS_ACCESS_KEY_ID") or None,
-            "secret_key": os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
             # A CDN in front of the bucket: URLs use its domain instead of the bucket's.
             "custom_domain": os.environ.get("AWS_S3_CUSTOM_DOMAIN") or None,
-            # A prefix inside the bucket, e.g. to share one bucket between staging and production.
-            "location": os.environ.get("AWS_LOCATION", "").strip("/"),
-            # Never replace an object: a public name, cached for a year, must keep its bytes.
-            "file_overwrite": False,
-            # Media are public: plain URLs that every cache can share, no expiring signatures.
+            # Public media: plain URLs that every cache can share, no expiring signatures.
             "querystring_auth": False,
             # Public reading is granted by the bucket policy (or the CDN's origin access), not
             # per-object ACLs, which new AWS buckets refuse. Some stores need "public-read".
@@ -178,10 +214,20 @@ if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
             # Names are random and never reused, so a year of caching never serves stale bytes.
             # Content-Type is left out on purpose: django-storages sets it from each name.
             "object_parameters": {"CacheControl": "max-age=31536000, public, immutable"},
-            # Fail fast when the store is down, well inside gunicorn's --timeout (README: 120 s).
-            "client_config": Config(
-                connect_timeout=5, read_timeout=20, retries={"mode": "standard", "max_attempts": 3}
-            ),
+        },
+    }
+    STORAGES["private"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **connection,
+            "bucket_name": os.environ["AWS_PRIVATE_STORAGE_BUCKET_NAME"],
+            # Every URL presigned, working for PORTFOLIO_PRIVATE_URL_SECONDS, from the bucket's
+            # own address (a CDN would need its own signatures).
+            "querystring_auth": True,
+            "querystring_expire": PORTFOLIO_PRIVATE_URL_SECONDS,
+            "default_acl": "private",
+            # Kept by the browser that fetched it, never by a shared cache.
+            "object_parameters": {"CacheControl": "private, max-age=31536000, immutable"},
         },
     }
     MEDIA_URL = bucket_media_url(STORAGES["default"]["OPTIONS"])
@@ -194,16 +240,24 @@ if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
             custom_domain=f"{bucket_url.netloc}{bucket_url.path.rstrip('/')}",
             url_protocol=f"{bucket_url.scheme}:",
         )
+    PRIVATE_MEDIA_ORIGIN = url_origin(
+        bucket_media_url({**STORAGES["private"]["OPTIONS"], "custom_domain": None})
+    )
 else:
     # May be a full URL, e.g. a media domain served by nginx from MEDIA_ROOT.
     MEDIA_URL = os.environ.get("DJANGO_MEDIA_URL", "/media/")
     if not MEDIA_URL.endswith("/"):
         MEDIA_URL += "/"
+    PRIVATE_MEDIA_ORIGIN = []  # Our own view (portfolio/views/files.py), on our origin.
 
-if STATIC_ROOT.resolve() == MEDIA_ROOT or STATIC_ROOT.resolve() in MEDIA_ROOT.parents:
-    raise ImproperlyConfigured("MEDIA_ROOT must not be, or be inside, STATIC_ROOT.")
-if STATIC_ROOT.resolve() == MEDIA_ROOT or MEDIA_ROOT in STATIC_ROOT.resolve().parents:
-    raise ImproperlyConfigured("STATIC_ROOT must not be, or be inside, MEDIA_ROOT.")
+for folder, name in ((MEDIA_ROOT, "MEDIA_ROOT"), (PRIVATE_MEDIA_ROOT, "PRIVATE_MEDIA_ROOT")):
+    if folders_overlap(STATIC_ROOT.resolve(), folder):
+        raise ImproperlyConfigured(f"{name} and STATIC_ROOT must not be, or hold, each other.")
+if folders_overlap(MEDIA_ROOT, PRIVATE_MEDIA_ROOT):
+    raise ImproperlyConfigured(
+        "PRIVATE_MEDIA_ROOT must be outside MEDIA_ROOT (which the web server serves to anyone), "
+        "and not hold it."
+    )
 
 # Responsive renditions made once per picture, after its upload commits (images/renditions.py).
 # Widths in pixels, never upscaled; changing them makes `manage.py build_renditions` remake them.
@@ -347,7 +401,7 @@ SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF, CSP.NONCE],
-    "img-src": [CSP.SELF, *url_origin(MEDIA_URL)],
+    "img-src": [CSP.SELF, *url_origin(MEDIA_URL), *PRIVATE_MEDIA_ORIGIN],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.NONE],
     "form-action": [CSP.SELF],

@@ -46,23 +46,34 @@ def media_root(request, tmp_path, settings):
     """
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.MEDIA_ROOT.mkdir()
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private-media"
+    on_disk = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "private": {
+            "BACKEND": "portfolio.access.PrivateFileSystemStorage",
+            "OPTIONS": {"location": settings.PRIVATE_MEDIA_ROOT},
+        },
+    }
     default = settings.STORAGES["default"]
-    if default["BACKEND"] != S3_STORAGE:
-        yield settings.MEDIA_ROOT
-        return
-    if request.node.get_closest_marker("local_media"):
-        local = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
-        settings.STORAGES = {**settings.STORAGES, "default": local}
+    if default["BACKEND"] != S3_STORAGE or request.node.get_closest_marker("local_media"):
+        settings.STORAGES = {**settings.STORAGES, **on_disk}
         settings.MEDIA_URL = "/media/"
         yield settings.MEDIA_ROOT
         return
-    options = {**default["OPTIONS"], "location": f"test-{uuid.uuid4().hex}"}
-    settings.STORAGES = {**settings.STORAGES, "default": {**default, "OPTIONS": options}}
-    settings.MEDIA_URL = bucket_media_url(options)
-    # Its own client: the test may have pointed the default storage elsewhere meanwhile.
-    bucket = storages.create_storage(settings.STORAGES["default"]).bucket
+    # A prefix of its own in each bucket.
+    location = f"test-{uuid.uuid4().hex}"
+    in_buckets = {
+        alias: {**settings.STORAGES[alias], "OPTIONS": {**options, "location": location}}
+        for alias in ("default", "private")
+        for options in [settings.STORAGES[alias]["OPTIONS"]]
+    }
+    settings.STORAGES = {**settings.STORAGES, **in_buckets}
+    settings.MEDIA_URL = bucket_media_url(in_buckets["default"]["OPTIONS"])
+    # Their own clients: the test may have pointed the storages elsewhere meanwhile.
+    buckets = [storages.create_storage(in_buckets[alias]).bucket for alias in in_buckets]
     yield settings.MEDIA_ROOT
-    bucket.objects.filter(Prefix=f"{options['location']}/").delete()
+    for bucket in buckets:
+        bucket.objects.filter(Prefix=f"{location}/").delete()
 
 
 @pytest.fixture(autouse=True)
@@ -188,24 +199,29 @@ def closed_port() -> int:
 
 @pytest.fixture
 def unreachable_bucket(settings) -> str:
-    """Media in a bucket whose server is down, with the production client settings."""
+    """Media in buckets whose server is down, with the production client settings."""
     endpoint = f"http://127.0.0.1:{closed_port()}"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
+
+    def bucket(name: str, **options) -> dict:
+        return {
             "BACKEND": "storages.backends.s3.S3Storage",
             "OPTIONS": {
-                "bucket_name": "portfolio-media",
+                "bucket_name": name,
                 "endpoint_url": endpoint,
                 "region_name": "us-east-1",
                 "access_key": "unreachable",
                 "secret_key": "unreachable",
                 "file_overwrite": False,
-                "querystring_auth": False,
                 "client_config": Config(
                     connect_timeout=5, retries={"mode": "standard", "max_attempts": 3}
                 ),
+                **options,
             },
-        },
+        }
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": bucket("portfolio-media", querystring_auth=False),
+        "private": bucket("portfolio-private", querystring_auth=True, querystring_expire=600),
     }
     return endpoint

@@ -11,13 +11,14 @@ from contextlib import contextmanager
 
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
+from portfolio.access import private_storage, public_storage
 from portfolio.models import Category, Picture, Project
+from portfolio.tasks import make_renditions
 from site_config.environment import BASE_DIR
 
 # What make_user gives everyone.
@@ -52,7 +53,7 @@ def make_category(name: str = "Landscape", slug: str | None = None) -> Category:
 
 
 def make_project(owner=None, *, title: str | None = None, **fields) -> Project:
-    fields.setdefault("is_published", True)
+    fields.setdefault("visibility", "public")
     return Project.objects.create(
         owner=owner or make_user(), title=title or f"Project {next(_numbers)}", **fields
     )
@@ -63,12 +64,19 @@ def make_picture(
     *,
     name: str = "photo.jpg",
     size: tuple[int, int] = (64, 48),
+    renditions: bool = True,
     **fields,
 ) -> Picture:
-    """Save a real image through the model, and so through the gate, as an upload would."""
+    """
+    Save a real image through the model, and so through the gate, as an upload would; then
+    make its renditions, as the task queued on commit does (tests roll back, never commit).
+    """
     picture = Picture(project=project or make_project(), **fields)
     upload = uploaded_image(name, size=size)
     picture.photo.save(upload.name, upload, save=True)
+    if renditions:
+        make_renditions.call(picture.pk)
+        picture.refresh_from_db()
     return picture
 
 
@@ -147,7 +155,7 @@ def admin_urls(picture: Picture) -> list[str]:
     return [
         "/admin/",
         "/admin/portfolio/project/",
-        "/admin/portfolio/project/?is_published__exact=1",
+        "/admin/portfolio/project/?visibility__exact=public",
         f"/admin/portfolio/project/?q={project.title}",
         "/admin/portfolio/project/add/",
         f"/admin/portfolio/project/{project.pk}/change/",
@@ -163,38 +171,64 @@ def files_under(root) -> set[str]:
     return {str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()}
 
 
-def stored_files(folder: str = "") -> set[str]:
-    """Every file in the default storage below folder, on disk or in a bucket alike."""
-    folders, files = default_storage.listdir(folder)
+def stored_files(folder: str = "", storage=None) -> set[str]:
+    """
+    Every file below folder, on disk or in a bucket alike: in `storage`, or in both the
+    public and the private storage (portfolio/access.py), whose names never collide.
+    """
+    if storage is None:
+        return stored_files(folder, public_storage()) | stored_files(folder, private_storage())
+    try:
+        folders, files = storage.listdir(folder)
+    except FileNotFoundError:  # A folder on disk that nothing was written to yet.
+        return set()
     prefix = f"{folder}/" if folder else ""
     found = {f"{prefix}{name}" for name in files}
     for subfolder in folders:
-        found |= stored_files(f"{prefix}{subfolder}")
+        found |= stored_files(f"{prefix}{subfolder}", storage)
     return found
 
 
+def public_files() -> set[str]:
+    """The files anyone may fetch by their URL."""
+    return stored_files(storage=public_storage())
+
+
+def private_files() -> set[str]:
+    return stored_files(storage=private_storage())
+
+
 def rendition_files() -> set[str]:
-    """The renditions in the default storage (their names end in _w<width>)."""
+    """The renditions in either storage (their names end in _w<width>)."""
     return {name for name in stored_files() if "_w" in name}
 
 
+def storage_holding(name: str):
+    """The storage that holds `name`: originals and non-public renditions are private."""
+    for storage in (private_storage(), public_storage()):
+        if storage.exists(name):
+            return storage
+    raise FileNotFoundError(name)
+
+
 def read_stored(name: str) -> bytes:
-    """The bytes of a file in the default storage."""
-    with default_storage.open(name, "rb") as stored:
+    """The bytes of a stored file, whichever storage holds it."""
+    with storage_holding(name).open(name, "rb") as stored:
         return stored.read()
 
 
 @contextmanager
 def open_stored_image(name: str) -> Iterator[Image.Image]:
-    """Open a file of the default storage with Pillow, on disk or in a bucket alike."""
+    """Open a stored file with Pillow, on disk or in a bucket alike."""
     with Image.open(io.BytesIO(read_stored(name))) as image:
         yield image
 
 
 def replace_stored(name: str, data: bytes) -> None:
     """Put other bytes under a stored name, as a damaged or tampered file would have them."""
-    default_storage.delete(name)
-    saved = default_storage.save(name, ContentFile(data))
+    storage = storage_holding(name)
+    storage.delete(name)
+    saved = storage.save(name, ContentFile(data))
     assert saved == name, f"{name} was stored again as {saved}"
 
 

@@ -3,6 +3,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from portfolio.access import public_storage
 from portfolio.models import Picture
 from tests.helpers import (
     admin_urls,
@@ -32,11 +33,29 @@ def test_admin_pages_load_for_staff(staff_client, picture):
 
 
 def test_admin_shows_thumbnails(staff_client, picture):
+    picture.refresh_from_db()
     project_page = staff_client.get(f"/admin/portfolio/project/{picture.project.pk}/change/")
     picture_list = staff_client.get("/admin/portfolio/picture/")
 
-    assert f'<img src="{picture.photo.url}"' in project_page.content.decode()
-    assert f'<img src="{picture.photo.url}"' in picture_list.content.decode()
+    # The smallest rendition, public as its project is; never the original.
+    smallest = public_storage().url(picture.renditions[0]["name"])
+    assert f'<img src="{smallest}"' in project_page.content.decode()
+    assert f'<img src="{smallest}"' in picture_list.content.decode()
+    assert picture.photo.name not in picture_list.content.decode()
+
+
+def test_admin_thumbnails_of_a_private_project_are_signed_for_the_staff_member(
+    staff_client, picture
+):
+    picture.project.visibility = "private"
+    picture.project.save()
+    picture.refresh_from_db()
+
+    picture_list = staff_client.get("/admin/portfolio/picture/").content.decode()
+
+    assert not picture.renditions_public
+    assert 'src="/files/' in picture_list
+    assert public_storage().url(picture.renditions[0]["name"]) not in picture_list
 
 
 @pytest.mark.parametrize("who", ["anonymous", "owner"])
@@ -82,7 +101,8 @@ def project_form_data(project, *rows: dict, existing: int = 0) -> dict:
         "slug": project.slug,
         "category": "",
         "description": "",
-        "is_published": "on",
+        "visibility": "public",
+        "downloads": "none",
         "cover": "",
         "pictures-TOTAL_FORMS": len(rows),
         "pictures-INITIAL_FORMS": existing,

@@ -56,7 +56,7 @@ for name in [*(f"owner{{number}}" for number in range({OWNERS})), "doomed"]:
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
-    project = Project.objects.create(owner=user, title=f"Work of {{name}}", is_published=True)
+    project = Project.objects.create(owner=user, title=f"Work of {{name}}", visibility="public")
     pictures = [
         project.add_picture(
             ContentFile(image_bytes(size=(80, 60)), name="seed.jpg"),

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 def test_gallery_lists_published_projects_only(client):
     published = make_project(title="Published Work")
-    make_project(title="Secret Draft", is_published=False)
+    make_project(title="Secret Draft", visibility="private")
 
     response = client.get("/")
 
@@ -167,7 +167,7 @@ def test_picture_without_caption_still_has_alt_text(client):
 
 
 def test_draft_is_404_for_visitors_and_other_owners(client):
-    draft = make_project(is_published=False)
+    draft = make_project(visibility="private")
 
     assert client.get(draft.get_absolute_url()).status_code == 404
     client.force_login(make_user())
@@ -177,7 +177,7 @@ def test_draft_is_404_for_visitors_and_other_owners(client):
 @pytest.mark.parametrize("viewer", ["owner", "staff"])
 def test_draft_is_visible_to_its_owner_and_staff(client, viewer):
     owner = make_user()
-    draft = make_project(owner, is_published=False)
+    draft = make_project(owner, visibility="private")
     client.force_login(owner if viewer == "owner" else make_user(is_staff=True))
 
     response = client.get(draft.get_absolute_url())

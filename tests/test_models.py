@@ -61,9 +61,9 @@ def test_new_pictures_go_to_the_end():
 
 def test_visibility_rules():
     owner, stranger, staff = make_user(), make_user(), make_user(is_staff=True)
-    published, draft = make_project(owner), make_project(owner, is_published=False)
+    published, draft = make_project(owner), make_project(owner, visibility="private")
 
-    assert set(Project.objects.published()) == {published}
+    assert set(Project.objects.public()) == {published}
     assert set(Project.objects.visible_to(owner)) == {published, draft}
     assert set(Project.objects.visible_to(stranger)) == {published}
     assert set(Project.objects.visible_to(staff)) == {published, draft}

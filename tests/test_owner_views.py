@@ -35,7 +35,7 @@ def captions(project) -> list[str]:
 
 def test_studio_lists_own_projects_with_drafts_and_nobody_elses(owner_client, owner):
     mine = make_project(owner, title="Mine, published")
-    draft = make_project(owner, title="Mine, a draft", is_published=False)
+    draft = make_project(owner, title="Mine, a draft", visibility="private")
     make_project(make_user(), title="Someone else's")
 
     response = owner_client.get(reverse("portfolio:studio"))
@@ -49,7 +49,7 @@ def test_studio_lists_own_projects_with_drafts_and_nobody_elses(owner_client, ow
 
 def test_staff_studio_shows_their_own_projects(owner):
     staff = make_user(is_staff=True)
-    theirs = make_project(staff, is_published=False)
+    theirs = make_project(staff, visibility="private")
     make_project(owner)
 
     response = signed_in(staff).get(reverse("portfolio:studio"))
@@ -99,13 +99,20 @@ def test_create_project_makes_the_owner_its_owner_and_goes_to_its_edit_page(owne
 
     response = owner_client.post(
         reverse("portfolio:project-create"),
-        {"title": "Lisbon Light", "slug": "", "category": category.pk, "description": "Trams."},
+        {
+            "title": "Lisbon Light",
+            "slug": "",
+            "category": category.pk,
+            "description": "Trams.",
+            "visibility": "private",
+            "downloads": "none",
+        },
     )
 
     project = Project.objects.get(title="Lisbon Light")
     assert project.owner == owner
     assert project.slug == "lisbon-light"
-    assert not project.is_published
+    assert project.visibility == "private"
     assert response.url == reverse("portfolio:project-update", kwargs={"slug": "lisbon-light"})
 
 
@@ -143,7 +150,12 @@ def test_edit_page_has_the_form_the_uploader_and_the_pictures(owner_client, proj
 def test_edit_changes_the_slug_and_follows_it(owner_client, project):
     response = owner_client.post(
         reverse("portfolio:project-update", kwargs={"slug": project.slug}),
-        {"title": "Highlands", "slug": "scottish-highlands", "is_published": "on"},
+        {
+            "title": "Highlands",
+            "slug": "scottish-highlands",
+            "visibility": "public",
+            "downloads": "none",
+        },
     )
 
     assert response.url == reverse(

@@ -42,7 +42,7 @@ def site():
     owner = make_user("owner")
     hills = make_project(owner, title="Hills", category=landscape)
     coast = make_project(owner, title="Coast", category=seascape)
-    draft = make_project(owner, title="Secret", category=landscape, is_published=False)
+    draft = make_project(owner, title="Secret", category=landscape, visibility="private")
     make_project(owner, title="Lake", category=landscape)  # Landscape stays, whatever Hills does.
     morning = make_picture(hills, caption="Morning")
     evening = make_picture(hills, caption="Evening")
@@ -137,7 +137,7 @@ def rename_a_category(site):
 
 def bulk_create_a_project(site):
     Project.objects.bulk_create(
-        [Project(owner=site.owner, title="Bulk", slug="bulk", is_published=True)]
+        [Project(owner=site.owner, title="Bulk", slug="bulk", visibility="public")]
     )
 
 
@@ -175,7 +175,7 @@ def studio_edits_a_caption(site):
 def studio_edits_a_project(site):
     url = reverse("portfolio:project-update", kwargs={"slug": site.hills.slug})
     data = {"title": "Hills, edited", "slug": "hills", "category": site.seascape.pk}
-    assert signed_in(site.owner).post(url, {**data, "is_published": "on"}).status_code == 302
+    assert signed_in(site.owner).post(url, {**data, "visibility": "public", "downloads": "none"}).status_code == 302
 
 
 def studio_chooses_a_cover(site):
@@ -213,10 +213,10 @@ WRITES = {
     # Querysets and related managers.
     "update": lambda site: Project.objects.filter(pk=site.hills.pk).update(title="Dusk"),
     "unpublished by update": lambda site: Project.objects.filter(pk=site.hills.pk).update(
-        is_published=False
+        visibility="private"
     ),
     "published by update": lambda site: Project.objects.filter(pk=site.draft.pk).update(
-        is_published=True
+        visibility="public"
     ),
     "related manager update": lambda site: site.hills.pictures.update(caption="Mist"),
     "related manager remove": lambda site: site.landscape.projects.remove(site.hills),
@@ -262,7 +262,8 @@ def every_field_changed(site) -> dict:
             "slug": "renamed",
             "category": site.seascape,
             "description": "Now described.",
-            "is_published": False,
+            "visibility": "unlisted",
+            "downloads": "originals",
             "cover": site.evening,
             "created": earlier,
             "updated": earlier,
@@ -278,6 +279,10 @@ def every_field_changed(site) -> dict:
             "created": earlier,
             "renditions": [{"width": 480, "height": 320, "name": "projects/1/other_w480.webp"}],
             "renditions_spec": "webp 480",
+            "renditions_public": False,
+            "placeholder": "#102030",
+            "focal_x": 0.25,
+            "focal_y": 0.75,
         },
     }
 

@@ -75,7 +75,7 @@ PROJECT_ACTIONS = [
 @pytest.fixture
 def draft_picture():
     """A picture in an unpublished project, next to a second picture so moves have room."""
-    project = make_project(is_published=False, title="Secret draft")
+    project = make_project(visibility="private", title="Secret draft")
     picture = make_picture(project, caption="Original")
     make_picture(project)
     return picture

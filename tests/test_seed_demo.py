@@ -17,8 +17,8 @@ def test_seed_demo_draws_real_pictures_and_is_idempotent():
     call_command("seed_demo", verbosity=0)
 
     assert counts == (Category.objects.count(), Project.objects.count(), Picture.objects.count())
-    assert Project.objects.published().count() >= 6
-    assert Project.objects.filter(is_published=False).exists()
+    assert Project.objects.public().count() >= 6
+    assert Project.objects.filter(visibility="private").exists()
     users = get_user_model().objects
     assert users.get(username="demo-staff").is_staff
     assert not users.get(username="demo-owner").is_staff

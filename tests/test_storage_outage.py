@@ -14,7 +14,7 @@ from portfolio.storage_outage import (
     STORAGE_UNAVAILABLE_REASON,
     is_storage_outage,
 )
-from tests.helpers import make_project, make_user, stored_files, uploaded_image
+from tests.helpers import make_project, make_user, signed_in, stored_files, uploaded_image
 
 pytestmark = pytest.mark.django_db
 
@@ -108,17 +108,27 @@ def test_staff_uploading_in_the_admin_gets_the_same_answer(unreachable_bucket, p
 
 def test_pages_render_while_the_bucket_is_down(unreachable_bucket):
     project = make_project()
+    rendition = f"projects/{project.pk}/0123abcd_w480.webp"
     picture = Picture.objects.create(
         project=project, photo=f"projects/{project.pk}/0123abcd.jpg", width=64, height=48
     )
-
-    response = Client().get(project.get_absolute_url())
-
-    assert response.status_code == 200
-    assert (
-        f'src="{unreachable_bucket}/portfolio-media/{picture.photo.name}"'
-        in response.content.decode()
+    Picture.objects.filter(pk=picture.pk).update(
+        renditions=[{"width": 64, "height": 48, "name": rendition}], renditions_public=True
     )
+
+    waiting = Picture.objects.create(
+        project=project, photo=f"projects/{project.pk}/4567cdef.jpg", width=64, height=48
+    )
+
+    visitor = Client().get(project.get_absolute_url())
+    owner = signed_in(project.owner).get(project.get_absolute_url())
+
+    assert visitor.status_code == 200
+    assert f'src="{unreachable_bucket}/portfolio-media/{rendition}"' in visitor.content.decode()
+    # Presigning is arithmetic: the owner's page, which shows the original of a picture
+    # whose renditions are not made yet, needs no answer from the store either.
+    assert owner.status_code == 200
+    assert f"{unreachable_bucket}/portfolio-private/{waiting.photo.name}?" in owner.content.decode()
 
 
 def test_other_errors_are_not_taken_for_an_outage():

@@ -62,26 +62,27 @@ def rendition_spec() -> str:
     return " ".join([image_format, *map(str, widths)])
 
 
-def store_renditions(storage: Storage, name: str, spec: str) -> list[dict]:
+def store_renditions(source: Storage, name: str, spec: str, into: Storage) -> list[dict]:
     """
-    Make the renditions of the stored image `name` for `spec`, write them beside it.
+    Make the renditions of the image `name` stored in `source` for `spec`; write them in
+    `into`, under names beside its own.
 
     Return their records, smallest first: {"width", "height", "name"}. A file already at
     a rendition's name (an earlier run) is replaced; if writing fails, none is left.
     """
     image_format, *widths = spec.split()
     extension = RENDITION_FORMATS[image_format].extension
-    with storage.open(name, "rb") as original:
+    with source.open(name, "rb") as original:
         renditions = render_renditions(original, [int(width) for width in widths], image_format)
     records = []
     try:
         for rendition in renditions:
             target = rendition_name(name, rendition.width, extension)
-            storage.delete(target)
-            saved = storage.save(target, ContentFile(rendition.data))
+            into.delete(target)
+            saved = into.save(target, ContentFile(rendition.data))
             records.append({"width": rendition.width, "height": rendition.height, "name": saved})
     except Exception:
-        delete_renditions(storage, [record["name"] for record in records])
+        delete_renditions(into, [record["name"] for record in records])
         raise
     return records
 

@@ -5,17 +5,24 @@ from portfolio.models.projects import (
     RESERVED_SLUGS,
     Category,
     CategoryQuerySet,
+    Downloads,
     Project,
     ProjectQuerySet,
+    Visibility,
 )
+from portfolio.models.sharing import ShareLink, ShareLinkQuerySet
 
 __all__ = [
     "RESERVED_SLUGS",
+    "ShareLink",
+    "ShareLinkQuerySet",
     "Category",
     "CategoryQuerySet",
+    "Downloads",
     "Picture",
     "PictureQuerySet",
     "Project",
     "ProjectQuerySet",
+    "Visibility",
     "picture_upload_to",
 ]

@@ -6,11 +6,13 @@ from pathlib import PurePath
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
+from portfolio.access import PUBLIC, Grant, PictureMedia, original_storage
 from portfolio.cache import PublicContent, PublicContentQuerySet, content_changed
 from portfolio.images.fields import PHOTO_IS_STORED_FOR_GOOD, PhotoChangedError, PictureField
 from portfolio.images.renditions import rendition_spec
@@ -51,13 +53,19 @@ class PictureQuerySet(PublicContentQuerySet):
 
 
 # Written only by the renditions task (portfolio/tasks.py), never by Picture.save().
-RENDITION_FIELDS = ("renditions", "renditions_spec")
+RENDITION_FIELDS = ("renditions", "renditions_spec", "renditions_public", "placeholder")
 
 
 class Picture(PublicContent):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="pictures")
     # Every file passes the gate (images/gate.py), in forms and on save: images/fields.py.
-    photo = PictureField(upload_to=picture_upload_to, width_field="width", height_field="height")
+    # The original, never on a public URL whatever the project (portfolio/access.py).
+    photo = PictureField(
+        upload_to=picture_upload_to,
+        storage=original_storage,
+        width_field="width",
+        height_field="height",
+    )
     # Stored on the row so a page can size every <img> without opening a file.
     width = models.PositiveIntegerField(default=0, editable=False)
     height = models.PositiveIntegerField(default=0, editable=False)
@@ -74,6 +82,18 @@ class Picture(PublicContent):
     renditions = models.JSONField(default=list, blank=True, editable=False)
     # The settings they were made for (rendition_spec()); when that changes, outdated.
     renditions_spec = models.CharField(max_length=100, blank=True, editable=False)
+    # Whether the renditions are in the public storage, as those of a public project are once
+    # moved there (tasks.py): portfolio/access.py hands out their URLs accordingly.
+    renditions_public = models.BooleanField(default=False, editable=False)
+    # A few bytes that stand for the picture until its image arrives (images/renditions.py).
+    placeholder = models.CharField(max_length=100, blank=True, editable=False)
+    # The point every crop keeps in frame, as fractions of the width and height (the centre).
+    focal_x = models.FloatField(
+        default=0.5, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+    )
+    focal_y = models.FloatField(
+        default=0.5, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+    )
 
     objects = PictureQuerySet.as_manager()
 
@@ -145,7 +165,8 @@ class Picture(PublicContent):
 
     @property
     def has_renditions(self) -> bool:
-        return bool(self.renditions)
+        """Whether it has renditions this viewer may be shown."""
+        return self.media.renditions_visible
 
     @property
     def renditions_outdated(self) -> bool:
@@ -155,30 +176,34 @@ class Picture(PublicContent):
     def rendition_names(self) -> list[str]:
         return [rendition["name"] for rendition in self.renditions]
 
-    def rendition_url(self, width: int | None = None) -> str:
-        """The smallest rendition at least `width` wide, else the largest, else the photo."""
-        if not self.renditions:
-            return self.photo.url
-        for rendition_width, url in self._rendition_urls:
-            if width is not None and rendition_width >= width:
-                return url
-        return self._rendition_urls[-1][1]
+    # What a page shows. Only portfolio/access.py makes media URLs: for the viewer given by
+    # shown_to(), or, until it is called, for anyone (public files only, never an original).
+
+    def shown_to(self, grant: Grant) -> "Picture":
+        self.__dict__["media"] = PictureMedia(self, grant)
+        return self
+
+    @cached_property
+    def media(self) -> PictureMedia:
+        return PictureMedia(self, PUBLIC)
 
     @property
     def srcset(self) -> str:
-        return ", ".join(f"{url} {width}w" for width, url in self._rendition_urls)
+        return ", ".join(f"{url} {width}w" for width, url in self.media.rendition_urls())
 
     @property
     def src(self) -> str:
-        """A middle rendition, for browsers that ignore srcset; the photo until there is one."""
-        if not self.renditions:
-            return self.photo.url
-        return self._rendition_urls[len(self._rendition_urls) // 2][1]
+        """A middle rendition, for browsers that ignore srcset; the original to its owner."""
+        urls = self.media.rendition_urls()
+        if urls:
+            return urls[len(urls) // 2][1]
+        return self.media.original_url()
 
     @property
     def large_url(self) -> str:
-        """What the lightbox shows: the largest rendition, the photo until there is one."""
-        return self.rendition_url()
+        """What the lightbox shows: the largest rendition (the original to its owner, until)."""
+        urls = self.media.rendition_urls()
+        return urls[-1][1] if urls else self.media.original_url()
 
     @property
     def display_width(self) -> int:
@@ -189,17 +214,9 @@ class Picture(PublicContent):
     def display_height(self) -> int:
         return self.renditions[-1]["height"] if self.renditions else self.height
 
-    @cached_property
-    def _rendition_urls(self) -> list[tuple[int, str]]:
-        # storage.url() builds an address, no network: cheap for local files and public buckets.
-        storage = self.photo.storage
-        return [
-            (rendition["width"], storage.url(rendition["name"])) for rendition in self.renditions
-        ]
-
     def refresh_from_db(self, *args, **kwargs) -> None:
         super().refresh_from_db(*args, **kwargs)
-        self.__dict__.pop("_rendition_urls", None)
+        self.__dict__.pop("media", None)
 
     def _refuse_another_photo(self) -> None:
         """Raise PhotoChangedError if this stored picture now holds another photo than its row."""

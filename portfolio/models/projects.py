@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 
 from portfolio.cache import PublicContent, PublicContentQuerySet, content_changed
+from portfolio.tasks import move_project_files_on_commit
 
 if TYPE_CHECKING:
     from portfolio.models.pictures import Picture
@@ -18,16 +19,44 @@ if TYPE_CHECKING:
 RESERVED_SLUGS = frozenset({"new"})
 
 
+class Visibility(models.TextChoices):
+    """Who sees a project, its pages and its files (portfolio/access.py serves the files)."""
+
+    PUBLIC = "public", "Public: in the gallery, for everyone"
+    UNLISTED = "unlisted", "Unlisted: only through a share link"
+    PRIVATE = "private", "Private: only you (and staff)"
+
+    @property
+    def short_label(self) -> str:
+        return self.label.partition(":")[0]
+
+
+class Downloads(models.TextChoices):
+    """What a visitor may download: of a public project, or through a share link."""
+
+    NONE = "none", "No downloads"
+    WEB = "web", "Web size (the largest rendition)"
+    ORIGINALS = "originals", "Originals"
+
+    @property
+    def allows_originals(self) -> bool:
+        return self == Downloads.ORIGINALS
+
+    @property
+    def allows_any(self) -> bool:
+        return self != Downloads.NONE
+
+
 class CategoryQuerySet(PublicContentQuerySet):
-    def with_published_projects(self) -> "CategoryQuerySet":
+    def with_public_projects(self) -> "CategoryQuerySet":
         """
-        Categories that have a published project.
+        Categories that have a public project.
 
         EXISTS probes project_category_idx once per category, where a join with
-        DISTINCT would read every published project: constant as the gallery grows.
+        DISTINCT would read every public project: constant as the gallery grows.
         """
-        published = Project.objects.filter(category=models.OuterRef("pk"), is_published=True)
-        return self.filter(models.Exists(published))
+        public = Project.objects.filter(category=models.OuterRef("pk")).public()
+        return self.filter(models.Exists(public))
 
 
 class Category(PublicContent):
@@ -48,16 +77,21 @@ class Category(PublicContent):
 
 
 class ProjectQuerySet(PublicContentQuerySet):
-    def published(self) -> "ProjectQuerySet":
-        return self.filter(is_published=True)
+    def public(self) -> "ProjectQuerySet":
+        """What the gallery, its category filter, the sitemap and the feed list."""
+        return self.filter(visibility=Visibility.PUBLIC)
 
     def visible_to(self, user) -> "ProjectQuerySet":
-        """Published projects, plus drafts their owner (or staff) may preview."""
+        """
+        The projects whose page `user` may open: public ones, plus their own (staff: all).
+
+        Unlisted projects are reached by their share links (models/sharing.py), not here.
+        """
         if user.is_staff:
             return self.all()
         if user.is_authenticated:
-            return self.filter(Q(is_published=True) | Q(owner=user))
-        return self.published()
+            return self.filter(Q(visibility=Visibility.PUBLIC) | Q(owner=user))
+        return self.public()
 
     def editable_by(self, user) -> "ProjectQuerySet":
         if user.is_staff:
@@ -89,8 +123,19 @@ class Project(PublicContent):
         Category, on_delete=models.SET_NULL, null=True, blank=True, related_name="projects"
     )
     description = models.TextField(blank=True)
-    is_published = models.BooleanField(
-        "published", default=False, help_text="Drafts are seen only by their owner and staff."
+    visibility = models.CharField(
+        max_length=10,
+        choices=Visibility,
+        default=Visibility.PRIVATE,
+        db_default=Visibility.PRIVATE,
+    )
+    downloads = models.CharField(
+        "visitors may download",
+        max_length=10,
+        choices=Downloads,
+        default=Downloads.NONE,
+        db_default=Downloads.NONE,
+        help_text="For everyone who sees a public project. Each share link has its own.",
     )
     cover = models.ForeignKey(
         "Picture",
@@ -108,10 +153,10 @@ class Project(PublicContent):
     class Meta:
         ordering = ["-created", "-id"]
         indexes = [
-            # The gallery: published projects, newest first, optionally in one category.
-            models.Index(fields=["is_published", "-created", "-id"], name="project_gallery_idx"),
+            # The gallery: public projects, newest first, optionally in one category.
+            models.Index(fields=["visibility", "-created", "-id"], name="project_gallery_idx"),
             models.Index(
-                fields=["category", "is_published", "-created", "-id"],
+                fields=["category", "visibility", "-created", "-id"],
                 name="project_category_idx",
             ),
         ]
@@ -122,16 +167,38 @@ class Project(PublicContent):
     def get_absolute_url(self) -> str:
         return reverse("portfolio:project-detail", kwargs={"slug": self.slug})
 
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == Visibility.PUBLIC
+
+    @property
+    def visibility_choices(self) -> list[tuple[str, str]]:
+        return Visibility.choices
+
     def clean(self) -> None:
         if self.slug in RESERVED_SLUGS:
             raise ValidationError({"slug": f"“{self.slug}” is reserved, choose another."})
         if self.cover_id and self.cover.project_id != self.pk:
             raise ValidationError({"cover": "The cover must be one of this project's pictures."})
 
+    @classmethod
+    def from_db(cls, db, field_names, values, **kwargs) -> "Project":
+        project = super().from_db(db, field_names, values, **kwargs)
+        # What save() compares with, to move the files when the visibility changes.
+        project._stored_visibility = project.__dict__.get("visibility")
+        return project
+
     def save(self, *args, **kwargs) -> None:
         if not self.slug:
             self.slug = self._unique_slug()
+        moved = not self._state.adding and self.visibility != getattr(
+            self, "_stored_visibility", None
+        )
         super().save(*args, **kwargs)
+        if moved:
+            # Its pages follow at once; its files, in the background (tasks.py).
+            move_project_files_on_commit(self.pk, using=self._state.db)
+        self._stored_visibility = self.visibility
 
     @property
     def cover_picture(self) -> "Picture | None":

@@ -7,6 +7,7 @@ from django.views.generic import (
     ListView,
 )
 
+from portfolio.access import Grant
 from portfolio.cache import CachedForVisitorsMixin
 from portfolio.forms import PictureUploadForm
 from portfolio.models import Category, Project
@@ -14,19 +15,19 @@ from portfolio.views.htmx import HtmxPartialMixin
 
 
 class GalleryView(CachedForVisitorsMixin, HtmxPartialMixin, ListView):
-    """Published projects as a grid of covers, optionally in one category."""
+    """Public projects as a grid of covers, optionally in one category."""
 
     template_name = "portfolio/project_list.html"
     htmx_partial = "gallery"
     paginate_by = 24
 
     def get(self, request, *args, **kwargs) -> HttpResponse:
-        self.categories = list(Category.objects.with_published_projects())
+        self.categories = list(Category.objects.with_public_projects())
         self.category = self._selected_category()
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        projects = Project.objects.published().with_cover()
+        projects = Project.objects.public().with_cover()
         if self.category:
             projects = projects.filter(category=self.category)
         return projects
@@ -47,15 +48,18 @@ class GalleryView(CachedForVisitorsMixin, HtmxPartialMixin, ListView):
         return get_object_or_404(Category, slug=slug)
 
 
-def picture_grid_context(project: Project, *, can_edit: bool, next_url: str = "") -> dict:
+def picture_grid_context(
+    project: Project, *, grant: Grant, can_edit: bool, next_url: str = ""
+) -> dict:
     """What the picture grid needs, in one query however many pictures (and editors)."""
-    pictures = list(project.pictures.in_display_order())
+    pictures = [picture.shown_to(grant) for picture in project.pictures.in_display_order()]
     # As ProjectQuerySet.with_cover() fetches it: the cover badge needs no query of its own.
     project.first_pictures = pictures[:1]
     return {
         "project": project,
         "pictures": pictures,
         "can_edit": can_edit,
+        "grant": grant,
         "cover_id": project.cover_picture_id,
         "next_url": next_url or project.get_absolute_url(),
     }
@@ -70,7 +74,8 @@ class ProjectDetailView(CachedForVisitorsMixin, DetailView):
     def get_context_data(self, **kwargs) -> dict:
         project = self.object
         can_edit = Project.objects.editable_by(self.request.user).filter(pk=project.pk).exists()
-        context = picture_grid_context(project, can_edit=can_edit)
+        grant = Grant.for_user(self.request.user, project)
+        context = picture_grid_context(project, grant=grant, can_edit=can_edit)
         if can_edit:
             context["upload_form"] = PictureUploadForm()
         return super().get_context_data(**context, **kwargs)

@@ -1,11 +1,8 @@
 """The owners' pages: their projects, uploads and arranging pictures."""
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.contrib.auth.views import redirect_to_login
 from django.db.models import Count
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.generic import (
@@ -17,40 +14,15 @@ from django.views.generic import (
     View,
 )
 from django.views.generic.detail import SingleObjectMixin
-from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
+from django_htmx.http import reswap, retarget
 
+from portfolio.access import Grant
 from portfolio.forms import PictureCaptionForm, PictureUploadForm, ProjectForm
 from portfolio.models import Picture, Project
-from portfolio.redirects import own_url_or
+from portfolio.views.editors import EditorRequiredMixin
 from portfolio.views.events import request_refused, upload_judged
-from portfolio.views.htmx import HtmxPartialMixin
 from portfolio.views.public import picture_grid_context
-
-
-class EditorRequiredMixin(HtmxPartialMixin, LoginRequiredMixin):
-    """
-    Changes are for a project's owner and staff: Project.objects.editable_by(user).
-
-    Anyone else gets a 404, not a 403, so a draft's existence is not given away.
-    Anonymous visitors are sent to sign in (htmx ones by a full-page redirect).
-    """
-
-    def editable_projects(self):
-        return Project.objects.editable_by(self.request.user)
-
-    def get_project(self) -> Project:
-        return get_object_or_404(self.editable_projects(), slug=self.kwargs["slug"])
-
-    def handle_no_permission(self) -> HttpResponse:
-        if self.request.htmx and self.request.htmx.current_url_abs_path:
-            login = redirect_to_login(self.request.htmx.current_url_abs_path)
-            return HttpResponseClientRedirect(login.url)
-        return super().handle_no_permission()
-
-    def next_url(self, default: str) -> str:
-        """Where a plain form post returns to: its page (sent as `next`), if it is ours."""
-        next_url = self.request.POST.get("next") or self.request.GET.get("next", "")
-        return own_url_or(self.request, next_url, default)
+from portfolio.views.share_links import sharing_context
 
 
 class StudioView(EditorRequiredMixin, ListView):
@@ -67,6 +39,14 @@ class StudioView(EditorRequiredMixin, ListView):
             # A GROUP BY query ignores Meta.ordering: say it again.
             .order_by("-created", "-id")
         )
+
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(**kwargs)
+        grant = Grant.editor(self.request.user)
+        for project in context["object_list"]:
+            if cover := project.cover_picture:
+                cover.shown_to(grant)
+        return context
 
 
 class ProjectCreateView(EditorRequiredMixin, CreateView):
@@ -93,8 +73,10 @@ class ProjectUpdateView(EditorRequiredMixin, UpdateView):
 
     def get_context_data(self, **kwargs) -> dict:
         edit_url = reverse("portfolio:project-update", kwargs={"slug": self.object.slug})
-        context = picture_grid_context(self.object, can_edit=True, next_url=edit_url)
-        return super().get_context_data(**context, upload_form=PictureUploadForm(), **kwargs)
+        grant = Grant.for_user(self.request.user, self.object)
+        context = picture_grid_context(self.object, grant=grant, can_edit=True, next_url=edit_url)
+        context.update(sharing_context(self.object), upload_form=PictureUploadForm())
+        return super().get_context_data(**context, **kwargs)
 
     def form_invalid(self, form) -> HttpResponse:
         # The form wrote its (invalid) values onto the project: links must use the saved slug.
@@ -181,6 +163,9 @@ class PictureUploadView(EditorRequiredMixin, FormView):
         context = self.get_context_data(form=form, result=result)
         if self.request.htmx:
             # The new pictures are rendered as grid items: with their tools and cover badge.
+            grant = Grant.for_user(self.request.user, self.project)
+            for picture in result.pictures:
+                picture.shown_to(grant)
             context.update(can_edit=True, cover_id=self.project.cover_picture_id)
         response = self.render_to_response(context, status=status)
         return upload_judged(
@@ -216,11 +201,12 @@ class PictureMixin(EditorRequiredMixin, SingleObjectMixin):
         project = picture.project
         next_url = self.next_url(project.get_absolute_url())
         if self.request.htmx:
-            context = picture_grid_context(project, can_edit=True, next_url=next_url)
+            grant = Grant.for_user(self.request.user, project)
+            context = picture_grid_context(project, grant=grant, can_edit=True, next_url=next_url)
             return TemplateResponse(
                 self.request,
                 f"portfolio/{fragment}",
-                {**context, "picture": picture},
+                {**context, "picture": picture.shown_to(grant)},
             )
         anchor = f"#picture-{picture.pk}" if picture.pk else ""
         return HttpResponseRedirect(f"{next_url.split('#')[0]}{anchor}")

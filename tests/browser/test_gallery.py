@@ -22,7 +22,7 @@ def gallery() -> None:
         ("Desert Lines", travel),
     ]:
         make_picture(make_project(title=title, category=category))
-    make_project(title="Secret Draft", category=travel, is_published=False)
+    make_project(title="Secret Draft", category=travel, visibility="private")
 
 
 def tile_titles(page: Page):

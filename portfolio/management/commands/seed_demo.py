@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from PIL import Image, ImageDraw, ImageFilter
 
-from portfolio.models import Category, Picture, Project
+from portfolio.models import Category, Picture, Project, Visibility
 
 # Logins for trying the site on your own machine only: the README says so too.
 DEMO_OWNER = ("demo-owner", "demo-owner-password")
@@ -64,7 +64,7 @@ class Command(BaseCommand):
                     owner=owner,
                     title=title,
                     category=categories[category],
-                    is_published=published,
+                    visibility=Visibility.PUBLIC if published else Visibility.PRIVATE,
                     description=f"{title}: a demo project drawn by the seed_demo command.",
                 )
                 for number in range(count):

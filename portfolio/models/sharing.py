@@ -1,0 +1,141 @@
+"""Share links: a project shown to whoever holds the link, as far as its owner allows."""
+
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from portfolio.models.projects import Downloads, Project, Visibility
+
+TOKEN_SALT = "portfolio.share-link"
+KEY_LENGTH = 22  # secrets.token_urlsafe(16): 128 random bits.
+
+
+class ShareLinkQuerySet(models.QuerySet):
+    def usable(self) -> "ShareLinkQuerySet":
+        """Links that open their project now: not revoked, not expired, project not private."""
+        return self.filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()),
+            revoked_at__isnull=True,
+        ).exclude(project__visibility=Visibility.PRIVATE)
+
+
+class ShareLink(models.Model):
+    """
+    One link to one project, for one client ("for Anna").
+
+    The URL carries the link's random key and a MAC of it under SECRET_KEY: the database
+    alone (a leaked backup) holds no working link, yet the owner can copy theirs at any time.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="share_links")
+    label = models.CharField(max_length=100, help_text="Who it is for, e.g. “for Anna”.")
+    key = models.CharField(max_length=KEY_LENGTH, unique=True, editable=False)
+    password = models.CharField(max_length=128, blank=True, editable=False)
+    expires_at = models.DateTimeField("expires", null=True, blank=True)
+    downloads = models.CharField(
+        "the client may download",
+        max_length=10,
+        choices=Downloads,
+        default=Downloads.NONE,
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    use_count = models.PositiveIntegerField(default=0, editable=False)
+
+    objects = ShareLinkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.project})"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.key:
+            self.key = secrets.token_urlsafe(16)
+        super().save(*args, **kwargs)
+
+    # ------------------------------------------------------------ the token in the URL
+
+    @property
+    def token(self) -> str:
+        return self.key + self._mac(settings.SECRET_KEY)
+
+    def get_absolute_url(self) -> str:
+        return reverse("portfolio:share", kwargs={"token": self.token})
+
+    @classmethod
+    def from_token(cls, token: str) -> "ShareLink | None":
+        """The link a token opens, whatever its state, or None; compared in constant time."""
+        key, mac = token[:KEY_LENGTH], token[KEY_LENGTH:]
+        if len(key) != KEY_LENGTH or not mac:
+            return None
+        link = cls.objects.select_related("project").filter(key=key).first()
+        if link is None:
+            return None
+        secrets_in_use = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+        if not any(constant_time_compare(mac, link._mac(secret)) for secret in secrets_in_use):
+            return None
+        return link
+
+    def _mac(self, secret: str) -> str:
+        return salted_hmac(TOKEN_SALT, self.key, secret=secret, algorithm="sha256").hexdigest()[
+            :32
+        ]
+
+    # ------------------------------------------------------------ its state
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def is_usable(self) -> bool:
+        return (
+            not self.is_revoked
+            and not self.is_expired
+            and self.project.visibility != Visibility.PRIVATE
+        )
+
+    def revoke(self) -> None:
+        if not self.is_revoked:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])
+
+    def record_use(self) -> None:
+        ShareLink.objects.filter(pk=self.pk).update(
+            use_count=F("use_count") + 1, last_used_at=timezone.now()
+        )
+
+    # ------------------------------------------------------------ its password
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password)
+
+    def set_password(self, raw_password: str) -> None:
+        """Hash it as Django hashes users' passwords; an empty one removes the password."""
+        self.password = make_password(raw_password) if raw_password else ""
+
+    def check_password(self, raw_password: str) -> bool:
+        return self.has_password and check_password(raw_password, self.password)
+
+    @property
+    def session_key(self) -> str:
+        return f"share-link-{self.pk}"
+
+    @property
+    def password_proof(self) -> str:
+        """Kept in the visitor's session once they gave it: a new password voids it."""
+        return salted_hmac(TOKEN_SALT + ".password", self.password).hexdigest()

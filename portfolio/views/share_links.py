@@ -1,0 +1,109 @@
+"""The owner's side of sharing: a project's visibility, and its share links."""
+
+from django.contrib import messages
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.views.generic import CreateView, UpdateView, View
+
+from portfolio.forms import ProjectVisibilityForm, ShareLinkForm
+from portfolio.models import Project, ShareLink
+from portfolio.views.editors import EditorRequiredMixin
+
+
+def sharing_context(project: Project, form: ShareLinkForm | None = None) -> dict:
+    """What the project's sharing panel needs (templates/portfolio/_sharing.html)."""
+    return {
+        "project": project,
+        "share_links": list(project.share_links.all()),
+        "share_link_form": form or ShareLinkForm(),
+        "visibility_form": ProjectVisibilityForm(instance=project),
+    }
+
+
+class SharingPanelMixin(EditorRequiredMixin):
+    """Answer htmx with the sharing panel, a plain post with a redirect to the edit page."""
+
+    template_name = "portfolio/project_sharing.html"
+    htmx_partial = "sharing"
+
+    def dispatch(self, request, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.project = self.get_project()
+        return super().dispatch(request, *args, **kwargs)
+
+    def edit_url(self) -> str:
+        return reverse("portfolio:project-update", kwargs={"slug": self.project.slug}) + "#sharing"
+
+    def panel(self, form: ShareLinkForm | None = None, status: int = 200) -> HttpResponse:
+        context = sharing_context(self.project, form)
+        return self.response_class(
+            request=self.request,
+            template=self.get_template_names(),
+            context=context,
+            status=status,
+        )
+
+    def done(self, message: str) -> HttpResponse:
+        if self.request.htmx:
+            return self.panel()
+        messages.success(self.request, message)
+        return HttpResponseRedirect(self.edit_url())
+
+
+class ProjectVisibilityView(EditorRequiredMixin, UpdateView):
+    """POST handler: make the project public, unlisted or private, in one click."""
+
+    form_class = ProjectVisibilityForm
+    http_method_names = ["post"]
+    htmx_template_name = "portfolio/_visibility.html"
+    template_name = "portfolio/project_form.html"
+
+    def get_queryset(self):
+        return self.editable_projects()
+
+    def get_context_data(self, **kwargs) -> dict:
+        return super().get_context_data(next_url=self.next_url(self.get_success_url()), **kwargs)
+
+    def form_valid(self, form) -> HttpResponse:
+        project = form.save()
+        if self.request.htmx:
+            return self.render_to_response(self.get_context_data(form=form))
+        label = project.get_visibility_display().partition(":")[0]
+        messages.success(self.request, f"“{project}” is now {label.lower()}.")
+        return HttpResponseRedirect(self.next_url(self.get_success_url()))
+
+    def form_invalid(self, form) -> HttpResponse:
+        self.object.refresh_from_db()
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+    def get_success_url(self) -> str:
+        return reverse("portfolio:studio")
+
+
+class ShareLinkCreateView(SharingPanelMixin, CreateView):
+    """A new share link for the project: the form on the edit page posts here."""
+
+    form_class = ShareLinkForm
+    http_method_names = ["get", "post"]
+
+    def get(self, request, *args, **kwargs) -> HttpResponse:
+        return self.panel()
+
+    def form_valid(self, form) -> HttpResponse:
+        form.instance.project = self.project
+        link = form.save()
+        return self.done(f"Link “{link.label}” made: copy it from the list.")
+
+    def form_invalid(self, form) -> HttpResponse:
+        return self.panel(form, status=400)
+
+
+class ShareLinkRevokeView(SharingPanelMixin, View):
+    """POST handler: the link stops working at once (its image URLs within their lifetime)."""
+
+    def post(self, request, *args, **kwargs) -> HttpResponse:
+        link = get_object_or_404(ShareLink, project=self.project, pk=kwargs["pk"])
+        link.revoke()
+        return self.done(f"Link “{link.label}” revoked.")
