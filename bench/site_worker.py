@@ -53,7 +53,10 @@ def seed(photos: list[str]) -> dict:
     for number in range(30):
         with transaction.atomic():
             project = Project.objects.create(
-                owner=owner, title=f"Bench project {number}", category=category, visibility="public"
+                owner=owner,
+                title=f"Bench project {number}",
+                category=category,
+                visibility="public",
             )
             for index in range(12 if number == 29 else 1):
                 picture = Picture(project=project, caption=f"Picture {index}")

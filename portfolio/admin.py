@@ -54,7 +54,9 @@ class PictureAdminForm(forms.ModelForm):
             # input: the default one links the stored file, which has no public URL.
             self.fields["photo"].disabled = True
             self.fields["photo"].widget = forms.FileInput()
-            self.fields["photo"].help_text = (
+            self.fields[
+                "photo"
+            ].help_text = (
                 f"Stored as {self.instance.photo.name}. To show another file, add a new picture."
             )
 

@@ -252,7 +252,7 @@ else:
 
 for folder, name in ((MEDIA_ROOT, "MEDIA_ROOT"), (PRIVATE_MEDIA_ROOT, "PRIVATE_MEDIA_ROOT")):
     if folders_overlap(STATIC_ROOT.resolve(), folder):
-        raise ImproperlyConfigured(f"{name} and STATIC_ROOT must not be, or hold, each other.")
+        raise ImproperlyConfigured(f"{name} must not be, or be inside, STATIC_ROOT, nor hold it.")
 if folders_overlap(MEDIA_ROOT, PRIVATE_MEDIA_ROOT):
     raise ImproperlyConfigured(
         "PRIVATE_MEDIA_ROOT must be outside MEDIA_ROOT (which the web server serves to anyone), "
@@ -401,7 +401,8 @@ SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF, CSP.NONCE],
-    "img-src": [CSP.SELF, *url_origin(MEDIA_URL), *PRIVATE_MEDIA_ORIGIN],
+    # dict.fromkeys: one bucket server may hold both buckets.
+    "img-src": list(dict.fromkeys([CSP.SELF, *url_origin(MEDIA_URL), *PRIVATE_MEDIA_ORIGIN])),
     "object-src": [CSP.NONE],
     "base-uri": [CSP.NONE],
     "form-action": [CSP.SELF],

@@ -13,6 +13,7 @@ from tests.helpers import (
     make_project,
     multi_picture_jpeg,
     open_stored_image,
+    private_files,
     read_stored,
     stored_files,
     uploaded_image,
@@ -45,10 +46,11 @@ def test_admin_shows_thumbnails(staff_client, picture):
 
 
 def test_admin_thumbnails_of_a_private_project_are_signed_for_the_staff_member(
-    staff_client, picture
+    staff_client, picture, django_capture_on_commit_callbacks
 ):
-    picture.project.visibility = "private"
-    picture.project.save()
+    with django_capture_on_commit_callbacks(execute=True):  # The move of its files.
+        picture.project.visibility = "private"
+        picture.project.save()
     picture.refresh_from_db()
 
     picture_list = staff_client.get("/admin/portfolio/picture/").content.decode()
@@ -168,7 +170,7 @@ def test_admin_stores_a_phone_photo_upright_without_its_location(staff_client, w
     assert (picture.width, picture.height) == (40, 60)
     stored = read_stored(picture.photo.name)
     assert b"Exif" not in stored and b"SERIAL-12345" not in stored and b"PhoneMaker" not in stored
-    assert stored_files() == {picture.photo.name}
+    assert private_files() == {picture.photo.name}
 
 
 @pytest.mark.parametrize("way", ["add-form", "inline"])
@@ -205,7 +207,7 @@ def test_admin_change_form_shows_the_photo_read_only_and_ignores_a_new_file(staf
     stored = Picture.objects.get()
     assert stored.caption == "Dune at dusk"
     assert (stored.photo.name, stored.width) == (picture.photo.name, picture.width)
-    assert stored_files() == {picture.photo.name}
+    assert private_files() == {picture.photo.name}
 
 
 def test_admin_inline_keeps_existing_photos_read_only_and_gates_new_rows(staff_client, picture):
@@ -232,4 +234,4 @@ def test_admin_inline_keeps_existing_photos_read_only_and_gates_new_rows(staff_c
         picture.photo.name,
     )
     assert added.photo.name.endswith(".gif")
-    assert stored_files() == {kept.photo.name, added.photo.name}
+    assert private_files() == {kept.photo.name, added.photo.name}

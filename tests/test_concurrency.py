@@ -96,6 +96,7 @@ def site_environment(tmp_path) -> dict[str, str]:
     else:
         env = production_environment(DATABASE_URL=f"sqlite:///{tmp_path / 'site.sqlite3'}")
     env["DJANGO_MEDIA_ROOT"] = str(tmp_path / "media")
+    env["DJANGO_PRIVATE_MEDIA_ROOT"] = str(tmp_path / "private-media")
     for name in [name for name in env if name.startswith("AWS_")]:
         del env[name]
     for arguments in (["migrate", "--no-input"], ["collectstatic", "--no-input"]):
@@ -145,11 +146,11 @@ def test_concurrent_uploads_and_edits_lose_nothing(site_environment, tmp_path):
         assert len(positions) == len(set(positions)), f"positions repeat in project {project}"
 
     # Every row has its file and every file its row: nothing half-stored, nothing left over.
-    media = tmp_path / "media"
+    stored = files_under(tmp_path / "media") | files_under(tmp_path / "private-media")
     recorded = {row["photo"] for row in report} | {
         name for row in report for name in row["renditions"]
     }
-    assert files_under(media) == recorded
+    assert stored == recorded
 
 
 def rush(server: str, owners: dict) -> list[tuple[str, int, set[int]]]:

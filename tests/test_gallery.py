@@ -27,7 +27,8 @@ def test_gallery_shows_each_cover_with_its_size_and_alt_text(client):
     html = client.get("/").content.decode()
 
     cover = project.cover_picture
-    assert f'src="{cover.photo.url}"' in html
+    assert f'src="{cover.src}"' in html
+    assert cover.photo.name not in html
     assert 'alt="Fog over the loch"' in html
     assert f'width="{cover.width}" height="{cover.height}"' in html
 
@@ -151,7 +152,8 @@ def test_project_page_shows_pictures_in_order_with_lazy_sized_images(client):
     positions = [html.index(f'alt="Frame {number}"') for number in range(5)]
     assert positions == sorted(positions)
     for picture in pictures:
-        assert f'href="{picture.photo.url}"' in html
+        assert f'href="{picture.large_url}"' in html
+        assert picture.photo.name not in html  # No original on a public page.
         assert f'width="{picture.width}" height="{picture.height}"' in html
     assert 'loading="lazy"' in html
     assert '<dialog id="lightbox"' in html
@@ -183,7 +185,7 @@ def test_draft_is_visible_to_its_owner_and_staff(client, viewer):
     response = client.get(draft.get_absolute_url())
 
     assert response.status_code == 200
-    assert b"Draft" in response.content
+    assert b"Private" in response.content
 
 
 def test_unknown_project_is_404(client):

@@ -5,7 +5,7 @@ from django.core.files.storage import default_storage
 from django.test import override_settings
 
 from portfolio.models import Picture, picture_upload_to
-from tests.helpers import make_picture, make_project, stored_files, uploaded_image
+from tests.helpers import make_picture, make_project, private_files, public_files, uploaded_image
 
 pytestmark = pytest.mark.django_db
 
@@ -18,21 +18,23 @@ def test_upload_writes_under_the_project_folder_and_stores_a_relative_path():
     assert picture.photo.name.startswith(f"projects/{project.pk}/")
     assert picture.photo.name.endswith(".jpg")
     assert not picture.photo.name.startswith("/")
-    assert stored_files() == {picture.photo.name}
+    # The original is private whatever the project; the renditions of a public one are not.
+    assert private_files() == {picture.photo.name}
+    assert public_files() == set(picture.rendition_names)
     assert (picture.width, picture.height) == (64, 48)
 
 
-def test_url_is_media_url_and_stored_name(settings):
+def test_a_public_rendition_url_is_media_url_and_stored_name(settings):
     picture = make_picture()
 
-    assert picture.photo.url == f"{settings.MEDIA_URL}{picture.photo.name}"
+    assert picture.src == f"{settings.MEDIA_URL}{picture.rendition_names[0]}"
 
 
 @pytest.mark.local_media
 def test_url_on_disk_is_under_media():
     picture = make_picture()
 
-    assert picture.photo.url == f"/media/{picture.photo.name}"
+    assert picture.src == f"/media/{picture.rendition_names[0]}"
 
 
 @pytest.mark.local_media
@@ -40,7 +42,16 @@ def test_url_on_disk_is_under_media():
 def test_url_follows_a_cdn_media_url():
     picture = make_picture()
 
-    assert picture.photo.url == f"https://media.example-cdn.net/{picture.photo.name}"
+    assert picture.src == f"https://media.example-cdn.net/{picture.rendition_names[0]}"
+
+
+@pytest.mark.local_media
+def test_an_original_has_no_public_url():
+    picture = make_picture()
+
+    with pytest.raises(NotImplementedError):
+        picture.photo.url  # noqa: B018 (the property raises)
+    assert picture.media.original_url() == ""  # What anyone but its owner is handed.
 
 
 def test_two_uploads_with_the_same_name_never_collide():
@@ -49,7 +60,7 @@ def test_two_uploads_with_the_same_name_never_collide():
     second = make_picture(project, name="photo.jpg")
 
     assert first.photo.name != second.photo.name
-    assert stored_files() == {first.photo.name, second.photo.name}
+    assert private_files() == {first.photo.name, second.photo.name}
 
 
 def test_stored_name_never_uses_what_the_client_chose():
@@ -65,10 +76,13 @@ def test_stored_name_never_uses_what_the_client_chose():
 
 
 @pytest.mark.local_media
-def test_default_storage_is_the_local_media_root(media_root):
-    make_picture()
+def test_on_disk_originals_are_outside_the_media_root(media_root, settings):
+    picture = make_picture()
 
     assert default_storage.path("projects") == str(media_root / "projects")
+    assert (settings.PRIVATE_MEDIA_ROOT / picture.photo.name).is_file()
+    assert not (media_root / picture.photo.name).exists()
+    assert (media_root / picture.rendition_names[0]).is_file()
 
 
 def test_model_form_rejects_a_file_that_is_not_an_image():

@@ -73,7 +73,7 @@ def test_visibility_rules():
 
 def test_deleting_a_picture_removes_its_file(django_capture_on_commit_callbacks):
     picture = make_picture()
-    assert stored_files() == {picture.photo.name}
+    assert stored_files() == {picture.photo.name, *picture.rendition_names}
 
     with django_capture_on_commit_callbacks(execute=True):
         picture.delete()
@@ -136,7 +136,7 @@ def test_deleting_a_project_removes_its_pictures_files(django_capture_on_commit_
     with django_capture_on_commit_callbacks(execute=True):
         project.delete()
 
-    assert stored_files() == {kept.photo.name}
+    assert stored_files() == {kept.photo.name, *kept.rendition_names}
 
 
 def test_moving_a_picture_deleted_meanwhile_changes_nothing():

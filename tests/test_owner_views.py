@@ -12,6 +12,7 @@ from tests.helpers import (
     make_project,
     make_user,
     picture_url,
+    private_files,
     signed_in,
     stored_files,
 )
@@ -42,7 +43,10 @@ def test_studio_lists_own_projects_with_drafts_and_nobody_elses(owner_client, ow
 
     assert set(response.context["project_list"]) == {mine, draft}
     html = response.content.decode()
-    assert "Mine, a draft" in html and "Draft" in html
+    assert (
+        "Mine, a draft" in html
+        and 'value="private" class="visibility-option" aria-pressed="true"' in html
+    )
     assert "Someone else" not in html
     assert reverse("portfolio:project-update", kwargs={"slug": draft.slug}) in html
 
@@ -181,7 +185,7 @@ def test_delete_asks_first_then_removes_the_project_its_pictures_and_files(
 ):
     url = reverse("portfolio:project-delete", kwargs={"slug": project.slug})
     assert "its 3 pictures will be deleted" in owner_client.get(url).content.decode()
-    assert len(stored_files()) == 3
+    assert len(private_files()) == 3
 
     with django_capture_on_commit_callbacks(execute=True):
         response = owner_client.post(url)
@@ -331,7 +335,7 @@ def test_delete_picture_asks_first_without_javascript(
     assert response.url == edit_url
     assert captions(project) == ["second", "third"]
     assert picture.photo.name not in stored_files()
-    assert len(stored_files()) == 2
+    assert len(private_files()) == 2
 
 
 def test_delete_picture_with_htmx_returns_the_grid_without_it(
@@ -352,7 +356,7 @@ def test_delete_picture_with_htmx_returns_the_grid_without_it(
     project.refresh_from_db()
     assert project.cover is None
     assert html.count("cover-badge") == 1
-    assert len(stored_files()) == 2
+    assert len(private_files()) == 2
 
 
 @pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])

@@ -44,7 +44,12 @@ PROJECT_ACTIONS = [
         "project-update",
         "post",
         project_url("project-update"),
-        lambda picture: {"title": "Renamed", "slug": picture.project.slug},
+        lambda picture: {
+            "title": "Renamed",
+            "slug": picture.project.slug,
+            "visibility": "public",
+            "downloads": "none",
+        },
         302,
     ),
     ("project-delete", "get", project_url("project-delete"), None, 200),

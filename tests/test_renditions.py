@@ -15,6 +15,7 @@ from django.tasks.signals import task_started
 from django.urls import reverse
 from PIL import ExifTags, Image
 
+from portfolio.access import public_storage
 from portfolio.images import renditions as images
 from portfolio.images.renditions import store_renditions
 from portfolio.models import Picture
@@ -152,7 +153,7 @@ def test_a_rolled_back_upload_makes_no_renditions():
     project = make_project()
 
     with pytest.raises(RuntimeError), transaction.atomic():
-        make_picture(project, name="photo.jpg")
+        make_picture(project, name="photo.jpg", renditions=False)
         raise RuntimeError("the upload failed after the picture was saved")
 
     assert not Picture.objects.exists()
@@ -162,7 +163,7 @@ def test_a_rolled_back_upload_makes_no_renditions():
 @pytest.mark.django_db(transaction=True)
 def test_a_committed_upload_has_its_renditions_at_once():
     with transaction.atomic():
-        picture = make_picture(make_project())
+        picture = make_picture(make_project(), renditions=False)  # The commit makes them.
 
     picture.refresh_from_db()
     assert picture.renditions
@@ -254,10 +255,10 @@ def test_task_is_idempotent_and_ignores_deleted_pictures(upload):
     ],
 )
 def test_renditions_of_a_picture_changed_while_they_were_made_are_not_kept(monkeypatch, meanwhile):
-    picture = make_picture(make_project())  # Its renditions are not made yet.
+    picture = make_picture(make_project(), renditions=False)
 
-    def store_then_change(storage, name, spec):
-        records = store_renditions(storage, name, spec)
+    def store_then_change(source, name, spec, into):
+        records = store_renditions(source, name, spec, into=into)
         meanwhile(picture)  # Another request, while this worker was encoding.
         return records
 
@@ -270,14 +271,19 @@ def test_renditions_of_a_picture_changed_while_they_were_made_are_not_kept(monke
     assert rendition_files() == set()
 
 
-def test_a_picture_without_renditions_renders_from_its_original(client):
-    picture = make_picture(make_project(), name="photo.jpg")  # Callbacks never run here.
+def test_until_its_renditions_exist_a_picture_is_a_frame_to_visitors_and_the_original_to_its_owner(
+    client,
+):
+    picture = make_picture(make_project(), name="photo.jpg", renditions=False)
 
-    html = client.get("/").content.decode()
+    visitor = client.get("/").content.decode()
+    owner = signed_in(picture.project.owner).get("/studio/").content.decode()
 
-    assert f'<img src="{picture.photo.url}"' in html
-    assert "srcset" not in html
-    assert f'width="{picture.width}" height="{picture.height}"' in html
+    assert picture.photo.name not in visitor
+    assert "<img " not in visitor and 'class="picture-pending"' in visitor
+    assert "srcset" not in owner
+    assert '<img src="/files/' in owner and picture.photo.name.rsplit("/", 1)[1] in owner
+    assert f'width="{picture.width}" height="{picture.height}"' in owner
 
 
 def test_gallery_images_use_srcset_sizes_and_load_lazily_after_the_first_row(upload, client):
@@ -288,7 +294,7 @@ def test_gallery_images_use_srcset_sizes_and_load_lazily_after_the_first_row(upl
 
     project = Picture.objects.first().project
     picture = project.cover_picture
-    stem = picture.photo.url.removesuffix(".jpg")
+    stem = public_storage().url(picture.photo.name).removesuffix(".jpg")
     srcset = f"{stem}_w480.webp 480w, {stem}_w960.webp 960w, {stem}_w1600.webp 1600w"
     assert f'<img src="{stem}_w960.webp" srcset="{srcset}"' in html
     assert 'sizes="(min-width: 1000px) 33vw, (min-width: 640px) 50vw, 100vw"' in html
@@ -298,24 +304,21 @@ def test_gallery_images_use_srcset_sizes_and_load_lazily_after_the_first_row(upl
     assert html.count('decoding="async"') == 6
 
 
-def test_project_page_links_the_largest_rendition_and_the_original(upload, client):
+def test_project_page_links_the_largest_rendition_and_never_the_original(upload, client):
     picture = upload(size=(2000, 1500))
 
     html = client.get(picture.project.get_absolute_url()).content.decode()
 
-    largest = picture.rendition_url()
+    largest = picture.large_url
     assert largest.endswith("_w1600.webp")
-    assert f'<a href="{picture.photo.url}" data-lightbox data-large="{largest}"' in html
+    assert f'<a href="{largest}" data-lightbox data-large="{largest}"' in html
     assert 'srcset="' in html and 'sizes="(min-width: 1100px) 33vw' in html
-    assert "Open original" in html
+    assert picture.photo.name not in html
 
 
-def test_rendition_url_picks_the_smallest_wide_enough(upload):
+def test_src_is_the_middle_rendition(upload):
     picture = upload(size=(2000, 1500))
 
-    assert picture.rendition_url(400).endswith("_w480.webp")
-    assert picture.rendition_url(961).endswith("_w1600.webp")
-    assert picture.rendition_url(5000).endswith("_w1600.webp")
     assert picture.src.endswith("_w960.webp")
 
 
@@ -324,16 +327,18 @@ def test_pages_make_no_storage_call_but_url(upload, client):
     upload(project=project, size=(800, 600))
     upload(project=project, size=(800, 600))
 
-    # The media storage only: static files have a storage of their own, with its manifest.
-    media_storage = storages["default"]
+    # The media storages only: static files have a storage of their own, with its manifest.
     photo = project.pictures.first().photo
     with ExitStack() as stack:
-        for method in ("exists", "open", "size", "listdir", "path", "get_modified_time"):
-            stack.enter_context(
-                mock.patch.object(
-                    media_storage, method, side_effect=AssertionError("a page touched the storage")
+        for media_storage in (storages["default"], storages["private"]):
+            for method in ("exists", "open", "size", "listdir", "path", "get_modified_time"):
+                stack.enter_context(
+                    mock.patch.object(
+                        media_storage,
+                        method,
+                        side_effect=AssertionError("a page touched the storage"),
+                    )
                 )
-            )
         # The trap is set on the storage the pictures use.
         with pytest.raises(AssertionError, match="touched the storage"):
             photo.storage.exists(photo.name)
@@ -351,7 +356,7 @@ def test_rendition_widths_come_from_the_settings(settings):
 
 
 def test_a_file_that_is_not_an_image_fails_the_task_cleanly():
-    picture = make_picture(make_project())
+    picture = make_picture(make_project(), renditions=False)
     replace_stored(picture.photo.name, b"not an image at all")
 
     result = make_renditions.enqueue(picture.pk)

@@ -113,6 +113,12 @@ def test_a_yes_no_variable_refuses_nonsense():
     assert "DJANGO_SECURE_COOKIES must be 1 or 0" in result.stderr
 
 
+BUCKETS = {
+    "AWS_STORAGE_BUCKET_NAME": "gallery",
+    "AWS_PRIVATE_STORAGE_BUCKET_NAME": "gallery-private",
+}
+
+
 @pytest.mark.parametrize(
     ("variables", "media_url", "img_src"),
     [
@@ -123,19 +129,24 @@ def test_a_yes_no_variable_refuses_nonsense():
             ["'self'", "https://media.example.net"],
         ),
         (
-            {"AWS_STORAGE_BUCKET_NAME": "gallery", "AWS_S3_ENDPOINT_URL": "http://127.0.0.1:9000"},
+            {**BUCKETS, "AWS_S3_ENDPOINT_URL": "http://127.0.0.1:9000"},
             "http://127.0.0.1:9000/gallery/",
             ["'self'", "http://127.0.0.1:9000"],
         ),
         (
-            {"AWS_STORAGE_BUCKET_NAME": "gallery", "AWS_LOCATION": "/site/"},
+            {**BUCKETS, "AWS_LOCATION": "/site/"},
             "https://gallery.s3.amazonaws.com/site/",
-            ["'self'", "https://gallery.s3.amazonaws.com"],
+            # The private bucket's presigned URLs are images too.
+            [
+                "'self'",
+                "https://gallery.s3.amazonaws.com",
+                "https://gallery-private.s3.amazonaws.com",
+            ],
         ),
         (
-            {"AWS_STORAGE_BUCKET_NAME": "gallery", "AWS_S3_CUSTOM_DOMAIN": "cdn.example.net"},
+            {**BUCKETS, "AWS_S3_CUSTOM_DOMAIN": "cdn.example.net"},
             "https://cdn.example.net/",
-            ["'self'", "https://cdn.example.net"],
+            ["'self'", "https://cdn.example.net", "https://gallery-private.s3.amazonaws.com"],
         ),
     ],
     ids=["disk", "media-domain", "bucket-endpoint", "aws-bucket", "cdn"],
@@ -150,7 +161,7 @@ def test_media_url_and_img_src_follow_where_media_live(variables, media_url, img
 def test_a_media_url_with_a_bucket_is_refused():
     result = run_python(
         "import site_config.settings",
-        **production_variables(AWS_STORAGE_BUCKET_NAME="gallery", DJANGO_MEDIA_URL="/m/"),
+        **production_variables(**BUCKETS, DJANGO_MEDIA_URL="/m/"),
     )
 
     assert result.returncode != 0

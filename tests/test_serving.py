@@ -7,7 +7,7 @@ from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.management import call_command
 from django.test import Client
 
-from tests.helpers import make_picture
+from tests.helpers import make_picture, read_stored
 
 pytestmark = pytest.mark.django_db
 
@@ -18,11 +18,13 @@ def test_media_is_served_in_debug(settings, reload_urls):
     settings.DEBUG = True
     reload_urls()
 
-    response = Client().get(picture.photo.url)
+    response = Client().get(picture.src)
 
     assert response.status_code == 200
-    assert response["Content-Type"] == "image/jpeg"
-    assert b"".join(response.streaming_content) == picture.photo.open("rb").read()
+    assert response["Content-Type"] == "image/webp"
+    assert b"".join(response.streaming_content) == read_stored(picture.rendition_names[0])
+    # Originals are not in MEDIA_ROOT, so not under MEDIA_URL either.
+    assert Client().get(f"/media/{picture.photo.name}").status_code == 404
 
 
 @pytest.mark.local_media
@@ -31,7 +33,7 @@ def test_media_is_not_served_with_debug_off(settings, reload_urls):
     settings.DEBUG = False
     reload_urls()
 
-    response = Client().get(picture.photo.url)
+    response = Client().get(picture.src)
 
     assert response.status_code == 404
 

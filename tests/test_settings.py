@@ -146,6 +146,7 @@ def test_bucket_urls_are_joined_without_botocore_and_as_botocore_builds_them(var
         BUCKET_URLS,
         DJANGO_DEBUG="1",
         AWS_STORAGE_BUCKET_NAME="portfolio-media",
+        AWS_PRIVATE_STORAGE_BUCKET_NAME="portfolio-private",
         AWS_ACCESS_KEY_ID="key",
         AWS_SECRET_ACCESS_KEY="secret",
         **variables,

@@ -128,7 +128,9 @@ def test_pages_render_while_the_bucket_is_down(unreachable_bucket):
     # Presigning is arithmetic: the owner's page, which shows the original of a picture
     # whose renditions are not made yet, needs no answer from the store either.
     assert owner.status_code == 200
-    assert f"{unreachable_bucket}/portfolio-private/{waiting.photo.name}?" in owner.content.decode()
+    assert (
+        f"{unreachable_bucket}/portfolio-private/{waiting.photo.name}?" in owner.content.decode()
+    )
 
 
 def test_other_errors_are_not_taken_for_an_outage():

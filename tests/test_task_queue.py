@@ -48,14 +48,14 @@ def test_an_upload_returns_with_its_renditions_queued_not_made(project):
     assert task.status == "READY"
 
 
-def test_until_its_renditions_exist_a_picture_is_shown_from_its_original(project):
+def test_until_its_renditions_exist_a_visitor_sees_a_frame_and_never_the_original(project):
     upload(project, uploaded_image("first.jpg", size=(1200, 800)))
     picture = Picture.objects.get(project=project)
 
     html = Client().get(project.get_absolute_url()).content.decode()
 
-    assert f'<img src="{picture.photo.url}" alt=' in html
-    assert 'width="1200" height="800"' in html
+    assert picture.photo.name not in html
+    assert 'class="picture-pending"' in html
     assert "srcset" not in html
 
 

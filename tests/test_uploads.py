@@ -28,6 +28,7 @@ from tests.helpers import (
     make_picture,
     multi_picture_jpeg,
     open_stored_image,
+    private_files,
     read_stored,
     stored_files,
 )
@@ -470,10 +471,13 @@ def test_hostile_name_of_a_good_image_is_stored_under_a_random_name(
     folder, _, filename = picture.photo.name.rpartition("/")
     assert folder == f"projects/{project.pk}"
     assert len(filename) == len("0123456789abcdef0123456789abcdef.jpg")
-    assert stored_files() == {picture.photo.name}
-    # Nothing written on disk but the picture itself, under MEDIA_ROOT (nothing at all when
-    # media go to a bucket).
-    assert files_under(media_root.parent) - disk_before <= {f"media/{picture.photo.name}"}
+    assert private_files() == {picture.photo.name}
+    # Nothing written on disk but the picture and its renditions, in their storages (nothing
+    # at all when media go to buckets).
+    assert files_under(media_root.parent) - disk_before <= {
+        f"private-media/{picture.photo.name}",
+        *(f"media/{name}" for name in picture.rendition_names),
+    }
     assert "/" not in picture.original_filename and "\\" not in picture.original_filename
     assert "\x00" not in picture.original_filename
 
