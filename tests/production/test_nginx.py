@@ -7,6 +7,7 @@ filled by a `manage.py shell` of the same environment.
 
 import getpass
 import json
+import mimetypes
 import re
 import subprocess
 import time
@@ -29,6 +30,7 @@ ACCEL_PREFIX = "/_private/"
 SEED = """
 import getpass
 import json
+import mimetypes
 from portfolio.models import ShareLink
 from tests.helpers import make_picture, make_project, make_user
 project = make_project(make_user("studio"), title="Behind nginx", visibility="unlisted")
@@ -61,7 +63,15 @@ http {{
     server {{
         listen 127.0.0.1:{port};
         location /media/ {{ alias {media}/; }}
-        location {accel} {{ internal; alias {private}/; }}
+        location {accel} {{
+            internal;
+            alias {private}/;
+            # Of the app's headers nginx keeps only a few (Cache-Control, Content-Disposition,
+            # Content-Type...) when it follows X-Accel-Redirect: the others are said again here.
+            add_header X-Robots-Tag "noindex, nofollow" always;
+            add_header Referrer-Policy no-referrer always;
+            add_header X-Content-Type-Options nosniff always;
+        }}
         location / {{
             proxy_pass http://127.0.0.1:{app_port};
             proxy_set_header Host $http_host;
@@ -179,6 +189,11 @@ def test_nginx_sends_the_private_files_django_grants_and_nothing_else(site, app_
         assert "X-Accel-Redirect" not in served.headers
         last_modified = formatdate(stored[0].stat().st_mtime, usegmt=True)
         assert served.headers["Last-Modified"] == last_modified
+        # Kept by this browser only (Django's header, passed on), never indexed (nginx's).
+        assert "private" in served.headers["Cache-Control"]
+        assert served.headers["X-Robots-Tag"] == "noindex, nofollow"
+        assert served.headers["Referrer-Policy"] == "no-referrer"
+        assert served.headers["Content-Type"] == mimetypes.guess_type(url)[0]
     disposition = visitor.get(f"{site}{original_url}", timeout=10).headers["Content-Disposition"]
     assert disposition.startswith("attachment")
 
