@@ -196,6 +196,12 @@ class ShareLinkForm(forms.ModelForm):
 
     field_order = ["label", "password", "expires_at", "downloads"]
 
+    def __init__(self, *args, **kwargs) -> None:
+        # Ids of its own: it shares the edit page with the project's form, which has a
+        # "downloads" field too, and a label must name its own field.
+        kwargs.setdefault("auto_id", "id_share_link_%s")
+        super().__init__(*args, **kwargs)
+
     def clean_expires_at(self):
         expires_at = self.cleaned_data["expires_at"]
         if expires_at is not None and expires_at <= timezone.now():

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.generic import CreateView, UpdateView, View
 
@@ -25,7 +26,8 @@ class SharingPanelMixin(EditorRequiredMixin):
     """Answer htmx with the sharing panel, a plain post with a redirect to the edit page."""
 
     template_name = "portfolio/project_sharing.html"
-    htmx_partial = "sharing"
+    # The partial lives in the template the page includes, not in the page itself.
+    htmx_template_name = "portfolio/_sharing.html#sharing"
 
     def dispatch(self, request, *args, **kwargs) -> HttpResponse:
         if not request.user.is_authenticated:
@@ -38,12 +40,8 @@ class SharingPanelMixin(EditorRequiredMixin):
 
     def panel(self, form: ShareLinkForm | None = None, status: int = 200) -> HttpResponse:
         context = sharing_context(self.project, form)
-        return self.response_class(
-            request=self.request,
-            template=self.get_template_names(),
-            context=context,
-            status=status,
-        )
+        # TemplateResponse itself: the revoke view is a plain View, with no response_class.
+        return TemplateResponse(self.request, self.get_template_names(), context, status=status)
 
     def done(self, message: str) -> HttpResponse:
         if self.request.htmx:

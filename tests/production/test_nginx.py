@@ -1,0 +1,209 @@
+"""
+nginx in front of gunicorn, configured as the README's sample: public media from MEDIA_ROOT,
+private files through Django's signed URLs, whose bytes nginx sends from an internal location
+(X-Accel-Redirect). Runs on SQLite and disk: the app server has a database file of its own,
+filled by a `manage.py shell` of the same environment.
+"""
+
+import getpass
+import json
+import mimetypes
+import re
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email.utils import formatdate
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.production.services import app_server, free_port, manage, production_environment
+
+NGINX = Path("/usr/sbin/nginx")
+ACCEL_PREFIX = "/_private/"
+
+# The world the server starts from: an owner, an unlisted project with one picture (its
+# renditions in the private storage, as every original), and a link that lets its holder
+# download originals.
+SEED = """
+import getpass
+import json
+import mimetypes
+from portfolio.models import ShareLink
+from tests.helpers import make_picture, make_project, make_user
+project = make_project(make_user("studio"), title="Behind nginx", visibility="unlisted")
+picture = make_picture(project, name="Portrait.jpg", size=(900, 600))
+link = ShareLink.objects.create(project=project, label="for Anna", downloads="originals")
+print(json.dumps({
+    "share_url": link.get_absolute_url(),
+    "link": link.pk,
+    "picture": picture.pk,
+    "original": picture.photo.name,
+    "renditions": picture.rendition_names,
+}))
+"""
+REVOKE = "from portfolio.models import ShareLink; ShareLink.objects.get(pk={pk}).revoke()"
+
+NGINX_CONFIG = """
+daemon off;
+user {user};
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log info;
+events {{ worker_connections 64; }}
+http {{
+    include /etc/nginx/mime.types;
+    access_log {tmp}/nginx-access.log;
+    client_body_temp_path {tmp}/client_body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        location /media/ {{ alias {media}/; }}
+        location {accel} {{
+            internal;
+            alias {private}/;
+            # Of the app's headers nginx keeps only a few (Cache-Control, Content-Disposition,
+            # Content-Type...) when it follows X-Accel-Redirect: the others are said again here.
+            add_header X-Robots-Tag "noindex, nofollow" always;
+            add_header Referrer-Policy no-referrer always;
+            add_header X-Content-Type-Options nosniff always;
+        }}
+        location / {{
+            proxy_pass http://127.0.0.1:{app_port};
+            proxy_set_header Host $http_host;
+        }}
+    }}
+}}
+"""
+
+
+def run_in_app(code: str, env: dict[str, str]) -> str:
+    done = manage("shell", "--no-imports", "-c", code, env=env)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture
+def app_environment(tmp_path) -> dict[str, str]:
+    env = production_environment(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        DJANGO_MEDIA_ROOT=str(tmp_path / "media"),
+        DJANGO_PRIVATE_MEDIA_ROOT=str(tmp_path / "private-media"),
+        DJANGO_PRIVATE_MEDIA_ACCEL_PREFIX=ACCEL_PREFIX,
+    )
+    env.pop("AWS_STORAGE_BUCKET_NAME", None)  # Media on disk, whatever this run's shell says.
+    for arguments in (("migrate", "--no-input"), ("collectstatic", "--no-input", "-v", "0")):
+        done = manage(*arguments, env=env)
+        assert done.returncode == 0, done.stderr
+    return env
+
+
+@contextmanager
+def nginx(tmp_path: Path, app_url: str, env: dict[str, str]) -> Iterator[str]:
+    """A throwaway nginx on a free loopback port, in front of app_url; yield its base URL."""
+    if not NGINX.exists():
+        pytest.fail(
+            f"{NGINX} is missing: `make test` installs Debian's nginx-light "
+            "(.ci/install-system-packages).",
+            pytrace=False,
+        )
+    port = free_port()
+    config = tmp_path / "nginx.conf"
+    config.write_text(
+        NGINX_CONFIG.format(
+            tmp=tmp_path,
+            # Run as root, nginx's workers would otherwise drop to nobody, who may not read
+            # tmp_path; run as anyone else, nginx ignores the directive.
+            user=getpass.getuser(),
+            port=port,
+            media=env["DJANGO_MEDIA_ROOT"],
+            private=env["DJANGO_PRIVATE_MEDIA_ROOT"],
+            accel=ACCEL_PREFIX,
+            app_port=app_url.rpartition(":")[2],
+        )
+    )
+    log = tmp_path / "nginx-error.log"
+    process = subprocess.Popen(
+        [str(NGINX), "-p", str(tmp_path), "-c", str(config), "-e", str(log)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"nginx exited with {process.returncode}:\n{log.read_text()}")
+            try:
+                requests.get(f"{base_url}/healthz", timeout=5)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, f"nginx did not start:\n{log.read_text()}"
+                time.sleep(0.1)
+        yield base_url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def site(app_environment, tmp_path) -> Iterator[str]:
+    with (
+        app_server(app_environment, tmp_path / "gunicorn.log") as app_url,
+        nginx(tmp_path, app_url, app_environment) as base_url,
+    ):
+        yield base_url
+
+
+def test_nginx_sends_the_private_files_django_grants_and_nothing_else(site, app_environment):
+    world = json.loads(run_in_app(SEED, app_environment))
+    private_root = Path(app_environment["DJANGO_PRIVATE_MEDIA_ROOT"])
+    visitor = requests.Session()
+
+    page = visitor.get(f"{site}{world['share_url']}", timeout=10)
+    assert page.status_code == 200, page.text
+    image_urls = sorted(set(re.findall(r'(/files/[^"\s,]+/[^"\s,/]+\.webp)', page.text)))
+    assert image_urls, page.text
+    # The original, as a download: a redirect to a signed URL of our file view.
+    download = visitor.get(
+        f"{site}{world['share_url']}pictures/{world['picture']}/download/?size=original",
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert download.status_code == 302, download.text
+    original_url = download.headers["Location"]
+    assert original_url.startswith("/files/")
+
+    for url in [*image_urls, original_url]:
+        served = visitor.get(f"{site}{url}", timeout=10)
+        assert served.status_code == 200, (url, served.text)
+        stored = list(private_root.rglob(url.rpartition("/")[2]))
+        assert len(stored) == 1, (url, stored)
+        # nginx sent the file itself: its bytes, dated by nginx from the file (Django's
+        # FileResponse sends no Last-Modified), and Django's instruction kept to itself.
+        assert served.content == stored[0].read_bytes()
+        assert "X-Accel-Redirect" not in served.headers
+        last_modified = formatdate(stored[0].stat().st_mtime, usegmt=True)
+        assert served.headers["Last-Modified"] == last_modified
+        # Kept by this browser only (Django's header, passed on), never indexed (nginx's).
+        assert "private" in served.headers["Cache-Control"]
+        assert served.headers["X-Robots-Tag"] == "noindex, nofollow"
+        assert served.headers["Referrer-Policy"] == "no-referrer"
+        assert served.headers["Content-Type"] == mimetypes.guess_type(url)[0]
+    disposition = visitor.get(f"{site}{original_url}", timeout=10).headers["Content-Disposition"]
+    assert disposition.startswith("attachment")
+
+    # The internal location answers only Django's redirects; originals are never public media.
+    for name in [world["original"], *world["renditions"]]:
+        assert requests.get(f"{site}{ACCEL_PREFIX}{name}", timeout=10).status_code == 404
+        assert requests.get(f"{site}/media/{name}", timeout=10).status_code == 404
+
+    run_in_app(REVOKE.format(pk=world["link"]), app_environment)
+    # At once on disk: the file view checks the grant again on every request.
+    for url in [*image_urls, original_url]:
+        assert visitor.get(f"{site}{url}", timeout=10).status_code == 404
+    assert visitor.get(f"{site}{world['share_url']}", timeout=10).status_code == 404
