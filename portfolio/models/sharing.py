@@ -138,4 +138,4 @@ class ShareLink(models.Model):
     @property
     def password_proof(self) -> str:
         """Kept in the visitor's session once they gave it: a new password voids it."""
-        return salted_hmac(TOKEN_SALT + ".password", self.password).hexdigest()
+        return salted_hmac(TOKEN_SALT + ".password", self.password, algorithm="sha256").hexdigest()
