@@ -235,7 +235,7 @@ def test_owner_creates_a_project_and_drops_pictures_with_progress_and_inline_err
     sign_in(page, "ada")
     page.goto("/projects/new/")
     page.get_by_label("Title").fill("Winter Coast")
-    page.get_by_label("Published").check()
+    page.get_by_label("Visibility").select_option("public")
     page.get_by_role("button", name="Create project").click()
     expect(page.get_by_role("status")).to_contain_text("“Winter Coast” created.")
     project = Project.objects.get(title="Winter Coast")
