@@ -1,5 +1,7 @@
+from django.contrib.sitemaps import views as sitemaps
 from django.urls import path
 
+from portfolio.discovery import SITEMAPS, NewProjectsFeed
 from portfolio.views import files, public, share_links, sharing, studio, system
 
 app_name = "portfolio"
@@ -11,6 +13,21 @@ shared = "s/<str:token>"
 urlpatterns = [
     path("", public.GalleryView.as_view(), name="gallery"),
     path("healthz", system.healthz, name="healthz"),
+    # Discovery (portfolio/discovery.py): what search engines and feed readers fetch.
+    path("robots.txt", public.RobotsView.as_view(), name="robots"),
+    path(
+        "sitemap.xml",
+        sitemaps.index,
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "portfolio:sitemap-section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        sitemaps.sitemap,
+        {"sitemaps": SITEMAPS, "template_name": "portfolio/sitemap.xml"},
+        name="sitemap-section",
+    ),
+    path("feed/", NewProjectsFeed(), name="feed"),
     path("studio/", studio.StudioView.as_view(), name="studio"),
     # Before projects/<slug>/: "new" is a reserved slug (models.RESERVED_SLUGS).
     path("projects/new/", studio.ProjectCreateView.as_view(), name="project-create"),
@@ -24,6 +41,7 @@ urlpatterns = [
         studio.PictureUploadView.as_view(),
         name="picture-upload",
     ),
+    path(f"{picture}/", public.PictureDetailView.as_view(), name="picture-detail"),
     path(f"{picture}/edit/", studio.PictureUpdateView.as_view(), name="picture-update"),
     path(f"{picture}/cover/", studio.PictureCoverView.as_view(), name="picture-cover"),
     path(f"{picture}/move/", studio.PictureMoveView.as_view(), name="picture-move"),
