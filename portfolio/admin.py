@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.db import models
 from django.utils.html import format_html
 
-from portfolio.models import Category, Picture, Project
+from portfolio.models import Category, Picture, Profile, Project
 
 
 @admin.display(description="preview")
@@ -29,6 +29,7 @@ class PictureAdminForm(forms.ModelForm):
     """
     The photo is chosen when a picture is added, through the gate like every upload;
     an existing picture's photo is read-only: replacing it means adding a new picture.
+    The gate fills the credit a file lacks from its project's owner's profile.
     """
 
     def __init__(self, *args, **kwargs) -> None:
@@ -37,6 +38,19 @@ class PictureAdminForm(forms.ModelForm):
             # Disabled, the field ignores whatever file a request sends for it.
             self.fields["photo"].disabled = True
             self.fields["photo"].help_text = "To show another file, add a new picture."
+
+    def full_clean(self) -> None:
+        if self.instance.project_id and not self.instance.pk and "photo" in self.fields:
+            # A new picture of an inline: its project is the page's, set by the formset.
+            self.fields["photo"].credit_defaults = self.instance.credit_defaults()
+        super().full_clean()
+
+    def clean_project(self) -> Project:
+        # Cleaned before the photo (fields in order), so the gate knows the owner in time.
+        project = self.cleaned_data["project"]
+        if "photo" in self.fields:
+            self.fields["photo"].credit_defaults = project.credit_defaults()
+        return project
 
 
 class PictureInline(admin.TabularInline):
@@ -68,6 +82,13 @@ class ProjectAdmin(admin.ModelAdmin):
         return project.picture_total
 
 
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "creator", "copyright_notice"]
+    search_fields = ["user__username", "creator"]
+    autocomplete_fields = ["user"]
+
+
 @admin.register(Picture)
 class PictureAdmin(admin.ModelAdmin):
     form = PictureAdminForm
@@ -77,7 +98,15 @@ class PictureAdmin(admin.ModelAdmin):
     list_select_related = ["project"]
     search_fields = ["caption", "original_filename", "project__title"]
     autocomplete_fields = ["project"]
-    readonly_fields = [thumbnail, "width", "height", "original_filename", "created"]
+    readonly_fields = [
+        thumbnail,
+        "width",
+        "height",
+        "original_filename",
+        "created",
+        "camera_line",
+        "credit",
+    ]
     fields = [
         "project",
         thumbnail,
@@ -88,4 +117,6 @@ class PictureAdmin(admin.ModelAdmin):
         "height",
         "original_filename",
         "created",
+        "camera_line",
+        "credit",
     ]

@@ -16,7 +16,7 @@ from portfolio.images.gate import (
     prepare_upload,
     too_large_reason,
 )
-from portfolio.models import Picture, Project
+from portfolio.models import Picture, Profile, Project
 from portfolio.storage_outage import STORAGE_UNAVAILABLE_REASON, is_storage_outage
 
 DISPLAY_NAME_MAX_LENGTH = 120
@@ -31,8 +31,21 @@ logger = logging.getLogger(__name__)
 class ProjectForm(forms.ModelForm):
     class Meta:
         model = Project
-        fields = ["title", "slug", "category", "description", "is_published"]
+        fields = [
+            "title",
+            "slug",
+            "category",
+            "description",
+            "is_published",
+            "show_camera_details",
+        ]
         widgets = {"description": forms.Textarea(attrs={"rows": 5})}
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = Profile
+        fields = ["creator", "copyright_notice", "credit_line", "rights_url"]
 
 
 class PictureCaptionForm(forms.ModelForm):
@@ -130,6 +143,7 @@ class PictureUploadForm(forms.Form):
         """
         result = UploadResult()
         uploads = self.cleaned_data["photos"]
+        credit_defaults = project.credit_defaults()
         deadline = time.monotonic() + settings.PORTFOLIO_UPLOAD_REQUEST_SECONDS
         for index, upload in enumerate(uploads):
             if index and time.monotonic() >= deadline:
@@ -140,7 +154,7 @@ class PictureUploadForm(forms.Form):
                 break
             name = display_name(upload.name or "")
             try:
-                image = prepare_upload(upload)
+                image = prepare_upload(upload, credit_defaults=credit_defaults)
             except UploadRejected as rejection:
                 result.rejections.append(Rejection(name, rejection.reason))
                 continue

@@ -55,7 +55,7 @@ def make_renditions(picture_id: int, force: bool = False) -> bool:
         return False
     storage, photo_name, spec = picture.photo.storage, picture.photo.name, rendition_spec()
     try:
-        records = store_renditions(storage, photo_name, spec)
+        records = store_renditions(storage, photo_name, spec, xmp=picture.credit_xmp)
     except Exception:
         logger.exception("Renditions of picture %s failed; build_renditions retries.", picture_id)
         raise

@@ -263,6 +263,7 @@ def every_field_changed(site) -> dict:
             "category": site.seascape,
             "description": "Now described.",
             "is_published": False,
+            "show_camera_details": True,
             "cover": site.evening,
             "created": earlier,
             "updated": earlier,
@@ -278,6 +279,7 @@ def every_field_changed(site) -> dict:
             "created": earlier,
             "renditions": [{"width": 480, "height": 320, "name": "projects/1/other_w480.webp"}],
             "renditions_spec": "webp 480",
+            "metadata": {"camera": {"make": "Leica", "model": "Q3"}},
         },
     }
 

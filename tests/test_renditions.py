@@ -256,8 +256,8 @@ def test_task_is_idempotent_and_ignores_deleted_pictures(upload):
 def test_renditions_of_a_picture_changed_while_they_were_made_are_not_kept(monkeypatch, meanwhile):
     picture = make_picture(make_project())  # Its renditions are not made yet.
 
-    def store_then_change(storage, name, spec):
-        records = store_renditions(storage, name, spec)
+    def store_then_change(storage, name, spec, **options):
+        records = store_renditions(storage, name, spec, **options)
         meanwhile(picture)  # Another request, while this worker was encoding.
         return records
 

@@ -1,5 +1,6 @@
 """The app's models, one module per concern; import them from here."""
 
+from portfolio.models.people import Profile
 from portfolio.models.pictures import Picture, PictureQuerySet, picture_upload_to
 from portfolio.models.projects import (
     RESERVED_SLUGS,
@@ -15,6 +16,7 @@ __all__ = [
     "CategoryQuerySet",
     "Picture",
     "PictureQuerySet",
+    "Profile",
     "Project",
     "ProjectQuerySet",
     "picture_upload_to",

@@ -13,6 +13,7 @@ from django.dispatch import receiver
 
 from portfolio.cache import PublicContent, PublicContentQuerySet, content_changed
 from portfolio.images.fields import PHOTO_IS_STORED_FOR_GOOD, PhotoChangedError, PictureField
+from portfolio.images.metadata import CREDIT_FIELDS, camera_line, credit_xmp
 from portfolio.images.renditions import rendition_spec
 from portfolio.models.projects import Project
 from portfolio.tasks import delete_renditions_on_commit, make_renditions_on_commit
@@ -57,7 +58,12 @@ RENDITION_FIELDS = ("renditions", "renditions_spec")
 class Picture(PublicContent):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="pictures")
     # Every file passes the gate (images/gate.py), in forms and on save: images/fields.py.
-    photo = PictureField(upload_to=picture_upload_to, width_field="width", height_field="height")
+    photo = PictureField(
+        upload_to=picture_upload_to,
+        width_field="width",
+        height_field="height",
+        metadata_field="metadata",
+    )
     # Stored on the row so a page can size every <img> without opening a file.
     width = models.PositiveIntegerField(default=0, editable=False)
     height = models.PositiveIntegerField(default=0, editable=False)
@@ -74,6 +80,10 @@ class Picture(PublicContent):
     renditions = models.JSONField(default=list, blank=True, editable=False)
     # The settings they were made for (rendition_spec()); when that changes, outdated.
     renditions_spec = models.CharField(max_length=100, blank=True, editable=False)
+    # What the metadata policy keeps of the uploaded file (images/metadata.py), written by
+    # the gate as the photo is stored: {"camera": {make, model, lens, …}, "credit": {…}}.
+    # After the photo: its pre_save writes this before the row's values are read.
+    metadata = models.JSONField(default=dict, blank=True, editable=False)
 
     objects = PictureQuerySet.as_manager()
 
@@ -142,6 +152,30 @@ class Picture(PublicContent):
             super().save(*args, update_fields=update_fields, **kwargs)
         if self.photo:
             make_renditions_on_commit(self, using=self._state.db)
+
+    def credit_defaults(self) -> dict[str, str]:
+        """The owner's credit, for the fields its file lacks (images/fields.py asks)."""
+        return self.project.credit_defaults()
+
+    @property
+    def credit(self) -> dict[str, str]:
+        """
+        The credit written into the picture's files, for the JSON-LD: creator,
+        copyright_notice, credit_line and rights_url (the web statement of rights), each ""
+        when unknown.
+        """
+        credit = self.metadata.get("credit", {})
+        return {name: credit.get(name, "") for name in CREDIT_FIELDS}
+
+    @property
+    def credit_xmp(self) -> bytes | None:
+        """The credit as the XMP packet its renditions carry, like its stored file."""
+        return credit_xmp(self.credit)
+
+    @property
+    def camera_line(self) -> str:
+        """The camera, lens and exposure as one line: "Fujifilm X-T5 · XF35mmF1.4 R · 35 mm…"."""
+        return camera_line(self.metadata.get("camera", {}))
 
     @property
     def has_renditions(self) -> bool:

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 
 from portfolio.cache import PublicContent, PublicContentQuerySet, content_changed
+from portfolio.models.people import Profile
 
 if TYPE_CHECKING:
     from portfolio.models.pictures import Picture
@@ -91,6 +92,10 @@ class Project(PublicContent):
     description = models.TextField(blank=True)
     is_published = models.BooleanField(
         "published", default=False, help_text="Drafts are seen only by their owner and staff."
+    )
+    show_camera_details = models.BooleanField(
+        default=False,
+        help_text="Show each picture's camera, lens and exposure under it in the viewer.",
     )
     cover = models.ForeignKey(
         "Picture",
@@ -184,6 +189,11 @@ class Project(PublicContent):
                 picture.photo.storage.delete(picture.photo.name)
             raise
         return picture
+
+    def credit_defaults(self) -> dict[str, str]:
+        """The owner's credit (their profile) for the fields an uploaded file lacks."""
+        profile = Profile.objects.filter(user_id=self.owner_id).first()
+        return profile.credit_defaults() if profile else {}
 
     def next_picture_position(self) -> int:
         """

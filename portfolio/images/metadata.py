@@ -1,0 +1,358 @@
+"""
+The metadata policy: one record per picture, read once by the gate from the file as it came,
+before it is re-encoded without any of its metadata.
+
+- Never kept: GPS and every position tag, camera and lens serial numbers, maker notes (owner
+  names and serials live there: never parsed), the embedded thumbnail, and everything else
+  the file carried. Only the facts below are read, and only they leave this module.
+- Kept on the row (`camera`), shown only where the owner turns it on: make and model, lens,
+  focal length, aperture, exposure time, ISO, capture date.
+- Kept in the files visitors download (`credit`): creator, copyright notice, credit line and
+  web statement of rights (IPTC Core, in XMP), from the file or the owner's defaults, written
+  as a packet of our own (credit_xmp), never the upload's.
+
+Bounded: EXIF and XMP larger than their limits are not read, XML with a DTD is not parsed,
+and every string is cut short. Damaged metadata is simply not kept: reading it never refuses
+a picture.
+"""
+
+import logging
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from urllib.parse import urlsplit
+from xml.etree import ElementTree
+from xml.sax.saxutils import escape
+
+from PIL import ExifTags, Image, PngImagePlugin
+
+# A JPEG's EXIF is one 64 KB segment; a phone's HEIC carries about 40 KB. Beyond this a
+# block is not read at all (its maker notes alone could be anything).
+EXIF_MAX_BYTES = 256 * 1024
+# Lightroom's packets run to tens of KB (edit history included); JPEG holds 64 KB in one.
+XMP_MAX_BYTES = 1024 * 1024
+IPTC_MAX_BYTES = 256 * 1024
+TEXT_MAX_CHARS = 200
+CREDIT_MAX_CHARS = 500
+
+CREDIT_FIELDS = ("creator", "copyright_notice", "credit_line", "rights_url")
+# The stored formats Pillow writes XMP into (images/gate.py, images/renditions.py). GIF:
+# Pillow writes no XMP, so a GIF is stored without its credit.
+XMP_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "AVIF"})
+
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+# IPTC Core's XMP properties for the four credit fields.
+_XMP_CREDIT = {
+    "{http://purl.org/dc/elements/1.1/}creator": "creator",
+    "{http://purl.org/dc/elements/1.1/}rights": "copyright_notice",
+    "{http://ns.adobe.com/photoshop/1.0/}Credit": "credit_line",
+    "{http://ns.adobe.com/xap/1.0/rights/}WebStatement": "rights_url",
+}
+# The same in IPTC IIM (record 2), which older tools write in a JPEG's APP13.
+_IIM_CREDIT = {80: "creator", 116: "copyright_notice", 110: "credit_line"}
+# Maker names as cameras write them, as people read them.
+_MAKERS = {
+    "CANON": "Canon",
+    "FUJIFILM": "Fujifilm",
+    "HASSELBLAD": "Hasselblad",
+    "LEICA": "Leica",
+    "NIKON": "Nikon",
+    "OLYMPUS": "Olympus",
+    "OM": "OM System",
+    "PANASONIC": "Panasonic",
+    "PENTAX": "Pentax",
+    "RICOH": "Ricoh",
+    "SAMSUNG": "Samsung",
+    "SIGMA": "Sigma",
+    "SONY": "Sony",
+}
+
+_DECLARATION = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
+
+logger = logging.getLogger(__name__)
+
+
+def read_metadata(image: Image.Image, credit_defaults: Mapping[str, str] | None = None) -> dict:
+    """
+    The record kept for a picture, from an opened upload: {"camera": {…}, "credit": {…}},
+    a part left out when empty. Each credit field the file lacks comes from `credit_defaults`.
+    """
+    record = {}
+    if camera := _read_safely(_camera, image):
+        record["camera"] = camera
+    credit = _read_safely(_file_credit, image)
+    for name, value in _clean_credit(credit_defaults or {}).items():
+        credit.setdefault(name, value)
+    if credit:
+        record["credit"] = {name: credit[name] for name in CREDIT_FIELDS if name in credit}
+    return record
+
+
+def credit_xmp(credit: Mapping[str, str]) -> bytes | None:
+    """An XMP packet carrying the credit fields alone, or None when there are none."""
+    credit = _clean_credit(credit)
+    if not credit:
+        return None
+    properties = []
+    if creator := credit.get("creator"):
+        properties.append(
+            f"<dc:creator><rdf:Seq><rdf:li>{escape(creator)}</rdf:li></rdf:Seq></dc:creator>"
+        )
+    if notice := credit.get("copyright_notice"):
+        properties.append(
+            '<dc:rights><rdf:Alt><rdf:li xml:lang="x-default">'
+            f"{escape(notice)}</rdf:li></rdf:Alt></dc:rights>"
+        )
+    if credit_line := credit.get("credit_line"):
+        properties.append(f"<photoshop:Credit>{escape(credit_line)}</photoshop:Credit>")
+    if rights_url := credit.get("rights_url"):
+        properties.append(f"<xmpRights:WebStatement>{escape(rights_url)}</xmpRights:WebStatement>")
+    marked = ' xmpRights:Marked="True"' if "copyright_notice" in credit else ""
+    packet = (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/">'
+        f'<rdf:RDF xmlns:rdf="{_RDF}">'
+        '<rdf:Description rdf:about=""'
+        ' xmlns:dc="http://purl.org/dc/elements/1.1/"'
+        ' xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/"'
+        f' xmlns:xmpRights="http://ns.adobe.com/xap/1.0/rights/"{marked}>'
+        f"{''.join(properties)}"
+        "</rdf:Description></rdf:RDF></x:xmpmeta>"
+        '<?xpacket end="r"?>'
+    )
+    return packet.encode()
+
+
+def xmp_save_options(image_format: str, xmp: bytes | None) -> dict:
+    """What Pillow's save() takes to write `xmp` into a file of `image_format`."""
+    if not xmp or image_format not in XMP_FORMATS:
+        return {}
+    if image_format == "PNG":
+        # Pillow's PNG writer has no xmp option: the packet goes in the iTXt chunk XMP names.
+        info = PngImagePlugin.PngInfo()
+        info.add_itxt("XML:com.adobe.xmp", xmp.decode(), zip=False)
+        return {"pnginfo": info}
+    return {"xmp": xmp}
+
+
+def read_credit_xmp(xmp: bytes) -> dict[str, str]:
+    """The credit fields an XMP packet carries; {} for a packet too large or damaged."""
+    return _read_safely(_xmp_credit, xmp)
+
+
+def camera_line(camera: Mapping) -> str:
+    """The camera facts as one caption line: "Fujifilm X-T5 · XF35mmF1.4 R · 35 mm · ƒ/2 · …"."""
+    parts = []
+    if body := _camera_name(camera.get("make", ""), camera.get("model", "")):
+        parts.append(body)
+    if lens := camera.get("lens"):
+        parts.append(lens)
+    if focal_length := camera.get("focal_length"):
+        parts.append(f"{_number(focal_length)} mm")
+    if aperture := camera.get("aperture"):
+        parts.append(f"ƒ/{_number(aperture)}")
+    if exposure_time := camera.get("exposure_time"):
+        parts.append(_exposure(exposure_time))
+    if iso := camera.get("iso"):
+        parts.append(f"ISO {iso}")
+    if captured := camera.get("captured"):
+        try:
+            moment = datetime.fromisoformat(captured)
+        except (TypeError, ValueError):
+            pass
+        else:
+            parts.append(f"{moment.day} {moment:%B %Y}")
+    return " · ".join(parts)
+
+
+def _read_safely(read: Callable, source) -> dict:
+    try:
+        return read(source)
+    except Exception:
+        # Metadata is damaged in every way a parser can raise: not kept, the picture is.
+        logger.info("Metadata not kept: reading it failed", exc_info=True)
+        return {}
+
+
+def _camera(image: Image.Image) -> dict:
+    if len(image.info.get("exif") or b"") > EXIF_MAX_BYTES:
+        return {}
+    exif = image.getexif()
+    # Only the Exif sub-IFD is opened: never the GPS one, never the maker notes.
+    exif_ifd = exif.get_ifd(ExifTags.IFD.Exif)
+    facts = {
+        "make": _text(exif.get(ExifTags.Base.Make)),
+        "model": _text(exif.get(ExifTags.Base.Model)),
+        "lens": _text(exif_ifd.get(ExifTags.Base.LensModel)),
+        "focal_length": _positive(exif_ifd.get(ExifTags.Base.FocalLength), 10_000),
+        "aperture": _positive(exif_ifd.get(ExifTags.Base.FNumber), 1_000),
+        "exposure_time": _positive(exif_ifd.get(ExifTags.Base.ExposureTime), 100_000),
+        "iso": _iso(exif_ifd.get(ExifTags.Base.ISOSpeedRatings)),
+        "captured": _capture_date(exif_ifd.get(ExifTags.Base.DateTimeOriginal)),
+    }
+    return {name: value for name, value in facts.items() if value}
+
+
+def _file_credit(image: Image.Image) -> dict:
+    """The file's credit: XMP first (IPTC's and MWG's preference), then IIM, then EXIF."""
+    credit = {}
+    for source in (_image_xmp_credit, _iim_credit, _exif_credit):
+        for name, value in _read_safely(source, image).items():
+            credit.setdefault(name, value)
+    return credit
+
+
+def _image_xmp_credit(image: Image.Image) -> dict[str, str]:
+    return _xmp_credit(image.info.get("xmp") or b"")
+
+
+def _xmp_credit(xmp: bytes | str) -> dict[str, str]:
+    if isinstance(xmp, str):
+        xmp = xmp.encode()
+    if not xmp or len(xmp) > XMP_MAX_BYTES:
+        return {}
+    if _DECLARATION.search(xmp):
+        return {}  # A DTD or entities: no XMP writer makes them, so such a packet is not parsed.
+    # Trailing padding and NULs some writers leave after the packet.
+    root = ElementTree.fromstring(xmp.rstrip(b"\x00 \t\r\n"))
+    credit = {}
+    for description in root.iter(f"{{{_RDF}}}Description"):
+        for attribute, value in description.attrib.items():
+            if name := _XMP_CREDIT.get(attribute):
+                credit.setdefault(name, value)
+        for element in description:
+            if (name := _XMP_CREDIT.get(element.tag)) and (value := _xmp_value(element)):
+                credit.setdefault(name, value)
+    return _clean_credit(credit)
+
+
+def _xmp_value(element: ElementTree.Element) -> str:
+    """A property's text: simple, a URI resource, or the items of a Seq, Bag or Alt."""
+    if resource := element.get(f"{{{_RDF}}}resource"):
+        return resource
+    items = list(element.iter(f"{{{_RDF}}}li"))
+    if not items:
+        return element.text or ""
+    for item in items:
+        if item.get(_XML_LANG) == "x-default":
+            return item.text or ""
+    return ", ".join(item.text for item in items if item.text)
+
+
+def _iim_credit(image: Image.Image) -> dict[str, str]:
+    photoshop = image.info.get("photoshop")
+    data = photoshop.get(0x0404) if isinstance(photoshop, dict) else None
+    if not data or len(data) > IPTC_MAX_BYTES:
+        return {}
+    values: dict[str, list[str]] = {}
+    position = 0
+    while position + 5 <= len(data) and data[position] == 0x1C:
+        record, dataset = data[position + 1], data[position + 2]
+        length = int.from_bytes(data[position + 3 : position + 5])
+        if length & 0x8000:
+            break  # An extended length: only for large binary data, never for these fields.
+        value = data[position + 5 : position + 5 + length]
+        position += 5 + length
+        if record == 2 and (name := _IIM_CREDIT.get(dataset)):
+            values.setdefault(name, []).append(_decoded(value))
+    return _clean_credit({name: ", ".join(texts) for name, texts in values.items()})
+
+
+def _exif_credit(image: Image.Image) -> dict[str, str]:
+    if len(image.info.get("exif") or b"") > EXIF_MAX_BYTES:
+        return {}
+    exif = image.getexif()
+    # EXIF's Copyright may hold the photographer's and the editor's, separated by a NUL.
+    copyright_notice = (_text(exif.get(ExifTags.Base.Copyright), CREDIT_MAX_CHARS) or "").strip()
+    return _clean_credit(
+        {"creator": exif.get(ExifTags.Base.Artist), "copyright_notice": copyright_notice}
+    )
+
+
+def _clean_credit(credit: Mapping) -> dict[str, str]:
+    """The credit fields worth keeping, as clean text; a rights URL only if it is http(s)."""
+    cleaned = {}
+    for name in CREDIT_FIELDS:
+        value = _text(credit.get(name), CREDIT_MAX_CHARS)
+        if value and name == "rights_url" and not _is_web_address(value):
+            value = None
+        if value:
+            cleaned[name] = value
+    return cleaned
+
+
+def _is_web_address(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in value
+
+
+def _text(value, max_chars: int = TEXT_MAX_CHARS) -> str | None:
+    """Printable text, whitespace collapsed, cut at max_chars; None for anything else."""
+    if isinstance(value, bytes):
+        value = _decoded(value)
+    if not isinstance(value, str):
+        return None
+    value = value.split("\x00", 1)[0]
+    value = "".join(
+        " " if character.isspace() else character
+        for character in unicodedata.normalize("NFC", value)
+        if character.isspace() or unicodedata.category(character)[0] != "C"
+    )
+    value = " ".join(value.split())
+    return value[:max_chars] or None
+
+
+def _decoded(value: bytes) -> str:
+    try:
+        return value.decode()
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
+def _positive(value, maximum: float) -> float | None:
+    """A rational as a float, if it is a real, positive number up to `maximum`."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    return round(number, 6) if math.isfinite(number) and 0 < number <= maximum else None
+
+
+def _iso(value) -> int | None:
+    if isinstance(value, tuple):
+        value = value[0] if value else None
+    return value if isinstance(value, int) and 0 < value <= 10_000_000 else None
+
+
+def _capture_date(value) -> str | None:
+    text = _text(value)
+    try:
+        return datetime.strptime(text or "", "%Y:%m:%d %H:%M:%S").isoformat()
+    except ValueError:
+        return None
+
+
+def _camera_name(make: str, model: str) -> str:
+    """ "FUJIFILM", "X-T5": "Fujifilm X-T5"; "NIKON CORPORATION", "NIKON Z 6": "Nikon Z 6"."""
+    words = make.split()
+    if not words:
+        return model
+    if model.lower().startswith(f"{words[0].lower()} "):
+        model = model[len(words[0]) :].strip()
+    return f"{_MAKERS.get(words[0].upper(), make)} {model}".strip()
+
+
+def _number(value: float) -> str:
+    return f"{round(value, 1):g}"
+
+
+def _exposure(seconds: float) -> str:
+    if seconds < 0.5:
+        return f"1/{round(1 / seconds)} s"
+    return f"{_number(seconds)} s"
