@@ -1,3 +1,4 @@
+import django.core.validators
 import django.db.models.deletion
 import portfolio.images.fields
 import portfolio.models.pictures
@@ -72,6 +73,7 @@ class Migration(migrations.Migration):
                         blank=True,
                         help_text="A page that says how your pictures may be used, such as a licence.",
                         max_length=500,
+                        validators=[django.core.validators.URLValidator(schemes=["http", "https"])],
                         verbose_name="web statement of rights",
                     ),
                 ),

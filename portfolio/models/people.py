@@ -1,6 +1,7 @@
 """People: what an owner says about themself once, for every picture they upload."""
 
 from django.conf import settings
+from django.core.validators import URLValidator
 from django.db import models
 from django.urls import reverse
 
@@ -31,6 +32,8 @@ class Profile(models.Model):
         "web statement of rights",
         max_length=500,
         blank=True,
+        # A page visitors open from the file or the JSON-LD: the web's addresses only.
+        validators=[URLValidator(schemes=["http", "https"])],
         help_text="A page that says how your pictures may be used, such as a licence.",
     )
 

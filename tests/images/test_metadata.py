@@ -402,3 +402,19 @@ def test_credit_xmp_escapes_what_it_writes():
 )
 def test_camera_line(camera, line):
     assert metadata.camera_line(camera) == line
+
+
+@pytest.mark.parametrize("way", ["add_picture", "photo.save"])
+def test_files_saved_through_the_model_get_the_owners_credit_too(project, owner, way):
+    Profile.objects.create(user=owner, creator="Bo Owner")
+    file = SimpleUploadedFile("photo.jpg", camera_file("JPEG", xmp=b""))
+
+    if way == "add_picture":
+        picture = project.add_picture(file)
+    else:
+        picture = Picture(project=project)
+        picture.photo.save(file.name, file)
+
+    picture.refresh_from_db()
+    assert credit_in(read_stored(picture.photo.name)) == {"creator": "Bo Owner"}
+    assert picture.camera_line == CAMERA_LINE
