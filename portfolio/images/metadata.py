@@ -353,6 +353,7 @@ def _number(value: float) -> str:
 
 
 def _exposure(seconds: float) -> str:
-    if seconds < 0.5:
+    # As cameras show it: fractions up to 1/4, then tenths ("0.3 s", "0.8 s", "2 s").
+    if seconds < 0.3:
         return f"1/{round(1 / seconds)} s"
     return f"{_number(seconds)} s"

@@ -71,6 +71,22 @@ def camera_exif() -> Image.Exif:
     return exif
 
 
+def exif_with_thumbnail(thumbnail: bytes) -> bytes:
+    """EXIF of a maker and an embedded thumbnail (IFD1), little-endian, written by hand."""
+    make = b"FUJIFILM\x00"
+    ifd0_at, ifd1_at = 8, 8 + 2 + 12 + 4
+    make_at = ifd1_at + 2 + 2 * 12 + 4
+    thumbnail_at = make_at + len(make)
+    ifd0 = struct.pack("<H", 1) + struct.pack("<HHII", 0x010F, 2, len(make), make_at)
+    ifd0 += struct.pack("<I", ifd1_at)
+    ifd1 = struct.pack("<H", 2)
+    ifd1 += struct.pack("<HHII", 0x0201, 4, 1, thumbnail_at)  # JPEGInterchangeFormat
+    ifd1 += struct.pack("<HHII", 0x0202, 4, 1, len(thumbnail))  # …Length
+    ifd1 += struct.pack("<I", 0)
+    header = b"II*\x00" + struct.pack("<I", ifd0_at)
+    return b"Exif\x00\x00" + header + ifd0 + ifd1 + make + thumbnail
+
+
 def credit_packet(credit: dict[str, str], *, extra: str = "") -> bytes:
     """An XMP packet as Lightroom writes one: the credit, and position and serial too."""
     properties = "".join(
@@ -122,7 +138,8 @@ def camera_file(image_format: str, *, xmp: bytes | None = None, **options) -> by
     buffer = io.BytesIO()
     if xmp is None:
         xmp = credit_packet(FILE_CREDIT)
-    image.save(buffer, format=image_format, exif=camera_exif(), xmp=xmp, **options)
+    options.setdefault("exif", camera_exif())
+    image.save(buffer, format=image_format, xmp=xmp, **options)
     return buffer.getvalue()
 
 
@@ -396,6 +413,8 @@ def test_credit_xmp_escapes_what_it_writes():
             "Apple iPhone 15 · 6.9 mm",
         ),
         ({"model": "X100V", "exposure_time": 0.0166667, "iso": 6400}, "X100V · 1/60 s · ISO 6400"),
+        ({"exposure_time": 0.25}, "1/4 s"),
+        ({"exposure_time": 0.4}, "0.4 s"),
         ({"captured": "not a date"}, ""),
         ({}, ""),
     ],
@@ -418,3 +437,18 @@ def test_files_saved_through_the_model_get_the_owners_credit_too(project, owner,
     picture.refresh_from_db()
     assert credit_in(read_stored(picture.photo.name)) == {"creator": "Bo Owner"}
     assert picture.camera_line == CAMERA_LINE
+
+
+def test_the_embedded_thumbnail_is_not_kept(uploaded):
+    thumbnail = io.BytesIO()
+    Image.new("RGB", (16, 12), (250, 0, 0)).save(thumbnail, "JPEG", comment=b"UNCROPPED-ORIGINAL")
+    exif = exif_with_thumbnail(thumbnail.getvalue())
+    with Image.open(io.BytesIO(camera_file("JPEG", xmp=b"", exif=exif))) as sent:
+        assert sent.getexif().get_ifd(ExifTags.IFD.IFD1)  # The thumbnail is there to drop.
+
+    picture = uploaded(camera_file("JPEG", xmp=b"", exif=exif))
+
+    assert picture.metadata == {"camera": {"make": "FUJIFILM"}}
+    for name, data in served_files(picture).items():
+        assert b"UNCROPPED-ORIGINAL" not in data, name
+        assert_nothing_private(name, data)
