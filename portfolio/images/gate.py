@@ -12,9 +12,9 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from PIL import ExifTags, Image, JpegImagePlugin
 
-from portfolio.images import sandbox, structure
+from portfolio.images import sandbox, structure, xmp
 from portfolio.images.icc import kept_profile, to_srgb
-from portfolio.images.metadata import credit_xmp, read_metadata, xmp_save_options
+from portfolio.images.metadata import credit_xmp, read_metadata
 
 # Pillow's format names. Only these plugins ever look at an upload's bytes.
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "AVIF", "HEIF")
@@ -234,7 +234,7 @@ def _normalise(image: Image.Image, metadata: dict) -> PreparedPicture:
     if transparency is not None and stored_format in ("PNG", "GIF"):
         save_options["transparency"] = transparency
 
-    save_options.update(xmp_save_options(stored_format, credit_xmp(metadata.get("credit", {}))))
+    save_options.update(xmp.save_options(stored_format, credit_xmp(metadata.get("credit", {}))))
 
     buffer = io.BytesIO()
     upright.save(buffer, format=stored_format, **save_options)

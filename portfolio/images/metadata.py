@@ -9,7 +9,7 @@ before it is re-encoded without any of its metadata.
   focal length, aperture, exposure time, ISO, capture date.
 - Kept in the files visitors download (`credit`): creator, copyright notice, credit line and
   web statement of rights (IPTC Core, in XMP), from the file or the owner's defaults, written
-  as a packet of our own (credit_xmp), never the upload's.
+  as a packet of our own (credit_xmp, images/xmp.py), never the upload's.
 
 Bounded: EXIF and XMP larger than their limits are not read, XML with a DTD is not parsed,
 and every string is cut short. Damaged metadata is simply not kept: reading it never refuses
@@ -18,40 +18,24 @@ a picture.
 
 import logging
 import math
-import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from urllib.parse import urlsplit
-from xml.etree import ElementTree
-from xml.sax.saxutils import escape
 
-from PIL import ExifTags, Image, PngImagePlugin
+from PIL import ExifTags, Image
+
+from portfolio.images import xmp
 
 # A JPEG's EXIF is one 64 KB segment; a phone's HEIC carries about 40 KB. Beyond this a
 # block is not read at all (its maker notes alone could be anything).
 EXIF_MAX_BYTES = 256 * 1024
-# Lightroom's packets run to tens of KB (edit history included); JPEG holds 64 KB in one.
-XMP_MAX_BYTES = 1024 * 1024
 IPTC_MAX_BYTES = 256 * 1024
 TEXT_MAX_CHARS = 200
 CREDIT_MAX_CHARS = 500
 
 CREDIT_FIELDS = ("creator", "copyright_notice", "credit_line", "rights_url")
-# The stored formats Pillow writes XMP into (images/gate.py, images/renditions.py). GIF:
-# Pillow writes no XMP, so a GIF is stored without its credit.
-XMP_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "AVIF"})
-
-_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-# IPTC Core's XMP properties for the four credit fields.
-_XMP_CREDIT = {
-    "{http://purl.org/dc/elements/1.1/}creator": "creator",
-    "{http://purl.org/dc/elements/1.1/}rights": "copyright_notice",
-    "{http://ns.adobe.com/photoshop/1.0/}Credit": "credit_line",
-    "{http://ns.adobe.com/xap/1.0/rights/}WebStatement": "rights_url",
-}
-# The same in IPTC IIM (record 2), which older tools write in a JPEG's APP13.
+# The credit in IPTC IIM (record 2), which older tools write in a JPEG's APP13.
 _IIM_CREDIT = {80: "creator", 116: "copyright_notice", 110: "credit_line"}
 # Maker names as cameras write them, as people read them.
 _MAKERS = {
@@ -69,8 +53,6 @@ _MAKERS = {
     "SIGMA": "Sigma",
     "SONY": "Sony",
 }
-
-_DECLARATION = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 logger = logging.getLogger(__name__)
 
@@ -94,53 +76,12 @@ def read_metadata(image: Image.Image, credit_defaults: Mapping[str, str] | None 
 def credit_xmp(credit: Mapping[str, str]) -> bytes | None:
     """An XMP packet carrying the credit fields alone, or None when there are none."""
     credit = _clean_credit(credit)
-    if not credit:
-        return None
-    properties = []
-    if creator := credit.get("creator"):
-        properties.append(
-            f"<dc:creator><rdf:Seq><rdf:li>{escape(creator)}</rdf:li></rdf:Seq></dc:creator>"
-        )
-    if notice := credit.get("copyright_notice"):
-        properties.append(
-            '<dc:rights><rdf:Alt><rdf:li xml:lang="x-default">'
-            f"{escape(notice)}</rdf:li></rdf:Alt></dc:rights>"
-        )
-    if credit_line := credit.get("credit_line"):
-        properties.append(f"<photoshop:Credit>{escape(credit_line)}</photoshop:Credit>")
-    if rights_url := credit.get("rights_url"):
-        properties.append(f"<xmpRights:WebStatement>{escape(rights_url)}</xmpRights:WebStatement>")
-    marked = ' xmpRights:Marked="True"' if "copyright_notice" in credit else ""
-    packet = (
-        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
-        '<x:xmpmeta xmlns:x="adobe:ns:meta/">'
-        f'<rdf:RDF xmlns:rdf="{_RDF}">'
-        '<rdf:Description rdf:about=""'
-        ' xmlns:dc="http://purl.org/dc/elements/1.1/"'
-        ' xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/"'
-        f' xmlns:xmpRights="http://ns.adobe.com/xap/1.0/rights/"{marked}>'
-        f"{''.join(properties)}"
-        "</rdf:Description></rdf:RDF></x:xmpmeta>"
-        '<?xpacket end="r"?>'
-    )
-    return packet.encode()
+    return xmp.credit_packet(credit) if credit else None
 
 
-def xmp_save_options(image_format: str, xmp: bytes | None) -> dict:
-    """What Pillow's save() takes to write `xmp` into a file of `image_format`."""
-    if not xmp or image_format not in XMP_FORMATS:
-        return {}
-    if image_format == "PNG":
-        # Pillow's PNG writer has no xmp option: the packet goes in the iTXt chunk XMP names.
-        info = PngImagePlugin.PngInfo()
-        info.add_itxt("XML:com.adobe.xmp", xmp.decode(), zip=False)
-        return {"pnginfo": info}
-    return {"xmp": xmp}
-
-
-def read_credit_xmp(xmp: bytes) -> dict[str, str]:
-    """The credit fields an XMP packet carries; {} for a packet too large or damaged."""
-    return _read_safely(_xmp_credit, xmp)
+def read_credit_xmp(packet: bytes | str) -> dict[str, str]:
+    """The credit fields an XMP packet carries, cleaned; {} for a packet too large or damaged."""
+    return _clean_credit(_read_safely(xmp.read_credit, packet))
 
 
 def camera_line(camera: Mapping) -> str:
@@ -206,40 +147,7 @@ def _file_credit(image: Image.Image) -> dict:
 
 
 def _image_xmp_credit(image: Image.Image) -> dict[str, str]:
-    return _xmp_credit(image.info.get("xmp") or b"")
-
-
-def _xmp_credit(xmp: bytes | str) -> dict[str, str]:
-    if isinstance(xmp, str):
-        xmp = xmp.encode()
-    if not xmp or len(xmp) > XMP_MAX_BYTES:
-        return {}
-    if _DECLARATION.search(xmp):
-        return {}  # A DTD or entities: no XMP writer makes them, so such a packet is not parsed.
-    # Trailing padding and NULs some writers leave after the packet.
-    root = ElementTree.fromstring(xmp.rstrip(b"\x00 \t\r\n"))
-    credit = {}
-    for description in root.iter(f"{{{_RDF}}}Description"):
-        for attribute, value in description.attrib.items():
-            if name := _XMP_CREDIT.get(attribute):
-                credit.setdefault(name, value)
-        for element in description:
-            if (name := _XMP_CREDIT.get(element.tag)) and (value := _xmp_value(element)):
-                credit.setdefault(name, value)
-    return _clean_credit(credit)
-
-
-def _xmp_value(element: ElementTree.Element) -> str:
-    """A property's text: simple, a URI resource, or the items of a Seq, Bag or Alt."""
-    if resource := element.get(f"{{{_RDF}}}resource"):
-        return resource
-    items = list(element.iter(f"{{{_RDF}}}li"))
-    if not items:
-        return element.text or ""
-    for item in items:
-        if item.get(_XML_LANG) == "x-default":
-            return item.text or ""
-    return ", ".join(item.text for item in items if item.text)
+    return _clean_credit(xmp.read_credit(image.info.get("xmp") or b""))
 
 
 def _iim_credit(image: Image.Image) -> dict[str, str]:

@@ -15,6 +15,7 @@ from PIL import ExifTags, Image, TiffImagePlugin
 
 # Importing images registers pillow-heif, which these tests need to write HEIC too.
 from portfolio.images import metadata
+from portfolio.images.xmp import XMP_MAX_BYTES
 from portfolio.models import Picture, Profile
 from tests.helpers import damaged_exif, read_stored
 
@@ -360,7 +361,7 @@ def test_metadata_beyond_its_limit_is_not_read():
     with Image.open(io.BytesIO(camera_file("JPEG"))) as image:
         assert metadata.read_metadata(image)["camera"]
         image.info["exif"] += b"\x00" * metadata.EXIF_MAX_BYTES
-        image.info["xmp"] += b" " * metadata.XMP_MAX_BYTES
+        image.info["xmp"] += b" " * XMP_MAX_BYTES
         assert metadata.read_metadata(image) == {}
 
 
