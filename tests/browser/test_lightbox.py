@@ -6,7 +6,7 @@ from urllib.parse import urljoin
 import pytest
 from playwright.sync_api import Page, expect
 
-from portfolio.models import Picture
+from portfolio.models import Picture, Project
 from tests.helpers import make_picture, make_project
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -133,3 +133,18 @@ def test_without_javascript_a_picture_link_opens_the_picture_itself(
 
     # The original, from wherever media are stored (a path on disk, an address in a bucket).
     expect(page).to_have_url(urljoin(live_server.url, pictures[2].photo.url))
+
+
+def test_the_camera_line_shows_under_the_caption_where_the_project_shows_it(page: Page, pictures):
+    camera = {"make": "FUJIFILM", "model": "X-T5", "aperture": 2.0, "iso": 400}
+    Picture.objects.filter(pk=pictures[1].pk).update(metadata={"camera": camera})
+    Project.objects.filter(pk=pictures[0].project_id).update(show_camera_details=True)
+    lightbox = open_project(page)
+
+    picture_link(page, "First light").click()
+
+    details = lightbox.locator(".lightbox-caption .lightbox-details")
+    expect(details).to_have_text("Fujifilm X-T5 · ƒ/2 · ISO 400")
+    page.keyboard.press("ArrowRight")  # A picture without camera details: no line.
+    expect(lightbox.locator(".lightbox-caption")).to_have_text(CAPTIONS[2])
+    expect(details).to_have_count(0)
