@@ -6,6 +6,7 @@ carries (the original and each rendition), what the row keeps, what the page sho
 import io
 import json
 import struct
+import zipfile
 from xml.etree import ElementTree
 
 import pytest
@@ -363,6 +364,30 @@ def test_metadata_beyond_its_limit_is_not_read():
         image.info["exif"] += b"\x00" * metadata.EXIF_MAX_BYTES
         image.info["xmp"] += b" " * XMP_MAX_BYTES
         assert metadata.read_metadata(image) == {}
+
+
+@pytest.mark.parametrize("size", ["original", "web"])
+def test_the_zip_download_keeps_the_credit_and_nothing_private(
+    uploaded, owner, owner_client, project, size
+):
+    Profile.objects.create(user=owner, **PROFILE_CREDIT)
+    from_file = uploaded(camera_file("HEIF"))
+    from_profile = uploaded(camera_file("JPEG", xmp=b""), name="DSCF0002.jpg")
+
+    response = owner_client.get(
+        reverse("portfolio:project-download", kwargs={"slug": project.slug}), {"size": size}
+    )
+
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as archive:
+        entries = {name: archive.read(name) for name in archive.namelist()}
+    assert len(entries) == 2
+    credits = []
+    for name, data in entries.items():
+        assert_nothing_private(name, data)
+        credits.append(credit_in(data))
+    assert sorted(credits, key=str) == sorted([FILE_CREDIT, PROFILE_CREDIT], key=str)
+    assert from_file.credit == FILE_CREDIT and from_profile.credit == PROFILE_CREDIT
 
 
 def test_the_camera_line_is_in_the_page_only_when_the_project_shows_it(
