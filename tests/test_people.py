@@ -17,6 +17,13 @@ def test_the_profile_page_asks_to_sign_in(client):
     assert response["Location"].startswith(reverse("login"))
 
 
+def test_the_owners_nav_links_the_profile_page(owner_client, client):
+    link = f'<a href="{PROFILE}">Profile</a>'
+
+    assert link in owner_client.get(reverse("portfolio:studio")).content.decode()
+    assert link not in client.get(reverse("portfolio:gallery")).content.decode()
+
+
 def test_an_owner_sets_their_credit_once_and_changes_it(owner_client, owner):
     assert owner_client.get(PROFILE).status_code == 200
     assert not Profile.objects.exists()  # Made at the first save, not by looking.
