@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portfolio.views import files, public, share_links, sharing, studio, system
+from portfolio.views import files, people, public, share_links, sharing, studio, system
 
 app_name = "portfolio"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("", public.GalleryView.as_view(), name="gallery"),
     path("healthz", system.healthz, name="healthz"),
     path("studio/", studio.StudioView.as_view(), name="studio"),
+    path("studio/profile/", people.ProfileUpdateView.as_view(), name="profile"),
     # Before projects/<slug>/: "new" is a reserved slug (models.RESERVED_SLUGS).
     path("projects/new/", studio.ProjectCreateView.as_view(), name="project-create"),
     path("projects/<slug:slug>/", public.ProjectDetailView.as_view(), name="project-detail"),

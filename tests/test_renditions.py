@@ -257,8 +257,8 @@ def test_task_is_idempotent_and_ignores_deleted_pictures(upload):
 def test_renditions_of_a_picture_changed_while_they_were_made_are_not_kept(monkeypatch, meanwhile):
     picture = make_picture(make_project(), renditions=False)
 
-    def store_then_change(source, name, spec, into):
-        records = store_renditions(source, name, spec, into=into)
+    def store_then_change(source, name, spec, **options):
+        records = store_renditions(source, name, spec, **options)
         meanwhile(picture)  # Another request, while this worker was encoding.
         return records
 

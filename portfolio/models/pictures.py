@@ -15,6 +15,7 @@ from django.dispatch import receiver
 from portfolio.access import PUBLIC, Grant, PictureMedia, original_storage
 from portfolio.cache import PublicContent, PublicContentQuerySet, content_changed
 from portfolio.images.fields import PHOTO_IS_STORED_FOR_GOOD, PhotoChangedError, PictureField
+from portfolio.images.metadata import CREDIT_FIELDS, camera_line, credit_xmp
 from portfolio.images.renditions import rendition_spec
 from portfolio.models.projects import Project
 from portfolio.tasks import delete_renditions_on_commit, make_renditions_on_commit
@@ -65,6 +66,7 @@ class Picture(PublicContent):
         storage=original_storage,
         width_field="width",
         height_field="height",
+        metadata_field="metadata",
     )
     # Stored on the row so a page can size every <img> without opening a file.
     width = models.PositiveIntegerField(default=0, editable=False)
@@ -94,6 +96,10 @@ class Picture(PublicContent):
     focal_y = models.FloatField(
         default=0.5, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
     )
+    # What the metadata policy keeps of the uploaded file (images/metadata.py), written by
+    # the gate as the photo is stored: {"camera": {make, model, lens, …}, "credit": {…}}.
+    # After the photo: its pre_save writes this before the row's values are read.
+    metadata = models.JSONField(default=dict, blank=True, editable=False)
 
     objects = PictureQuerySet.as_manager()
 
@@ -162,6 +168,30 @@ class Picture(PublicContent):
             super().save(*args, update_fields=update_fields, **kwargs)
         if self.photo:
             make_renditions_on_commit(self, using=self._state.db)
+
+    def credit_defaults(self) -> dict[str, str]:
+        """The owner's credit, for the fields its file lacks (images/fields.py asks)."""
+        return self.project.credit_defaults()
+
+    @property
+    def credit(self) -> dict[str, str]:
+        """
+        The credit written into the picture's files, for the JSON-LD: creator,
+        copyright_notice, credit_line and rights_url (the web statement of rights), each ""
+        when unknown.
+        """
+        credit = self.metadata.get("credit", {})
+        return {name: credit.get(name, "") for name in CREDIT_FIELDS}
+
+    @property
+    def credit_xmp(self) -> bytes | None:
+        """The credit as the XMP packet its renditions carry, like its stored file."""
+        return credit_xmp(self.credit)
+
+    @property
+    def camera_line(self) -> str:
+        """The camera, lens and exposure as one line: "Fujifilm X-T5 · XF35mmF1.4 R · 35 mm…"."""
+        return camera_line(self.metadata.get("camera", {}))
 
     @property
     def has_renditions(self) -> bool:

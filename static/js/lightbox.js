@@ -9,6 +9,9 @@
 
   const image = dialog.querySelector(".lightbox-image");
   const caption = dialog.querySelector(".lightbox-caption");
+  // The camera line (data-details), under the caption, where the project shows it.
+  const details = document.createElement("span");
+  details.className = "lightbox-details";
   const position = dialog.querySelector(".lightbox-position");
   const original = dialog.querySelector(".lightbox-original");
   let links = [];
@@ -28,6 +31,8 @@
     if (original) original.href = link.href;
     image.alt = thumbnail ? thumbnail.alt : "";
     caption.textContent = link.dataset.caption || "";
+    details.textContent = link.dataset.details || "";
+    if (link.dataset.details) caption.append(details);
     position.textContent = `${current + 1} / ${links.length}`;
     preloadNeighbours();
   }

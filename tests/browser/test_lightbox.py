@@ -1,12 +1,11 @@
 """A visitor opens a project's pictures large and moves through them with the keyboard."""
 
-import re
 from urllib.parse import urljoin
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from portfolio.models import Picture
+from portfolio.models import Picture, Project
 from tests.helpers import make_picture, make_project
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,16 +35,14 @@ def picture_link(page: Page, caption: str):
 
 def expect_showing(lightbox, pictures: list[Picture], number: int) -> None:
     """
-    The lightbox shows picture `number` (from 1) decoded, as its largest rendition, links its
-    original, and names its caption and position.
+    The lightbox shows picture `number` (from 1) decoded, as its largest rendition, and names
+    its caption and position. Visitors get no link to the original (it is private).
     """
     picture = pictures[number - 1]
     image = lightbox.locator(".lightbox-image")
     expect(image).to_have_attribute("src", picture.large_url)
-    assert picture.large_url != picture.photo.url
-    expect(lightbox.get_by_role("link", name="Open original")).to_have_attribute(
-        "href", re.compile(f"{re.escape(picture.photo.url)}$")
-    )
+    assert picture.large_url.endswith(picture.renditions[-1]["name"])
+    expect(lightbox.get_by_role("link", name="Open original")).to_have_count(0)
     expect(image).to_have_attribute("alt", CAPTIONS[number - 1])
     expect(image).to_have_js_property("complete", True)
     assert image.evaluate("image => image.naturalWidth") > 0
@@ -131,5 +128,20 @@ def test_without_javascript_a_picture_link_opens_the_picture_itself(
 
     picture_link(page, "The long ridge").click()
 
-    # The original, from wherever media are stored (a path on disk, an address in a bucket).
-    expect(page).to_have_url(urljoin(live_server.url, pictures[2].photo.url))
+    # Its largest rendition, from wherever media are stored (a path on disk, a bucket's address).
+    expect(page).to_have_url(urljoin(live_server.url, pictures[2].large_url))
+
+
+def test_the_camera_line_shows_under_the_caption_where_the_project_shows_it(page: Page, pictures):
+    camera = {"make": "FUJIFILM", "model": "X-T5", "aperture": 2.0, "iso": 400}
+    Picture.objects.filter(pk=pictures[1].pk).update(metadata={"camera": camera})
+    Project.objects.filter(pk=pictures[0].project_id).update(show_camera_details=True)
+    lightbox = open_project(page)
+
+    picture_link(page, "First light").click()
+
+    details = lightbox.locator(".lightbox-caption .lightbox-details")
+    expect(details).to_have_text("Fujifilm X-T5 · ƒ/2 · ISO 400")
+    page.keyboard.press("ArrowRight")  # A picture without camera details: no line.
+    expect(lightbox.locator(".lightbox-caption")).to_have_text(CAPTIONS[2])
+    expect(details).to_have_count(0)
