@@ -185,9 +185,9 @@ def media_urls(html: str) -> set[str]:
 
 
 def body(response) -> bytes:
-    content = b"".join(response.streaming_content) if response.streaming else response.content
-    response.close()
-    return content
+    # Read to the end, the test client closes it (response.close() would close the database
+    # connection too, as a finished request does).
+    return b"".join(response.streaming_content) if response.streaming else response.content
 
 
 def fetch(client: Client, url: str) -> tuple[int, bytes, dict]:
