@@ -3,9 +3,8 @@ Who may fetch which bytes: every kind of viewer × every address a page hands ou
 view answers, for public, unlisted and private projects; on disk and, under `make test`, in
 buckets (the media_root fixture switches the storages).
 
-How a URL is fetched: our file view (/files/) with the test client; a public file on disk is
-what the web server serves from MEDIA_ROOT, which the test client cannot: it is checked to be in
-the public storage, under MEDIA_URL + its name; anything else is fetched from the S3 server.
+How a URL is fetched: tests/fetching.py, as a browser would, and a public file's URL is checked
+to be MEDIA_URL + its name.
 
 moto, the S3 server of `make test`, refuses an unsigned request for an object of a bucket with
 no policy (the private one), but accepts a presigned URL whatever its signature or expiry
@@ -20,9 +19,8 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from html import unescape
 from types import SimpleNamespace
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -32,15 +30,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from portfolio.access import (
-    Grant,
-    private_storage,
-    public_storage,
-    read_signed_file_url,
-    signed_file_url,
-    url_expiry,
-)
+from portfolio.access import Grant, signed_file_url, url_expiry
 from portfolio.models import Picture, Project, ShareLink
+from tests.fetching import body, fetch, media_urls, read, stored_name
 from tests.helpers import HTMX, make_picture, make_project, make_staff, make_user, signed_in
 from tests.production.services import needs_bucket
 
@@ -152,65 +144,6 @@ def make_scene(visibility: str, owner=None) -> Scene:
 
 
 # ---------------------------------------------------------------- reading pages and files
-
-ATTRIBUTE = re.compile(r'(?:src|srcset|href|data-large)="([^"]*)"')
-
-
-def stored_names() -> set[str]:
-    """Every stored file the database knows of: originals and renditions."""
-    names = set()
-    for picture in Picture.objects.all():
-        names |= {picture.photo.name, *picture.rendition_names}
-    return names
-
-
-def stored_name(url: str) -> str | None:
-    """The stored file a URL names, or None if it names none."""
-    if url.startswith("/files/"):
-        signed = read_signed_file_url(url.split("/")[2])
-        return signed.name if signed else None
-    path = unquote(urlsplit(url).path)
-    return next((name for name in stored_names() if path.endswith(f"/{name}")), None)
-
-
-def media_urls(html: str) -> set[str]:
-    """Every address in the page that names a stored file."""
-    urls = set()
-    for value in ATTRIBUTE.findall(html):
-        for candidate in unescape(value).split(","):
-            url = candidate.strip().split(" ")[0]
-            if url and stored_name(url):
-                urls.add(url)
-    return urls
-
-
-def body(response) -> bytes:
-    # Read to the end, the test client closes it (response.close() would close the database
-    # connection too, as a finished request does).
-    return b"".join(response.streaming_content) if response.streaming else response.content
-
-
-def fetch(client: Client, url: str) -> tuple[int, bytes, dict]:
-    """Fetch a media URL as a browser would: our file view, the web server, or the bucket."""
-    if url.startswith("/files/"):
-        response = client.get(url)
-        return response.status_code, body(response), response.headers
-    if url.startswith("/"):
-        # On disk under MEDIA_URL: nginx serves MEDIA_ROOT, the public storage.
-        assert url.startswith(settings.MEDIA_URL), url
-        name = unquote(url.removeprefix(settings.MEDIA_URL))
-        if not public_storage().exists(name):
-            return 404, b"", {}
-        with public_storage().open(name, "rb") as stored:
-            return 200, stored.read(), {}
-    response = requests.get(url, timeout=10)
-    return response.status_code, response.content, response.headers
-
-
-def read(name: str, public: bool) -> bytes:
-    storage = public_storage() if public else private_storage()
-    with storage.open(name, "rb") as stored:
-        return stored.read()
 
 
 def outcome(response) -> str:
