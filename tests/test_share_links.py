@@ -149,6 +149,8 @@ def test_five_wrong_passwords_from_one_address_pause_the_link_there(project):
     locked = give(client, link, PASSWORD)
     assert locked.status_code == 429  # Even the right one waits now.
     assert "noindex" in locked["X-Robots-Tag"]
+    assert "Too many wrong passwords" in locked.content.decode()
+    assert "share-link:" not in locked.content.decode()  # Nothing of the sign-in page.
     assert client.get(link.get_absolute_url()).status_code == 429
     # Per link and address: another address, or another link, is not paused.
     assert give(Client(REMOTE_ADDR="198.51.100.9"), link, PASSWORD).status_code == 302
