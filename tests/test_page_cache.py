@@ -278,6 +278,9 @@ def every_field_changed(site) -> dict:
             "created": earlier,
             "renditions": [{"width": 480, "height": 320, "name": "projects/1/other_w480.webp"}],
             "renditions_spec": "webp 480",
+            "placeholder": "#123456",
+            "focal_x": 0.25,
+            "focal_y": 0.75,
         },
     }
 

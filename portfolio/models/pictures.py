@@ -6,6 +6,7 @@ from pathlib import PurePath
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
 from django.db.models.signals import post_delete
@@ -74,6 +75,15 @@ class Picture(PublicContent):
     renditions = models.JSONField(default=list, blank=True, editable=False)
     # The settings they were made for (rendition_spec()); when that changes, outdated.
     renditions_spec = models.CharField(max_length=100, blank=True, editable=False)
+    # What pages show until the image arrives (a "#rrggbb" colour): templates/_placeholder.html.
+    placeholder = models.CharField(max_length=100, blank=True, editable=False)
+    # The point that matters, as fractions of the width and height: crops keep it in frame.
+    focal_x = models.FloatField(
+        default=0.5, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+    )
+    focal_y = models.FloatField(
+        default=0.5, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+    )
 
     objects = PictureQuerySet.as_manager()
 
@@ -93,6 +103,14 @@ class Picture(PublicContent):
 
     def move(self, offset: int) -> None:
         """Move this picture `offset` places (negative: earlier), renumbering its project's."""
+        self._place(lambda index: index + offset)
+
+    def move_to(self, position: int) -> None:
+        """Move this picture to `position` (from 0, clamped), renumbering its project's."""
+        self._place(lambda index: position)
+
+    def _place(self, target_of) -> None:
+        """Move this picture from its index to target_of(index), under the content lock."""
         with transaction.atomic():
             # Writers of the public content wait for each other here: two moves at once
             # (two tabs) never renumber from the same stale order.
@@ -105,7 +123,7 @@ class Picture(PublicContent):
             index = next((i for i, picture in enumerate(pictures) if picture.pk == self.pk), None)
             if index is None:
                 return  # Deleted since it was loaded (another tab): nothing left to move.
-            target = min(max(index + offset, 0), len(pictures) - 1)
+            target = min(max(target_of(index), 0), len(pictures) - 1)
             pictures.insert(target, pictures.pop(index))
             changed = []
             for position, picture in enumerate(pictures):
