@@ -29,7 +29,7 @@ def shape_class(picture) -> str:
 @register.filter
 def grid_sizes(picture) -> str:
     """The sizes attribute of a picture in the justified grid: its shape at a row's height."""
-    ratio = _thousandths(_shape_step(picture)) / 1000
+    ratio = _ratio(_shape_step(picture))
     return f"(max-width: 720px) min(100vw, {ratio * 240:.0f}px), min(100vw, {ratio * 360:.0f}px)"
 
 
@@ -42,7 +42,7 @@ def focus_class(picture) -> str:
 def stylesheet() -> str:
     """The rules for every class these filters give, as site.css has them."""
     shapes = [
-        f".{_shape_name(step)}{{--ar:{_thousandths(step) / 1000}}}"
+        f".{_shape_name(step)}{{--ar:{_ratio(step)}}}"
         for step in range(-RATIO_STEPS, RATIO_STEPS + 1)
     ]
     focus = [
@@ -61,6 +61,10 @@ def _shape_step(picture) -> int:
         return 0
     step = round(math.log(width / height) / math.log(RATIO_STEP))
     return min(max(step, -RATIO_STEPS), RATIO_STEPS)
+
+
+def _ratio(step: int) -> float:
+    return round(RATIO_STEP**step, 4)
 
 
 def _thousandths(step: int) -> int:

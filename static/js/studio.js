@@ -63,6 +63,14 @@
     true,
   );
 
+  // htmx carries a swapped element's style attribute over to its replacement, which the CSP
+  // refuses: the ones SortableJS leaves on the pictures go before the grid is swapped.
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const grid = document.getElementById("picture-grid");
+    if (!grid || !grid.contains(event.detail.target)) return;
+    for (const styled of grid.querySelectorAll("[style]")) styled.removeAttribute("style");
+  });
+
   makeSortable(document.getElementById("picture-grid"));
   // htmx swaps the whole grid after every change: the new one is made sortable again.
   document.addEventListener("htmx:load", (event) => {
