@@ -298,16 +298,23 @@ def test_gallery_images_use_srcset_sizes_and_load_lazily_after_the_first_row(upl
     assert html.count('decoding="async"') == 6
 
 
-def test_project_page_links_the_largest_rendition_and_the_original(upload, client):
+def test_project_page_links_the_largest_rendition_and_never_the_original(upload, client):
     picture = upload(size=(2000, 1500))
 
     html = client.get(picture.project.get_absolute_url()).content.decode()
 
     largest = picture.rendition_url()
     assert largest.endswith("_w1600.webp")
-    assert f'<a href="{picture.photo.url}" data-lightbox data-large="{largest}"' in html
-    assert 'srcset="' in html and 'sizes="(min-width: 1100px) 33vw' in html
-    assert "Open original" in html
+    assert (
+        f'<a href="{largest}" class="picture-frame" data-lightbox data-large="{largest}"' in html
+    )
+    # Its width at a row's height (4:3 at 360 px, 240 px on a phone), for the browser to pick.
+    assert (
+        'srcset="' in html
+        and 'sizes="(max-width: 720px) min(100vw, 320px), min(100vw, 480px)"' in html
+    )
+    assert picture.photo.url not in html
+    assert "Open original" not in html
 
 
 def test_rendition_url_picks_the_smallest_wide_enough(upload):
