@@ -315,6 +315,7 @@ def test_project_page_links_the_largest_rendition_and_never_the_original(upload,
     )
     assert picture.photo.url not in html
     assert "Open original" not in html
+    assert html.count('fetchpriority="high"') == 1  # The first picture, the largest paint.
 
 
 def test_rendition_url_picks_the_smallest_wide_enough(upload):
