@@ -311,9 +311,17 @@ def test_project_page_links_the_largest_rendition_and_never_the_original(upload,
 
     largest = picture.large_url
     assert largest.endswith("_w1600.webp")
-    assert f'<a href="{largest}" data-lightbox data-large="{largest}"' in html
-    assert 'srcset="' in html and 'sizes="(min-width: 1100px) 33vw' in html
+    assert (
+        f'<a href="{largest}" class="picture-frame" data-lightbox data-large="{largest}"' in html
+    )
+    # Its width at a row's height (4:3 at 360 px, 240 px on a phone), for the browser to pick.
+    assert (
+        'srcset="' in html
+        and 'sizes="(max-width: 720px) min(100vw, 320px), min(100vw, 480px)"' in html
+    )
     assert picture.photo.name not in html
+    assert "Open original" not in html
+    assert html.count('fetchpriority="high"') == 1  # The first picture, the largest paint.
 
 
 def test_src_is_the_middle_rendition(upload):
