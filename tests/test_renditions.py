@@ -21,6 +21,7 @@ from portfolio.images.renditions import store_renditions
 from portfolio.models import Picture
 from portfolio.models.pictures import PhotoChangedError
 from portfolio.tasks import make_renditions
+from portfolio.templatetags.presentation import shape_class
 from tests.helpers import (
     make_picture,
     make_project,
@@ -280,7 +281,8 @@ def test_until_its_renditions_exist_a_picture_is_a_frame_to_visitors_and_the_ori
     owner = signed_in(picture.project.owner).get("/studio/").content.decode()
 
     assert picture.photo.name not in visitor
-    assert "<img " not in visitor and 'class="picture-pending"' in visitor
+    assert "<img " not in visitor
+    assert f'class="picture-pending {shape_class(picture)}"' in visitor
     assert "srcset" not in owner
     assert '<img src="/files/' in owner and picture.photo.name.rsplit("/", 1)[1] in owner
     assert f'width="{picture.width}" height="{picture.height}"' in owner
