@@ -470,6 +470,17 @@ def test_focus_form_page_shows_the_current_point(owner_client, project):
     assert 'name="focal_x" value="0.5"' in response.content.decode()
 
 
+@pytest.mark.parametrize("name", ["picture-focus", "picture-update", "picture-delete"])
+def test_a_pictures_own_pages_show_it_to_its_owner_in_a_private_project(owner, name):
+    picture = make_picture(make_project(owner, visibility="private"), caption="Unseen")
+
+    html = signed_in(owner).get(picture_url(name, picture)).content.decode()
+
+    # Its renditions, signed for the owner, not the frame strangers would see.
+    assert 'class="picture-pending' not in html
+    assert '<img src="/files/' in html and "srcset=" in html
+
+
 def test_focus_with_htmx_saves_and_returns_only_that_picture_with_its_classes(
     owner_client, project
 ):

@@ -191,6 +191,11 @@ class PictureMixin(EditorRequiredMixin, SingleObjectMixin):
             project__in=self.editable_projects(), project__slug=self.kwargs["slug"]
         ).select_related("project")
 
+    def get_object(self, queryset=None) -> Picture:
+        # Its own pages (caption, focus, delete) show it as its editor sees it, drafts too.
+        picture = super().get_object(queryset)
+        return picture.shown_to(Grant.for_user(self.request.user, picture.project))
+
     def get_context_data(self, **kwargs) -> dict:
         # Where the page's form returns to, and its Cancel link leads.
         next_url = self.next_url(self.object.project.get_absolute_url())
