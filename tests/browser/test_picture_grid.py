@@ -167,6 +167,25 @@ def test_a_placeholder_of_its_colour_shows_until_the_image_arrives(page: Page, p
     assert _middle_colour(page, image_box) != pytest.approx((0x4A, 0x6B, 0x8C), abs=2)
 
 
+def test_a_picture_still_being_prepared_is_a_frame_of_its_shape_in_its_row(page: Page, project):
+    pending = make_picture(project, size=(200, 300), caption="Coming")
+    pending.move_to(0)
+    # As it is until the renditions task has run (here it ran on commit).
+    Picture.objects.filter(pk=pending.pk).update(renditions=[], renditions_spec="")
+    page.goto(project.get_absolute_url())
+    load_every_picture(page)
+
+    item = page.locator(f"#picture-{pending.pk}")
+    frame = item.locator(".picture-pending")
+    expect(frame).to_have_attribute("aria-label", "Coming (being prepared)")
+    expect(item.get_by_role("link")).to_have_count(0)  # Nothing to open yet.
+    box = frame.bounding_box()
+    assert box["width"] / box["height"] == pytest.approx(2 / 3, rel=0.011)
+    # In the first row with the others, as tall as they are.
+    row = [boxes for boxes in rows_of_pictures(page) if abs(boxes[0]["top"] - box["y"]) < 1]
+    assert row and all(abs(image["height"] - box["height"]) <= 1 for image in row[0])
+
+
 def test_gallery_covers_are_even_tiles_over_their_placeholder(page: Page, project):
     Picture.objects.update(placeholder="#8c6b4a")
     make_project(title="No pictures")
