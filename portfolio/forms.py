@@ -56,6 +56,12 @@ class PictureCaptionForm(forms.ModelForm):
         fields = ["caption"]
 
 
+class PictureFocusForm(forms.ModelForm):
+    class Meta:
+        model = Picture
+        fields = ["focal_x", "focal_y"]
+
+
 class MultipleFileInput(forms.FileInput):
     allow_multiple_selected = True
 

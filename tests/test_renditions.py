@@ -21,6 +21,7 @@ from portfolio.images.renditions import store_renditions
 from portfolio.models import Picture
 from portfolio.models.pictures import PhotoChangedError
 from portfolio.tasks import make_renditions
+from portfolio.templatetags.presentation import shape_class
 from tests.helpers import (
     make_picture,
     make_project,
@@ -280,7 +281,8 @@ def test_until_its_renditions_exist_a_picture_is_a_frame_to_visitors_and_the_ori
     owner = signed_in(picture.project.owner).get("/studio/").content.decode()
 
     assert picture.photo.name not in visitor
-    assert "<img " not in visitor and 'class="picture-pending"' in visitor
+    assert "<img " not in visitor
+    assert f'class="picture-pending {shape_class(picture)}"' in visitor
     assert "srcset" not in owner
     assert '<img src="/files/' in owner and picture.photo.name.rsplit("/", 1)[1] in owner
     assert f'width="{picture.width}" height="{picture.height}"' in owner
@@ -311,9 +313,17 @@ def test_project_page_links_the_largest_rendition_and_never_the_original(upload,
 
     largest = picture.large_url
     assert largest.endswith("_w1600.webp")
-    assert f'<a href="{largest}" data-lightbox data-large="{largest}"' in html
-    assert 'srcset="' in html and 'sizes="(min-width: 1100px) 33vw' in html
+    assert (
+        f'<a href="{largest}" class="picture-frame" data-lightbox data-large="{largest}"' in html
+    )
+    # Its width at a row's height (4:3 at 360 px, 240 px on a phone), for the browser to pick.
+    assert (
+        'srcset="' in html
+        and 'sizes="(max-width: 720px) min(100vw, 320px), min(100vw, 480px)"' in html
+    )
     assert picture.photo.name not in html
+    assert "Open original" not in html
+    assert html.count('fetchpriority="high"') == 1  # The first picture, the largest paint.
 
 
 def test_src_is_the_middle_rendition(upload):

@@ -87,9 +87,9 @@ class Picture(PublicContent):
     # Whether the renditions are in the public storage, as those of a public project are once
     # moved there (tasks.py): portfolio/access.py hands out their URLs accordingly.
     renditions_public = models.BooleanField(default=False, editable=False)
-    # A few bytes that stand for the picture until its image arrives (images/renditions.py).
+    # What pages show until the image arrives (a "#rrggbb" colour): templates/_placeholder.html.
     placeholder = models.CharField(max_length=100, blank=True, editable=False)
-    # The point every crop keeps in frame, as fractions of the width and height (the centre).
+    # The point that matters, as fractions of the width and height: crops keep it in frame.
     focal_x = models.FloatField(
         default=0.5, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
     )
@@ -119,6 +119,14 @@ class Picture(PublicContent):
 
     def move(self, offset: int) -> None:
         """Move this picture `offset` places (negative: earlier), renumbering its project's."""
+        self._place(lambda index: index + offset)
+
+    def move_to(self, position: int) -> None:
+        """Move this picture to `position` (from 0, clamped), renumbering its project's."""
+        self._place(lambda index: position)
+
+    def _place(self, target_of) -> None:
+        """Move this picture from its index to target_of(index), under the content lock."""
         with transaction.atomic():
             # Writers of the public content wait for each other here: two moves at once
             # (two tabs) never renumber from the same stale order.
@@ -131,7 +139,7 @@ class Picture(PublicContent):
             index = next((i for i, picture in enumerate(pictures) if picture.pk == self.pk), None)
             if index is None:
                 return  # Deleted since it was loaded (another tab): nothing left to move.
-            target = min(max(index + offset, 0), len(pictures) - 1)
+            target = min(max(target_of(index), 0), len(pictures) - 1)
             pictures.insert(target, pictures.pop(index))
             changed = []
             for position, picture in enumerate(pictures):
