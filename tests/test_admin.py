@@ -58,7 +58,7 @@ def test_admin_thumbnails_of_a_private_project_are_signed_for_the_staff_member(
     picture_list = staff_client.get("/admin/portfolio/picture/").content.decode()
 
     assert not picture.renditions_public
-    assert 'src="/files/' in picture_list
+    assert 'src="/files/' in picture_list or "X-Amz-Signature=" in picture_list
     assert public_storage().url(picture.renditions[0]["name"]) not in picture_list
 
 

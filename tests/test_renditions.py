@@ -284,7 +284,9 @@ def test_until_its_renditions_exist_a_picture_is_a_frame_to_visitors_and_the_ori
     assert "<img " not in visitor
     assert f'class="picture-pending {shape_class(picture)}"' in visitor
     assert "srcset" not in owner
-    assert '<img src="/files/' in owner and picture.photo.name.rsplit("/", 1)[1] in owner
+    # A URL that works for a while: our file view on disk, a presigned one in a bucket.
+    assert picture.photo.name.rsplit("/", 1)[1] in owner
+    assert '<img src="/files/' in owner or "X-Amz-Signature=" in owner
     assert f'width="{picture.width}" height="{picture.height}"' in owner
 
 
@@ -420,3 +422,14 @@ def test_a_worker_stopped_during_the_renditions_stops_and_build_renditions_picks
     picture.refresh_from_db()
     assert [record["width"] for record in picture.renditions] == [480, 960, 1600]
     assert stored_files() == {picture.photo.name, *picture.rendition_names}
+
+
+def test_a_public_page_never_shows_an_original_even_where_visitors_may_download_it(client):
+    project = make_project(downloads="originals")
+    picture = make_picture(project, renditions=False)
+
+    html = client.get(project.get_absolute_url()).content.decode()
+
+    # Kept pages hold no URL that expires, and originals come only from the download view.
+    assert picture.photo.name.rsplit("/", 1)[1] not in html
+    assert "/files/" not in html and 'class="picture-pending' in html
