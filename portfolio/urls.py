@@ -2,7 +2,7 @@ from django.contrib.sitemaps import views as sitemaps
 from django.urls import path
 
 from portfolio.discovery import SITEMAPS, NewProjectsFeed
-from portfolio.views import files, public, share_links, sharing, studio, system
+from portfolio.views import files, people, public, share_links, sharing, studio, system
 
 app_name = "portfolio"
 
@@ -29,6 +29,7 @@ urlpatterns = [
     ),
     path("feed/", NewProjectsFeed(), name="feed"),
     path("studio/", studio.StudioView.as_view(), name="studio"),
+    path("studio/profile/", people.ProfileUpdateView.as_view(), name="profile"),
     # Before projects/<slug>/: "new" is a reserved slug (models.RESERVED_SLUGS).
     path("projects/new/", studio.ProjectCreateView.as_view(), name="project-create"),
     path("projects/<slug:slug>/", public.ProjectDetailView.as_view(), name="project-detail"),
@@ -45,6 +46,8 @@ urlpatterns = [
     path(f"{picture}/edit/", studio.PictureUpdateView.as_view(), name="picture-update"),
     path(f"{picture}/cover/", studio.PictureCoverView.as_view(), name="picture-cover"),
     path(f"{picture}/move/", studio.PictureMoveView.as_view(), name="picture-move"),
+    path(f"{picture}/move-to/", studio.PictureMoveToView.as_view(), name="picture-move-to"),
+    path(f"{picture}/focus/", studio.PictureFocusView.as_view(), name="picture-focus"),
     path(f"{picture}/delete/", studio.PictureDeleteView.as_view(), name="picture-delete"),
     # Downloads from a project's own page (its owner, staff; anyone if it is public and allows).
     path(

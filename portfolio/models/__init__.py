@@ -1,5 +1,6 @@
 """The app's models, one module per concern; import them from here."""
 
+from portfolio.models.people import Profile
 from portfolio.models.pictures import Picture, PictureQuerySet, picture_upload_to
 from portfolio.models.projects import (
     RESERVED_SLUGS,
@@ -21,6 +22,7 @@ __all__ = [
     "Downloads",
     "Picture",
     "PictureQuerySet",
+    "Profile",
     "Project",
     "ProjectQuerySet",
     "Visibility",

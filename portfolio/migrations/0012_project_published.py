@@ -9,7 +9,7 @@ def published_when_created(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("portfolio", "0007_share_links"),
+        ("portfolio", "0008_metadata"),
     ]
 
     operations = [
