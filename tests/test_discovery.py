@@ -22,7 +22,7 @@ from PIL import Image
 
 from portfolio import discovery
 from portfolio.access import public_storage
-from portfolio.models import Picture, Project, ShareLink
+from portfolio.models import Picture, Profile, Project, ShareLink
 from tests.helpers import make_category, make_picture, make_project, signed_in
 
 pytestmark = pytest.mark.django_db
@@ -337,24 +337,43 @@ def test_the_cover_comes_first_among_the_images(client, site):
     ]
 
 
-def test_credits_are_given_only_where_known(client, site, monkeypatch):
+def test_credits_are_given_only_where_known(client, site, owner):
     credit_keys = {"creator", "creditText", "copyrightNotice", "license"}
     assert not credit_keys & set(gallery_json_ld(client, site.hills)["image"][0])
 
-    credit = {
+    # The owner's profile, written into the pictures uploaded after it: the same record
+    # (Picture.credit) feeds the files' XMP and the JSON-LD.
+    Profile.objects.create(
+        user=owner,
+        creator="Ann Example",
+        copyright_notice="© 2026 Ann Example",
+        credit_line="Ann Example / Studio North",
+        rights_url="https://creativecommons.org/licenses/by/4.0/",
+    )
+    credited = make_picture(site.hills, caption="Credited")
+    assert credited.credit["creator"] == "Ann Example"
+    caches["pages"].clear()
+    images = gallery_json_ld(client, site.hills)["image"]
+
+    [image] = [image for image in images if image.get("caption") == "Credited"]
+    assert {key: image[key] for key in credit_keys} == {
         "creator": {"@type": "Person", "name": "Ann Example"},
-        "creditText": "Ann Example",
+        "creditText": "Ann Example / Studio North",
         "copyrightNotice": "© 2026 Ann Example",
         "license": "https://creativecommons.org/licenses/by/4.0/",
     }
-    monkeypatch.setattr(
-        discovery, "picture_credit", lambda picture: credit if picture == site.morning else {}
-    )
-    caches["pages"].clear()
-    first, second = gallery_json_ld(client, site.hills)["image"]
+    assert [credit_keys & set(other) for other in images if other is not image] == [set(), set()]
 
-    assert {key: first[key] for key in credit_keys} == credit
-    assert not credit_keys & set(second)
+
+def test_a_credit_known_in_part_gives_only_its_part(client, site):
+    site.morning.metadata = {"credit": {"creator": "Bo Owner"}}
+    site.morning.save()
+    caches["pages"].clear()
+
+    first = gallery_json_ld(client, site.hills)["image"][0]
+
+    assert first["creator"] == {"@type": "Person", "name": "Bo Owner"}
+    assert not {"creditText", "copyrightNotice", "license"} & set(first)
 
 
 def test_a_picture_without_a_public_image_yet_is_left_out(client, site):
