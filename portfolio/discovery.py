@@ -150,6 +150,7 @@ def picture_preview(request: HttpRequest, picture: Picture) -> LinkPreview | Non
         description=describe(project),
         image=preview_image(request, picture),
         public=True,
+        json_ld=json_ld_script(picture_page_json_ld(request, picture)),
     )
 
 
@@ -211,6 +212,20 @@ def project_json_ld(
     return data
 
 
+def picture_page_json_ld(request: HttpRequest, picture: Picture) -> dict | None:
+    """A picture's own page: its ImageObject, part of its project's ImageGallery."""
+    image = picture_json_ld(request, picture)
+    if image is None:
+        return None
+    project = picture.project
+    gallery = {
+        "@type": "ImageGallery",
+        "name": project.title,
+        "url": request.build_absolute_uri(project.get_absolute_url()),
+    }
+    return {"@context": "https://schema.org", **image, "isPartOf": gallery}
+
+
 def picture_json_ld(request: HttpRequest, picture: Picture) -> dict | None:
     """A picture as a schema.org ImageObject, or None until it has a public image."""
     rendition = public_rendition(picture)
@@ -246,8 +261,10 @@ def pixels(count: int) -> dict:
 JSON_IN_HTML = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
 
-def json_ld_script(data: dict) -> SafeString:
+def json_ld_script(data: dict | None) -> SafeString:
     """`data` as JSON that is safe inside a <script type="application/ld+json"> element."""
+    if data is None:
+        return mark_safe("")
     return mark_safe(json.dumps(data, ensure_ascii=False).translate(JSON_IN_HTML))
 
 

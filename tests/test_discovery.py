@@ -201,6 +201,30 @@ def test_a_picture_has_a_page_of_its_own_with_its_preview(client, site):
     assert tags_of(client, site.morning.get_absolute_url()).meta["og:title"] == "Morning"
 
 
+def test_a_picture_page_describes_its_picture_as_an_image_object_of_the_gallery(client, site):
+    [data] = tags_of(client, site.evening.get_absolute_url()).json_ld
+    assert_valid(data)
+
+    [in_gallery] = [
+        image
+        for image in gallery_json_ld(client, site.hills)["image"]
+        if image["url"] == absolute(site.evening.get_absolute_url())
+    ]
+    assert data == {
+        "@context": "https://schema.org",
+        **in_gallery,
+        "isPartOf": {
+            "@type": "ImageGallery",
+            "name": "Hills",
+            "url": absolute(site.hills.get_absolute_url()),
+        },
+    }
+    assert (
+        tags_of(client, make_picture(site.hills, renditions=False).get_absolute_url()).json_ld
+        == []
+    )
+
+
 def test_a_picture_page_is_only_found_under_its_own_project(client, site):
     assert client.get(f"/projects/coast/pictures/{site.morning.pk}/").status_code == 404
     assert client.get(f"/projects/hills/pictures/{site.secret.pk}/").status_code == 404
@@ -264,14 +288,14 @@ PROPERTIES = {
     },
     "ImageObject": {
         "contentUrl", "url", "name", "width", "height", "caption", "encodingFormat",
-        "creator", "creditText", "copyrightNotice", "license", "acquireLicensePage",
+        "creator", "creditText", "copyrightNotice", "license", "acquireLicensePage", "isPartOf",
     },
     "WebSite": {"name", "url"},
     "QuantitativeValue": {"value", "unitCode"},
     "Person": {"name", "url"},
 }  # fmt: skip
 REQUIRED = {
-    "ImageGallery": {"name", "url", "image"},
+    "ImageGallery": {"name", "url"},
     "ImageObject": {"contentUrl"},
     "WebSite": {"name", "url"},
     "QuantitativeValue": {"value"},
