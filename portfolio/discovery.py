@@ -15,7 +15,7 @@ from urllib.parse import urlencode, urljoin
 
 from django.contrib.sitemaps import Sitemap
 from django.contrib.syndication.views import Feed
-from django.db.models import Prefetch
+from django.db.models import Max, Prefetch
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
@@ -291,6 +291,14 @@ class ProjectSitemap(Sitemap):
     def lastmod(self, project: Project) -> datetime:
         return max([project.updated, *(picture.created for picture in project.sitemap_pictures)])
 
+    def get_latest_lastmod(self) -> datetime | None:
+        # The index's date from two aggregates, not from every project and picture loaded.
+        projects = Project.objects.public()
+        updated = projects.aggregate(latest=Max("updated"))["latest"]
+        pictures = Picture.objects.filter(project__in=projects)
+        created = pictures.aggregate(latest=Max("created"))["latest"]
+        return max(filter(None, [updated, created]), default=None)
+
     def get_urls(self, page=1, site=None, protocol=None) -> list[dict]:
         urls = super().get_urls(page=page, site=site, protocol=protocol)
         origin = f"{self.get_protocol(protocol)}://{self.get_domain(site)}/"
@@ -311,6 +319,9 @@ class PictureSitemap(Sitemap):
 
     def lastmod(self, picture: Picture) -> datetime:
         return picture.created
+
+    def get_latest_lastmod(self) -> datetime | None:
+        return self.items().aggregate(latest=Max("created"))["latest"]
 
     def get_urls(self, page=1, site=None, protocol=None) -> list[dict]:
         urls = super().get_urls(page=page, site=site, protocol=protocol)

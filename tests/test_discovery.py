@@ -463,6 +463,26 @@ def test_the_sitemap_lists_every_public_project_with_its_pictures(client, site):
         assert stored_image_size(image)  # A public file, at an absolute address.
 
 
+def test_the_sitemap_index_dates_each_section_by_its_latest_public_change(client, site):
+    site.private.title = "Secret Draft, retitled"
+    site.private.save()  # Later than any public change: moves no date.
+
+    index = ElementTree.fromstring(client.get("/sitemap.xml").content)
+
+    dates = {
+        entry.find(f"{SITEMAP}loc").text: entry.find(f"{SITEMAP}lastmod").text
+        for entry in index.iter(f"{SITEMAP}sitemap")
+        if entry.find(f"{SITEMAP}lastmod") is not None
+    }
+    public = [site.hills, site.coast]
+    pictures = [site.morning, site.evening, site.harbour]
+    latest = max([project.updated for project in public] + [p.created for p in pictures])
+    assert dates == {
+        f"{ORIGIN}/sitemap-projects.xml": latest.isoformat(),
+        f"{ORIGIN}/sitemap-pictures.xml": max(p.created for p in pictures).isoformat(),
+    }
+
+
 def feed_of(client: Client) -> ElementTree.Element:
     response = client.get("/feed/")
     assert response.status_code == 200
@@ -510,6 +530,29 @@ def test_a_project_keeps_the_date_it_was_first_published(site):
     site.private.save(update_fields=["visibility"])
     site.private.refresh_from_db()
     assert timezone.now() - site.private.published < timedelta(minutes=1)
+
+
+def test_the_sitemap_and_the_feed_cost_the_same_queries_however_many_projects(
+    client, site, django_assert_num_queries
+):
+    # The index: each section's latest change (aggregates: projects two, pictures one) and
+    # count; a section: its count, its rows (projects: their pictures in one more); the feed:
+    # the projects, their covers.
+    queries = {
+        "/sitemap.xml": 5,
+        "/sitemap-projects.xml": 3,
+        "/sitemap-pictures.xml": 2,
+        "/feed/": 2,
+        "/robots.txt": 0,
+    }
+    for more in [0, 10]:
+        for number in range(more):
+            project = make_project(title=f"More {number}")
+            make_picture(project)
+            make_picture(project)
+        for url, count in queries.items():
+            with django_assert_num_queries(count):
+                assert client.get(url).status_code == 200
 
 
 def robots_rules(client: Client) -> tuple[list[str], list[str]]:
