@@ -123,6 +123,8 @@ class RobotsView(TemplateView):
         "/projects/*/delete/",
         "/projects/*/cover/",
         "/projects/*/move/",
+        "/projects/*/move-to/",
+        "/projects/*/focus/",
         "/projects/*/download/",
         "/projects/*/visibility/",
         "/projects/*/links/",
