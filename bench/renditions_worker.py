@@ -4,7 +4,9 @@ this fresh process, and print the time per image and the peak memory as JSON.
 
     python bench/renditions_worker.py LIBRARY OUTPUT_FOLDER PHOTO...
 
-LIBRARY: ours (portfolio.images, the site's pipeline), pyvips, pillow-naive (full
+LIBRARY: ours (portfolio.images, the site's pipeline: the renditions, the link-preview
+card and the placeholder), ours-renditions (the same pipeline, the three renditions alone:
+what the card and placeholder cost), pyvips, pillow-naive (full
 decode, each size from it), easy-thumbnails, sorl-thumbnail. Each writes through a
 Django FileSystemStorage, as it would in a site.
 """
@@ -89,6 +91,23 @@ def ours():
     return lambda name: store_renditions(default_storage, name, rendition_spec())
 
 
+def ours_renditions_only():
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    sys.path.insert(0, str(ROOT))
+    from portfolio.images.renditions import render_renditions, rendition_name
+
+    def make(name: str) -> None:
+        with default_storage.open(name, "rb") as original:
+            renditions = render_renditions(original, WIDTHS)
+        for rendition in renditions:
+            target = rendition_name(name, rendition.width, "webp")
+            default_storage.save(target, ContentFile(rendition.data))
+
+    return make
+
+
 def pyvips_pipeline():
     import pyvips
     from django.core.files.base import ContentFile
@@ -154,6 +173,7 @@ def sorl_thumbnail():
 
 MAKERS = {
     "ours": ours,
+    "ours-renditions": ours_renditions_only,
     "pyvips": pyvips_pipeline,
     "pillow-naive": pillow_naive,
     "easy-thumbnails": easy_thumbnails,

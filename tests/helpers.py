@@ -174,8 +174,9 @@ def stored_files(folder: str = "") -> set[str]:
 
 
 def rendition_files() -> set[str]:
-    """The renditions in the default storage (their names end in _w<width>)."""
-    return {name for name in stored_files() if "_w" in name}
+    """What the renditions task made in the default storage: renditions (<stem>_w<width>) and
+    link-preview cards (<stem>_card.jpg)."""
+    return {name for name in stored_files() if "_w" in name or name.endswith("_card.jpg")}
 
 
 def read_stored(name: str) -> bytes:

@@ -59,7 +59,7 @@ def test_upload_makes_renditions_beside_the_original(upload):
         {"width": 960, "height": 480, "name": f"{stem}_w960.webp"},
         {"width": 1600, "height": 800, "name": f"{stem}_w1600.webp"},
     ]
-    assert picture.renditions_spec == "webp 480 960 1600"
+    assert picture.renditions_spec == "webp 480 960 1600 card placeholder"
     for record in picture.renditions:
         with open_stored_image(record["name"]) as rendition:
             assert rendition.format == "WEBP"
@@ -75,7 +75,7 @@ def test_avif_is_an_option(upload, settings):
     assert all(record["name"].endswith(".avif") for record in picture.renditions)
     with open_stored_image(picture.renditions[0]["name"]) as rendition:
         assert rendition.format == "AVIF"
-    assert picture.renditions_spec == "avif 480 960 1600"
+    assert picture.renditions_spec == "avif 480 960 1600 card placeholder"
 
 
 @pytest.mark.parametrize(
@@ -256,8 +256,8 @@ def test_task_is_idempotent_and_ignores_deleted_pictures(upload):
 def test_renditions_of_a_picture_changed_while_they_were_made_are_not_kept(monkeypatch, meanwhile):
     picture = make_picture(make_project())  # Its renditions are not made yet.
 
-    def store_then_change(storage, name, spec):
-        records = store_renditions(storage, name, spec)
+    def store_then_change(storage, name, spec, focal_point):
+        records = store_renditions(storage, name, spec, focal_point)
         meanwhile(picture)  # Another request, while this worker was encoding.
         return records
 
@@ -345,7 +345,7 @@ def test_pages_make_no_storage_call_but_url(upload, client):
 def test_rendition_widths_come_from_the_settings(settings):
     settings.PORTFOLIO_RENDITION_WIDTHS = (1200, 300)
 
-    assert images.rendition_spec() == "webp 300 1200"
+    assert images.rendition_spec() == "webp 300 1200 card placeholder"
     assert images.rendition_widths(5000, settings.PORTFOLIO_RENDITION_WIDTHS) == [300, 1200]
     assert images.rendition_widths(800, settings.PORTFOLIO_RENDITION_WIDTHS) == [300, 800]
 

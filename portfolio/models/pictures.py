@@ -6,6 +6,7 @@ from pathlib import PurePath
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
 from django.db.models.signals import post_delete
@@ -13,6 +14,7 @@ from django.dispatch import receiver
 
 from portfolio.cache import PublicContent, PublicContentQuerySet, content_changed
 from portfolio.images.fields import PHOTO_IS_STORED_FOR_GOOD, PhotoChangedError, PictureField
+from portfolio.images.placeholders import Placeholder
 from portfolio.images.renditions import rendition_spec
 from portfolio.models.projects import Project
 from portfolio.tasks import delete_renditions_on_commit, make_renditions_on_commit
@@ -51,7 +53,7 @@ class PictureQuerySet(PublicContentQuerySet):
 
 
 # Written only by the renditions task (portfolio/tasks.py), never by Picture.save().
-RENDITION_FIELDS = ("renditions", "renditions_spec")
+RENDITION_FIELDS = ("renditions", "renditions_spec", "placeholder", "card")
 
 
 class Picture(PublicContent):
@@ -74,6 +76,17 @@ class Picture(PublicContent):
     renditions = models.JSONField(default=list, blank=True, editable=False)
     # The settings they were made for (rendition_spec()); when that changes, outdated.
     renditions_spec = models.CharField(max_length=100, blank=True, editable=False)
+    # A few colours shown until the image arrives (images/placeholders.py), and the stored
+    # name of the 1200 × 630 link-preview card: made with the renditions, from their decode.
+    placeholder = models.CharField(max_length=100, blank=True, editable=False)
+    card = models.CharField(max_length=255, blank=True, editable=False)
+    # The point that matters, as fractions of the width and height: every crop keeps it.
+    focal_x = models.FloatField(
+        default=0.5, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+    )
+    focal_y = models.FloatField(
+        default=0.5, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+    )
 
     objects = PictureQuerySet.as_manager()
 
@@ -83,6 +96,16 @@ class Picture(PublicContent):
 
     def __str__(self) -> str:
         return self.caption or self.original_filename or f"Picture {self.pk}"
+
+    @classmethod
+    def from_db(cls, db, field_names, values, **kwargs):
+        picture = super().from_db(db, field_names, values, **kwargs)
+        # What the card was cropped around, to remake it when the owner moves the point.
+        picture._stored_focal_point = (
+            picture.__dict__.get("focal_x"),
+            picture.__dict__.get("focal_y"),
+        )
+        return picture
 
     def get_absolute_url(self) -> str:
         return f"{self.project.get_absolute_url()}#picture-{self.pk}"
@@ -134,6 +157,8 @@ class Picture(PublicContent):
                     and field.attname not in deferred
                 ]
             super().save(*args, update_fields=update_fields, **kwargs)
+            if self.photo and self._focal_point_moved(update_fields):
+                make_renditions_on_commit(self, using=self._state.db, force=True)
             return
         with transaction.atomic(using=kwargs.get("using")):
             # The place read and the row written under one lock (next_picture_position).
@@ -142,6 +167,20 @@ class Picture(PublicContent):
             super().save(*args, update_fields=update_fields, **kwargs)
         if self.photo:
             make_renditions_on_commit(self, using=self._state.db)
+
+    @property
+    def focal_point(self) -> tuple[float, float]:
+        return self.focal_x, self.focal_y
+
+    @property
+    def placeholder_preview(self) -> Placeholder | None:
+        """What templates/portfolio/_placeholder.html draws; None until the task made one."""
+        return Placeholder.parse(self.placeholder)
+
+    @property
+    def card_url(self) -> str:
+        """The 1200 × 630 link-preview card, cropped around the focal point; "" until made."""
+        return self.photo.storage.url(self.card) if self.card else ""
 
     @property
     def has_renditions(self) -> bool:
@@ -153,7 +192,8 @@ class Picture(PublicContent):
 
     @property
     def rendition_names(self) -> list[str]:
-        return [rendition["name"] for rendition in self.renditions]
+        """The files the renditions task made: the renditions and the card."""
+        return [rendition["name"] for rendition in self.renditions] + [self.card] * bool(self.card)
 
     def rendition_url(self, width: int | None = None) -> str:
         """The smallest rendition at least `width` wide, else the largest, else the photo."""
@@ -210,6 +250,15 @@ class Picture(PublicContent):
             if stored is None or stored == self.photo.name:
                 return
         raise PhotoChangedError(f"Picture {self.pk}: {PHOTO_IS_STORED_FOR_GOOD}")
+
+    def _focal_point_moved(self, update_fields) -> bool:
+        """Whether this save wrote another focal point than the row held when loaded."""
+        stored = getattr(self, "_stored_focal_point", None)
+        written = {"focal_x", "focal_y"} & set(update_fields)
+        if stored is None or not written:
+            return False
+        self._stored_focal_point, moved = self.focal_point, stored != self.focal_point
+        return moved
 
     def _photo_is_unsaved_file(self) -> bool:
         """Whether a file was assigned to the photo and not stored yet (no query: __dict__)."""
