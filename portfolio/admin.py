@@ -1,9 +1,11 @@
 from django import forms
 from django.contrib import admin
 from django.db import models
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html
 
-from portfolio.models import Category, Picture, Project
+from portfolio.models import Category, Picture, Project, SiteIdentity
 
 
 @admin.display(description="preview")
@@ -89,3 +91,27 @@ class PictureAdmin(admin.ModelAdmin):
         "original_filename",
         "created",
     ]
+
+
+@admin.register(SiteIdentity)
+class SiteIdentityAdmin(admin.ModelAdmin):
+    """The one row (made by the migrations): edited, never added to or deleted."""
+
+    fieldsets = [
+        (None, {"fields": ["name", "tagline", "credit"]}),
+        ("About page", {"fields": ["about"]}),
+        ("Contact", {"fields": ["email", "instagram_url", "website_url"]}),
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        """GET handler for the list: there is one row, so its form."""
+        identity = SiteIdentity.current()
+        return HttpResponseRedirect(
+            reverse("admin:portfolio_siteidentity_change", args=[identity.pk])
+        )

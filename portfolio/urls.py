@@ -8,6 +8,7 @@ picture = "projects/<slug:slug>/pictures/<int:pk>"
 
 urlpatterns = [
     path("", public.GalleryView.as_view(), name="gallery"),
+    path("about/", public.AboutView.as_view(), name="about"),
     path("healthz", system.healthz, name="healthz"),
     path("studio/", studio.StudioView.as_view(), name="studio"),
     # Before projects/<slug>/: "new" is a reserved slug (models.RESERVED_SLUGS).

@@ -66,6 +66,54 @@ def test_upload_makes_renditions_beside_the_original(upload):
             assert rendition.size == (record["width"], record["height"])
 
 
+def test_upload_makes_a_card_and_a_placeholder_from_the_same_pass(upload):
+    picture = upload(size=(2000, 1000), color=(200, 40, 10))  # Flat: the cells are equal.
+
+    stem = picture.photo.name.removesuffix(".jpg")
+    assert picture.card == f"{stem}_card.jpg"
+    assert picture.card_url == f"/media/{stem}_card.jpg"
+    with open_stored_image(picture.card) as card:
+        assert (card.format, card.size) == ("JPEG", (1200, 630))
+    preview = picture.placeholder_preview
+    assert (preview.columns, preview.rows) == (5, 2)
+    red, green, blue = (int(preview.colour[i : i + 2], 16) for i in (1, 3, 5))
+    assert abs(red - 200) <= 4 and abs(green - 40) <= 4 and abs(blue - 10) <= 4
+    assert rendition_files() == set(picture.rendition_names)
+    assert picture.card in picture.rendition_names
+
+
+def test_moving_the_focal_point_remakes_the_card(upload, django_capture_on_commit_callbacks):
+    picture = upload(size=(2000, 1000))
+    Picture.objects.filter(pk=picture.pk).update(card="", placeholder="")
+    picture = Picture.objects.get(pk=picture.pk)
+
+    picture.caption = "Only the caption"
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        picture.save()
+    assert callbacks == []
+
+    picture.focal_x, picture.focal_y = 0.1, 0.9
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        picture.save()
+    assert len(callbacks) == 1
+    picture.refresh_from_db()
+    assert picture.card and picture.placeholder
+    assert rendition_files() == set(picture.rendition_names)
+
+
+def test_a_card_recorded_after_the_deleting_request_loaded_it_is_deleted(
+    upload, django_capture_on_commit_callbacks
+):
+    picture = upload(size=(600, 400))
+    loaded = Picture.objects.get(pk=picture.pk)
+    loaded.card = ""  # As loaded before the task recorded it.
+
+    with django_capture_on_commit_callbacks(execute=True):
+        loaded.delete()
+
+    assert rendition_files() == set()
+
+
 def test_avif_is_an_option(upload, settings):
     settings.PORTFOLIO_RENDITION_FORMAT = "avif"
 

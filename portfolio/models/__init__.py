@@ -8,6 +8,7 @@ from portfolio.models.projects import (
     Project,
     ProjectQuerySet,
 )
+from portfolio.models.site import SiteIdentity
 
 __all__ = [
     "RESERVED_SLUGS",
@@ -17,5 +18,6 @@ __all__ = [
     "PictureQuerySet",
     "Project",
     "ProjectQuerySet",
+    "SiteIdentity",
     "picture_upload_to",
 ]
