@@ -1,9 +1,11 @@
 """Placeholders (images/placeholders.py): a few colours close to the picture's, inlined."""
 
 import pytest
+from django.template.loader import render_to_string
 from PIL import Image, ImageDraw
 
 from portfolio.images.placeholders import MAX_CELLS, Placeholder, grid_size, make_placeholder
+from portfolio.models import Picture
 
 
 def channels(colour: str) -> tuple[int, int, int]:
@@ -71,3 +73,22 @@ def test_the_cells_cover_the_viewbox_and_reach_past_its_edges():
 @pytest.mark.parametrize("text", ["", "#aabbcc", "2x2:abc", "0x3:", "2x1:zzzzzzzzzzzz", "axb:"])
 def test_anything_else_is_no_placeholder(text):
     assert Placeholder.parse(text) is None
+
+
+def test_the_template_draws_it_with_fill_attributes_and_no_style():
+    picture = Picture(pk=7, placeholder="2x1:ff000000ff00")
+
+    svg = render_to_string("portfolio/_placeholder.html", {"picture": picture}).strip()
+
+    assert svg.startswith('<svg class="placeholder" viewBox="0 0 2 1"')
+    assert 'preserveAspectRatio="xMidYMid slice"' in svg and 'aria-hidden="true"' in svg
+    assert '<filter id="placeholder-7"' in svg and 'filter="url(#placeholder-7)"' in svg
+    assert '<rect x="-1" y="-1" width="2" height="3" fill="#ff0000"/>' in svg
+    assert '<rect x="1" y="-1" width="2" height="3" fill="#00ff00"/>' in svg
+    assert "style" not in svg and "http" not in svg.replace("http://www.w3.org", "")
+
+
+def test_the_template_draws_nothing_until_there_is_a_placeholder():
+    assert (
+        render_to_string("portfolio/_placeholder.html", {"picture": Picture(pk=7)}).strip() == ""
+    )
