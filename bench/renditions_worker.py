@@ -37,22 +37,29 @@ def main() -> None:
     configure(library, output)
     make = MAKERS[library]()
     baseline_kb = peak_rss_kb()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), cpu_seconds()
     for name in names:
         make(name)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
     made = sum(1 for path in output.rglob("*") if path.is_file()) - len(names)
     print(
         json.dumps(
             {
                 "library": library,
                 "ms_per_image": 1000 * elapsed / len(names),
+                "cpu_ms_per_image": 1000 * cpu / len(names),
                 "peak_rss_mb": peak_rss_kb() / 1024,
                 "baseline_rss_mb": baseline_kb / 1024,
                 "files": made,
             }
         )
     )
+
+
+def cpu_seconds() -> float:
+    """CPU time of every thread of this process, user and system."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def peak_rss_kb() -> int:

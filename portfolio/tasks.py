@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 def make_renditions_on_commit(picture: "Picture", using: str, force: bool = False) -> None:
     """Enqueue the renditions of a picture stored (or to remake), once the transaction commits."""
     # Robust: a queue that refuses the task leaves the picture to build_renditions, not a 500.
-    enqueue = partial(make_renditions.enqueue, picture.pk, force=force)
+    enqueue = partial(make_renditions.enqueue, picture.pk, **({"force": True} if force else {}))
     transaction.on_commit(enqueue, using=using, robust=True)
 
 
