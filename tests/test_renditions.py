@@ -101,6 +101,31 @@ def test_moving_the_focal_point_remakes_the_card(upload, django_capture_on_commi
     assert rendition_files() == set(picture.rendition_names)
 
 
+def test_set_focal_point_clamps_saves_and_remakes_the_card(django_capture_on_commit_callbacks):
+    # Dark at the top, light at the bottom: a crop at the top is darker than the centre's.
+    gradient = io.BytesIO()
+    Image.linear_gradient("L").resize((1000, 2000)).convert("RGB").save(gradient, "JPEG")
+    with django_capture_on_commit_callbacks(execute=True):
+        picture = Picture(project=make_project())
+        picture.photo.save("gradient.jpg", ContentFile(gradient.getvalue()), save=True)
+    picture.refresh_from_db()
+    with open_stored_image(picture.card) as card:
+        centred = card.convert("L").resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        Picture.objects.get(pk=picture.pk).set_focal_point(1.5, -2)
+
+    picture.refresh_from_db()
+    assert picture.focal_point == (1.0, 0.0)
+    with open_stored_image(picture.card) as card:
+        assert (
+            card.convert("L").resize((1, 1), Image.Resampling.BOX).getpixel((0, 0)) < centred - 20
+        )
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        picture.set_focal_point(1.0, 0.0)  # Where it is already: nothing to remake.
+    assert callbacks == []
+
+
 def test_a_card_recorded_after_the_deleting_request_loaded_it_is_deleted(
     upload, django_capture_on_commit_callbacks
 ):

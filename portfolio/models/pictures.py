@@ -165,12 +165,20 @@ class Picture(PublicContent):
             if not self.position:
                 self.position = self.project.next_picture_position()
             super().save(*args, update_fields=update_fields, **kwargs)
+        self._stored_focal_point = self.focal_point
         if self.photo:
             make_renditions_on_commit(self, using=self._state.db)
 
     @property
     def focal_point(self) -> tuple[float, float]:
         return self.focal_x, self.focal_y
+
+    def set_focal_point(self, focal_x: float, focal_y: float) -> None:
+        """Move the point every crop keeps (fractions, clamped); the card is remade on commit."""
+        self.focal_x, self.focal_y = (
+            min(max(float(value), 0.0), 1.0) for value in (focal_x, focal_y)
+        )
+        self.save(update_fields=["focal_x", "focal_y"])
 
     @property
     def placeholder_preview(self) -> Placeholder | None:
@@ -240,6 +248,7 @@ class Picture(PublicContent):
     def refresh_from_db(self, *args, **kwargs) -> None:
         super().refresh_from_db(*args, **kwargs)
         self.__dict__.pop("_rendition_urls", None)
+        self._stored_focal_point = (self.__dict__.get("focal_x"), self.__dict__.get("focal_y"))
 
     def _refuse_another_photo(self) -> None:
         """Raise PhotoChangedError if this stored picture now holds another photo than its row."""
