@@ -75,20 +75,24 @@ def test_anything_else_is_no_placeholder(text):
     assert Placeholder.parse(text) is None
 
 
-def test_the_template_draws_it_with_fill_attributes_and_no_style():
+@pytest.mark.django_db
+def test_the_template_draws_it_with_fill_attributes_and_no_style(client):
     picture = Picture(pk=7, placeholder="2x1:ff000000ff00")
 
     svg = render_to_string("portfolio/_placeholder.html", {"picture": picture}).strip()
 
     assert svg.startswith('<svg class="placeholder" viewBox="0 0 2 1"')
     assert 'preserveAspectRatio="xMidYMid slice"' in svg and 'aria-hidden="true"' in svg
-    assert '<filter id="placeholder-7"' in svg and 'filter="url(#placeholder-7)"' in svg
+    assert '<g filter="url(#placeholder-blur)">' in svg
     assert '<rect x="-1" y="-1" width="2" height="3" fill="#ff0000"/>' in svg
     assert '<rect x="1" y="-1" width="2" height="3" fill="#00ff00"/>' in svg
-    assert "style" not in svg and "http" not in svg.replace("http://www.w3.org", "")
+    assert "style" not in svg and "http" not in svg
+    # The filter it refers to is on every page, once.
+    page = client.get("/").content.decode()
+    assert page.count('<filter id="placeholder-blur"') == 1
 
 
 def test_the_template_draws_nothing_until_there_is_a_placeholder():
-    assert (
-        render_to_string("portfolio/_placeholder.html", {"picture": Picture(pk=7)}).strip() == ""
-    )
+    for text in ("", "not one of ours"):
+        picture = Picture(pk=7, placeholder=text)
+        assert render_to_string("portfolio/_placeholder.html", {"picture": picture}).strip() == ""
