@@ -5,9 +5,9 @@ import io
 import pytest
 from PIL import Image, ImageDraw
 
+from portfolio.images.cards import CARD_SIZE
 from portfolio.images.placeholders import Placeholder
 from portfolio.images.renditions import (
-    CARD_SIZE,
     RENDITION_FORMATS,
     render_derivatives,
     render_renditions,

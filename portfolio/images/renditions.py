@@ -11,7 +11,7 @@ full resolution. No side goes beyond what the format can hold (a very long
 picture is shrunk further, keeping its aspect ratio). Orientation is applied,
 colours are converted to 8-bit sRGB and no metadata (EXIF, XMP, ICC) is written.
 Beside them: <stem>_card.jpg, a 1200 × 630 JPEG cropped around the picture's focal
-point (images/crops.py; smaller, never upscaled, for a small picture), and a
+point (images/cards.py; smaller, never upscaled, for a small picture), and a
 placeholder, a few characters stored on the row (images/placeholders.py).
 
 The pipeline, chosen by bench/ (see the README): the JPEG decoder scales by
@@ -32,7 +32,7 @@ import ctypes.util
 import functools
 import io
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -41,9 +41,16 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
 from PIL import Image
 
-from portfolio.images.crops import focal_crop
-from portfolio.images.pixels import DEEP_GREY_MODES, display_size, to_8_bit_rgb, to_srgb, upright
-from portfolio.images.placeholders import make_placeholder, opaque_rgb
+from portfolio.images.cards import card_size, make_card
+from portfolio.images.pixels import (
+    DEEP_GREY_MODES,
+    display_size,
+    resize,
+    to_8_bit_rgb,
+    to_srgb,
+    upright,
+)
+from portfolio.images.placeholders import make_placeholder
 
 
 @dataclass(frozen=True)
@@ -62,9 +69,6 @@ RENDITION_FORMATS = {
 }
 
 
-# The link-preview card (Open Graph's recommended size) and its JPEG quality.
-CARD_SIZE = (1200, 630)
-CARD_QUALITY = 85
 # Written after the widths in a spec: what the pass makes besides the renditions.
 DERIVATIVES_SPEC = "card placeholder"
 
@@ -214,13 +218,6 @@ def rendition_widths(source_width: int, widths: Iterable[int]) -> list[int]:
     return chosen
 
 
-def card_size(width: int, height: int) -> tuple[int, int]:
-    """The card a width × height image gives: CARD_SIZE, or its crop's size if smaller."""
-    left, top, right, bottom = focal_crop(width, height, CARD_SIZE[0] / CARD_SIZE[1])
-    scale = min(1.0, CARD_SIZE[0] / (right - left))
-    return max(1, round((right - left) * scale)), max(1, round((bottom - top) * scale))
-
-
 def _parse_spec(spec: str) -> tuple[str, list[int]]:
     image_format, *words = spec.split()
     return image_format, [int(word) for word in words if word.isdigit()]
@@ -250,19 +247,19 @@ def _render(
     frame.info.clear()
     card = None
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="renditions") as threads:
-        largest = _resize(frame, sizes[-1], threads)
+        largest = resize(frame, sizes[-1], threads)
         # The card from the largest rendition, unless it is too small and the decode is not.
         if focal_point is not None and card_size(*largest.size) < card_size(*frame.size):
-            card = _make_card(frame, focal_point)
+            card = Rendition(*make_card(frame, focal_point))
         if frame is not largest:
             frame.close()  # Free the decode before anything else: it is the peak.
         largest_data = threads.submit(_encode, largest, rendition_format)
         if focal_point is not None and card is None:
-            card = _make_card(largest, focal_point)
+            card = Rendition(*make_card(largest, focal_point))
         renditions = []
         smaller = largest
         for size in reversed(sizes[:-1]):
-            smaller = _resize(smaller, size)
+            smaller = resize(smaller, size)
             renditions.append(Rendition(*size, _encode(smaller, rendition_format)))
         placeholder = "" if focal_point is None else make_placeholder(to_8_bit_rgb(smaller))
         renditions.reverse()
@@ -277,51 +274,6 @@ def _encode(image: Image.Image, rendition_format: RenditionFormat) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format=rendition_format.pillow_format, **rendition_format.encoder_options)
     return buffer.getvalue()
-
-
-def _make_card(image: Image.Image, focal_point: tuple[float, float]) -> Rendition:
-    """The card: the crop of CARD_SIZE's shape around the focal point, resized to fit it."""
-    box = focal_crop(image.width, image.height, CARD_SIZE[0] / CARD_SIZE[1], *focal_point)
-    size = card_size(image.width, image.height)
-    # Bicubic: half Lanczos' time, and no difference a link preview's size could show.
-    card = image.resize(size, Image.Resampling.BICUBIC, box=box, reducing_gap=3.0)
-    buffer = io.BytesIO()
-    opaque_rgb(to_8_bit_rgb(card)).save(buffer, format="JPEG", quality=CARD_QUALITY)
-    return Rendition(*size, buffer.getvalue())
-
-
-# Output rows resized at a time (two bands at once): Lanczos keeps a whole intermediate
-# image otherwise.
-RESIZE_BAND_ROWS = 128
-
-
-def _resize(
-    image: Image.Image, size: tuple[int, int], threads: Executor | None = None
-) -> Image.Image:
-    """
-    Lanczos, with a fast integer box reduction first when shrinking more than 3x
-    (reducing_gap), in bands of rows so the intermediate buffer stays a band; the bands
-    on `threads` if given. The image itself if it has that size.
-
-    Each band reads the source rows around it too (box only places it): seamless.
-    """
-    if image.size == size:
-        return image
-    width, height = size
-    if height <= RESIZE_BAND_ROWS:
-        return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
-    scale = image.height / height
-
-    def band(top: int) -> Image.Image:
-        bottom = min(height, top + RESIZE_BAND_ROWS)
-        box = (0, top * scale, image.width, bottom * scale)
-        return image.resize((width, bottom - top), Image.Resampling.LANCZOS, box=box)
-
-    tops = range(0, height, RESIZE_BAND_ROWS)
-    result = Image.new(image.mode, size)
-    for top, resized in zip(tops, (threads.map if threads else map)(band, tops), strict=True):
-        result.paste(resized, (0, top))
-    return result
 
 
 # glibc's mallopt parameter, and the size from which every buffer is its own mapping.
