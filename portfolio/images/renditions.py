@@ -239,10 +239,10 @@ def _render(
             image.draft("RGB", requested)
         image.load()
         frame = to_srgb(upright(image))
-        if frame is not image:
-            image.close()  # Only one full-size copy of the pixels at a time.
         if frame.mode not in DEEP_GREY_MODES or "transparency" in frame.info:
             frame = to_8_bit_rgb(frame)
+        if frame is not image:
+            image.close()  # Only one full-size copy of the pixels at a time.
     # Nothing of the original's metadata (EXIF, XMP, ICC profile) goes into a rendition.
     frame.info.clear()
     card = None
