@@ -4,7 +4,8 @@ address), the sitemap, the Atom feed of new projects and the JSON-LD of project 
 
 Only public projects appear, and only through their public URLs (portfolio/access.py's PUBLIC
 grant, whoever is looking): nothing unlisted or private, never an original. Everything here
-is built from rows the page already loaded, so it adds no query per picture.
+is built from rows the page already loaded, so it adds no query per picture, and from the
+site's identity as its templates read it, once a request (SiteIdentity.for_request).
 """
 
 import json
@@ -23,46 +24,12 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
 from portfolio.access import PUBLIC, PictureMedia
-from portfolio.models import Category, Picture, Project
+from portfolio.images.cards import card_size
+from portfolio.models import Category, Picture, Project, SiteIdentity
 
-GALLERY_DESCRIPTION = "Photography and design projects."
 FEED_LENGTH = 20
 # Google reads at most 1,000 image entries per <url> of a sitemap.
 SITEMAP_IMAGES_PER_PAGE = 1000
-
-
-# ---------------------------------------------------------------- what other issues provide
-# Each a single function, so that the site identity, the card and the credits are switched
-# in one place when they arrive.
-
-
-def site_name() -> str:
-    """The site's name, for og:site_name, the JSON-LD and the feed."""
-    return "Portfolio"
-
-
-def card_image(picture: Picture) -> tuple[str, int, int] | None:
-    """The image a link preview shows for `picture`: its URL (maybe a path), width, height."""
-    return public_rendition(picture)
-
-
-def picture_credit(picture: Picture) -> dict:
-    """
-    Who made `picture` and on what terms, as schema.org ImageObject properties, only those
-    known: the credit its files carry (Picture.credit, the metadata policy's one record).
-    """
-    credit = picture.credit
-    data = {}
-    if credit["creator"]:
-        data["creator"] = {"@type": "Person", "name": credit["creator"]}
-    if credit["credit_line"]:
-        data["creditText"] = credit["credit_line"]
-    if credit["copyright_notice"]:
-        data["copyrightNotice"] = credit["copyright_notice"]
-    if credit["rights_url"]:
-        # The web statement of rights: what Google reads as an image's licence.
-        data["license"] = credit["rights_url"]
-    return data
 
 
 # ---------------------------------------------------------------- link previews
@@ -84,13 +51,10 @@ class LinkPreview:
     url: str  # Absolute: the canonical address.
     description: str = ""
     image: PreviewImage | None = None
+    site_name: str = ""
     # Public pages name the feed; the others (share links, the studio) nothing of the site.
     public: bool = False
     json_ld: str = ""
-
-    @property
-    def site_name(self) -> str:
-        return site_name()
 
 
 def neutral_preview(request: HttpRequest) -> LinkPreview:
@@ -100,7 +64,8 @@ def neutral_preview(request: HttpRequest) -> LinkPreview:
     Every page without a preview of its own gets it: share links (which a chat shows to
     everyone in it, password or not), the studio, sign-in.
     """
-    return LinkPreview(title=site_name(), url=request.build_absolute_uri(request.path))
+    name = site_identity(request).name
+    return LinkPreview(title=name, url=request.build_absolute_uri(request.path), site_name=name)
 
 
 def gallery_preview(
@@ -113,11 +78,13 @@ def gallery_preview(
     address = reverse("portfolio:gallery") + (f"?{urlencode(query)}" if query else "")
     newest = next(iter(projects), None)
     cover = newest.cover_picture if newest else None
+    identity = site_identity(request)
     return LinkPreview(
-        title=category.name if category else site_name(),
+        title=category.name if category else identity.name,
         url=request.build_absolute_uri(address),
-        description=GALLERY_DESCRIPTION,
+        description=identity.tagline,
         image=preview_image(request, cover) if cover else None,
+        site_name=identity.name,
         public=True,
     )
 
@@ -132,8 +99,9 @@ def project_preview(
     return LinkPreview(
         title=project.title,
         url=request.build_absolute_uri(project.get_absolute_url()),
-        description=describe(project),
+        description=describe(request, project),
         image=preview_image(request, cover) if cover else None,
+        site_name=site_identity(request).name,
         public=True,
         json_ld=json_ld_script(project_json_ld(request, project, pictures, cover)),
     )
@@ -147,25 +115,44 @@ def picture_preview(request: HttpRequest, picture: Picture) -> LinkPreview | Non
     return LinkPreview(
         title=picture.caption or f"{project.title}: picture {picture.pk}",
         url=request.build_absolute_uri(picture.get_absolute_url()),
-        description=describe(project),
+        description=describe(request, project),
         image=preview_image(request, picture),
+        site_name=site_identity(request).name,
         public=True,
         json_ld=json_ld_script(picture_page_json_ld(request, picture)),
     )
 
 
 def preview_image(request: HttpRequest, picture: Picture) -> PreviewImage | None:
-    card = card_image(picture)
-    if card is None:
+    """A public picture's link-preview card (images/cards.py), once the task has made it."""
+    if not picture.project.is_public:
         return None
-    url, width, height = card
+    url = PictureMedia(picture, PUBLIC).card_url()
+    if not url:
+        return None
+    width, height = card_size(*upright_size(picture))
     return PreviewImage(request.build_absolute_uri(url), width, height, picture.alt_text)
 
 
-def describe(project: Project) -> str:
+def upright_size(picture: Picture) -> tuple[int, int]:
+    """
+    The original's size as shown, which its card was cut from: its stored size, turned as
+    its renditions are (the file keeps its EXIF orientation).
+    """
+    width, height = picture.width, picture.height
+    if (width > height) != (picture.display_width > picture.display_height):
+        return height, width
+    return width, height
+
+
+def site_identity(request: HttpRequest) -> SiteIdentity:
+    return SiteIdentity.for_request(request)
+
+
+def describe(request: HttpRequest, project: Project) -> str:
     if project.description:
         return Truncator(" ".join(project.description.split())).words(30)
-    return f"{project.title}, a project on {site_name()}."
+    return f"{project.title}, a project on {site_identity(request).name}."
 
 
 def public_rendition(picture: Picture) -> tuple[str, int, int] | None:
@@ -195,11 +182,11 @@ def project_json_ld(
         "@type": "ImageGallery",
         "name": project.title,
         "url": request.build_absolute_uri(project.get_absolute_url()),
-        "description": describe(project),
+        "description": describe(request, project),
         "dateModified": project.updated.isoformat(),
         "isPartOf": {
             "@type": "WebSite",
-            "name": site_name(),
+            "name": site_identity(request).name,
             "url": request.build_absolute_uri(reverse("portfolio:gallery")),
         },
     }
@@ -246,6 +233,25 @@ def picture_json_ld(request: HttpRequest, picture: Picture) -> dict | None:
     if content_type:
         data["encodingFormat"] = content_type
     return {**data, **picture_credit(picture)}
+
+
+def picture_credit(picture: Picture) -> dict:
+    """
+    Who made `picture` and on what terms, as schema.org ImageObject properties, only those
+    known: the credit its files carry (Picture.credit, the metadata policy's one record).
+    """
+    credit = picture.credit
+    data = {}
+    if credit["creator"]:
+        data["creator"] = {"@type": "Person", "name": credit["creator"]}
+    if credit["credit_line"]:
+        data["creditText"] = credit["credit_line"]
+    if credit["copyright_notice"]:
+        data["copyrightNotice"] = credit["copyright_notice"]
+    if credit["rights_url"]:
+        # The web statement of rights: what Google reads as an image's licence.
+        data["license"] = credit["rights_url"]
+    return data
 
 
 def picture_page_url(request: HttpRequest, picture: Picture) -> str:
@@ -368,14 +374,16 @@ class NewProjectsFeed(Feed):
 
     feed_type = MediaAtomFeed
     description_template = "portfolio/feed_entry.html"
-    subtitle = GALLERY_DESCRIPTION
 
     def get_object(self, request: HttpRequest) -> HttpRequest:
         # The request itself: covers need absolute URLs, and the feed object is shared by threads.
         return request
 
-    def title(self) -> str:
-        return f"New projects · {site_name()}"
+    def title(self, request: HttpRequest) -> str:
+        return f"New projects · {site_identity(request).name}"
+
+    def subtitle(self, request: HttpRequest) -> str:
+        return site_identity(request).tagline
 
     def link(self) -> str:
         return reverse("portfolio:gallery")

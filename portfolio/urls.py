@@ -12,6 +12,7 @@ shared = "s/<str:token>"
 
 urlpatterns = [
     path("", public.GalleryView.as_view(), name="gallery"),
+    path("about/", public.AboutView.as_view(), name="about"),
     path("healthz", system.healthz, name="healthz"),
     # Discovery (portfolio/discovery.py): what search engines and feed readers fetch.
     path("robots.txt", public.RobotsView.as_view(), name="robots"),

@@ -21,9 +21,17 @@ from django.utils import timezone
 from PIL import Image
 
 from portfolio import discovery
-from portfolio.access import public_storage
-from portfolio.models import Picture, Profile, Project, ShareLink
-from tests.helpers import make_category, make_picture, make_project, signed_in
+from portfolio.access import PUBLIC, PictureMedia, public_storage
+from portfolio.models import Picture, Profile, Project, ShareLink, SiteIdentity
+from portfolio.tasks import make_renditions
+from tests.helpers import (
+    exif_with_location,
+    make_category,
+    make_picture,
+    make_project,
+    signed_in,
+    uploaded_image,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +48,8 @@ def site(owner):
     hills = make_project(
         owner, title="Hills", category=landscape, description="Green hills.\nMorning light."
     )
-    morning = make_picture(hills, caption="Morning")
+    # Large enough for a card of the full 1200 × 630.
+    morning = make_picture(hills, caption="Morning", size=(1600, 1000))
     evening = make_picture(hills, size=(80, 40))
     coast = make_project(owner, title="Coast")
     harbour = make_picture(coast, caption="Harbour")
@@ -112,8 +121,14 @@ def absolute(url: str) -> str:
 
 
 def card_of(picture: Picture) -> tuple[str, int, int]:
-    url, width, height = discovery.card_image(picture)
-    return absolute(url), width, height
+    """The picture's card: its public address, and its size as stored."""
+    url = absolute(PictureMedia(picture, PUBLIC).card_url())
+    assert picture.card and url.endswith(picture.card)
+    return url, *stored_image_size(url)
+
+
+def site_name() -> str:
+    return SiteIdentity.current().name
 
 
 def stored_image_size(url: str) -> tuple[int, int]:
@@ -129,12 +144,11 @@ def assert_previews(tags: HeadTags, *, url: str, title: str, picture: Picture) -
     image, width, height = card_of(picture)
     assert tags.canonical == tags.meta["og:url"] == url
     assert tags.meta["og:title"] == tags.meta["twitter:title"] == title
-    assert tags.meta["og:site_name"] == discovery.site_name()
+    assert tags.meta["og:site_name"] == site_name()
     assert tags.meta["og:type"] == "website"
     assert tags.meta["og:description"] == tags.meta["twitter:description"]
     assert tags.meta["og:image"] == tags.meta["twitter:image"] == image
     assert (int(tags.meta["og:image:width"]), int(tags.meta["og:image:height"])) == (width, height)
-    assert stored_image_size(image) == (width, height)
     assert tags.meta["og:image:alt"] == tags.meta["twitter:image:alt"] == picture.alt_text
     assert tags.meta["twitter:card"] == "summary_large_image"
     for value in [tags.canonical, tags.meta["og:image"]]:
@@ -146,7 +160,7 @@ def assert_previews(tags: HeadTags, *, url: str, title: str, picture: Picture) -
 def assert_neutral(tags: HeadTags, url: str) -> None:
     """A preview that tells nothing but the site's name and the address the holder has."""
     assert tags.canonical == tags.meta["og:url"] == absolute(url)
-    assert tags.meta["og:title"] == tags.meta["og:site_name"] == discovery.site_name()
+    assert tags.meta["og:title"] == tags.meta["og:site_name"] == site_name()
     assert tags.meta["twitter:card"] == "summary"
     assert not {"og:image", "og:description", "twitter:image"} & set(tags.meta)
     assert tags.json_ld == [] and "alternate" not in tags.links
@@ -177,11 +191,45 @@ def test_a_project_page_is_previewed_by_its_cover(client, site):
     url = absolute(site.hills.get_absolute_url())
     assert_previews(tags, url=url, title="Hills", picture=site.morning)
     assert tags.meta["og:description"] == "Green hills. Morning light."
+    assert (tags.meta["og:image:width"], tags.meta["og:image:height"]) == ("1200", "630")
 
     site.hills.cover = site.evening
     site.hills.save()
     chosen = tags_of(client, site.hills.get_absolute_url())
     assert_previews(chosen, url=url, title="Hills", picture=site.evening)
+
+
+def test_a_small_or_turned_pictures_card_is_previewed_at_its_own_size(client, site):
+    # Its card is as large as the picture allows: 64 × 48 gives 64 × 34.
+    tags = tags_of(client, site.harbour.get_absolute_url())
+    assert (tags.meta["og:image:width"], tags.meta["og:image:height"]) == ("64", "34")
+
+    # Stored 1000 × 800, shown 800 × 1000 (EXIF orientation 6): its card is 800 × 420.
+    turned = Picture(project=site.coast, caption="Turned")
+    upload = uploaded_image("turned.jpg", size=(1000, 800), exif=exif_with_location(6))
+    turned.photo.save(upload.name, upload, save=True)
+    make_renditions.call(turned.pk)
+    turned.refresh_from_db()
+    assert (turned.display_width, turned.display_height) == (800, 1000)
+
+    tags = tags_of(client, turned.get_absolute_url())
+    assert_previews(tags, url=absolute(turned.get_absolute_url()), title="Turned", picture=turned)
+    assert (tags.meta["og:image:width"], tags.meta["og:image:height"]) == ("800", "420")
+
+
+def test_the_sites_identity_names_every_preview_the_feed_and_the_json_ld(client, site):
+    identity = SiteIdentity.current()
+    identity.name, identity.tagline = "Ann Lee Photography", "Hills, coasts and harbours."
+    identity.save()
+
+    gallery = tags_of(client, "/")
+    assert gallery.meta["og:site_name"] == gallery.meta["og:title"] == "Ann Lee Photography"
+    assert gallery.meta["og:description"] == "Hills, coasts and harbours."
+    assert tags_of(client, site.link.get_absolute_url()).meta["og:title"] == "Ann Lee Photography"
+    assert gallery_json_ld(client, site.hills)["isPartOf"]["name"] == "Ann Lee Photography"
+    feed = feed_of(client)
+    assert feed.find(f"{ATOM}title").text == "New projects · Ann Lee Photography"
+    assert feed.find(f"{ATOM}subtitle").text == "Hills, coasts and harbours."
 
 
 def test_a_picture_has_a_page_of_its_own_with_its_preview(client, site):
@@ -269,10 +317,11 @@ def test_public_pages_with_their_previews_are_still_kept_for_visitors(client, si
     assert all(b"nonce" not in page.content for page in kept)
 
 
-def test_a_picture_page_runs_two_queries_then_one(client, site, django_assert_num_queries):
+def test_a_picture_page_runs_three_queries_then_one(client, site, django_assert_num_queries):
     url = site.morning.get_absolute_url()
-    # The content version, the picture with its project; kept: the content version.
-    for queries in [2, 1]:
+    # The content version, the picture with its project, the site's identity (once, for the
+    # preview and the page's title alike); kept: the content version.
+    for queries in [3, 1]:
         with django_assert_num_queries(queries):
             assert client.get(url).status_code == 200
 
@@ -537,12 +586,12 @@ def test_the_sitemap_and_the_feed_cost_the_same_queries_however_many_projects(
 ):
     # The index: each section's latest change (aggregates: projects two, pictures one) and
     # count; a section: its count, its rows (projects: their pictures in one more); the feed:
-    # the projects, their covers.
+    # the site's identity, the projects, their covers.
     queries = {
         "/sitemap.xml": 5,
         "/sitemap-projects.xml": 3,
         "/sitemap-pictures.xml": 2,
-        "/feed/": 2,
+        "/feed/": 3,
         "/robots.txt": 0,
     }
     for more in [0, 10]:

@@ -9,7 +9,7 @@ def published_when_created(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("portfolio", "0008_metadata"),
+        ("portfolio", "0010_site_identity"),
     ]
 
     operations = [

@@ -12,6 +12,7 @@ from portfolio.models.projects import (
     Visibility,
 )
 from portfolio.models.sharing import ShareLink, ShareLinkQuerySet
+from portfolio.models.site import SiteIdentity
 
 __all__ = [
     "RESERVED_SLUGS",
@@ -26,5 +27,6 @@ __all__ = [
     "Project",
     "ProjectQuerySet",
     "Visibility",
+    "SiteIdentity",
     "picture_upload_to",
 ]

@@ -1,8 +1,11 @@
-"""What visitors see: the gallery, a project's pages, a picture's page; robots.txt."""
+"""What visitors see: the gallery, project and picture pages, the about page, robots.txt."""
+
+from functools import partial
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.views.generic import (
     DetailView,
     ListView,
@@ -39,8 +42,15 @@ class GalleryView(CachedForVisitorsMixin, HtmxPartialMixin, ListView):
         context = super().get_context_data(
             categories=self.categories, selected_category=self.category, **kwargs
         )
-        context["link_preview"] = gallery_preview(
-            self.request, self.category, context["page_obj"].number, context["object_list"]
+        # Made only where shown: not for an htmx fragment, which has no <head>.
+        context["link_preview"] = SimpleLazyObject(
+            partial(
+                gallery_preview,
+                self.request,
+                self.category,
+                context["page_obj"].number,
+                context["object_list"],
+            )
         )
         return context
 
@@ -85,7 +95,9 @@ class ProjectDetailView(CachedForVisitorsMixin, DetailView):
         context = picture_grid_context(project, grant=grant, can_edit=can_edit)
         if can_edit:
             context["upload_form"] = PictureUploadForm()
-        context["link_preview"] = project_preview(self.request, project, context["pictures"])
+        context["link_preview"] = SimpleLazyObject(
+            partial(project_preview, self.request, project, context["pictures"])
+        )
         return super().get_context_data(**context, **kwargs)
 
 
@@ -101,7 +113,7 @@ class PictureDetailView(CachedForVisitorsMixin, DetailView):
         picture.shown_to(Grant.for_user(self.request.user, picture.project))
         return super().get_context_data(
             project=picture.project,
-            link_preview=picture_preview(self.request, picture),
+            link_preview=SimpleLazyObject(partial(picture_preview, self.request, picture)),
             **kwargs,
         )
 
@@ -136,3 +148,10 @@ class RobotsView(TemplateView):
         return super().get_context_data(
             disallowed=self.disallowed, sitemap_url=sitemap_url, **kwargs
         )
+
+
+class AboutView(CachedForVisitorsMixin, TemplateView):
+    """The site's about text and contact links, as staff wrote them in the admin."""
+
+    # The text is the site identity every template gets (portfolio/context_processors.py).
+    template_name = "portfolio/about.html"
