@@ -286,6 +286,16 @@ def test_a_share_links_page_is_previewed_by_nothing_but_the_sites_name(client, s
     assert not any(word in value for word in hidden_words(site) for value in tags.meta.values())
 
 
+def test_a_share_links_tiles_open_the_pictures_not_pages_the_holder_cannot_open(client, site):
+    html = client.get(site.link.get_absolute_url()).content.decode()
+
+    # Its largest rendition, at an address signed for the link (portfolio/access.py).
+    [frame] = re.findall(r'<a href="([^"]+)" class="picture-frame" data-lightbox', html)
+    assert frame.startswith("/files/") and frame.endswith(site.proof.renditions[-1]["name"][-20:])
+    assert site.proof.get_absolute_url() not in html
+    assert client.get(site.proof.get_absolute_url()).status_code == 404
+
+
 def test_a_protected_or_revoked_share_link_is_previewed_by_nothing_either(client, site):
     site.link.set_password("a long password")
     site.link.save()
