@@ -89,6 +89,19 @@ def gallery_preview(
     )
 
 
+def about_preview(request: HttpRequest) -> LinkPreview:
+    """The about page: the site's name, and its about text's first words."""
+    identity = site_identity(request)
+    about = Truncator(" ".join(identity.about.split())).words(30)
+    return LinkPreview(
+        title=f"About {identity.name}",
+        url=request.build_absolute_uri(reverse("portfolio:about")),
+        description=about or identity.tagline,
+        site_name=identity.name,
+        public=True,
+    )
+
+
 def project_preview(
     request: HttpRequest, project: Project, pictures: list[Picture]
 ) -> LinkPreview | None:

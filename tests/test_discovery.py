@@ -232,6 +232,21 @@ def test_the_sites_identity_names_every_preview_the_feed_and_the_json_ld(client,
     assert feed.find(f"{ATOM}subtitle").text == "Hills, coasts and harbours."
 
 
+def test_the_about_page_is_previewed_by_its_text(client, site):
+    identity = SiteIdentity.current()
+    identity.about = "Ann Lee photographs\n\nhills and harbours."
+    identity.save()
+
+    tags = tags_of(client, "/about/?from=chat")
+
+    assert tags.canonical == tags.meta["og:url"] == f"{ORIGIN}/about/"
+    assert tags.meta["og:title"] == f"About {site_name()}"
+    assert tags.meta["og:description"] == "Ann Lee photographs hills and harbours."
+    assert tags.meta["twitter:card"] == "summary" and "og:image" not in tags.meta
+    [feed] = tags.links["alternate"]
+    assert feed["href"] == "/feed/"
+
+
 def test_a_picture_has_a_page_of_its_own_with_its_preview(client, site):
     url = f"/projects/hills/pictures/{site.evening.pk}/"
     assert site.evening.get_absolute_url() == url

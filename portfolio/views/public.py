@@ -14,7 +14,12 @@ from django.views.generic import (
 
 from portfolio.access import Grant
 from portfolio.cache import CachedForVisitorsMixin
-from portfolio.discovery import gallery_preview, picture_preview, project_preview
+from portfolio.discovery import (
+    about_preview,
+    gallery_preview,
+    picture_preview,
+    project_preview,
+)
 from portfolio.forms import PictureUploadForm
 from portfolio.models import Category, Picture, Project
 from portfolio.views.htmx import HtmxPartialMixin
@@ -155,3 +160,7 @@ class AboutView(CachedForVisitorsMixin, TemplateView):
 
     # The text is the site identity every template gets (portfolio/context_processors.py).
     template_name = "portfolio/about.html"
+
+    def get_context_data(self, **kwargs) -> dict:
+        preview = SimpleLazyObject(partial(about_preview, self.request))
+        return super().get_context_data(link_preview=preview, **kwargs)
