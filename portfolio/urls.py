@@ -1,7 +1,8 @@
 from django.contrib.sitemaps import views as sitemaps
 from django.urls import path
 
-from portfolio.discovery import SITEMAPS, NewProjectsFeed
+from portfolio.discovery.feeds import NewProjectsFeed
+from portfolio.discovery.sitemaps import SITEMAPS
 from portfolio.views import files, people, public, share_links, sharing, studio, system
 
 app_name = "portfolio"
@@ -14,7 +15,7 @@ urlpatterns = [
     path("", public.GalleryView.as_view(), name="gallery"),
     path("about/", public.AboutView.as_view(), name="about"),
     path("healthz", system.healthz, name="healthz"),
-    # Discovery (portfolio/discovery.py): what search engines and feed readers fetch.
+    # Discovery (portfolio/discovery/): what search engines and feed readers fetch.
     path("robots.txt", public.RobotsView.as_view(), name="robots"),
     path(
         "sitemap.xml",

@@ -1,5 +1,5 @@
 """
-How the site is shared and found (portfolio/discovery.py): link previews on every page, the
+How the site is shared and found (portfolio/discovery/): link previews on every page, the
 sitemap, the feed, robots.txt and the JSON-LD, read as a visitor and a crawler read them.
 Nothing unlisted or private appears in any of them.
 """
@@ -20,8 +20,8 @@ from django.test import Client
 from django.utils import timezone
 from PIL import Image
 
-from portfolio import discovery
 from portfolio.access import PUBLIC, PictureMedia, public_storage
+from portfolio.discovery.facts import public_rendition
 from portfolio.models import Picture, Profile, Project, ShareLink, SiteIdentity
 from portfolio.tasks import make_renditions
 from tests.helpers import (
@@ -415,7 +415,7 @@ def test_a_project_page_describes_itself_as_an_image_gallery_of_its_pictures(cli
         absolute(picture.get_absolute_url()) for picture in (site.morning, site.evening)
     ]
     for image, picture in zip(images, (site.morning, site.evening), strict=True):
-        url, width, height = discovery.public_rendition(picture)
+        url, width, height = public_rendition(picture)
         assert image["contentUrl"] == absolute(url)
         assert stored_image_size(image["contentUrl"]) == (width, height)
         assert image["width"]["value"] == width and image["height"]["value"] == height
@@ -516,8 +516,7 @@ def sitemap_of(client: Client) -> dict[str, list[str]]:
 
 def public_images(project: Project) -> list[str]:
     return [
-        absolute(discovery.public_rendition(picture)[0])
-        for picture in project.pictures.in_display_order()
+        absolute(public_rendition(picture)[0]) for picture in project.pictures.in_display_order()
     ]
 
 
@@ -529,7 +528,7 @@ def test_the_sitemap_lists_every_public_project_with_its_pictures(client, site):
         expected[absolute(project.get_absolute_url())] = public_images(project)
         for picture in project.pictures.all():
             expected[absolute(picture.get_absolute_url())] = [
-                absolute(discovery.public_rendition(picture)[0])
+                absolute(public_rendition(picture)[0])
             ]
     assert listed == expected
     assert len(listed[absolute(site.hills.get_absolute_url())]) == 2

@@ -153,7 +153,7 @@ class Project(PublicContent):
     )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
-    # When it was first made public: what the feed dates it by (portfolio/discovery.py).
+    # When it was first made public: what the feed dates it by (portfolio/discovery/feeds.py).
     published = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = ProjectQuerySet.as_manager()

@@ -1,6 +1,6 @@
 from django import template
 
-from portfolio.discovery import LinkPreview, neutral_preview
+from portfolio.discovery.previews import LinkPreview, neutral_preview
 
 register = template.Library()
 

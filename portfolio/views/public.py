@@ -14,7 +14,7 @@ from django.views.generic import (
 
 from portfolio.access import Grant
 from portfolio.cache import CachedForVisitorsMixin
-from portfolio.discovery import (
+from portfolio.discovery.previews import (
     about_preview,
     gallery_preview,
     picture_preview,
