@@ -17,7 +17,7 @@ from portfolio.images.gate import (
     prepare_upload,
     too_large_reason,
 )
-from portfolio.models import Picture, Project, ShareLink
+from portfolio.models import Picture, Project, Selection, ShareLink
 from portfolio.storage_outage import STORAGE_UNAVAILABLE_REASON, is_storage_outage
 
 DISPLAY_NAME_MAX_LENGTH = 120
@@ -190,11 +190,18 @@ class ShareLinkForm(forms.ModelForm):
 
     class Meta:
         model = ShareLink
-        fields = ["label", "expires_at", "downloads"]
+        fields = ["label", "expires_at", "downloads", "allows_favourites", "favourite_limit"]
         widgets = {"expires_at": forms.DateTimeInput(attrs={"type": "datetime-local"})}
         help_texts = {"expires_at": "Optional. The link stops working then."}
 
-    field_order = ["label", "password", "expires_at", "downloads"]
+    field_order = [
+        "label",
+        "password",
+        "expires_at",
+        "downloads",
+        "allows_favourites",
+        "favourite_limit",
+    ]
 
     def __init__(self, *args, **kwargs) -> None:
         # Ids of its own: it shares the edit page with the project's form, which has a
@@ -208,6 +215,12 @@ class ShareLinkForm(forms.ModelForm):
             raise forms.ValidationError("Choose a time in the future.")
         return expires_at
 
+    def clean(self) -> dict:
+        cleaned_data = super().clean()
+        if cleaned_data.get("favourite_limit") and not cleaned_data.get("allows_favourites"):
+            self.add_error("favourite_limit", "A limit is for a link that takes favourites.")
+        return cleaned_data
+
     def save(self, commit: bool = True) -> ShareLink:
         self.instance.set_password(self.cleaned_data.get("password", ""))
         return super().save(commit)
@@ -217,3 +230,41 @@ class ProjectVisibilityForm(forms.ModelForm):
     class Meta:
         model = Project
         fields = ["visibility"]
+
+
+class SelectionStartForm(forms.Form):
+    """The name a client chooses under: a name already used on the link continues its selection."""
+
+    name = Selection._meta.get_field("name").formfield(
+        widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "id_selection_%s")
+        super().__init__(*args, **kwargs)
+
+
+class SelectionSendForm(forms.ModelForm):
+    """Send the selection: the client's name (which they may correct) and a note."""
+
+    class Meta:
+        model = Selection
+        fields = ["name", "note"]
+        widgets = {
+            "name": forms.TextInput(attrs={"autocomplete": "name"}),
+            "note": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "id_send_%s")
+        super().__init__(*args, **kwargs)
+
+    def clean_name(self) -> str:
+        # The model's constraint names the link, which is not a field here: the form skips it.
+        name = self.cleaned_data["name"]
+        others = Selection.objects.filter(link=self.instance.link).exclude(pk=self.instance.pk)
+        if others.named(name).exists():
+            raise forms.ValidationError(
+                Selection._meta.constraints[0].violation_error_message, code="unique"
+            )
+        return name

@@ -10,6 +10,7 @@ from portfolio.models.projects import (
     ProjectQuerySet,
     Visibility,
 )
+from portfolio.models.proofing import Favourite, Selection, SelectionQuerySet, SelectionRefused
 from portfolio.models.sharing import ShareLink, ShareLinkQuerySet
 
 __all__ = [
@@ -19,10 +20,14 @@ __all__ = [
     "Category",
     "CategoryQuerySet",
     "Downloads",
+    "Favourite",
     "Picture",
     "PictureQuerySet",
     "Project",
     "ProjectQuerySet",
+    "Selection",
+    "SelectionQuerySet",
+    "SelectionRefused",
     "Visibility",
     "picture_upload_to",
 ]

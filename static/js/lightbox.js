@@ -29,6 +29,8 @@
     image.alt = thumbnail ? thumbnail.alt : "";
     caption.textContent = link.dataset.caption || "";
     position.textContent = `${current + 1} / ${links.length}`;
+    // For others that act on the picture shown (static/js/proofing.js: its heart).
+    dialog.dispatchEvent(new CustomEvent("lightbox:show", { detail: { link } }));
     preloadNeighbours();
   }
 
