@@ -232,5 +232,5 @@ def original_name(picture: Picture) -> str:
 
 
 def spreadsheet_text(value: str) -> str:
-    """A cell a spreadsheet shows as text: the client's name could start a formula (=HYPERLINK…)."""
+    """A cell spreadsheets show as text: a client's name could start a formula (=HYPERLINK…)."""
     return f"'{value}" if value.startswith(("=", "+", "-", "@", "\t", "\r")) else value
