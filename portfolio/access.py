@@ -170,8 +170,13 @@ class PictureMedia:
 
     @property
     def original_visible(self) -> bool:
-        """Originals are shown only to those who may download them (their owner, staff)."""
-        return bool(self.picture.photo) and self.grant.may_download_originals
+        """
+        Whether a page may show the original itself (until the renditions exist): only to
+        its owner, staff, and link holders allowed originals. Never on a public page, even
+        where visitors may download originals: they get it from the download view.
+        """
+        grant = self.grant
+        return bool(self.picture.photo) and grant.sees_private and grant.may_download_originals
 
     @property
     def ready(self) -> bool:
@@ -188,8 +193,9 @@ class PictureMedia:
         ]
 
     def original_url(self, filename: str = "") -> str:
-        """The original, for viewers allowed to download it; as an attachment if named."""
-        if not self.original_visible:
+        """The original: shown (see original_visible), or downloaded as `filename`."""
+        allowed = self.grant.may_download_originals if filename else self.original_visible
+        if not (self.picture.photo and allowed):
             return ""
         return file_url(self.picture, self.picture.photo.name, False, self.grant, filename)
 

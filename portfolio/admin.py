@@ -4,7 +4,7 @@ from django.db import models
 from django.utils.html import format_html
 
 from portfolio.access import Grant
-from portfolio.models import Category, Picture, Project, ShareLink
+from portfolio.models import Category, Picture, Profile, Project, ShareLink
 
 
 def preview_for(request):
@@ -45,6 +45,7 @@ class PictureAdminForm(forms.ModelForm):
     """
     The photo is chosen when a picture is added, through the gate like every upload;
     an existing picture's photo is read-only: replacing it means adding a new picture.
+    The gate fills the credit a file lacks from its project's owner's profile.
     """
 
     def __init__(self, *args, **kwargs) -> None:
@@ -59,6 +60,19 @@ class PictureAdminForm(forms.ModelForm):
             ].help_text = (
                 f"Stored as {self.instance.photo.name}. To show another file, add a new picture."
             )
+
+    def full_clean(self) -> None:
+        if self.instance.project_id and not self.instance.pk and "photo" in self.fields:
+            # A new picture of an inline: its project is the page's, set by the formset.
+            self.fields["photo"].credit_defaults = self.instance.credit_defaults()
+        super().full_clean()
+
+    def clean_project(self) -> Project:
+        # Cleaned before the photo (fields in order), so the gate knows the owner in time.
+        project = self.cleaned_data["project"]
+        if "photo" in self.fields:
+            self.fields["photo"].credit_defaults = project.credit_defaults()
+        return project
 
 
 class PictureInline(admin.TabularInline):
@@ -95,6 +109,13 @@ class ProjectAdmin(admin.ModelAdmin):
         return project.picture_total
 
 
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "creator", "copyright_notice"]
+    search_fields = ["user__username", "creator"]
+    autocomplete_fields = ["user"]
+
+
 @admin.register(Picture)
 class PictureAdmin(admin.ModelAdmin):
     form = PictureAdminForm
@@ -103,7 +124,14 @@ class PictureAdmin(admin.ModelAdmin):
     list_select_related = ["project"]
     search_fields = ["caption", "original_filename", "project__title"]
     autocomplete_fields = ["project"]
-    readonly_fields = ["width", "height", "original_filename", "created"]
+    readonly_fields = [
+        "width",
+        "height",
+        "original_filename",
+        "created",
+        "camera_line",
+        "credit",
+    ]
     fields = [
         "project",
         "photo",
@@ -113,6 +141,8 @@ class PictureAdmin(admin.ModelAdmin):
         "height",
         "original_filename",
         "created",
+        "camera_line",
+        "credit",
     ]
 
     def get_list_display(self, request):

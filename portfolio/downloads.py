@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 CHUNK_BYTES = 1024 * 1024
 NAME_CHARACTERS = 100
+# Filesystems limit a name's bytes (ext4, APFS: 255): room left for " (N)" and the extension.
+NAME_BYTES = 200
 # Characters Windows, macOS or a shell would trip on, and every control character.
 UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 
@@ -27,8 +29,10 @@ def safe_stem(client_name: str) -> str:
     """The client's file name without its extension, if it makes a safe name; else ""."""
     name = client_name.replace("\\", "/").rsplit("/", 1)[-1]
     stem = PurePosixPath(unicodedata.normalize("NFC", name)).stem
-    stem = UNSAFE.sub("", stem).strip(" .")
-    return stem[:NAME_CHARACTERS].strip(" .")
+    stem = UNSAFE.sub("", stem).strip(" .")[:NAME_CHARACTERS]
+    # Cut at a whole character: "ignore" drops the bytes of the one cut through.
+    stem = stem.encode()[:NAME_BYTES].decode(errors="ignore")
+    return stem.strip(" .")
 
 
 def download_names(pictures: Iterable["Picture"], extension_of) -> dict[int, str]:

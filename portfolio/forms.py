@@ -17,7 +17,7 @@ from portfolio.images.gate import (
     prepare_upload,
     too_large_reason,
 )
-from portfolio.models import Picture, Project, Selection, ShareLink
+from portfolio.models import Picture, Profile, Project, Selection, ShareLink
 from portfolio.storage_outage import STORAGE_UNAVAILABLE_REASON, is_storage_outage
 
 DISPLAY_NAME_MAX_LENGTH = 120
@@ -32,14 +32,34 @@ logger = logging.getLogger(__name__)
 class ProjectForm(forms.ModelForm):
     class Meta:
         model = Project
-        fields = ["title", "slug", "category", "description", "visibility", "downloads"]
+        fields = [
+            "title",
+            "slug",
+            "category",
+            "description",
+            "visibility",
+            "downloads",
+            "show_camera_details",
+        ]
         widgets = {"description": forms.Textarea(attrs={"rows": 5})}
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = Profile
+        fields = ["creator", "copyright_notice", "credit_line", "rights_url"]
 
 
 class PictureCaptionForm(forms.ModelForm):
     class Meta:
         model = Picture
         fields = ["caption"]
+
+
+class PictureFocusForm(forms.ModelForm):
+    class Meta:
+        model = Picture
+        fields = ["focal_x", "focal_y"]
 
 
 class MultipleFileInput(forms.FileInput):
@@ -131,6 +151,7 @@ class PictureUploadForm(forms.Form):
         """
         result = UploadResult()
         uploads = self.cleaned_data["photos"]
+        credit_defaults = project.credit_defaults()
         deadline = time.monotonic() + settings.PORTFOLIO_UPLOAD_REQUEST_SECONDS
         for index, upload in enumerate(uploads):
             if index and time.monotonic() >= deadline:
@@ -141,7 +162,7 @@ class PictureUploadForm(forms.Form):
                 break
             name = display_name(upload.name or "")
             try:
-                image = prepare_upload(upload)
+                image = prepare_upload(upload, credit_defaults=credit_defaults)
             except UploadRejected as rejection:
                 result.rejections.append(Rejection(name, rejection.reason))
                 continue

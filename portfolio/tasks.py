@@ -64,7 +64,9 @@ def make_renditions(picture_id: int, force: bool = False) -> bool:
     public = picture.project.is_public
     storage = rendition_storage(public)
     try:
-        records = store_renditions(picture.photo.storage, photo_name, spec, into=storage)
+        records = store_renditions(
+            picture.photo.storage, photo_name, spec, into=storage, xmp=picture.credit_xmp
+        )
     except Exception:
         logger.exception("Renditions of picture %s failed; build_renditions retries.", picture_id)
         raise

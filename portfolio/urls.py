@@ -1,6 +1,15 @@
 from django.urls import path
 
-from portfolio.views import files, proofing, public, share_links, sharing, studio, system
+from portfolio.views import (
+    files,
+    people,
+    proofing,
+    public,
+    share_links,
+    sharing,
+    studio,
+    system,
+)
 
 app_name = "portfolio"
 
@@ -12,6 +21,7 @@ urlpatterns = [
     path("", public.GalleryView.as_view(), name="gallery"),
     path("healthz", system.healthz, name="healthz"),
     path("studio/", studio.StudioView.as_view(), name="studio"),
+    path("studio/profile/", people.ProfileUpdateView.as_view(), name="profile"),
     # Before projects/<slug>/: "new" is a reserved slug (models.RESERVED_SLUGS).
     path("projects/new/", studio.ProjectCreateView.as_view(), name="project-create"),
     path("projects/<slug:slug>/", public.ProjectDetailView.as_view(), name="project-detail"),
@@ -27,6 +37,8 @@ urlpatterns = [
     path(f"{picture}/edit/", studio.PictureUpdateView.as_view(), name="picture-update"),
     path(f"{picture}/cover/", studio.PictureCoverView.as_view(), name="picture-cover"),
     path(f"{picture}/move/", studio.PictureMoveView.as_view(), name="picture-move"),
+    path(f"{picture}/move-to/", studio.PictureMoveToView.as_view(), name="picture-move-to"),
+    path(f"{picture}/focus/", studio.PictureFocusView.as_view(), name="picture-focus"),
     path(f"{picture}/delete/", studio.PictureDeleteView.as_view(), name="picture-delete"),
     # Downloads from a project's own page (its owner, staff; anyone if it is public and allows).
     path(

@@ -212,7 +212,12 @@ if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
         "file_overwrite": False,
         # Fail fast when the store is down, well inside gunicorn's --timeout (README: 120 s).
         "client_config": Config(
-            connect_timeout=5, read_timeout=20, retries={"mode": "standard", "max_attempts": 3}
+            connect_timeout=5,
+            read_timeout=20,
+            retries={"mode": "standard", "max_attempts": 3},
+            # Said, not left to botocore: unset, it presigns with SigV2 (an absolute Expires,
+            # no X-Amz-Date), which regions opened since 2014 and newer buckets refuse.
+            signature_version="s3v4",
         ),
     }
     STORAGES["default"] = {

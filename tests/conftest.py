@@ -21,6 +21,22 @@ from tests.helpers import make_project, make_staff, make_user, signed_in
 S3_STORAGE = "storages.backends.s3.S3Storage"
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(tmp_path_factory):
+    """
+    Test on an SQLite file, as the site runs, not in memory.
+
+    An in-memory database is one connection, which the live server would share among the
+    threads that answer a page's concurrent image requests; SQLite refuses that at random
+    ("bad parameter or other API misuse"). On a file each thread has its own connection.
+    """
+    database = django_settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(
+            tmp_path_factory.mktemp("database") / "test.sqlite3"
+        )
+
+
 @pytest.fixture(scope="session", autouse=True)
 def collected_static(tmp_path_factory):
     """

@@ -1,10 +1,67 @@
 """Every model change comes with its migration."""
 
 import pytest
+from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.management import call_command
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from portfolio.access import public_storage
+from tests.helpers import private_files, public_files, read_stored
 
 
 @pytest.mark.django_db
 def test_no_model_change_is_missing_a_migration():
     # --check exits non-zero (SystemExit) when makemigrations would write something.
     call_command("makemigrations", check=True, dry_run=True, verbosity=0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_visibility_migration_keeps_who_sees_what_and_moves_private_files():
+    """0006: published → public, draft → private; originals and drafts' renditions go private."""
+    executor = MigrationExecutor(connection)
+    executor.migrate([("portfolio", "0005_picture_photo_passes_the_gate")])
+    old = executor.loader.project_state([("portfolio", "0005_picture_photo_passes_the_gate")]).apps
+    User = old.get_model(*settings.AUTH_USER_MODEL.split("."))
+    Project, Picture = old.get_model("portfolio", "Project"), old.get_model("portfolio", "Picture")
+    owner = User.objects.create(username="before")
+    files = {}
+    for slug, published in (("shown", True), ("draft", False)):
+        project = Project.objects.create(
+            owner=owner, title=slug, slug=slug, is_published=published
+        )
+        photo, rendition = (
+            f"projects/{project.pk}/{slug}.jpg",
+            f"projects/{project.pk}/{slug}_w480.webp",
+        )
+        for name in (photo, rendition):
+            # Before 0006 everything was in the default (public) storage.
+            public_storage().save(name, ContentFile(b"bytes of " + name.encode()))
+        Picture.objects.create(
+            project=project,
+            photo=photo,
+            width=10,
+            height=10,
+            renditions=[{"width": 10, "height": 10, "name": rendition}],
+        )
+        files[slug] = (photo, rendition)
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes("portfolio"))
+
+    from portfolio.models import Picture as Current
+    from portfolio.models import Project as CurrentProject
+
+    assert dict(CurrentProject.objects.values_list("slug", "visibility")) == {
+        "shown": "public",
+        "draft": "private",
+    }
+    (shown_photo, shown_rendition), (draft_photo, draft_rendition) = files["shown"], files["draft"]
+    assert public_files() == {shown_rendition}
+    assert private_files() == {shown_photo, draft_photo, draft_rendition}
+    assert dict(Current.objects.values_list("project__slug", "renditions_public")) == {
+        "shown": True,
+        "draft": False,
+    }
+    assert read_stored(draft_photo) == b"bytes of " + draft_photo.encode()

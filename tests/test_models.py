@@ -149,6 +149,59 @@ def test_moving_a_picture_deleted_meanwhile_changes_nothing():
     assert list(project.pictures.values_list("pk", "position")) == [(second.pk, second.position)]
 
 
+@pytest.mark.parametrize(
+    ("index", "position", "expected"),
+    [
+        (0, 2, [1, 2, 0, 3]),
+        (3, 0, [3, 0, 1, 2]),
+        (1, 1, [0, 1, 2, 3]),
+        (0, 99, [1, 2, 3, 0]),  # Past the end: last.
+        (2, -5, [2, 0, 1, 3]),  # Before the start: first.
+    ],
+)
+def test_move_to_puts_a_picture_at_a_position_and_renumbers_the_rest(index, position, expected):
+    project = make_project()
+    pictures = [make_picture(project) for _ in range(4)]
+
+    pictures[index].move_to(position)
+
+    order = list(project.pictures.in_display_order().values_list("pk", "position"))
+    assert order == [(pictures[number].pk, place) for place, number in enumerate(expected)]
+    assert pictures[index].position == expected.index(index)
+
+
+def test_move_to_leaves_other_projects_alone():
+    project, other = make_project(), make_project()
+    first, second = make_picture(project), make_picture(project)
+    elsewhere = [make_picture(other), make_picture(other)]
+
+    second.move_to(0)
+
+    assert list(project.pictures.in_display_order()) == [second, first]
+    assert list(other.pictures.in_display_order()) == elsewhere
+
+
+def test_moving_to_a_position_a_picture_deleted_meanwhile_changes_nothing():
+    project = make_project()
+    first, second = make_picture(project), make_picture(project)
+    Picture.objects.filter(pk=first.pk).delete()
+
+    first.move_to(1)
+
+    assert list(project.pictures.values_list("pk", "position")) == [(second.pk, second.position)]
+
+
+def test_move_to_takes_the_content_lock_as_move_does(monkeypatch):
+    project = make_project()
+    first, _second = make_picture(project), make_picture(project)
+    locked = []
+    monkeypatch.setattr("portfolio.models.pictures.content_changed", lambda: locked.append(True))
+
+    first.move_to(1)
+
+    assert locked == [True]
+
+
 def test_saving_another_file_into_a_stored_picture_writes_nothing():
     picture = make_picture()
     before = stored_files()

@@ -1,5 +1,7 @@
 """What owners do: studio, create, edit, delete, and arranging pictures with and without htmx."""
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -228,9 +230,9 @@ def test_caption_edit_with_htmx_returns_only_that_picture(owner_client, project)
     html = response.content.decode()
     assert response.status_code == 200
     assert "<html" not in html
-    assert html.strip().startswith(f'<li class="picture" id="picture-{picture.pk}">')
+    assert re.match(f'<li class="picture [^"]*" id="picture-{picture.pk}"', html.strip())
     assert "Dawn mist" in html
-    assert html.count('class="picture"') == 1
+    assert html.count('<li class="picture ') == 1
     picture.refresh_from_db()
     assert picture.caption == "Dawn mist"
 
@@ -351,7 +353,7 @@ def test_delete_picture_with_htmx_returns_the_grid_without_it(
     html = response.content.decode()
     assert "<html" not in html
     assert f'id="picture-{picture.pk}"' not in html
-    assert html.count('class="picture"') == 2
+    assert html.count('<li class="picture ') == 2
     # The cover is gone: the first remaining picture stands in, as in the gallery.
     project.refresh_from_db()
     assert project.cover is None
@@ -415,3 +417,99 @@ def test_refusal_before_htmx_middleware_ran_is_a_fragment_too(owner_client):
 
     assert response.status_code == 400
     assert response.content.decode().startswith('<p class="request-error" role="alert">')
+
+
+# Drag and drop: a picture moved to a position ------------------------------------------
+
+
+def test_move_to_puts_the_picture_at_the_position_and_returns_to_its_page(owner_client, project):
+    third = project.pictures.in_display_order().last()
+
+    response = owner_client.post(
+        picture_url("picture-move-to", third),
+        {"position": "0", "next": project.get_absolute_url()},
+    )
+
+    assert response.status_code == 302
+    assert response.url == f"{project.get_absolute_url()}#picture-{third.pk}"
+    assert captions(project) == ["third", "first", "second"]
+
+
+def test_move_to_with_htmx_returns_the_grid_in_the_new_order(owner_client, project):
+    first = project.pictures.first()
+
+    response = owner_client.post(
+        picture_url("picture-move-to", first), {"position": "2"}, headers=HTMX
+    )
+
+    html = response.content.decode()
+    assert "<html" not in html
+    assert html.strip().startswith('<ul id="picture-grid"')
+    assert html.index("second") < html.index("third") < html.index("first")
+
+
+@pytest.mark.parametrize("position", ["", "two", "1.5"])
+def test_move_to_refuses_a_position_that_is_no_whole_number(owner_client, project, position):
+    first = project.pictures.first()
+
+    response = owner_client.post(picture_url("picture-move-to", first), {"position": position})
+
+    assert response.status_code == 400
+    assert captions(project) == ["first", "second", "third"]
+
+
+# Focal point --------------------------------------------------------------------------
+
+
+def test_focus_form_page_shows_the_current_point(owner_client, project):
+    picture = project.pictures.first()
+
+    response = owner_client.get(picture_url("picture-focus", picture))
+
+    assert response.status_code == 200
+    assert 'name="focal_x" value="0.5"' in response.content.decode()
+
+
+@pytest.mark.parametrize("name", ["picture-focus", "picture-update", "picture-delete"])
+def test_a_pictures_own_pages_show_it_to_its_owner_in_a_private_project(owner, name):
+    picture = make_picture(make_project(owner, visibility="private"), caption="Unseen")
+
+    html = signed_in(owner).get(picture_url(name, picture)).content.decode()
+
+    # Its renditions, signed for the owner, not the frame strangers would see.
+    assert 'class="picture-pending' not in html
+    assert '<img src="/files/' in html and "srcset=" in html
+
+
+def test_focus_with_htmx_saves_and_returns_only_that_picture_with_its_classes(
+    owner_client, project
+):
+    picture = project.pictures.first()
+
+    response = owner_client.post(
+        picture_url("picture-focus", picture), {"focal_x": "0.33", "focal_y": "0.9"}, headers=HTMX
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert re.match(
+        f'<li class="picture ar-[0-9]+ fx-35 fy-90" id="picture-{picture.pk}"', html.strip()
+    )
+    assert html.count('<li class="picture ') == 1
+    picture.refresh_from_db()
+    assert (picture.focal_x, picture.focal_y) == (0.33, 0.9)
+
+
+@pytest.mark.parametrize(
+    "data", [{"focal_x": "1.2", "focal_y": "0.5"}, {"focal_x": "-0.1", "focal_y": "0.5"}, {}]
+)
+def test_focus_outside_the_picture_is_refused_with_the_reason(owner_client, project, data):
+    picture = project.pictures.first()
+
+    response = owner_client.post(picture_url("picture-focus", picture), data, headers=HTMX)
+
+    assert response.status_code == 200
+    assert response["HX-Retarget"] == f"#focal-errors-{picture.pk}"
+    assert "errorlist" in response.content.decode()
+    picture.refresh_from_db()
+    assert (picture.focal_x, picture.focal_y) == (0.5, 0.5)

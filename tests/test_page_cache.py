@@ -269,6 +269,7 @@ def every_field_changed(site) -> dict:
             "description": "Now described.",
             "visibility": "unlisted",
             "downloads": "originals",
+            "show_camera_details": True,
             "cover": site.evening,
             "created": earlier,
             "updated": earlier,
@@ -288,6 +289,7 @@ def every_field_changed(site) -> dict:
             "placeholder": "#102030",
             "focal_x": 0.25,
             "focal_y": 0.75,
+            "metadata": {"camera": {"make": "Leica", "model": "Q3"}},
         },
     }
 

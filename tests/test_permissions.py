@@ -72,6 +72,21 @@ PROJECT_ACTIONS = [
         lambda picture: {"direction": "down"},
         302,
     ),
+    (
+        "picture-move-to",
+        "post",
+        partial(picture_url, "picture-move-to"),
+        lambda picture: {"position": "1"},
+        302,
+    ),
+    ("picture-focus", "get", partial(picture_url, "picture-focus"), None, 200),
+    (
+        "picture-focus",
+        "post",
+        partial(picture_url, "picture-focus"),
+        lambda picture: {"focal_x": "0.2", "focal_y": "0.9"},
+        302,
+    ),
     ("picture-delete", "get", partial(picture_url, "picture-delete"), None, 200),
     ("picture-delete", "post", partial(picture_url, "picture-delete"), lambda picture: {}, 302),
 ]
@@ -92,7 +107,7 @@ def state(picture) -> tuple:
     pictures = list(
         Picture.objects.filter(project_id=picture.project_id)
         .order_by("pk")
-        .values_list("pk", "caption", "position")
+        .values_list("pk", "caption", "position", "focal_x", "focal_y")
     )
     return project, pictures
 
@@ -139,7 +154,7 @@ def test_permission_matrix(draft_picture, who, name, method, url, data, allowed_
             assert state(draft_picture) != before
 
 
-@pytest.mark.parametrize("name", ["picture-cover", "picture-move"])
+@pytest.mark.parametrize("name", ["picture-cover", "picture-move", "picture-move-to"])
 def test_post_only_endpoints_refuse_get(draft_picture, name):
     client = client_for("owner", draft_picture)
 

@@ -21,6 +21,7 @@ from portfolio.images.renditions import store_renditions
 from portfolio.models import Picture
 from portfolio.models.pictures import PhotoChangedError
 from portfolio.tasks import make_renditions
+from portfolio.templatetags.presentation import shape_class
 from tests.helpers import (
     make_picture,
     make_project,
@@ -257,8 +258,8 @@ def test_task_is_idempotent_and_ignores_deleted_pictures(upload):
 def test_renditions_of_a_picture_changed_while_they_were_made_are_not_kept(monkeypatch, meanwhile):
     picture = make_picture(make_project(), renditions=False)
 
-    def store_then_change(source, name, spec, into):
-        records = store_renditions(source, name, spec, into=into)
+    def store_then_change(source, name, spec, **options):
+        records = store_renditions(source, name, spec, **options)
         meanwhile(picture)  # Another request, while this worker was encoding.
         return records
 
@@ -280,9 +281,12 @@ def test_until_its_renditions_exist_a_picture_is_a_frame_to_visitors_and_the_ori
     owner = signed_in(picture.project.owner).get("/studio/").content.decode()
 
     assert picture.photo.name not in visitor
-    assert "<img " not in visitor and 'class="picture-pending"' in visitor
+    assert "<img " not in visitor
+    assert f'class="picture-pending {shape_class(picture)}"' in visitor
     assert "srcset" not in owner
-    assert '<img src="/files/' in owner and picture.photo.name.rsplit("/", 1)[1] in owner
+    # A URL that works for a while: our file view on disk, a presigned one in a bucket.
+    assert picture.photo.name.rsplit("/", 1)[1] in owner
+    assert '<img src="/files/' in owner or "X-Amz-Signature=" in owner
     assert f'width="{picture.width}" height="{picture.height}"' in owner
 
 
@@ -311,9 +315,17 @@ def test_project_page_links_the_largest_rendition_and_never_the_original(upload,
 
     largest = picture.large_url
     assert largest.endswith("_w1600.webp")
-    assert f'<a href="{largest}" data-lightbox data-large="{largest}"' in html
-    assert 'srcset="' in html and 'sizes="(min-width: 1100px) 33vw' in html
+    assert (
+        f'<a href="{largest}" class="picture-frame" data-lightbox data-large="{largest}"' in html
+    )
+    # Its width at a row's height (4:3 at 360 px, 240 px on a phone), for the browser to pick.
+    assert (
+        'srcset="' in html
+        and 'sizes="(max-width: 720px) min(100vw, 320px), min(100vw, 480px)"' in html
+    )
     assert picture.photo.name not in html
+    assert "Open original" not in html
+    assert html.count('fetchpriority="high"') == 1  # The first picture, the largest paint.
 
 
 def test_src_is_the_middle_rendition(upload):
@@ -410,3 +422,14 @@ def test_a_worker_stopped_during_the_renditions_stops_and_build_renditions_picks
     picture.refresh_from_db()
     assert [record["width"] for record in picture.renditions] == [480, 960, 1600]
     assert stored_files() == {picture.photo.name, *picture.rendition_names}
+
+
+def test_a_public_page_never_shows_an_original_even_where_visitors_may_download_it(client):
+    project = make_project(downloads="originals")
+    picture = make_picture(project, renditions=False)
+
+    html = client.get(project.get_absolute_url()).content.decode()
+
+    # Kept pages hold no URL that expires, and originals come only from the download view.
+    assert picture.photo.name.rsplit("/", 1)[1] not in html
+    assert "/files/" not in html and 'class="picture-pending' in html

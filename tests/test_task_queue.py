@@ -13,6 +13,7 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from portfolio.models import Picture
+from portfolio.templatetags.presentation import shape_class
 from tests.helpers import signed_in, stored_files, uploaded_image
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -55,7 +56,9 @@ def test_until_its_renditions_exist_a_visitor_sees_a_frame_and_never_the_origina
     html = Client().get(project.get_absolute_url()).content.decode()
 
     assert picture.photo.name not in html
-    assert 'class="picture-pending"' in html
+    # The frame has the picture's shape in the justified rows, as its image will (3:2).
+    assert shape_class(picture) == "ar-1504"
+    assert 'class="picture-pending ar-1504"' in html
     assert "srcset" not in html
 
 

@@ -430,9 +430,9 @@ def test_file_above_the_memory_threshold_streams_to_disk_and_is_stored(
     seen = []
     real_prepare = prepare_upload
 
-    def spy(upload):
+    def spy(upload, **options):
         seen.append(type(upload).__name__)
-        return real_prepare(upload)
+        return real_prepare(upload, **options)
 
     with mock.patch("portfolio.forms.prepare_upload", spy):
         response = upload(owner_client, project, named("big.jpg", image_bytes("JPEG", (400, 300))))

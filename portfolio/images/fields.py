@@ -4,7 +4,8 @@ The gate's place in Django: the fields a picture's file goes through, whoever se
 A form cleans an upload to the file we store (PictureFormField): the owner's upload form, the
 admin's add form and inline alike. Whatever reaches the model another way (a command, the model
 API) is judged when it is saved (PictureFieldFile.save). Both run images/gate.py's
-prepare_upload, once per file.
+prepare_upload, once per file. The metadata record the gate keeps is written to the row's
+`metadata_field` as the file is saved, as Django writes width_field and height_field.
 """
 
 from django import forms
@@ -34,13 +35,15 @@ class PictureFormField(forms.FileField):
         # The gate says "empty file", as it does on the upload form.
         kwargs.setdefault("allow_empty_file", True)
         super().__init__(**kwargs)
+        # The owner's credit, for the fields a file lacks: set by a form that knows the owner.
+        self.credit_defaults: dict | None = None
 
     def to_python(self, data) -> PreparedPicture | None:
         upload = super().to_python(data)
         if upload is None:
             return None
         try:
-            return prepare_upload(upload)
+            return prepare_upload(upload, credit_defaults=self.credit_defaults)
         except UploadRejected as rejection:
             raise ValidationError(rejection.reason, code="rejected") from None
 
@@ -63,12 +66,16 @@ class PictureFieldFile(ImageFieldFile):
 
         Raises UploadRejected with the reason when the gate refuses it. The name stored
         under is the gate's: its extension is the stored format's, whatever `name` says.
+        The credit defaults are the instance's `credit_defaults()`, when it has that method.
         """
         if not self.instance._state.adding:
             # Checked before anything is written: a refused replacement leaves no file behind.
             raise PhotoChangedError(PHOTO_IS_STORED_FOR_GOOD)
         if not isinstance(content, PreparedPicture):
-            content = prepare_upload(content)
+            defaults = getattr(self.instance, "credit_defaults", None)
+            content = prepare_upload(content, credit_defaults=defaults() if defaults else None)
+        if self.field.metadata_field:
+            setattr(self.instance, self.field.metadata_field, content.metadata)
         super().save(content.name, content, save)
 
 
@@ -76,6 +83,16 @@ class PictureField(models.ImageField):
     """An ImageField whose every file passes the gate, in forms and on save."""
 
     attr_class = PictureFieldFile
+
+    def __init__(self, *args, metadata_field: str | None = None, **kwargs) -> None:
+        self.metadata_field = metadata_field
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if self.metadata_field:
+            kwargs["metadata_field"] = self.metadata_field
+        return name, path, args, kwargs
 
     def formfield(self, **kwargs):
         return super().formfield(**{"form_class": PictureFormField, **kwargs})

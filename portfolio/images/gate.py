@@ -1,7 +1,7 @@
 """
 The gate every picture's file passes: decide whether a file is a picture we accept, by its
 content alone, and turn it into the file we store (upright, re-encoded, without location or
-other identifying metadata).
+other identifying metadata: only its credit, images/metadata.py).
 """
 
 import io
@@ -12,8 +12,9 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from PIL import ExifTags, Image, JpegImagePlugin
 
-from portfolio.images import sandbox, structure
+from portfolio.images import sandbox, structure, xmp
 from portfolio.images.icc import kept_profile, to_srgb
+from portfolio.images.metadata import credit_xmp, read_metadata
 
 # Pillow's format names. Only these plugins ever look at an upload's bytes.
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "AVIF", "HEIF")
@@ -56,12 +57,24 @@ class UploadRejected(Exception):
 
 
 class PreparedPicture(ContentFile):
-    """A file made by the gate: stored as it is, never judged twice (images/fields.py)."""
+    """
+    A file made by the gate: stored as it is, never judged twice (images/fields.py).
+
+    `metadata` is the record the metadata policy keeps (images/metadata.py), for the row.
+    """
+
+    def __init__(self, content: bytes, name: str, metadata: dict | None = None) -> None:
+        super().__init__(content, name=name)
+        self.metadata = metadata or {}
 
 
-def prepare_upload(upload: File) -> PreparedPicture:
+def prepare_upload(upload: File, *, credit_defaults: dict | None = None) -> PreparedPicture:
     """
     Check an uploaded file and return the picture to store, or raise UploadRejected.
+
+    Its metadata is read once, before it is re-encoded: the record kept goes with the
+    picture, and its credit (the file's, each missing field from `credit_defaults`, the
+    owner's) is written into it.
 
     Limits hold before any work: bytes before Pillow opens the file, the structure (scans,
     metadata segments, coded sizes) before Pillow opens it, pixels (read from the header)
@@ -73,7 +86,7 @@ def prepare_upload(upload: File) -> PreparedPicture:
     unsupported, and is logged with its traceback.
     """
     try:
-        return _prepare(upload)
+        return _prepare(upload, credit_defaults)
     except UploadRejected:
         raise
     except Exception:
@@ -81,7 +94,7 @@ def prepare_upload(upload: File) -> PreparedPicture:
         raise UploadRejected(DAMAGED_OR_UNSUPPORTED) from None
 
 
-def _prepare(upload: File) -> PreparedPicture:
+def _prepare(upload: File, credit_defaults: dict | None) -> PreparedPicture:
     if upload.size == 0:
         raise UploadRejected("empty file")
     if upload.size > settings.PORTFOLIO_UPLOAD_MAX_BYTES:
@@ -97,17 +110,19 @@ def _prepare(upload: File) -> PreparedPicture:
     budget = sandbox.Budget.from_settings()
     max_pixels = settings.PORTFOLIO_UPLOAD_MAX_PIXELS
     try:
-        return sandbox.run_bounded(_judge, data, max_pixels, budget=budget)
+        return sandbox.run_bounded(_judge, data, max_pixels, credit_defaults, budget=budget)
     except sandbox.Stopped as stopped:
         raise UploadRejected(stopped.reason) from None
 
 
-def _judge(data: bytes, max_pixels: int) -> ContentFile:
+def _judge(data: bytes, max_pixels: int, credit_defaults: dict | None) -> PreparedPicture:
     """In the child process: open, check and decode the file, then re-encode it."""
     Image.MAX_IMAGE_PIXELS = max_pixels
     image = _open(io.BytesIO(data), data[:512], max_pixels)
     try:
-        return _normalise(image)
+        # Read under the same budget, before _normalise drops everything the file carried.
+        metadata = read_metadata(image, credit_defaults)
+        return _normalise(image, metadata)
     finally:
         image.close()
 
@@ -167,12 +182,13 @@ def _open(upload: io.BytesIO, header: bytes, max_pixels: int) -> Image.Image:
     return image
 
 
-def _normalise(image: Image.Image) -> PreparedPicture:
+def _normalise(image: Image.Image, metadata: dict) -> PreparedPicture:
     """
-    Re-encode the first frame, upright, keeping only a clean colour profile.
+    Re-encode the first frame, upright, keeping only a clean colour profile and the credit.
 
     Re-encoding from decoded pixels means what we store is only a picture: nothing
     that rode along in the original (EXIF with GPS, XMP, comments, trailing bytes) survives.
+    The credit is a packet of our own (images/metadata.py), made from the record.
     """
     stored_format = STORED_FORMATS[image.format]
     transparency = image.info.get("transparency")
@@ -218,9 +234,13 @@ def _normalise(image: Image.Image) -> PreparedPicture:
     if transparency is not None and stored_format in ("PNG", "GIF"):
         save_options["transparency"] = transparency
 
+    save_options.update(xmp.save_options(stored_format, credit_xmp(metadata.get("credit", {}))))
+
     buffer = io.BytesIO()
     upright.save(buffer, format=stored_format, **save_options)
-    return PreparedPicture(buffer.getvalue(), name=f"picture{EXTENSIONS[stored_format]}")
+    return PreparedPicture(
+        buffer.getvalue(), name=f"picture{EXTENSIONS[stored_format]}", metadata=metadata
+    )
 
 
 def _upright(image: Image.Image) -> Image.Image:

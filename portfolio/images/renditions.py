@@ -8,7 +8,8 @@ width gets the widths below its own, plus its own width as the largest, so
 every picture has at least one rendition and the largest always shows it at
 full resolution. No side goes beyond what the format can hold (a very long
 picture is shrunk further, keeping its aspect ratio). Orientation is applied,
-colours are converted to 8-bit sRGB and no metadata (EXIF, XMP, ICC) is written.
+colours are converted to 8-bit sRGB and no metadata (EXIF, XMP, ICC) is written but the
+picture's credit, as XMP, when the caller gives it.
 
 The pipeline, chosen by bench/ (see the README): the JPEG decoder scales by
 1/2, 1/4 or 1/8 while decoding (draft) to just above the largest width, the
@@ -62,18 +63,23 @@ def rendition_spec() -> str:
     return " ".join([image_format, *map(str, widths)])
 
 
-def store_renditions(source: Storage, name: str, spec: str, into: Storage) -> list[dict]:
+def store_renditions(
+    source: Storage, name: str, spec: str, into: Storage, xmp: bytes | None = None
+) -> list[dict]:
     """
     Make the renditions of the image `name` stored in `source` for `spec`; write them in
     `into`, under names beside its own.
 
     Return their records, smallest first: {"width", "height", "name"}. A file already at
-    a rendition's name (an earlier run) is replaced; if writing fails, none is left.
+    a rendition's name (an earlier run) is replaced; if writing fails, none is left. Each
+    carries `xmp`, the picture's credit (images/metadata.py), when given.
     """
     image_format, *widths = spec.split()
     extension = RENDITION_FORMATS[image_format].extension
     with source.open(name, "rb") as original:
-        renditions = render_renditions(original, [int(width) for width in widths], image_format)
+        renditions = render_renditions(
+            original, [int(width) for width in widths], image_format, xmp
+        )
     records = []
     try:
         for rendition in renditions:
@@ -115,7 +121,9 @@ def delete_renditions(storage: Storage, names: Iterable[str]) -> None:
         storage.delete(name)
 
 
-def render_renditions(file, widths: Sequence[int], image_format: str = "webp") -> list[Rendition]:
+def render_renditions(
+    file, widths: Sequence[int], image_format: str = "webp", xmp: bytes | None = None
+) -> list[Rendition]:
     """Decode an image file once and encode it at each size rendition_sizes gives."""
     rendition_format = RENDITION_FORMATS[image_format]
     with Image.open(file) as image:
@@ -130,8 +138,10 @@ def render_renditions(file, widths: Sequence[int], image_format: str = "webp") -
         frame = _to_srgb(_upright(image))
         if frame.mode not in DEEP_GREY_MODES or "transparency" in frame.info:
             frame = _to_8_bit_rgb(frame)
-    # Nothing of the original's metadata (EXIF, XMP, ICC profile) goes into a rendition.
+    # Nothing of the original's metadata (EXIF, XMP, ICC profile) goes into a rendition:
+    # only the credit given, as WebP and AVIF hold XMP.
     frame.info.clear()
+    credit = {"xmp": xmp} if xmp else {}
     renditions = []
     for width, height in reversed(sizes):
         if frame.size != (width, height):
@@ -143,7 +153,10 @@ def render_renditions(file, widths: Sequence[int], image_format: str = "webp") -
             frame = _to_8_bit_rgb(frame)
         buffer = io.BytesIO()
         frame.save(
-            buffer, format=rendition_format.pillow_format, **rendition_format.encoder_options
+            buffer,
+            format=rendition_format.pillow_format,
+            **rendition_format.encoder_options,
+            **credit,
         )
         renditions.append(Rendition(width, height, buffer.getvalue()))
     frame.close()

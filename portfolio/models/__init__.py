@@ -1,5 +1,6 @@
 """The app's models, one module per concern; import them from here."""
 
+from portfolio.models.people import Profile
 from portfolio.models.pictures import Picture, PictureQuerySet, picture_upload_to
 from portfolio.models.projects import (
     RESERVED_SLUGS,
@@ -23,6 +24,7 @@ __all__ = [
     "Favourite",
     "Picture",
     "PictureQuerySet",
+    "Profile",
     "Project",
     "ProjectQuerySet",
     "Selection",

@@ -15,6 +15,7 @@ from django.dispatch import receiver
 from portfolio.access import PUBLIC, Grant, PictureMedia, original_storage
 from portfolio.cache import PublicContent, PublicContentQuerySet, content_changed
 from portfolio.images.fields import PHOTO_IS_STORED_FOR_GOOD, PhotoChangedError, PictureField
+from portfolio.images.metadata import CREDIT_FIELDS, camera_line, credit_xmp
 from portfolio.images.renditions import rendition_spec
 from portfolio.models.projects import Project
 from portfolio.tasks import delete_renditions_on_commit, make_renditions_on_commit
@@ -65,6 +66,7 @@ class Picture(PublicContent):
         storage=original_storage,
         width_field="width",
         height_field="height",
+        metadata_field="metadata",
     )
     # Stored on the row so a page can size every <img> without opening a file.
     width = models.PositiveIntegerField(default=0, editable=False)
@@ -85,15 +87,19 @@ class Picture(PublicContent):
     # Whether the renditions are in the public storage, as those of a public project are once
     # moved there (tasks.py): portfolio/access.py hands out their URLs accordingly.
     renditions_public = models.BooleanField(default=False, editable=False)
-    # A few bytes that stand for the picture until its image arrives (images/renditions.py).
+    # What pages show until the image arrives (a "#rrggbb" colour): templates/_placeholder.html.
     placeholder = models.CharField(max_length=100, blank=True, editable=False)
-    # The point every crop keeps in frame, as fractions of the width and height (the centre).
+    # The point that matters, as fractions of the width and height: crops keep it in frame.
     focal_x = models.FloatField(
         default=0.5, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
     )
     focal_y = models.FloatField(
         default=0.5, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
     )
+    # What the metadata policy keeps of the uploaded file (images/metadata.py), written by
+    # the gate as the photo is stored: {"camera": {make, model, lens, …}, "credit": {…}}.
+    # After the photo: its pre_save writes this before the row's values are read.
+    metadata = models.JSONField(default=dict, blank=True, editable=False)
 
     objects = PictureQuerySet.as_manager()
 
@@ -113,6 +119,14 @@ class Picture(PublicContent):
 
     def move(self, offset: int) -> None:
         """Move this picture `offset` places (negative: earlier), renumbering its project's."""
+        self._place(lambda index: index + offset)
+
+    def move_to(self, position: int) -> None:
+        """Move this picture to `position` (from 0, clamped), renumbering its project's."""
+        self._place(lambda index: position)
+
+    def _place(self, target_of) -> None:
+        """Move this picture from its index to target_of(index), under the content lock."""
         with transaction.atomic():
             # Writers of the public content wait for each other here: two moves at once
             # (two tabs) never renumber from the same stale order.
@@ -125,7 +139,7 @@ class Picture(PublicContent):
             index = next((i for i, picture in enumerate(pictures) if picture.pk == self.pk), None)
             if index is None:
                 return  # Deleted since it was loaded (another tab): nothing left to move.
-            target = min(max(index + offset, 0), len(pictures) - 1)
+            target = min(max(target_of(index), 0), len(pictures) - 1)
             pictures.insert(target, pictures.pop(index))
             changed = []
             for position, picture in enumerate(pictures):
@@ -162,6 +176,30 @@ class Picture(PublicContent):
             super().save(*args, update_fields=update_fields, **kwargs)
         if self.photo:
             make_renditions_on_commit(self, using=self._state.db)
+
+    def credit_defaults(self) -> dict[str, str]:
+        """The owner's credit, for the fields its file lacks (images/fields.py asks)."""
+        return self.project.credit_defaults()
+
+    @property
+    def credit(self) -> dict[str, str]:
+        """
+        The credit written into the picture's files, for the JSON-LD: creator,
+        copyright_notice, credit_line and rights_url (the web statement of rights), each ""
+        when unknown.
+        """
+        credit = self.metadata.get("credit", {})
+        return {name: credit.get(name, "") for name in CREDIT_FIELDS}
+
+    @property
+    def credit_xmp(self) -> bytes | None:
+        """The credit as the XMP packet its renditions carry, like its stored file."""
+        return credit_xmp(self.credit)
+
+    @property
+    def camera_line(self) -> str:
+        """The camera, lens and exposure as one line: "Fujifilm X-T5 · XF35mmF1.4 R · 35 mm…"."""
+        return camera_line(self.metadata.get("camera", {}))
 
     @property
     def has_renditions(self) -> bool:

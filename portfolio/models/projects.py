@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 
 from portfolio.cache import PublicContent, PublicContentQuerySet, content_changed
+from portfolio.models.people import Profile
 from portfolio.tasks import move_project_files_on_commit
 
 if TYPE_CHECKING:
@@ -137,6 +138,10 @@ class Project(PublicContent):
         db_default=Downloads.NONE,
         help_text="For everyone who sees a public project. Each share link has its own.",
     )
+    show_camera_details = models.BooleanField(
+        default=False,
+        help_text="Show each picture's camera, lens and exposure under it in the viewer.",
+    )
     cover = models.ForeignKey(
         "Picture",
         on_delete=models.SET_NULL,
@@ -251,6 +256,11 @@ class Project(PublicContent):
                 picture.photo.storage.delete(picture.photo.name)
             raise
         return picture
+
+    def credit_defaults(self) -> dict[str, str]:
+        """The owner's credit (their profile) for the fields an uploaded file lacks."""
+        profile = Profile.objects.filter(user_id=self.owner_id).first()
+        return profile.credit_defaults() if profile else {}
 
     def next_picture_position(self) -> int:
         """

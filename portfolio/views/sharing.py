@@ -9,6 +9,7 @@ sites and are never kept by a cache. Client proofing (favourites) is in views/pr
 
 from axes.handlers.proxy import AxesProxyHandler
 from django import forms
+from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpResponse
 from django.shortcuts import redirect
@@ -24,6 +25,10 @@ from portfolio.views.files import PictureDownloadView, ProjectZipView
 
 class SharePasswordForm(forms.Form):
     password = forms.CharField(widget=forms.PasswordInput(attrs={"autofocus": True}))
+
+
+def cooloff_minutes() -> int:
+    return int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
 
 
 def share_headers(response: HttpResponse) -> HttpResponse:
@@ -69,7 +74,9 @@ class ShareLinkMixin:
 
     def password_required(self, request) -> HttpResponse:
         if not AxesProxyHandler.is_allowed(request, self.throttle_credentials):
-            response = TemplateResponse(request, "registration/locked_out.html", status=429)
+            response = TemplateResponse(
+                request, "portfolio/share_locked.html", {"minutes": cooloff_minutes()}, status=429
+            )
             return share_headers(response)
         form = SharePasswordForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
@@ -86,7 +93,12 @@ class ShareLinkMixin:
             )
             form.add_error("password", "That is not the password of this link.")
             if not AxesProxyHandler.is_allowed(request, self.throttle_credentials):
-                response = TemplateResponse(request, "registration/locked_out.html", status=429)
+                response = TemplateResponse(
+                    request,
+                    "portfolio/share_locked.html",
+                    {"minutes": cooloff_minutes()},
+                    status=429,
+                )
                 return share_headers(response)
         status = 400 if form.is_bound else 200
         response = TemplateResponse(

@@ -17,7 +17,7 @@ from django.views.generic.detail import SingleObjectMixin
 from django_htmx.http import reswap, retarget
 
 from portfolio.access import Grant
-from portfolio.forms import PictureCaptionForm, PictureUploadForm, ProjectForm
+from portfolio.forms import PictureCaptionForm, PictureFocusForm, PictureUploadForm, ProjectForm
 from portfolio.models import Picture, Project
 from portfolio.views.editors import EditorRequiredMixin
 from portfolio.views.events import request_refused, upload_judged
@@ -193,6 +193,11 @@ class PictureMixin(EditorRequiredMixin, SingleObjectMixin):
             project__in=self.editable_projects(), project__slug=self.kwargs["slug"]
         ).select_related("project")
 
+    def get_object(self, queryset=None) -> Picture:
+        # Its own pages (caption, focus, delete) show it as its editor sees it, drafts too.
+        picture = super().get_object(queryset)
+        return picture.shown_to(Grant.for_user(self.request.user, picture.project))
+
     def get_context_data(self, **kwargs) -> dict:
         # Where the page's form returns to, and its Cancel link leads.
         next_url = self.next_url(self.object.project.get_absolute_url())
@@ -254,6 +259,37 @@ class PictureMoveView(PictureMixin, View):
             return HttpResponseBadRequest("direction must be “up” or “down”.")
         picture.move(offset)
         return self.changed(picture)
+
+
+class PictureMoveToView(PictureMixin, View):
+    """POST handler: move a picture to `position` (from 0), as a drop in the grid does."""
+
+    def post(self, request, *args, **kwargs) -> HttpResponse:
+        picture = self.get_object()
+        try:
+            position = int(request.POST.get("position", ""))
+        except ValueError:
+            return HttpResponseBadRequest("position must be a whole number.")
+        picture.move_to(position)
+        return self.changed(picture)
+
+
+class PictureFocusView(PictureMixin, UpdateView):
+    """Set the point crops keep in frame: a click on the picture with htmx, or the form."""
+
+    form_class = PictureFocusForm
+    template_name = "portfolio/picture_focus_form.html"
+    htmx_partial = "focal-errors"
+
+    def form_valid(self, form) -> HttpResponse:
+        picture = form.save()
+        return self.changed(picture, fragment="_picture_grid.html#picture-item")
+
+    def form_invalid(self, form) -> HttpResponse:
+        response = super().form_invalid(form)
+        if self.request.htmx:
+            return reswap(retarget(response, f"#focal-errors-{self.object.pk}"), "innerHTML")
+        return response
 
 
 class PictureDeleteView(PictureMixin, DeleteView):

@@ -1,53 +1,282 @@
 // The project page's lightbox: a <dialog> showing one picture large.
-// Links marked data-lightbox point at the original file, so without JavaScript
-// a click simply opens it; data-large names the rendition the dialog shows. Arrow keys move, Escape closes (the dialog's own).
+// Links marked data-lightbox point at the picture's largest rendition, so without JavaScript
+// a click simply opens it. Arrow keys and swipes move, Escape and Back close, pinch and
+// double-tap (or + and -) zoom into the largest rendition, and a slideshow plays on request.
+// The address names the open picture (#picture-<id>): such a link opens it on load.
 (() => {
   "use strict";
 
   const dialog = document.getElementById("lightbox");
   if (!dialog) return;
 
+  const stage = dialog.querySelector(".lightbox-stage");
   const image = dialog.querySelector(".lightbox-image");
   const caption = dialog.querySelector(".lightbox-caption");
+  // The camera line (data-details), under the caption, where the project shows it.
+  const details = document.createElement("span");
+  details.className = "lightbox-details";
   const position = dialog.querySelector(".lightbox-position");
-  const original = dialog.querySelector(".lightbox-original");
+  const playButton = dialog.querySelector(".lightbox-play");
+  const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
+
+  const SLIDE_MILLISECONDS = 5000;
+  const MAX_SCALE = 4;
+  const DOUBLE_TAP_SCALE = 2.5;
+  const SWIPE_PIXELS = 50;
+  const TAP_PIXELS = 10;
+  const DOUBLE_TAP_MILLISECONDS = 300;
+  // The lightbox fills the screen: the browser picks the rendition for that width.
+  const SIZES = "92vw";
+
   let links = [];
   let current = 0;
+  let slideTimer = null;
+  let scale = 1;
+  let panX = 0;
+  let panY = 0;
 
   // Collected on every open, so pictures added by htmx take part too.
   function pictureLinks() {
     return Array.from(document.querySelectorAll("a[data-lightbox]"));
   }
 
+  function hashOf(link) {
+    const item = link.closest("[id^='picture-']");
+    return item ? `#${item.id}` : "";
+  }
+
   function show(index) {
     current = (index + links.length) % links.length;
     const link = links[current];
     const thumbnail = link.querySelector("img");
-    // The largest rendition to look at; the link's own href is the original file.
-    image.src = link.dataset.large || link.href;
-    if (original) original.href = link.href;
+    resetZoom();
+    setSource(image, link, thumbnail);
     image.alt = thumbnail ? thumbnail.alt : "";
     caption.textContent = link.dataset.caption || "";
+    details.textContent = link.dataset.details || "";
+    if (link.dataset.details) caption.append(details);
     position.textContent = `${current + 1} / ${links.length}`;
+    if (slideTimer && !reducedMotion.matches) fadeIn();
+    if (dialog.open) history.replaceState({ lightbox: true }, "", hashOf(link));
     // For others that act on the picture shown (static/js/proofing.js: its heart).
     dialog.dispatchEvent(new CustomEvent("lightbox:show", { detail: { link } }));
     preloadNeighbours();
   }
 
-  // Fetch the pictures either side now, so the next arrow key shows one at once.
+  // The rendition that fits the screen, from the thumbnail's; the largest where there are none.
+  function setSource(target, link, thumbnail) {
+    if (thumbnail && thumbnail.srcset) {
+      target.sizes = SIZES;
+      target.srcset = thumbnail.srcset;
+    } else {
+      target.removeAttribute("srcset");
+    }
+    target.src = link.dataset.large || link.href;
+  }
+
+  // Fetch the pictures either side now, so the next swipe or slide shows one at once.
   function preloadNeighbours() {
     if (links.length < 2) return;
     for (const step of [1, -1]) {
       const link = links[(current + step + links.length) % links.length];
-      new Image().src = link.dataset.large || link.href;
+      setSource(new Image(), link, link.querySelector("img"));
     }
   }
 
-  function open(link) {
+  function open(link, { addToHistory = true } = {}) {
     links = pictureLinks();
-    show(links.indexOf(link));
-    if (!dialog.open) dialog.showModal();
+    const index = links.indexOf(link);
+    if (index < 0) return;
+    if (!dialog.open) {
+      // Back closes the lightbox: opening it adds the entry that Back leaves.
+      if (addToHistory) history.pushState({ lightbox: true }, "", hashOf(link));
+      dialog.showModal();
+    }
+    show(index);
   }
+
+  function linkForHash() {
+    const match = /^#picture-\d+$/.exec(window.location.hash);
+    const item = match && document.getElementById(match[0].slice(1));
+    return item ? item.querySelector("a[data-lightbox]") : null;
+  }
+
+  // Zoom ---------------------------------------------------------------------------------
+
+  // To `next` times, keeping the point under (clientX, clientY) where it is.
+  function zoomTo(next, clientX, clientY) {
+    next = Math.min(Math.max(next, 1), MAX_SCALE);
+    const box = image.getBoundingClientRect();
+    const offsetX = clientX - (box.left + box.width / 2);
+    const offsetY = clientY - (box.top + box.height / 2);
+    const ratio = next / scale;
+    panX += offsetX - offsetX * ratio;
+    panY += offsetY - offsetY * ratio;
+    scale = next;
+    if (scale === 1) panX = panY = 0;
+    applyTransform();
+    // Looking closer deserves more pixels: the largest rendition, whatever fits the screen.
+    if (scale > 1 && image.hasAttribute("srcset")) image.removeAttribute("srcset");
+    if (scale > 1) pause();
+  }
+
+  function zoomAtCentre(next) {
+    const box = stage.getBoundingClientRect();
+    zoomTo(next, box.left + box.width / 2, box.top + box.height / 2);
+  }
+
+  function resetZoom() {
+    scale = 1;
+    panX = panY = 0;
+    applyTransform();
+  }
+
+  // From this script, not a style attribute: the CSP allows it.
+  function applyTransform(swipeX = 0) {
+    if (scale === 1 && swipeX === 0) {
+      image.style.transform = "";
+    } else if (scale === 1) {
+      image.style.transform = `translateX(${swipeX}px)`;
+    } else {
+      image.style.transform = `translate(${panX}px, ${panY}px) scale(${scale})`;
+    }
+    dialog.classList.toggle("is-zoomed", scale > 1);
+  }
+
+  // Touch, pen and mouse: one finger swipes (or pans a zoomed picture), two pinch. --------
+
+  const pointers = new Map();
+  let gesture = null;
+  let lastTap = null;
+
+  function distance(first, second) {
+    return Math.hypot(first.x - second.x, first.y - second.y);
+  }
+
+  function startGesture() {
+    const [first, second] = pointers.values();
+    if (second) {
+      gesture = { kind: "pinch", distance: distance(first, second) || 1, scale };
+    } else {
+      gesture = { kind: "drag", x: first.x, y: first.y, panX, panY, time: Date.now() };
+    }
+  }
+
+  stage.addEventListener("pointerdown", (event) => {
+    if (event.pointerType === "mouse" && event.button !== 0) return;
+    stage.setPointerCapture(event.pointerId);
+    pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
+    if (pointers.size <= 2) startGesture();
+  });
+
+  stage.addEventListener("pointermove", (event) => {
+    if (!pointers.has(event.pointerId) || !gesture) return;
+    pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
+    if (gesture.kind === "pinch" && pointers.size >= 2) {
+      const [first, second] = pointers.values();
+      const middleX = (first.x + second.x) / 2;
+      const middleY = (first.y + second.y) / 2;
+      zoomTo((gesture.scale * distance(first, second)) / gesture.distance, middleX, middleY);
+    } else if (gesture.kind === "drag") {
+      const moveX = event.clientX - gesture.x;
+      if (scale > 1) {
+        panX = gesture.panX + moveX;
+        panY = gesture.panY + (event.clientY - gesture.y);
+        applyTransform();
+      } else {
+        applyTransform(moveX);
+      }
+    }
+  });
+
+  function endPointer(event) {
+    if (!pointers.has(event.pointerId)) return;
+    pointers.delete(event.pointerId);
+    const ended = gesture;
+    if (pointers.size > 0) {
+      // One finger of a pinch lifted: the other neither swipes nor taps.
+      gesture = { kind: "rest" };
+      return;
+    }
+    gesture = null;
+    if (!ended || ended.kind !== "drag" || event.type === "pointercancel") {
+      if (scale < 1.05) resetZoom();
+      return;
+    }
+    const moveX = event.clientX - ended.x;
+    const moveY = event.clientY - ended.y;
+    if (scale === 1 && Math.abs(moveX) > SWIPE_PIXELS && Math.abs(moveX) > Math.abs(moveY)) {
+      lastTap = null;
+      step(moveX < 0 ? 1 : -1);
+      return;
+    }
+    if (scale === 1) applyTransform();
+    if (Math.hypot(moveX, moveY) < TAP_PIXELS && Date.now() - ended.time < DOUBLE_TAP_MILLISECONDS) {
+      tapped(event);
+    }
+  }
+
+  function tapped(event) {
+    const now = Date.now();
+    const isDouble =
+      lastTap &&
+      now - lastTap.time < DOUBLE_TAP_MILLISECONDS &&
+      Math.hypot(event.clientX - lastTap.x, event.clientY - lastTap.y) < TAP_PIXELS * 3;
+    if (!isDouble) {
+      lastTap = { time: now, x: event.clientX, y: event.clientY };
+      return;
+    }
+    lastTap = null;
+    if (scale > 1) resetZoom();
+    else zoomTo(DOUBLE_TAP_SCALE, event.clientX, event.clientY);
+  }
+
+  stage.addEventListener("pointerup", endPointer);
+  stage.addEventListener("pointercancel", endPointer);
+
+  // Slideshow --------------------------------------------------------------------------------
+
+  function play() {
+    playButton.setAttribute("aria-pressed", "true");
+    playButton.firstElementChild.textContent = "❚❚";
+    // Announcing every slide would talk over everything else.
+    position.setAttribute("aria-live", "off");
+    scheduleSlide();
+  }
+
+  function pause() {
+    if (!slideTimer) return;
+    window.clearTimeout(slideTimer);
+    slideTimer = null;
+    playButton.setAttribute("aria-pressed", "false");
+    playButton.firstElementChild.textContent = "▶";
+    position.setAttribute("aria-live", "polite");
+  }
+
+  function scheduleSlide() {
+    window.clearTimeout(slideTimer);
+    slideTimer = window.setTimeout(() => {
+      show(current + 1);
+      scheduleSlide();
+    }, SLIDE_MILLISECONDS);
+  }
+
+  // A gentle fade between slides, and none at all for people who asked for less motion.
+  function fadeIn() {
+    image.classList.remove("is-fading-in");
+    void image.offsetWidth; // Restarts the animation.
+    image.classList.add("is-fading-in");
+  }
+
+  // Moving by hand while playing waits a whole slide before the next.
+  function step(offset) {
+    show(current + offset);
+    if (slideTimer) scheduleSlide();
+  }
+
+  playButton.addEventListener("click", () => (slideTimer ? pause() : play()));
+
+  // Opening, moving, closing -----------------------------------------------------------------
 
   document.addEventListener("click", (event) => {
     const link = event.target.closest("a[data-lightbox]");
@@ -56,16 +285,21 @@
     open(link);
   });
 
-  dialog.querySelector(".lightbox-previous").addEventListener("click", () => show(current - 1));
-  dialog.querySelector(".lightbox-next").addEventListener("click", () => show(current + 1));
+  dialog.querySelector(".lightbox-previous").addEventListener("click", () => step(-1));
+  dialog.querySelector(".lightbox-next").addEventListener("click", () => step(1));
 
   dialog.addEventListener("keydown", (event) => {
-    if (event.key === "ArrowRight") {
+    const actions = {
+      ArrowRight: () => step(1),
+      ArrowLeft: () => step(-1),
+      "+": () => zoomAtCentre(scale * 1.5),
+      "=": () => zoomAtCentre(scale * 1.5),
+      "-": () => zoomAtCentre(scale / 1.5),
+    };
+    const action = actions[event.key];
+    if (action && !event.ctrlKey && !event.metaKey && !event.altKey) {
       event.preventDefault();
-      show(current + 1);
-    } else if (event.key === "ArrowLeft") {
-      event.preventDefault();
-      show(current - 1);
+      action();
     }
   });
 
@@ -75,8 +309,30 @@
   });
 
   dialog.addEventListener("close", () => {
+    pause();
+    resetZoom();
+    image.removeAttribute("srcset");
     image.removeAttribute("src");
+    // Closed by Escape or a button: leave the entry that opening added, as Back would.
+    if (history.state && history.state.lightbox) history.back();
     const link = links[current];
     if (link) link.focus();
   });
+
+  // Back (or Forward) to an entry: the lightbox follows the address.
+  window.addEventListener("popstate", () => {
+    const link = linkForHash();
+    if (history.state && history.state.lightbox && link) {
+      open(link, { addToHistory: false });
+    } else if (dialog.open) {
+      dialog.close();
+    }
+  });
+
+  // A link to #picture-<id> opens that picture, with the page without it one Back away.
+  const linked = linkForHash();
+  if (linked) {
+    history.replaceState(null, "", window.location.pathname + window.location.search);
+    open(linked);
+  }
 })();

@@ -6,7 +6,7 @@ from urllib.parse import urljoin
 import pytest
 from playwright.sync_api import Page, expect
 
-from portfolio.models import Picture
+from portfolio.models import Picture, Project
 from tests.helpers import make_picture, make_project
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,16 +36,14 @@ def picture_link(page: Page, caption: str):
 
 def expect_showing(lightbox, pictures: list[Picture], number: int) -> None:
     """
-    The lightbox shows picture `number` (from 1) decoded, as its largest rendition, links its
-    original, and names its caption and position.
+    The lightbox shows picture `number` (from 1) decoded, as a rendition (never the original,
+    which it does not link either), and names its caption and position.
     """
     picture = pictures[number - 1]
     image = lightbox.locator(".lightbox-image")
     expect(image).to_have_attribute("src", picture.large_url)
-    assert picture.large_url != picture.photo.url
-    expect(lightbox.get_by_role("link", name="Open original")).to_have_attribute(
-        "href", re.compile(f"{re.escape(picture.photo.url)}$")
-    )
+    assert picture.large_url.endswith(picture.renditions[-1]["name"])
+    expect(lightbox.get_by_role("link")).to_have_count(0)
     expect(image).to_have_attribute("alt", CAPTIONS[number - 1])
     expect(image).to_have_js_property("complete", True)
     assert image.evaluate("image => image.naturalWidth") > 0
@@ -123,7 +121,7 @@ def test_after_moving_focus_returns_to_the_picture_last_shown(page: Page, pictur
     expect(picture_link(page, "The long ridge")).to_be_focused()
 
 
-def test_without_javascript_a_picture_link_opens_the_picture_itself(
+def test_without_javascript_a_picture_link_opens_its_largest_rendition(
     page_without_javascript: Page, pictures, live_server
 ):
     page = page_without_javascript
@@ -131,5 +129,100 @@ def test_without_javascript_a_picture_link_opens_the_picture_itself(
 
     picture_link(page, "The long ridge").click()
 
-    # The original, from wherever media are stored (a path on disk, an address in a bucket).
-    expect(page).to_have_url(urljoin(live_server.url, pictures[2].photo.url))
+    # From wherever media are stored (a path on disk, an address in a bucket).
+    expect(page).to_have_url(urljoin(live_server.url, pictures[2].large_url))
+
+
+def test_the_address_names_the_open_picture_and_back_closes_it(page: Page, pictures):
+    lightbox = open_project(page)
+    picture_link(page, "First light").click()
+    expect_showing(lightbox, pictures, 2)
+    expect(page).to_have_url(re.compile(f"#picture-{pictures[1].pk}$"))
+
+    page.keyboard.press("ArrowRight")
+    # Moving on replaces the address, not adds to the history: one Back still closes.
+    expect(page).to_have_url(re.compile(f"#picture-{pictures[2].pk}$"))
+    page.go_back()
+
+    expect(lightbox).not_to_be_visible()
+    expect(page).to_have_url(re.compile(r"/projects/highland-mornings/$"))
+    expect(picture_link(page, "The long ridge")).to_be_focused()
+
+
+def test_closing_leaves_the_pictures_address_too(page: Page, pictures):
+    lightbox = open_project(page)
+    picture_link(page, "First light").click()
+    expect_showing(lightbox, pictures, 2)
+
+    page.keyboard.press("Escape")
+
+    expect(lightbox).not_to_be_visible()
+    expect(page).to_have_url(re.compile(r"/projects/highland-mornings/$"))
+    # Forward opens it again, as the address says.
+    page.go_forward()
+    expect_showing(lightbox, pictures, 2)
+
+
+def test_a_link_to_a_picture_opens_it_and_back_leaves_the_project_page(page: Page, pictures):
+    page.goto(f"/projects/highland-mornings/#picture-{pictures[2].pk}")
+    lightbox = page.locator("#lightbox")
+
+    expect_showing(lightbox, pictures, 3)
+    page.go_back()
+
+    expect(lightbox).not_to_be_visible()
+    expect(page).to_have_url(re.compile(r"/projects/highland-mornings/$"))
+
+
+def test_the_slideshow_plays_and_pauses(page: Page, pictures):
+    page.clock.install()
+    lightbox = open_project(page)
+    picture_link(page, "Fog over the loch").click()
+    play = lightbox.get_by_role("button", name="Slideshow")
+    expect(play).to_have_attribute("aria-pressed", "false")
+
+    play.click()
+    expect(play).to_have_attribute("aria-pressed", "true")
+    # Quiet while playing: a screen reader is not told of every slide.
+    expect(lightbox.locator(".lightbox-position")).to_have_attribute("aria-live", "off")
+    page.clock.run_for(5_100)
+    expect_showing(lightbox, pictures, 2)
+    expect(lightbox.locator(".lightbox-image")).to_have_class(re.compile("is-fading-in"))
+    page.clock.run_for(5_000)
+    expect_showing(lightbox, pictures, 3)
+
+    play.click()
+    expect(play).to_have_attribute("aria-pressed", "false")
+    expect(lightbox.locator(".lightbox-position")).to_have_attribute("aria-live", "polite")
+    page.clock.run_for(15_000)
+    expect_showing(lightbox, pictures, 3)
+
+
+def test_with_reduced_motion_the_slideshow_cuts_without_fading(page: Page, pictures):
+    page.emulate_media(reduced_motion="reduce")
+    page.clock.install()
+    lightbox = open_project(page)
+    picture_link(page, "Fog over the loch").click()
+
+    lightbox.get_by_role("button", name="Slideshow").click()
+    page.clock.run_for(5_100)
+
+    expect_showing(lightbox, pictures, 2)
+    image = lightbox.locator(".lightbox-image")
+    expect(image).not_to_have_class(re.compile("is-fading-in"))
+    assert image.evaluate("image => getComputedStyle(image).animationName") == "none"
+
+
+def test_the_camera_line_shows_under_the_caption_where_the_project_shows_it(page: Page, pictures):
+    camera = {"make": "FUJIFILM", "model": "X-T5", "aperture": 2.0, "iso": 400}
+    Picture.objects.filter(pk=pictures[1].pk).update(metadata={"camera": camera})
+    Project.objects.filter(pk=pictures[0].project_id).update(show_camera_details=True)
+    lightbox = open_project(page)
+
+    picture_link(page, "First light").click()
+
+    details = lightbox.locator(".lightbox-caption .lightbox-details")
+    expect(details).to_have_text("Fujifilm X-T5 · ƒ/2 · ISO 400")
+    page.keyboard.press("ArrowRight")  # A picture without camera details: no line.
+    expect(lightbox.locator(".lightbox-caption")).to_have_text(CAPTIONS[2])
+    expect(details).to_have_count(0)

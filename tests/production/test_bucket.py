@@ -9,8 +9,16 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.test import Client
 
+from portfolio.access import Grant
 from portfolio.models import Picture
-from tests.helpers import image_bytes, make_picture, make_project, stored_files, uploaded_image
+from tests.helpers import (
+    image_bytes,
+    make_picture,
+    make_project,
+    read_stored,
+    stored_files,
+    uploaded_image,
+)
 from tests.production.services import bucket_keys, needs_bucket, s3_client
 
 pytestmark = [needs_bucket, pytest.mark.django_db]
@@ -23,23 +31,37 @@ def key_of(name: str) -> str:
     return f"{default_storage.location}/{name}"
 
 
-def test_an_upload_lands_in_the_bucket_with_its_type_and_long_caching(settings):
+def test_an_upload_lands_in_the_buckets_with_its_type_and_caching(settings):
     picture = make_picture(name="Holiday.JPG")
+    rendition = picture.rendition_names[0]
 
-    head = s3_client().head_object(
-        Bucket=os.environ["AWS_STORAGE_BUCKET_NAME"], Key=key_of(picture.photo.name)
+    original = s3_client().head_object(
+        Bucket=os.environ["AWS_PRIVATE_STORAGE_BUCKET_NAME"], Key=key_of(picture.photo.name)
     )
-    public = requests.get(picture.photo.url, timeout=10)
+    head = s3_client().head_object(
+        Bucket=os.environ["AWS_STORAGE_BUCKET_NAME"], Key=key_of(rendition)
+    )
+    public = requests.get(picture.src, timeout=10)
+    unsigned_original = requests.get(
+        f"{os.environ['AWS_S3_ENDPOINT_URL']}/{os.environ['AWS_PRIVATE_STORAGE_BUCKET_NAME']}/"
+        f"{key_of(picture.photo.name)}",
+        timeout=10,
+    )
 
-    assert head["ContentType"] == "image/jpeg"
+    # The original: in the private bucket, kept by no shared cache, refused without a signature.
+    assert original["ContentType"] == "image/jpeg"
+    assert original["CacheControl"] == "private, max-age=31536000, immutable"
+    assert unsigned_original.status_code == 403
+    # A public project's rendition: a plain URL every cache shares.
+    assert head["ContentType"] == "image/webp"
     assert head["CacheControl"] == IMMUTABLE_FOR_A_YEAR
-    assert picture.photo.url == f"{settings.MEDIA_URL}{picture.photo.name}"
-    assert picture.photo.url.startswith(f"{os.environ['AWS_S3_ENDPOINT_URL']}/")
-    assert "?" not in picture.photo.url  # no signature, no expiry: one URL every cache shares
+    assert picture.src == f"{settings.MEDIA_URL}{rendition}"
+    assert picture.src.startswith(f"{os.environ['AWS_S3_ENDPOINT_URL']}/")
+    assert "?" not in picture.src  # no signature, no expiry: one URL every cache shares
     assert public.status_code == 200
-    assert public.headers["Content-Type"] == "image/jpeg"
+    assert public.headers["Content-Type"] == "image/webp"
     assert public.headers["Cache-Control"] == IMMUTABLE_FOR_A_YEAR
-    assert public.content == picture.photo.open("rb").read()
+    assert public.content == read_stored(rendition)
 
 
 @pytest.mark.parametrize(
@@ -67,7 +89,8 @@ def test_page_image_urls_point_at_the_bucket(settings):
     assert sources
     assert all(source.startswith(settings.MEDIA_URL) for source in sources)
     for picture in pictures:
-        assert picture.photo.url in sources
+        assert picture.src in sources
+        assert picture.photo.name not in html
 
 
 def test_a_cdn_domain_replaces_the_bucket_in_every_url(settings):
@@ -85,24 +108,26 @@ def test_a_cdn_domain_replaces_the_bucket_in_every_url(settings):
 
     html = Client().get(project.get_absolute_url()).content.decode()
 
-    expected = f"https://media.example-cdn.net/{options['location']}/{picture.photo.name}"
-    assert picture.photo.url == expected
+    rendition = picture.rendition_names[0]
+    expected = f"https://media.example-cdn.net/{options['location']}/{rendition}"
+    assert picture.src == expected
     assert f'src="{expected}"' in html
-    assert bucket_keys(f"{options['location']}/") == {key_of(picture.photo.name)}
+    assert bucket_keys(f"{options['location']}/") == {key_of(rendition)}
 
 
 def test_deleting_the_picture_removes_every_object(django_capture_on_commit_callbacks):
     picture = make_picture()
     kept = make_picture()
-    objects_of_the_picture = {key_of(name) for name in stored_files()} - {key_of(kept.photo.name)}
+    kept_names = {kept.photo.name, *kept.rendition_names}
+    objects_of_the_picture = {key_of(name) for name in stored_files() - kept_names}
     assert key_of(picture.photo.name) in objects_of_the_picture
 
     with django_capture_on_commit_callbacks(execute=True):
         picture.delete()
 
-    remaining = bucket_keys(f"{default_storage.location}/")
+    remaining = {key_of(name) for name in stored_files()}
     assert remaining.isdisjoint(objects_of_the_picture)
-    assert key_of(kept.photo.name) in remaining
+    assert remaining == {key_of(name) for name in kept_names}
 
 
 def test_two_uploads_of_the_same_name_never_collide():
@@ -112,8 +137,12 @@ def test_two_uploads_of_the_same_name_never_collide():
     second.photo.save("photo.jpg", uploaded_image("photo.jpg", color=(0, 0, 255)))
 
     assert first.photo.name != second.photo.name
-    assert requests.get(first.photo.url, timeout=10).content == first.photo.open("rb").read()
-    assert requests.get(second.photo.url, timeout=10).content == second.photo.open("rb").read()
+    # Originals are reached through presigned URLs only: their owner's.
+    owner = Grant.editor(project.owner)
+    for picture in (first, second):
+        url = picture.shown_to(owner).media.original_url()
+        assert "X-Amz-Signature=" in url
+        assert requests.get(url, timeout=10).content == picture.photo.open("rb").read()
     assert first.photo.open("rb").read() != second.photo.open("rb").read()
 
 

@@ -1,0 +1,382 @@
+"""
+Who may fetch which bytes: every kind of viewer × every address a page hands out or a download
+view answers, for public, unlisted and private projects; on disk and, under `make test`, in
+buckets (the media_root fixture switches the storages).
+
+How a URL is fetched: tests/fetching.py, as a browser would, and a public file's URL is checked
+to be MEDIA_URL + its name.
+
+moto, the S3 server of `make test`, refuses an unsigned request for an object of a bucket with
+no policy (the private one), but accepts a presigned URL whatever its signature or expiry
+(tried: an expired one and one with a changed signature both answer 200). So in buckets a URL's
+lifetime is asserted from its parameters, X-Amz-Date + X-Amz-Expires, not by fetching it late.
+"""
+
+import io
+import pickle
+import re
+import time
+import zipfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from django.conf import settings
+from django.core.cache import caches
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from portfolio.access import Grant, signed_file_url, url_expiry
+from portfolio.models import Picture, Project, ShareLink
+from tests.fetching import body, fetch, media_urls, read, stored_name
+from tests.helpers import HTMX, make_picture, make_project, make_staff, make_user, signed_in
+from tests.production.services import needs_bucket
+
+pytestmark = pytest.mark.django_db
+
+VISIBILITIES = ["public", "unlisted", "private"]
+VIEWERS = [
+    "anonymous",
+    "other-owner",
+    "owner",
+    "staff",
+    "link-originals",
+    "link-none",
+    "link-no-password",
+    "link-expired",
+    "link-revoked",
+]
+OK, PASSWORD_FORM = "ok", "password form"
+ALL = ("page", "original", "web", "zip_web", "zip_original")
+
+
+def expected(visibility: str, viewer: str) -> dict[str, str]:
+    """What each viewer gets: "ok" (200 and the right bytes), the password form, or a status."""
+
+    def every(outcome: str) -> dict[str, str]:
+        return dict.fromkeys(ALL, outcome)
+
+    if viewer in ("anonymous", "other-owner"):
+        if visibility != "public":
+            return every("404")
+        # The project lets visitors download web sizes (the scene's downloads="web").
+        return {**every(OK), "original": "404", "zip_original": "404"}
+    if viewer in ("owner", "staff"):
+        return every(OK)
+    if viewer == "link-expired":
+        return every("410")  # Says so, whatever became of the project.
+    if viewer == "link-revoked" or visibility == "private":
+        return every("404")  # A private project's links open nothing.
+    if viewer == "link-originals":
+        return every(OK)
+    if viewer == "link-none":
+        return {**every("404"), "page": OK}
+    return every(PASSWORD_FORM)
+
+
+# ---------------------------------------------------------------- the scene
+
+
+@dataclass
+class Scene:
+    owner: object
+    project: Project
+    rendered: list[Picture]
+    pending: Picture  # Its renditions not made yet: its owner is shown the original.
+    links: dict[str, ShareLink] = field(default_factory=dict)
+
+    @property
+    def pictures(self) -> list[Picture]:
+        return [*self.rendered, self.pending]
+
+    def viewer(self, viewer: str) -> tuple[Client, str, callable, str]:
+        """The viewer's client, page, picture-download address and ZIP address."""
+        if viewer.startswith("link-"):
+            token = self.links[viewer].token
+            return (
+                Client(),
+                reverse("portfolio:share", kwargs={"token": token}),
+                lambda pk: reverse(
+                    "portfolio:share-picture-download", kwargs={"token": token, "pk": pk}
+                ),
+                reverse("portfolio:share-download", kwargs={"token": token}),
+            )
+        client = {
+            "anonymous": Client,
+            "other-owner": lambda: signed_in(make_user()),
+            "owner": lambda: signed_in(self.owner),
+            "staff": lambda: signed_in(make_staff()),
+        }[viewer]()
+        slug = self.project.slug
+        return (
+            client,
+            self.project.get_absolute_url(),
+            lambda pk: reverse("portfolio:picture-download", kwargs={"slug": slug, "pk": pk}),
+            reverse("portfolio:project-download", kwargs={"slug": slug}),
+        )
+
+
+def make_scene(visibility: str, owner=None) -> Scene:
+    owner = owner or make_user()
+    project = make_project(owner, visibility=visibility, downloads="web")
+    rendered = [
+        make_picture(project, original_filename=f"Dune {n}.jpg", size=(600, 400)) for n in (1, 2)
+    ]
+    pending = make_picture(project, original_filename="Ridge.jpg", renditions=False)
+    scene = Scene(owner, project, rendered, pending)
+    past = timezone.now() - timedelta(hours=1)
+    for viewer, fields, password in [
+        ("link-originals", {"downloads": "originals"}, ""),
+        ("link-none", {"downloads": "none"}, ""),
+        ("link-no-password", {"downloads": "originals"}, "dunes-for-anna"),
+        ("link-expired", {"downloads": "originals", "expires_at": past}, ""),
+        ("link-revoked", {"downloads": "originals", "revoked_at": past}, ""),
+    ]:
+        link = ShareLink(project=project, label=viewer, **fields)
+        link.set_password(password)
+        link.save()
+        scene.links[viewer] = link
+    return scene
+
+
+# ---------------------------------------------------------------- reading pages and files
+
+
+def outcome(response) -> str:
+    templates = {template.name for template in response.templates or []}
+    if response.status_code == 200 and "portfolio/share_password.html" in templates:
+        return PASSWORD_FORM
+    return OK if response.status_code == 200 else str(response.status_code)
+
+
+def download(client: Client, url: str) -> tuple[str, bytes]:
+    """What a download link gives: the file (after its redirect), a form, or a status."""
+    response = client.get(url)
+    if response.status_code != 302:
+        result = outcome(response)
+        content = body(response)
+        if result == OK:
+            assert "attachment" in response["Content-Disposition"]
+        return result, content if result == OK else b""
+    assert "private" in response["Cache-Control"]
+    status, content, headers = fetch(client, response["Location"])
+    assert status == 200, response["Location"]
+    assert "attachment" in headers.get("Content-Disposition", ""), response["Location"]
+    return OK, content
+
+
+def zip_contents(content: bytes) -> list[bytes]:
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        assert archive.testzip() is None
+        return sorted(archive.read(name) for name in archive.namelist())
+
+
+def assert_no_secret_in(html: str, secret_names: set[str]) -> None:
+    """A public page: no original, no signed address, no file of a project not public."""
+    assert "/files/" not in html
+    assert "X-Amz-" not in html
+    for name in secret_names:
+        assert name not in html
+
+
+# ---------------------------------------------------------------- the matrix
+
+
+@pytest.mark.parametrize("visibility", VISIBILITIES)
+@pytest.mark.parametrize("viewer", VIEWERS)
+def test_what_each_viewer_may_fetch(visibility, viewer):
+    scene = make_scene(visibility)
+    client, page_url, picture_download, zip_url = scene.viewer(viewer)
+    want = expected(visibility, viewer)
+    public = visibility == "public"
+    sees_originals = want["original"] == OK
+
+    page = client.get(page_url)
+    html = page.content.decode()
+    assert outcome(page) == want["page"]
+    if viewer.startswith("link-"):
+        assert "noindex" in page["X-Robots-Tag"]
+        assert re.search(r'<meta name="robots" content="noindex[^"]*">', html)
+    if want["page"] != OK:
+        assert media_urls(html) == set()
+    else:
+        urls = media_urls(html)
+        shown = {url: stored_name(url) for url in urls}
+        renditions = {name for picture in scene.rendered for name in picture.rendition_names}
+        originals = {scene.pending.photo.name} if sees_originals else set()
+        assert set(shown.values()) == renditions | originals
+        for url, name in shown.items():
+            is_rendition = name in renditions
+            status, content, _ = fetch(client, url)
+            assert status == 200, url
+            assert content == read(name, public and is_rendition)
+            if public and is_rendition:
+                assert url == f"{settings.MEDIA_URL}{name}"  # Plain, cacheable.
+            else:
+                assert not url.startswith(settings.MEDIA_URL)
+                assert url.startswith("/files/") or "X-Amz-Signature" in url
+                if "X-Amz-Signature" in url:
+                    # Without its signature, the private bucket refuses it.
+                    assert requests.get(url.partition("?")[0], timeout=10).status_code == 403
+        # "The URL in the page" for an original: its download link, to whoever may.
+        assert html.count("?size=original") == (len(scene.pictures) + 1 if sees_originals else 0)
+        if viewer in ("anonymous", "other-owner"):
+            assert_no_secret_in(html, {picture.photo.name for picture in scene.pictures})
+
+    for picture in scene.pictures:
+        result, content = download(client, f"{picture_download(picture.pk)}?size=original")
+        assert result == want["original"], picture
+        if result == OK:
+            assert content == read(picture.photo.name, False)
+    for picture in scene.rendered:
+        result, content = download(client, f"{picture_download(picture.pk)}?size=web")
+        assert result == want["web"], picture
+        if result == OK:
+            assert content == read(picture.rendition_names[-1], public)
+
+    result, content = download(client, f"{zip_url}?size=web")
+    assert result == want["zip_web"]
+    if result == OK:
+        largest = [picture.rendition_names[-1] for picture in scene.rendered]
+        assert zip_contents(content) == sorted(read(name, public) for name in largest)
+    result, content = download(client, f"{zip_url}?size=original")
+    assert result == want["zip_original"]
+    if result == OK:
+        originals = [read(picture.photo.name, False) for picture in scene.pictures]
+        assert zip_contents(content) == sorted(originals)
+
+
+def test_the_matrix_expects_what_the_readme_promises():
+    """The table above, read again: nobody but the owner and staff gets a private project."""
+    private = {viewer: expected("private", viewer)["page"] for viewer in VIEWERS}
+    assert [viewer for viewer, page in private.items() if page == OK] == ["owner", "staff"]
+    originals = {viewer for viewer in VIEWERS if expected("public", viewer)["original"] == OK}
+    assert originals == {"owner", "staff", "link-originals"}
+
+
+# ---------------------------------------------------------------- public pages and their cache
+
+
+def test_no_file_of_a_project_not_public_reaches_a_public_page_or_the_page_cache():
+    owner = make_user()
+    shown = make_scene("public", owner)
+    hidden = [make_scene("unlisted", owner), make_scene("private", owner)]
+    secret = {picture.photo.name for picture in shown.pictures}
+    for scene in hidden:
+        for picture in scene.pictures:
+            secret |= {picture.photo.name, *picture.rendition_names}
+    visitor = Client()
+    pages = [
+        ("/", {}),
+        ("/", HTMX),
+        (shown.project.get_absolute_url(), {}),
+    ]
+
+    for url, headers in pages * 2:  # The second time from the page cache.
+        response = visitor.get(url, headers=headers)
+        assert response.status_code == 200
+        assert_no_secret_in(response.content.decode(), secret)
+    kept = [pickle.loads(value) for value in caches["pages"]._cache.values()]
+    assert len(kept) == len(pages)
+    for response in kept:
+        assert_no_secret_in(response.content.decode(), secret)
+    # What the public pages show of the public project is there, served from the cache too.
+    gallery = visitor.get("/").content.decode()
+    assert f"{settings.MEDIA_URL}{shown.rendered[0].rendition_names[0]}" in gallery
+
+    # Made private, the project leaves every public page at once, its files still moving.
+    shown.project.visibility = "private"
+    shown.project.save()
+    assert visitor.get(shown.project.get_absolute_url()).status_code == 404
+    for picture in shown.rendered:
+        secret |= set(picture.rendition_names)
+    assert_no_secret_in(visitor.get("/").content.decode(), secret)
+    assert_no_secret_in(visitor.get("/", headers=HTMX).content.decode(), secret)
+
+
+# ---------------------------------------------------------------- taking access back
+
+
+def handed_out(client: Client, scene: Scene, link: ShareLink) -> set[str]:
+    """Every media address the link's holder was given: in the page and by its downloads."""
+    urls = media_urls(client.get(link.get_absolute_url()).content.decode())
+    for picture in scene.pictures:
+        for size in ("original", "web"):
+            path = reverse(
+                "portfolio:share-picture-download", kwargs={"token": link.token, "pk": picture.pk}
+            )
+            response = client.get(f"{path}?size={size}")
+            if response.status_code == 302:
+                urls.add(response["Location"])
+    return urls
+
+
+@pytest.mark.local_media
+def test_on_disk_revoking_a_link_stops_every_address_it_handed_out_at_once(settings):
+    settings.PORTFOLIO_PRIVATE_URL_SECONDS = 10
+    scene = make_scene("unlisted")
+    link = scene.links["link-originals"]
+    holder = Client()
+    urls = handed_out(holder, scene, link)
+    # Three pictures' originals, two of web size, and the renditions in the page.
+    assert len([url for url in urls if url.startswith("/files/")]) == len(urls) >= 5 + 4
+    assert all(fetch(holder, url)[0] == 200 for url in urls)
+
+    revoke = reverse(
+        "portfolio:share-link-revoke", kwargs={"slug": scene.project.slug, "pk": link.pk}
+    )
+    assert signed_in(scene.owner).post(revoke).status_code == 302
+
+    assert holder.get(link.get_absolute_url()).status_code == 404
+    assert {url: fetch(holder, url)[0] for url in urls} == dict.fromkeys(urls, 404)
+
+
+@needs_bucket
+def test_in_buckets_what_a_revoked_link_handed_out_expires_within_the_lifetime(settings):
+    # moto accepts expired presigned URLs: their lifetime is read from their parameters.
+    settings.PORTFOLIO_PRIVATE_URL_SECONDS = 10
+    scene = make_scene("unlisted")
+    link = scene.links["link-originals"]
+    holder = Client()
+    urls = handed_out(holder, scene, link)
+    assert len(urls) >= 5 + 4
+    private_bucket = settings.STORAGES["private"]["OPTIONS"]["bucket_name"]
+    assert private_bucket != settings.STORAGES["default"]["OPTIONS"]["bucket_name"]
+    handed_at = datetime.now(UTC)
+
+    link.revoke()
+
+    assert holder.get(link.get_absolute_url()).status_code == 404
+    for url in urls:
+        parts = urlsplit(url)
+        assert parts.path.startswith(f"/{private_bucket}/"), url
+        query = parse_qs(parts.query)
+        signed_at = datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        expires_at = signed_at + timedelta(seconds=int(query["X-Amz-Expires"][0]))
+        assert expires_at <= handed_at + timedelta(seconds=10), url
+        assert "X-Amz-Signature" in query
+        assert requests.get(url.partition("?")[0], timeout=10).status_code == 403
+
+
+@pytest.mark.local_media
+def test_on_disk_a_signed_address_stops_working_when_it_expires(settings, monkeypatch):
+    settings.PORTFOLIO_PRIVATE_URL_SECONDS = 10
+    scene = make_scene("private")
+    owner = signed_in(scene.owner)
+    urls = media_urls(owner.get(scene.project.get_absolute_url()).content.decode())
+    assert urls and all(url.startswith("/files/") for url in urls)
+    assert all(fetch(owner, url)[0] == 200 for url in urls)
+    picture = scene.rendered[0]
+    name = picture.rendition_names[0]
+    grant = Grant.editor(scene.owner)
+    expired = signed_file_url(picture, name, False, grant, url_expiry() - 10)
+    assert fetch(owner, expired)[0] == 404
+
+    # Past the lifetime, every address handed out is refused.
+    later = time.time() + 11
+    monkeypatch.setattr("portfolio.access.time", SimpleNamespace(time=lambda: later))
+    assert {url: fetch(owner, url)[0] for url in urls} == dict.fromkeys(urls, 404)

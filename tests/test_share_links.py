@@ -1,0 +1,281 @@
+"""
+Share links (models/sharing.py, views/sharing.py, views/share_links.py): their tokens, their
+passwords and the throttling of wrong ones, and the owner's panel that makes and revokes them.
+"""
+
+import base64
+from datetime import timedelta
+
+import pytest
+from axes.models import AccessAttempt
+from django.contrib.auth.hashers import identify_hasher
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+import portfolio.models.sharing
+from portfolio.models import ShareLink
+from portfolio.models.sharing import KEY_LENGTH
+from tests.helpers import HTMX, make_picture, make_project, make_staff, make_user, signed_in
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "dunes-for-anna"
+LIMIT = 5  # settings.AXES_FAILURE_LIMIT
+
+
+@pytest.fixture
+def project(owner):
+    project = make_project(owner, visibility="unlisted")
+    make_picture(project)
+    return project
+
+
+def make_link(project, password: str = "", **fields) -> ShareLink:
+    link = ShareLink(project=project, label="for Anna", **fields)
+    link.set_password(password)
+    link.save()
+    return link
+
+
+def opens(token: str) -> bool:
+    return ShareLink.from_token(token) is not None
+
+
+# ---------------------------------------------------------------- tokens
+
+
+def test_a_token_is_a_random_key_of_128_bits_and_a_mac_of_it(project):
+    links = [make_link(project) for _ in range(3)]
+
+    for link in links:
+        key, mac = link.token[:KEY_LENGTH], link.token[KEY_LENGTH:]
+        assert key == link.key
+        assert len(base64.urlsafe_b64decode(key + "==")) * 8 >= 128
+        assert len(bytes.fromhex(mac)) * 8 >= 128
+        assert ShareLink.from_token(link.token) == link
+    assert len({link.key for link in links}) == len(links)
+
+
+def test_a_token_with_a_wrong_or_another_links_mac_opens_nothing(project):
+    link, other = make_link(project), make_link(project)
+    mac = link.token[KEY_LENGTH:]
+
+    assert not opens(link.key + "0" * len(mac))
+    assert not opens(link.key + other.token[KEY_LENGTH:])
+    assert not opens(link.token[:-1])  # A MAC cut short.
+    assert not opens(link.token + "0")
+    assert not opens(link.key)  # What the database holds is not a working link.
+    assert not opens("")
+    assert Client().get(f"/s/{link.key}/").status_code == 404
+    assert Client().get(f"/s/{link.key}{other.token[KEY_LENGTH:]}/").status_code == 404
+
+
+def test_the_mac_is_compared_in_constant_time(project, monkeypatch):
+    link, compared = make_link(project), []
+
+    def spy(first, second) -> bool:
+        compared.append((first, second))
+        return first == second
+
+    monkeypatch.setattr(portfolio.models.sharing, "constant_time_compare", spy)
+
+    assert opens(link.token)
+    assert compared and compared[0][0] == link.token[KEY_LENGTH:]
+
+
+def test_a_new_secret_key_voids_every_token_unless_the_old_one_is_a_fallback(project, settings):
+    link = make_link(project)
+    token = link.token
+    old = settings.SECRET_KEY
+
+    settings.SECRET_KEY = "a-new-secret-key-" + "x" * 40
+    assert not opens(token)
+    assert Client().get(f"/s/{token}/").status_code == 404
+
+    settings.SECRET_KEY_FALLBACKS = [old]
+    assert opens(token)
+    assert Client().get(f"/s/{token}/").status_code == 200
+    assert link.token != token  # Handed out again, under the new key.
+    assert opens(link.token)
+
+
+# ---------------------------------------------------------------- passwords
+
+
+def test_a_links_password_is_hashed_as_django_hashes_users_passwords(project, settings):
+    link = make_link(project, PASSWORD)
+
+    assert PASSWORD not in link.password
+    hasher = identify_hasher(link.password)
+    assert f"{hasher.__module__}.{type(hasher).__name__}" == settings.PASSWORD_HASHERS[0]
+    assert link.check_password(PASSWORD)
+    assert not link.check_password("dunes-for-bob")
+    assert not make_link(project).check_password("")  # No password: nothing to check.
+
+
+def password_asked(response) -> bool:
+    names = {template.name for template in response.templates}
+    return response.status_code == 200 and "portfolio/share_password.html" in names
+
+
+def give(client: Client, link: ShareLink, password: str):
+    return client.post(link.get_absolute_url(), {"password": password})
+
+
+def test_the_right_password_opens_the_link_for_that_browser_until_it_changes(project):
+    link = make_link(project, PASSWORD)
+    client = Client()
+
+    assert password_asked(client.get(link.get_absolute_url()))
+    assert give(client, link, "wrong").status_code == 400
+    answer = give(client, link, PASSWORD)
+    assert answer.status_code == 302
+    assert client.get(link.get_absolute_url()).status_code == 200
+    assert password_asked(Client().get(link.get_absolute_url()))  # Another browser.
+
+    link.set_password("a-new-one")
+    link.save()
+    assert password_asked(client.get(link.get_absolute_url()))
+
+
+def test_five_wrong_passwords_from_one_address_pause_the_link_there(project):
+    link = make_link(project, PASSWORD)
+    client = Client(REMOTE_ADDR="203.0.113.7")
+
+    answers = [give(client, link, f"wrong-{n}").status_code for n in range(LIMIT)]
+
+    assert answers == [400] * (LIMIT - 1) + [429]
+    locked = give(client, link, PASSWORD)
+    assert locked.status_code == 429  # Even the right one waits now.
+    assert "noindex" in locked["X-Robots-Tag"]
+    assert "Too many wrong passwords" in locked.content.decode()
+    assert "share-link:" not in locked.content.decode()  # Nothing of the sign-in page.
+    assert client.get(link.get_absolute_url()).status_code == 429
+    # Per link and address: another address, or another link, is not paused.
+    assert give(Client(REMOTE_ADDR="198.51.100.9"), link, PASSWORD).status_code == 302
+    other = make_link(project, PASSWORD)
+    assert give(client, other, PASSWORD).status_code == 302
+
+    # After the cool-off (15 minutes), the right password opens it.
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=16))
+    assert give(client, link, PASSWORD).status_code == 302
+    assert client.get(link.get_absolute_url()).status_code == 200
+
+
+# ---------------------------------------------------------------- the owner's panel
+
+
+def create_url(project) -> str:
+    return reverse("portfolio:share-link-create", kwargs={"slug": project.slug})
+
+
+def revoke_url(link) -> str:
+    return reverse(
+        "portfolio:share-link-revoke", kwargs={"slug": link.project.slug, "pk": link.pk}
+    )
+
+
+def new_link(**fields) -> dict:
+    return {"label": "for Anna", "password": "", "expires_at": "", "downloads": "web", **fields}
+
+
+def test_a_plain_post_makes_a_link_and_comes_back_to_the_edit_page(project, owner_client):
+    expires = timezone.localtime() + timedelta(days=7)
+    answer = owner_client.post(
+        create_url(project),
+        new_link(password=PASSWORD, expires_at=expires.strftime("%Y-%m-%dT%H:%M")),
+    )
+
+    edit = reverse("portfolio:project-update", kwargs={"slug": project.slug})
+    assert answer.status_code == 302
+    assert answer["Location"] == f"{edit}#sharing"
+    link = project.share_links.get()
+    assert (link.label, link.downloads, link.has_password) == ("for Anna", "web", True)
+    assert link.check_password(PASSWORD)
+    assert link.expires_at is not None
+    page = owner_client.get(edit).content.decode()
+    assert "for Anna" in page
+    assert link.get_absolute_url() in page
+    assert "Link “for Anna” made" in page
+
+
+def test_htmx_makes_a_link_and_gets_the_panel_back(project, owner_client):
+    make_link(project)
+    answer = owner_client.post(create_url(project), new_link(label="for Bob"), headers=HTMX)
+
+    assert answer.status_code == 200
+    html = answer.content.decode()
+    assert html.lstrip().startswith('<section id="sharing"')
+    assert "<html" not in html
+    links = list(project.share_links.all())
+    assert len(links) == 2
+    for link in links:
+        assert link.get_absolute_url() in html
+
+
+def test_a_link_that_would_expire_in_the_past_is_refused(project, owner_client):
+    past = (timezone.localtime() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    answer = owner_client.post(create_url(project), new_link(expires_at=past), headers=HTMX)
+
+    assert answer.status_code == 400
+    assert "Choose a time in the future." in answer.content.decode()
+    assert not project.share_links.exists()
+
+
+def test_revoking_a_link_by_htmx_or_plain_post(project, owner_client):
+    first, second = make_link(project), make_link(project)
+
+    answer = owner_client.post(revoke_url(first), headers=HTMX)
+    assert answer.status_code == 200
+    assert "revoked" in answer.content.decode()
+    assert owner_client.post(revoke_url(second)).status_code == 302
+
+    for link in (first, second):
+        link.refresh_from_db()
+        assert link.is_revoked
+        assert Client().get(link.get_absolute_url()).status_code == 404
+
+
+def test_staff_may_manage_any_projects_links(project):
+    staff = signed_in(make_staff())
+
+    assert staff.post(create_url(project), new_link()).status_code == 302
+    assert staff.post(revoke_url(project.share_links.get())).status_code == 302
+
+
+def test_another_owner_gets_404_for_every_part_of_the_panel(project):
+    link = make_link(project)
+    other = signed_in(make_user())
+
+    assert other.get(create_url(project)).status_code == 404
+    assert other.post(create_url(project), new_link()).status_code == 404
+    assert other.post(revoke_url(link), headers=HTMX).status_code == 404
+    link.refresh_from_db()
+    assert not link.is_revoked
+    assert project.share_links.count() == 1
+
+
+def test_a_link_is_revoked_only_through_its_own_project(project, owner):
+    link = make_link(project)
+    mine = make_project(owner)
+    wrong = reverse("portfolio:share-link-revoke", kwargs={"slug": mine.slug, "pk": link.pk})
+
+    assert signed_in(owner).post(wrong).status_code == 404
+    link.refresh_from_db()
+    assert not link.is_revoked
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(project):
+    link = make_link(project)
+
+    for answer in (
+        Client().get(create_url(project)),
+        Client().post(create_url(project), new_link()),
+        Client().post(revoke_url(link)),
+    ):
+        assert answer.status_code == 302
+        assert answer["Location"].startswith(reverse("login"))
+    link.refresh_from_db()
+    assert not link.is_revoked
+    assert project.share_links.count() == 1

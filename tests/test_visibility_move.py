@@ -1,0 +1,205 @@
+"""
+A project's visibility moves its renditions between the public and the private storage
+(tasks.move_project_files): whole, and, interrupted anywhere, with nothing lost and nothing
+left in the wrong storage once it is run again. On disk and, under `make test`, in buckets.
+"""
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.management import call_command
+from django.test import Client
+from django_tasks_db.models import DBTaskResult
+
+import portfolio.tasks
+from portfolio.access import private_storage, public_storage
+from portfolio.models import Picture
+from portfolio.tasks import move_project_files
+from tests.fetching import fetch, media_urls, read, stored_name
+from tests.helpers import make_picture, make_project, private_files, public_files, signed_in
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def project(owner):
+    project = make_project(owner, visibility="public")
+    for number in range(3):
+        make_picture(project, original_filename=f"Dune {number}.jpg", size=(600, 400))
+    return project
+
+
+def renditions(project) -> set[str]:
+    return {name for picture in project.pictures.all() for name in picture.rendition_names}
+
+
+def originals(project) -> set[str]:
+    return {picture.photo.name for picture in project.pictures.all()}
+
+
+def assert_settled(project, public: bool) -> None:
+    """Every rendition in the storage the visibility calls for, and in that one only."""
+    names = renditions(project)
+    assert len(names) == 6  # Three pictures, two widths each.
+    here, there = public_files(), private_files()
+    if not public:
+        here, there = there, here
+    assert names <= here
+    assert not names & there
+    assert originals(project) <= private_files() - public_files()  # Originals never move.
+    assert set(project.pictures.values_list("renditions_public", flat=True)) == {public}
+
+
+def assert_nothing_lost(project) -> None:
+    """Each rendition is where its row says, and the owner's page shows every picture."""
+    for picture in Picture.objects.filter(project=project):
+        storage = public_storage() if picture.renditions_public else private_storage()
+        for name in picture.rendition_names:
+            assert storage.exists(name), (name, picture.renditions_public)
+    assert_owner_sees_every_picture(project)
+
+
+def assert_owner_sees_every_picture(project) -> set[str]:
+    owner = signed_in(project.owner)
+    urls = media_urls(owner.get(project.get_absolute_url()).content.decode())
+    assert {stored_name(url) for url in urls} == renditions(project)
+    for url in urls:
+        status, content, _ = fetch(owner, url)
+        assert status == 200, url
+        picture = next(p for p in project.pictures.all() if stored_name(url) in p.rendition_names)
+        assert content == read(stored_name(url), picture.renditions_public)
+    return urls
+
+
+def make(project, visibility: str, capture) -> None:
+    """Change the visibility as the studio does; the move runs once that commits."""
+    project.visibility = visibility
+    with capture(execute=True):
+        project.save()
+
+
+def test_made_private_its_renditions_move_to_the_private_storage_and_back(
+    project, django_capture_on_commit_callbacks
+):
+    assert_settled(project, public=True)
+
+    make(project, "private", django_capture_on_commit_callbacks)
+
+    assert_settled(project, public=False)
+    urls = assert_owner_sees_every_picture(project)
+    assert all(url.startswith("/files/") or "X-Amz-Signature" in url for url in urls)
+    assert Client().get(project.get_absolute_url()).status_code == 404
+
+    make(project, "public", django_capture_on_commit_callbacks)
+
+    assert_settled(project, public=True)
+    urls = media_urls(Client().get(project.get_absolute_url()).content.decode())
+    assert {stored_name(url) for url in urls} == renditions(project)
+    assert all(fetch(Client(), url)[0] == 200 for url in urls)
+
+
+def test_unlisted_to_private_moves_nothing(project, django_capture_on_commit_callbacks):
+    make(project, "unlisted", django_capture_on_commit_callbacks)
+    before = private_files()
+
+    make(project, "private", django_capture_on_commit_callbacks)
+
+    assert private_files() == before
+    assert_settled(project, public=False)
+
+
+def fail_after(monkeypatch, count: int, exception: BaseException) -> list[str]:
+    """Make the move's copies fail after `count` files, as a lost storage or a kill would."""
+    copy, copied = portfolio.tasks.copy_file, []
+
+    def copy_file(name, source, target) -> None:
+        if len(copied) >= count:
+            raise exception
+        copy(name, source, target)
+        copied.append(name)
+
+    monkeypatch.setattr(portfolio.tasks, "copy_file", copy_file)
+    return copied
+
+
+@pytest.mark.parametrize("public_to_private", [True, False])
+@pytest.mark.parametrize("copied", [1, 3, 5])
+def test_a_move_cut_short_loses_nothing_and_a_rerun_finishes_it(
+    project, monkeypatch, public_to_private, copied, django_capture_on_commit_callbacks
+):
+    if not public_to_private:
+        make(project, "private", django_capture_on_commit_callbacks)
+    target = not public_to_private
+    done = fail_after(monkeypatch, copied, OSError("the storage went away"))
+    project.visibility = "private" if public_to_private else "public"
+    project.save()  # Its move is not run: called below, as a worker would.
+
+    with pytest.raises(OSError):
+        move_project_files.call(project.pk)
+
+    assert len(done) == copied
+    assert_nothing_lost(project)
+    monkeypatch.undo()
+    move_project_files.call(project.pk)
+    assert_settled(project, public=target)
+    assert_owner_sees_every_picture(project)
+
+
+def test_a_move_cut_short_after_recording_deletes_the_leftovers_on_rerun(project, monkeypatch):
+    def storage_fails(storage, names) -> None:
+        raise OSError("the storage went away")
+
+    monkeypatch.setattr(portfolio.tasks, "delete_renditions", storage_fails)
+    project.visibility = "private"
+    project.save()
+
+    with pytest.raises(OSError):
+        move_project_files.call(project.pk)
+
+    # The first picture's row says private, its files are in both storages.
+    first = project.pictures.in_display_order().first()
+    assert not first.renditions_public
+    assert set(first.rendition_names) <= public_files() & private_files()
+    assert_nothing_lost(project)
+    monkeypatch.undo()
+    move_project_files.call(project.pk)
+    assert_settled(project, public=False)
+
+
+@pytest.mark.local_media
+def test_a_truncated_copy_on_disk_is_replaced_on_rerun(project):
+    # What a copy cut short on disk leaves: the first part of the file under its own name.
+    name = sorted(renditions(project))[0]
+    whole = read(name, public=True)
+    private_storage().save(name, ContentFile(whole[: len(whole) // 3]))
+    project.visibility = "private"
+    project.save()
+
+    move_project_files.call(project.pk)
+
+    assert read(name, public=False) == whole
+    assert_settled(project, public=False)
+    assert_owner_sees_every_picture(project)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_stopped_mid_move_loses_nothing_and_the_move_can_be_run_again(
+    project, monkeypatch, settings
+):
+    """
+    The database queue and its worker, as production runs them; the worker stopped (SystemExit,
+    as gunicorn's and the process manager's stops are) after two copies.
+    """
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    project.visibility = "private"
+    project.save()  # Commits (transaction=True): the move is queued.
+    assert DBTaskResult.objects.filter(task_path__endswith="move_project_files").count() == 1
+    fail_after(monkeypatch, 2, SystemExit(1))
+
+    with pytest.raises(SystemExit):
+        call_command("db_worker", "--batch", "--no-startup-delay", "--verbosity", "0")
+
+    assert_nothing_lost(project)
+    assert project.pictures.filter(renditions_public=True).exists()  # Not finished.
+    monkeypatch.undo()
+    move_project_files.call(project.pk)
+    assert_settled(project, public=False)
