@@ -125,7 +125,8 @@ class Selection(models.Model):
             selection.sent_at = timezone.now()
             selection.save(update_fields=["note", "sent_at", "updated"])
         self.note, self.sent_at = selection.note, selection.sent_at
-        transaction.on_commit(self.notify_owner)
+        # Robust: a mail server that is down is logged, and the client's selection stays sent.
+        transaction.on_commit(self.notify_owner, robust=True)
 
     def reopen(self) -> None:
         """Let its client change it again, until the owner locks it."""
