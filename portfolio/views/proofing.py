@@ -25,7 +25,7 @@ from portfolio.views.editors import EditorRequiredMixin
 from portfolio.views.events import request_refused
 from portfolio.views.htmx import wants_fragment
 from portfolio.views.share_links import SharingPanelMixin
-from portfolio.views.sharing import ShareLinkMixin
+from portfolio.views.sharing import SharedProjectView
 
 FAVOURITES_ONLY = "favourites"  # ?favourites=1: the share page shows only the visitor's.
 
@@ -51,7 +51,8 @@ def proofing_context(request, link: ShareLink, pictures: list[Picture]) -> dict:
     chosen = set(selection.favourites.values_list("picture_id", flat=True)) if selection else set()
     for picture in pictures:
         picture.is_favourite = picture.pk in chosen
-    only_favourites = bool(selection) and request.GET.get(FAVOURITES_ONLY) == "1"
+    query = request.POST if request.method == "POST" else request.GET  # A refused POST too.
+    only_favourites = bool(selection) and query.get(FAVOURITES_ONLY) == "1"
     context = {
         "selection": selection,
         "favourite_count": len(chosen),
@@ -70,8 +71,12 @@ def proofing_context(request, link: ShareLink, pictures: list[Picture]) -> dict:
 # ---------------------------------------------------------------- the client's side
 
 
-class ProofingMixin(ShareLinkMixin):
-    """POST handlers under a link that takes favourites; each returns to the share page."""
+class ProofingActionView(SharedProjectView):
+    """
+    The POST handlers under a link that takes favourites; each acts, then returns to the share
+    page. Refused, htmx gets the status and a "request-refused" event; a plain form, the page
+    again with the reason (a 4xx, so that nothing mistakes a refusal for a success).
+    """
 
     http_method_names = ["post"]
 
@@ -82,7 +87,7 @@ class ProofingMixin(ShareLinkMixin):
         try:
             return self.act()
         except SelectionRefused as refusal:
-            return self.refused(str(refusal))
+            return self.refused(str(refusal), status=409)
 
     def act(self) -> HttpResponse:
         raise NotImplementedError
@@ -93,14 +98,25 @@ class ProofingMixin(ShareLinkMixin):
             url += f"?{FAVOURITES_ONLY}=1"
         return HttpResponseRedirect(f"{url}#{anchor}")
 
-    def refused(self, message: str) -> HttpResponse:
+    def refused(self, message: str, status: int) -> HttpResponse:
         if wants_fragment(self.request):
-            return request_refused(HttpResponse(status=409), message)
+            return request_refused(HttpResponse(status=status), message)
         messages.error(self.request, message)
-        return self.back()
+        return self.page(status)
+
+    def invalid(self, form_name: str, form) -> HttpResponse:
+        """A form with errors: the page shows it again, its errors by its fields."""
+        if wants_fragment(self.request):
+            errors = [error for field_errors in form.errors.values() for error in field_errors]
+            return request_refused(HttpResponse(status=400), " ".join(errors))
+        return self.page(400, **{form_name: form})
+
+    def needs_selection(self) -> None:
+        if self.selection is None:
+            raise SelectionRefused("Type your name first, to start your selection.")
 
 
-class FavouriteToggleView(ProofingMixin, View):
+class FavouriteToggleView(ProofingActionView):
     """POST handler: a picture becomes one of the visitor's favourites, or stops being one."""
 
     def act(self) -> HttpResponse:
@@ -109,8 +125,7 @@ class FavouriteToggleView(ProofingMixin, View):
         ).first()
         if picture is None:
             return not_found(self.request)
-        if self.selection is None:
-            raise SelectionRefused("Type your name first, to start your selection.")
+        self.needs_selection()
         picture.is_favourite = self.selection.toggle(picture)
         if not wants_fragment(self.request):
             return self.back(anchor=f"picture-{picture.pk}")
@@ -125,13 +140,13 @@ class FavouriteToggleView(ProofingMixin, View):
         return TemplateResponse(self.request, "portfolio/_favourite_toggled.html", context)
 
 
-class SelectionStartView(ProofingMixin, View):
+class SelectionStartView(ProofingActionView):
     """POST handler: choose under this name, a new selection or the one of that name."""
 
     def act(self) -> HttpResponse:
         form = SelectionStartForm(self.request.POST)
         if not form.is_valid():
-            raise SelectionRefused("Type your name (at most 80 characters) to start.")
+            return self.invalid("start_form", form)
         name = form.cleaned_data["name"]
         selection = Selection.objects.filter(link=self.link).named(name).first()
         if selection is None:
@@ -144,7 +159,7 @@ class SelectionStartView(ProofingMixin, View):
         return self.back()
 
 
-class SelectionLeaveView(ProofingMixin, View):
+class SelectionLeaveView(ProofingActionView):
     """POST handler: this browser stops choosing under that name (the selection stays)."""
 
     def act(self) -> HttpResponse:
@@ -152,19 +167,20 @@ class SelectionLeaveView(ProofingMixin, View):
         return self.back()
 
 
-class SelectionSendView(ProofingMixin, View):
+class SelectionSendView(ProofingActionView):
     """POST handler: send the selection, with the client's name and note, to the owner."""
 
     def act(self) -> HttpResponse:
-        if self.selection is None:
-            raise SelectionRefused("Type your name first, to start your selection.")
+        self.needs_selection()
         form = SelectionSendForm(self.request.POST, instance=self.selection)
         if not form.is_valid():
-            errors = [error for field_errors in form.errors.values() for error in field_errors]
-            raise SelectionRefused(" ".join(errors))
-        with transaction.atomic():
-            form.save()
-            self.selection.send()
+            return self.invalid("send_form", form)
+        try:
+            with transaction.atomic():
+                form.save()
+                self.selection.send()
+        except IntegrityError:  # Someone took the name since the form was checked.
+            raise SelectionRefused(form.name_taken_message) from None
         count = self.selection.favourites.count()
         messages.success(
             self.request, f"Sent: {count} picture{'s' if count != 1 else ''}. Thank you!"
@@ -172,12 +188,11 @@ class SelectionSendView(ProofingMixin, View):
         return self.back()
 
 
-class SelectionReopenView(ProofingMixin, View):
+class SelectionReopenView(ProofingActionView):
     """POST handler: change a sent selection again, until the owner locks it."""
 
     def act(self) -> HttpResponse:
-        if self.selection is None:
-            raise SelectionRefused("Type your name first, to start your selection.")
+        self.needs_selection()
         self.selection.reopen()
         messages.success(self.request, "Reopened: change it, then send it again.")
         return self.back()

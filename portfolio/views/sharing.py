@@ -130,6 +130,10 @@ class SharedProjectView(ShareLinkMixin, TemplateView):
 
     def get(self, request, *args, **kwargs) -> HttpResponse:
         self.link.record_use()
+        return self.page()
+
+    def page(self, status: int = 200, **proofing) -> HttpResponse:
+        """The share page; `proofing` replaces parts of its selection (a form with errors)."""
         project = self.link.project
         pictures = [p.shown_to(self.grant) for p in project.pictures.in_display_order()]
         context = {
@@ -139,11 +143,11 @@ class SharedProjectView(ShareLinkMixin, TemplateView):
             "grant": self.grant,
             "can_edit": False,
         }
-        # Imported here: proofing's views build on ShareLinkMixin, from this module.
+        # Imported here: proofing's views build on this one.
         from portfolio.views.proofing import proofing_context
 
-        context.update(proofing_context(request, self.link, pictures))
-        return self.render_to_response(context)
+        context.update(proofing_context(self.request, self.link, pictures), **proofing)
+        return self.render_to_response(context, status=status)
 
 
 class SharedPictureDownloadView(ShareLinkMixin, PictureDownloadView):
