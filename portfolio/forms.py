@@ -18,6 +18,7 @@ from portfolio.images.gate import (
     too_large_reason,
 )
 from portfolio.models import Picture, Profile, Project, Selection, ShareLink
+from portfolio.models.proofing import validate_one_line
 from portfolio.storage_outage import STORAGE_UNAVAILABLE_REASON, is_storage_outage
 
 DISPLAY_NAME_MAX_LENGTH = 120
@@ -256,8 +257,10 @@ class ProjectVisibilityForm(forms.ModelForm):
 class SelectionStartForm(forms.Form):
     """The name a client chooses under: a name already used on the link continues its selection."""
 
+    # A model field's own validators are the model's to run: this form has no model.
     name = Selection._meta.get_field("name").formfield(
-        widget=forms.TextInput(attrs={"autocomplete": "name"})
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        validators=[validate_one_line],
     )
 
     def __init__(self, *args, **kwargs) -> None:
@@ -280,12 +283,12 @@ class SelectionSendForm(forms.ModelForm):
         kwargs.setdefault("auto_id", "id_send_%s")
         super().__init__(*args, **kwargs)
 
+    name_taken_message = Selection._meta.constraints[0].violation_error_message
+
     def clean_name(self) -> str:
         # The model's constraint names the link, which is not a field here: the form skips it.
         name = self.cleaned_data["name"]
         others = Selection.objects.filter(link=self.instance.link).exclude(pk=self.instance.pk)
         if others.named(name).exists():
-            raise forms.ValidationError(
-                Selection._meta.constraints[0].violation_error_message, code="unique"
-            )
+            raise forms.ValidationError(self.name_taken_message, code="unique")
         return name

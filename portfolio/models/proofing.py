@@ -9,9 +9,11 @@ freezes its selections too: nobody reaches them but the owner.
 
 import csv
 import io
+import unicodedata
 from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import models, transaction
 from django.db.models.functions import Lower
@@ -19,6 +21,12 @@ from django.utils import timezone
 
 from portfolio.models.pictures import Picture
 from portfolio.models.sharing import ShareLink
+
+
+def validate_one_line(value: str) -> None:
+    """No line break nor other control character: a name goes into an e-mail's subject."""
+    if any(unicodedata.category(character) == "Cc" for character in value):
+        raise ValidationError("Type your name on one line.", code="control_character")
 
 
 class SelectionRefused(Exception):
@@ -42,6 +50,7 @@ class Selection(models.Model):
     name = models.CharField(
         "your name",
         max_length=80,
+        validators=[validate_one_line],
         help_text="So the photographer knows whose choice it is.",
     )
     note = models.TextField(
