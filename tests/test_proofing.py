@@ -545,3 +545,19 @@ def test_an_owner_reaches_no_selection_of_another_project_through_their_own(
         url = reverse(f"portfolio:{name}", kwargs={"slug": theirs.slug, "pk": selection.pk})
         assert getattr(stranger, method)(url).status_code == 404
     assert not Selection.objects.get().is_locked
+
+
+def test_staff_see_and_lock_selections_in_the_admin(staff_client, link, selection, pictures):
+    selection.toggle(pictures[0])
+    for url in [
+        "/admin/portfolio/selection/",
+        "/admin/portfolio/selection/?q=Anna",
+        f"/admin/portfolio/selection/{selection.pk}/change/",
+        f"/admin/portfolio/sharelink/{link.pk}/change/",
+    ]:
+        assert staff_client.get(url).status_code == 200, url
+    page = staff_client.get(f"/admin/portfolio/selection/{selection.pk}/change/").content
+    assert b"DSC_0001.jpg" in page
+    data = {"action": "lock", "_selected_action": [selection.pk]}
+    assert staff_client.post("/admin/portfolio/selection/", data).status_code == 302
+    assert Selection.objects.get().is_locked
