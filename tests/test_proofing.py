@@ -9,6 +9,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.core.cache import caches
 from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
@@ -237,6 +238,10 @@ def test_the_share_page_asks_for_a_name_before_any_heart(link):
     assert "hx-headers" not in page
     assert response["Referrer-Policy"] == "same-origin"
     assert "no-cache" in response["Cache-Control"]
+    client = choosing(link)
+    for _ in range(2):
+        assert "Choosing as" in client.get(share_url(link)).content.decode()
+    assert not caches["pages"]._cache  # Never kept by the page cache, with or without a name.
 
 
 def test_a_link_without_favourites_shows_none_of_it(link):

@@ -170,3 +170,40 @@ def test_a_client_chooses_favourites_and_the_owner_copies_their_file_names(
     expect(client_page.locator("#selection")).to_contain_text("locked your selection")
     expect(client_page.get_by_role("button", name="Reopen to change it")).to_have_count(0)
     expect(heart(client_page, "The rings")).to_be_disabled()
+
+
+def test_without_javascript_the_hearts_and_sending_are_plain_forms(
+    page_without_javascript, allow_console_error
+):
+    page = page_without_javascript
+    project = make_project(make_user("studio"), title="Wedding", visibility="unlisted")
+    for name, caption in PICTURES:
+        make_picture(project, original_filename=name, caption=caption, size=(320, 240))
+    link = ShareLink.objects.create(
+        project=project, label="for Anna", allows_favourites=True, favourite_limit=2
+    )
+
+    page.goto(link.get_absolute_url())
+    page.get_by_label("Your name").fill("Anna")
+    page.get_by_role("button", name="Start choosing").click()
+    count = page.locator("#favourite-count")
+    expect(count).to_have_text("0 of 2 chosen")
+    for caption in ["The cake", "The rings"]:
+        heart(page, caption).click()  # A page load each, back at the picture.
+        expect(heart(page, caption)).to_have_attribute("aria-pressed", "true")
+    assert page.url.endswith(f"#picture-{project.pictures.get(caption='The rings').pk}")
+    expect(count).to_have_text("2 of 2 chosen: the most these pictures allow")
+    # Beyond the limit: the page again, saying why (a 409), and nothing chosen.
+    allow_console_error("status of 409")
+    heart(page, "At the door").click()
+    expect(page.get_by_text("You have chosen 2, the most these pictures allow")).to_be_visible()
+    expect(heart(page, "At the door")).to_have_attribute("aria-pressed", "false")
+    expect(page.locator("#lightbox .lightbox-favourite")).to_be_hidden()
+
+    page.get_by_role("link", name="Only favourites").click()
+    expect(page.locator("#picture-grid li.picture")).to_have_count(2)
+    page.get_by_role("button", name="Send my selection").click()
+    expect(page.get_by_text("Sent: 2 pictures. Thank you!")).to_be_visible()
+    selection = Selection.objects.get()
+    assert selection.is_sent
+    assert selection.file_names() == ["DSC_0101.jpg", "DSC_0103.NEF.jpg"]
