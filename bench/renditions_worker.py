@@ -4,7 +4,9 @@ this fresh process, and print the time per image and the peak memory as JSON.
 
     python bench/renditions_worker.py LIBRARY OUTPUT_FOLDER PHOTO...
 
-LIBRARY: ours (portfolio.images, the site's pipeline), pyvips, pillow-naive (full
+LIBRARY: ours (portfolio.images, the site's pipeline: the renditions, the link-preview
+card and the placeholder), ours-renditions (the same pipeline, the three renditions alone:
+what the card and placeholder cost), pyvips, pillow-naive (full
 decode, each size from it), easy-thumbnails, sorl-thumbnail. Each writes through a
 Django FileSystemStorage, as it would in a site.
 """
@@ -35,22 +37,29 @@ def main() -> None:
     configure(library, output)
     make = MAKERS[library]()
     baseline_kb = peak_rss_kb()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), cpu_seconds()
     for name in names:
         make(name)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
     made = sum(1 for path in output.rglob("*") if path.is_file()) - len(names)
     print(
         json.dumps(
             {
                 "library": library,
                 "ms_per_image": 1000 * elapsed / len(names),
+                "cpu_ms_per_image": 1000 * cpu / len(names),
                 "peak_rss_mb": peak_rss_kb() / 1024,
                 "baseline_rss_mb": baseline_kb / 1024,
                 "files": made,
             }
         )
     )
+
+
+def cpu_seconds() -> float:
+    """CPU time of every thread of this process, user and system."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def peak_rss_kb() -> int:
@@ -86,7 +95,26 @@ def ours():
     sys.path.insert(0, str(ROOT))
     from portfolio.images.renditions import rendition_spec, store_renditions
 
-    return lambda name: store_renditions(default_storage, name, rendition_spec())
+    return lambda name: store_renditions(
+        default_storage, name, rendition_spec(), into=default_storage
+    )
+
+
+def ours_renditions_only():
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    sys.path.insert(0, str(ROOT))
+    from portfolio.images.renditions import render_renditions, rendition_name
+
+    def make(name: str) -> None:
+        with default_storage.open(name, "rb") as original:
+            renditions = render_renditions(original, WIDTHS)
+        for rendition in renditions:
+            target = rendition_name(name, rendition.width, "webp")
+            default_storage.save(target, ContentFile(rendition.data))
+
+    return make
 
 
 def pyvips_pipeline():
@@ -154,6 +182,7 @@ def sorl_thumbnail():
 
 MAKERS = {
     "ours": ours,
+    "ours-renditions": ours_renditions_only,
     "pyvips": pyvips_pipeline,
     "pillow-naive": pillow_naive,
     "easy-thumbnails": easy_thumbnails,

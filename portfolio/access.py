@@ -199,6 +199,14 @@ class PictureMedia:
             return ""
         return file_url(self.picture, self.picture.photo.name, False, self.grant, filename)
 
+    def card_url(self) -> str:
+        """The link-preview card (1200 × 630, around the focal point), where renditions show."""
+        if not (self.picture.card and self.renditions_visible):
+            return ""
+        return file_url(
+            self.picture, self.picture.card, self.picture.renditions_public, self.grant
+        )
+
     def web_download_url(self, filename: str) -> str:
         """The largest rendition, as an attachment named `filename`."""
         if not (self.grant.may_download and self.renditions_visible):

@@ -1,10 +1,21 @@
 from django import forms
 from django.contrib import admin
 from django.db import models
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html
 
 from portfolio.access import Grant
-from portfolio.models import Category, Favourite, Picture, Profile, Project, Selection, ShareLink
+from portfolio.models import (
+    Category,
+    Favourite,
+    Picture,
+    Profile,
+    Project,
+    Selection,
+    ShareLink,
+    SiteIdentity,
+)
 
 
 def preview_for(request):
@@ -222,3 +233,27 @@ class SelectionAdmin(admin.ModelAdmin):
     def unlock(self, request, queryset) -> None:
         for selection in queryset:
             selection.unlock()
+
+
+@admin.register(SiteIdentity)
+class SiteIdentityAdmin(admin.ModelAdmin):
+    """The one row (made by the migrations): edited, never added to or deleted."""
+
+    fieldsets = [
+        (None, {"fields": ["name", "tagline", "credit"]}),
+        ("About page", {"fields": ["about"]}),
+        ("Contact", {"fields": ["email", "instagram_url", "website_url"]}),
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        """GET handler for the list: there is one row, so its form."""
+        identity = SiteIdentity.current()
+        return HttpResponseRedirect(
+            reverse("admin:portfolio_siteidentity_change", args=[identity.pk])
+        )

@@ -1,13 +1,15 @@
 """
 Background work, run by the TASKS backend (immediately, in the embedded default).
 
-The renditions' lifecycle, all of it (images/renditions.py only turns a file into files):
+The renditions' lifecycle, all of it (images/renditions.py only turns a file into files),
+and with them the placeholder and the link-preview card made from the same decode:
 - made once the transaction that stores a new picture commits (Picture.save calls
   make_renditions_on_commit), by the make_renditions task;
 - recorded on the picture's row only if the row still holds the photo they were made from,
   and deleted at once otherwise (the picture was deleted meanwhile);
 - remade by `manage.py build_renditions`, which runs the same task, when they are missing (a
   failed or killed task) or were made for other settings;
+- remade when the owner moves a picture's focal point (Picture.save), for its card;
 - deleted once the deletion of their picture commits (delete_renditions_on_commit).
 A stored picture's photo never changes (Picture.save refuses it), so nothing else can happen.
 
@@ -42,16 +44,18 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def make_renditions_on_commit(picture: "Picture", using: str) -> None:
-    """Enqueue the renditions of a picture just stored, once its transaction commits."""
+def make_renditions_on_commit(picture: "Picture", using: str, force: bool = False) -> None:
+    """Enqueue the renditions of a picture stored (or to remake), once the transaction commits."""
     # Robust: a queue that refuses the task leaves the picture to build_renditions, not a 500.
-    transaction.on_commit(partial(make_renditions.enqueue, picture.pk), using=using, robust=True)
+    enqueue = partial(make_renditions.enqueue, picture.pk, **({"force": True} if force else {}))
+    transaction.on_commit(enqueue, using=using, robust=True)
 
 
 @task
 def make_renditions(picture_id: int, force: bool = False) -> bool:
     """
-    Make and record the renditions of a picture, unless they are up to date (or `force`).
+    Make and record the renditions, card and placeholder of a picture, unless they are up
+    to date (or `force`).
 
     Safe to run twice and after the picture was deleted: return whether it recorded any.
     """
@@ -64,21 +68,31 @@ def make_renditions(picture_id: int, force: bool = False) -> bool:
     public = picture.project.is_public
     storage = rendition_storage(public)
     try:
-        records = store_renditions(
-            picture.photo.storage, photo_name, spec, into=storage, xmp=picture.credit_xmp
+        stored = store_renditions(
+            picture.photo.storage,
+            photo_name,
+            spec,
+            into=storage,
+            focal_point=picture.focal_point,
+            xmp=picture.credit_xmp,
         )
     except Exception:
         logger.exception("Renditions of picture %s failed; build_renditions retries.", picture_id)
         raise
-    made = {record["name"] for record in records}
+    made = {record["name"] for record in stored.renditions} | {stored.card} - {""}
     recorded = Picture.objects.filter(pk=picture_id, photo=photo_name).update(
-        renditions=records, renditions_spec=spec, renditions_public=public
+        renditions=stored.renditions,
+        renditions_spec=spec,
+        renditions_public=public,
+        placeholder=stored.placeholder,
+        card=stored.card,
     )
     if not recorded:
         delete_renditions(storage, made)
         return False
     # Remade for other settings: the files of the widths or format no longer made go, from
-    # wherever the old ones were.
+    # wherever the old ones were. (The focal point the card was cut around is the one read
+    # above: moved meanwhile, the save that moved it has enqueued this task again.)
     delete_renditions(
         rendition_storage(picture.renditions_public), set(picture.rendition_names) - made
     )

@@ -19,6 +19,7 @@ shared = "s/<str:token>"
 
 urlpatterns = [
     path("", public.GalleryView.as_view(), name="gallery"),
+    path("about/", public.AboutView.as_view(), name="about"),
     path("healthz", system.healthz, name="healthz"),
     path("studio/", studio.StudioView.as_view(), name="studio"),
     path("studio/profile/", people.ProfileUpdateView.as_view(), name="profile"),

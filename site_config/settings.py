@@ -86,6 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "portfolio.context_processors.site_identity",
                 # csp_nonce, which the admin puts on its tags (our pages load files only).
                 "django.template.context_processors.csp",
             ],

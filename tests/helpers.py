@@ -199,8 +199,9 @@ def private_files() -> set[str]:
 
 
 def rendition_files() -> set[str]:
-    """The renditions in either storage (their names end in _w<width>)."""
-    return {name for name in stored_files() if "_w" in name}
+    """The renditions task's files in either storage: renditions (<stem>_w<width>) and
+    link-preview cards (<stem>_card.jpg)."""
+    return {name for name in stored_files() if "_w" in name or name.endswith("_card.jpg")}
 
 
 def storage_holding(name: str):

@@ -206,7 +206,7 @@ def test_what_each_viewer_may_fetch(visibility, viewer):
     else:
         urls = media_urls(html)
         shown = {url: stored_name(url) for url in urls}
-        renditions = {name for picture in scene.rendered for name in picture.rendition_names}
+        renditions = {r["name"] for picture in scene.rendered for r in picture.renditions}
         originals = {scene.pending.photo.name} if sees_originals else set()
         assert set(shown.values()) == renditions | originals
         for url, name in shown.items():
@@ -236,12 +236,12 @@ def test_what_each_viewer_may_fetch(visibility, viewer):
         result, content = download(client, f"{picture_download(picture.pk)}?size=web")
         assert result == want["web"], picture
         if result == OK:
-            assert content == read(picture.rendition_names[-1], public)
+            assert content == read(picture.renditions[-1]["name"], public)
 
     result, content = download(client, f"{zip_url}?size=web")
     assert result == want["zip_web"]
     if result == OK:
-        largest = [picture.rendition_names[-1] for picture in scene.rendered]
+        largest = [picture.renditions[-1]["name"] for picture in scene.rendered]
         assert zip_contents(content) == sorted(read(name, public) for name in largest)
     result, content = download(client, f"{zip_url}?size=original")
     assert result == want["zip_original"]

@@ -203,13 +203,14 @@ def test_gallery_query_count_is_constant(django_assert_num_queries):
             make_picture(project)
 
     add_projects(2)
-    # Rendered (tests/test_query_counts.py counts kept pages): the content version, then four.
-    with django_assert_num_queries(5):
+    # Rendered (tests/test_query_counts.py counts kept pages): the content version, then four,
+    # then the site identity.
+    with django_assert_num_queries(6):
         Client().get("/")
     add_projects(10)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         Client().get("/")
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         Client().get("/?category=landscape")
 
 
@@ -219,8 +220,8 @@ def test_project_page_query_count_is_constant(django_assert_num_queries):
     for _ in range(12):
         make_picture(large)
 
-    # The content version, the project, its pictures.
-    with django_assert_num_queries(3):
+    # The content version, the project, its pictures, the site identity.
+    with django_assert_num_queries(4):
         Client().get(small.get_absolute_url())
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         Client().get(large.get_absolute_url())

@@ -88,12 +88,12 @@ def test_studio_query_count_is_constant(owner_client, owner, django_assert_num_q
     for _ in range(2):
         make_picture(make_project(owner))
 
-    # Session, user, projects with counts, first pictures.
-    with django_assert_num_queries(4):
+    # Session, user, projects with counts, first pictures, the site identity.
+    with django_assert_num_queries(5):
         owner_client.get(reverse("portfolio:studio"))
     for _ in range(5):
         make_picture(make_project(owner))
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         owner_client.get(reverse("portfolio:studio"))
 
 
@@ -386,10 +386,10 @@ def test_project_page_query_count_for_editors_is_constant(
     for _ in range(12):
         make_picture(large)
 
-    # Session, user, project, may-edit check, pictures.
-    with django_assert_num_queries(5):
+    # Session, user, project, may-edit check, pictures, the site identity.
+    with django_assert_num_queries(6):
         owner_client.get(small.get_absolute_url())
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         owner_client.get(large.get_absolute_url())
 
 

@@ -19,7 +19,7 @@ from django.test import Client
 from django.urls import reverse
 
 from portfolio.cache import ContentVersion, content_version, keep_page
-from portfolio.models import Category, Picture, Project
+from portfolio.models import Category, Picture, Project, SiteIdentity
 from portfolio.tasks import make_renditions
 from tests.helpers import (
     HTMX,
@@ -66,6 +66,7 @@ def visitor_pages(client: Client, site) -> list:
         client.get("/?category=seascape", headers=HTMX),
         client.get(site.hills.get_absolute_url()),
         client.get(site.draft.get_absolute_url()),
+        client.get("/about/"),
     ]
 
 
@@ -257,7 +258,7 @@ def test_a_kept_page_is_never_stale_after_a_write(
 
 
 def every_field_changed(site) -> dict:
-    """A different value for every column of the three models the public pages show."""
+    """A different value for every column of the models the public pages show."""
     earlier = site.hills.created - timedelta(days=400)
     return {
         Category: {"name": "Seaside", "slug": "seaside"},
@@ -286,17 +287,27 @@ def every_field_changed(site) -> dict:
             "renditions": [{"width": 480, "height": 320, "name": "projects/1/other_w480.webp"}],
             "renditions_spec": "webp 480",
             "renditions_public": False,
-            "placeholder": "#102030",
+            "placeholder": "1x1:aabbcc",
+            "card": "projects/1/other_card.jpg",
             "focal_x": 0.25,
             "focal_y": 0.75,
             "metadata": {"camera": {"make": "Leica", "model": "Q3"}},
+        },
+        SiteIdentity: {
+            "name": "Studio North",
+            "tagline": "Light and stone",
+            "about": "Another text.",
+            "email": "hello@example.com",
+            "instagram_url": "https://instagram.com/example",
+            "website_url": "https://example.com/",
+            "credit": "All rights reserved.",
         },
     }
 
 
 FIELDS = [
     (model, field.name)
-    for model in (Category, Project, Picture)
+    for model in (Category, Project, Picture, SiteIdentity)
     for field in model._meta.concrete_fields
     if not field.primary_key
 ]
@@ -312,7 +323,8 @@ def test_every_column_is_tried_below(site):
     ("model", "field_name"), FIELDS, ids=[f"{model.__name__}.{name}" for model, name in FIELDS]
 )
 def test_a_change_to_any_column_leaves_no_stale_page(client, site, model, field_name):
-    target = {Category: site.seascape, Project: site.hills, Picture: site.morning}[model]
+    targets = {Category: site.seascape, Project: site.hills, Picture: site.morning}
+    target = targets.get(model) or SiteIdentity.current()
     visitor_pages(client, site)
     assert from_cache(client.get("/"))
 

@@ -40,28 +40,30 @@ def gallery_queries(client, url: str = "/") -> int:
 
 
 @pytest.mark.parametrize("project_count", [3, 40])
-def test_gallery_runs_five_queries_then_one(client, django_assert_num_queries, project_count):
+def test_gallery_runs_six_queries_then_one(client, django_assert_num_queries, project_count):
     fill_gallery(project_count)
 
     # Rendered: the content version, then the categories for the filter bar, the page count,
-    # the projects, their first pictures. Kept: the content version, nothing else.
-    for queries in [5, 1]:
+    # the projects, their first pictures, the site identity (title, header, footer). Kept:
+    # the content version, nothing else.
+    for queries in [6, 1]:
         with django_assert_num_queries(queries):
             client.get("/")
         with django_assert_num_queries(queries):
             client.get("/?category=landscape")
-    # htmx asks for the fragment: kept apart from the whole page, as cheap once kept.
+    # htmx asks for the fragment: kept apart from the whole page, as cheap once kept; it
+    # shows no title, header or footer, so the site identity is not read.
     for queries in [5, 1]:
         with django_assert_num_queries(queries):
             client.get("/?category=landscape", headers={"HX-Request": "true"})
 
 
-def test_gallery_with_no_category_runs_five_queries_then_one(client, django_assert_num_queries):
+def test_gallery_with_no_category_runs_six_queries_then_one(client, django_assert_num_queries):
     project = make_project()
     make_picture(project)
     make_project().pictures.create(photo="projects/x.jpg", width=10, height=10)
 
-    for queries in [5, 1]:
+    for queries in [6, 1]:
         with django_assert_num_queries(queries):
             response = client.get("/")
         assert response.content.count(b"project-tile") == 2
@@ -71,7 +73,7 @@ def test_an_empty_category_costs_one_query_more_when_rendered(client, django_ass
     make_category("Empty")
 
     # Not in the filter bar (nothing published in it): looked up by its slug.
-    for queries in [4, 1]:
+    for queries in [5, 1]:
         with django_assert_num_queries(queries):
             response = client.get("/?category=empty")
         assert b"No published projects in Empty yet." in response.content
@@ -90,16 +92,15 @@ def test_gallery_query_count_does_not_grow_with_the_gallery(client, django_asser
 
 
 @pytest.mark.parametrize("picture_count", [1, 25])
-def test_project_page_runs_three_queries_then_one(
-    client, django_assert_num_queries, picture_count
-):
+def test_project_page_runs_four_queries_then_one(client, django_assert_num_queries, picture_count):
     project = make_project()
     for _ in range(picture_count):
         make_picture(project)
     Picture.objects.update(renditions=RENDITIONS, renditions_spec="webp 480 960 1600")
 
-    # The content version, the project, its pictures; then the content version alone.
-    for queries in [3, 1]:
+    # The content version, the project, its pictures, the site identity; then the content
+    # version alone.
+    for queries in [4, 1]:
         with django_assert_num_queries(queries):
             response = client.get(project.get_absolute_url())
         assert response.content.count(b" srcset=") == picture_count
@@ -112,8 +113,9 @@ def test_an_editors_project_page_is_rendered_every_time(client, django_assert_nu
     client.force_login(owner)
     client.get(project.get_absolute_url())
 
-    # The session and its user, the project, may they edit it, its pictures: never kept.
+    # The session and its user, the project, may they edit it, its pictures, the site
+    # identity: never kept.
     for _ in range(2):
-        with django_assert_num_queries(5):
+        with django_assert_num_queries(6):
             response = client.get(project.get_absolute_url())
         assert b"picture-tools" in response.content

@@ -3,9 +3,16 @@
 import io
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
-from portfolio.images.renditions import RENDITION_FORMATS, render_renditions, rendition_sizes
+from portfolio.images.cards import CARD_SIZE
+from portfolio.images.placeholders import Placeholder
+from portfolio.images.renditions import (
+    RENDITION_FORMATS,
+    render_derivatives,
+    render_renditions,
+    rendition_sizes,
+)
 
 # What stored files hold, format by format (PNG, GIF, JPEG, WebP and AVIF are what the
 # gate stores), and in TIFF the modes Pillow has that none of those opens as. Each is one
@@ -163,3 +170,95 @@ def test_rendition_sizes_keep_the_aspect_ratio_within_the_limit(size, expected):
 
 def test_a_configured_width_beyond_the_limit_is_brought_within_it():
     assert rendition_sizes(30000, 15000, [480, 20000], 16383) == [(480, 240), (16383, 8192)]
+
+
+# The card and the placeholder, made from the same decode ------------------------------
+
+RED = (220, 30, 30)
+
+
+def picture_with_a_subject(size=(4000, 3000), subject=(2800, 300, 3400, 800)) -> io.BytesIO:
+    """A grey JPEG with a red box: the subject a focal point is set on."""
+    image = Image.new("RGB", size, (120, 120, 120))
+    ImageDraw.Draw(image).rectangle((subject[0], subject[1], subject[2] - 1, subject[3] - 1), RED)
+    return encoded(image, "JPEG", quality=95)
+
+
+def red_pixels(image: Image.Image) -> int:
+    return sum(
+        1 for pixel in image.convert("RGB").get_flattened_data() if close_to(pixel, RED, 40)
+    )
+
+
+def test_the_card_is_1200_by_630_and_keeps_the_subject_at_the_focal_point():
+    subject = (2800, 300, 3400, 800)
+    focal_point = ((2800 + 3400) / 2 / 4000, (300 + 800) / 2 / 3000)
+
+    derivatives = render_derivatives(
+        picture_with_a_subject(), [480, 960, 1600], "webp", focal_point
+    )
+
+    card = derivatives.card
+    assert (card.width, card.height) == CARD_SIZE
+    with Image.open(io.BytesIO(card.data)) as shown:
+        assert shown.format == "JPEG" and shown.size == CARD_SIZE
+        assert "exif" not in shown.info and "icc_profile" not in shown.info
+        # The whole subject, at the card's scale (4000 px of picture across 1200 of card).
+        scale = CARD_SIZE[0] / 4000
+        whole = (subject[2] - subject[0]) * (subject[3] - subject[1]) * scale**2
+        assert red_pixels(shown) == pytest.approx(whole, rel=0.1)
+    # The same picture cropped around its centre cuts the subject.
+    centred = render_derivatives(picture_with_a_subject(), [480, 960, 1600]).card
+    with Image.open(io.BytesIO(centred.data)) as shown:
+        assert red_pixels(shown) < 0.8 * whole
+
+
+def test_a_small_picture_gets_a_smaller_card_never_upscaled():
+    derivatives = render_derivatives(encoded(Image.new("RGB", (700, 500), RED), "PNG"), [480])
+
+    assert (derivatives.card.width, derivatives.card.height) == (700, 368)
+
+
+def test_a_panoramas_card_comes_from_the_decode_not_from_its_thin_renditions():
+    file = encoded(Image.new("RGB", (20_000, 1000), RED), "PNG")
+
+    derivatives = render_derivatives(file, [480, 960, 1600])
+
+    assert (derivatives.renditions[-1].width, derivatives.renditions[-1].height) == (1600, 80)
+    assert (derivatives.card.width, derivatives.card.height) == CARD_SIZE
+
+
+@pytest.mark.parametrize(
+    ("image_format", "mode", "colour", "expected"),
+    [
+        ("PNG", "RGB", (200, 40, 10), (200, 40, 10)),
+        ("PNG", "RGBA", (200, 40, 10, 0), (255, 255, 255)),  # Transparent: over white.
+        ("PNG", "I;16", 32896, (128, 128, 128)),
+        ("JPEG", "CMYK", (0, 255, 255, 0), (255, 0, 0)),
+    ],
+)
+def test_the_placeholder_and_the_card_show_the_pictures_colours(
+    image_format, mode, colour, expected
+):
+    file = encoded(uniform_image(mode, colour), image_format)
+
+    derivatives = render_derivatives(file, [480, 960])
+
+    placeholder = Placeholder.parse(derivatives.placeholder)
+    assert (placeholder.columns, placeholder.rows) == (4, 3)  # 600 × 400.
+    assert all(close_to(channels(colour), expected) for colour in placeholder.colours)
+    with Image.open(io.BytesIO(derivatives.card.data)) as card:
+        assert card.mode == "RGB"
+        assert close_to(card.getpixel((card.width // 2, card.height // 2)), expected)
+
+
+def test_the_renditions_alone_are_the_same_without_card_or_placeholder():
+    file = picture_with_a_subject()
+    derivatives = render_derivatives(file, [480, 960, 1600])
+    file.seek(0)
+
+    assert render_renditions(file, [480, 960, 1600]) == derivatives.renditions
+
+
+def channels(colour: str) -> tuple[int, int, int]:
+    return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))

@@ -61,11 +61,84 @@ def test_upload_makes_renditions_beside_the_original(upload):
         {"width": 960, "height": 480, "name": f"{stem}_w960.webp"},
         {"width": 1600, "height": 800, "name": f"{stem}_w1600.webp"},
     ]
-    assert picture.renditions_spec == "webp 480 960 1600"
+    assert picture.renditions_spec == "webp 480 960 1600 card placeholder"
     for record in picture.renditions:
         with open_stored_image(record["name"]) as rendition:
             assert rendition.format == "WEBP"
             assert rendition.size == (record["width"], record["height"])
+
+
+def test_upload_makes_a_card_and_a_placeholder_from_the_same_pass(upload):
+    picture = upload(size=(2000, 1000), color=(200, 40, 10))  # Flat: the cells are equal.
+
+    stem = picture.photo.name.removesuffix(".jpg")
+    assert picture.card == f"{stem}_card.jpg"
+    assert picture.card_url == public_storage().url(picture.card)
+    with open_stored_image(picture.card) as card:
+        assert (card.format, card.size) == ("JPEG", (1200, 630))
+    preview = picture.placeholder_preview
+    assert (preview.columns, preview.rows) == (5, 2)
+    red, green, blue = (int(preview.colour[i : i + 2], 16) for i in (1, 3, 5))
+    assert abs(red - 200) <= 4 and abs(green - 40) <= 4 and abs(blue - 10) <= 4
+    assert rendition_files() == set(picture.rendition_names)
+    assert picture.card in picture.rendition_names
+
+
+def test_moving_the_focal_point_remakes_the_card(upload, django_capture_on_commit_callbacks):
+    picture = upload(size=(2000, 1000))
+    Picture.objects.filter(pk=picture.pk).update(card="", placeholder="")
+    picture = Picture.objects.get(pk=picture.pk)
+
+    picture.caption = "Only the caption"
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        picture.save()
+    assert callbacks == []
+
+    picture.focal_x, picture.focal_y = 0.1, 0.9
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        picture.save()
+    assert len(callbacks) == 1
+    picture.refresh_from_db()
+    assert picture.card and picture.placeholder
+    assert rendition_files() == set(picture.rendition_names)
+
+
+def test_set_focal_point_clamps_saves_and_remakes_the_card(django_capture_on_commit_callbacks):
+    # Dark at the top, light at the bottom: a crop at the top is darker than the centre's.
+    gradient = io.BytesIO()
+    Image.linear_gradient("L").resize((1000, 2000)).convert("RGB").save(gradient, "JPEG")
+    with django_capture_on_commit_callbacks(execute=True):
+        picture = Picture(project=make_project())
+        picture.photo.save("gradient.jpg", ContentFile(gradient.getvalue()), save=True)
+    picture.refresh_from_db()
+    with open_stored_image(picture.card) as card:
+        centred = card.convert("L").resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        Picture.objects.get(pk=picture.pk).set_focal_point(1.5, -2)
+
+    picture.refresh_from_db()
+    assert picture.focal_point == (1.0, 0.0)
+    with open_stored_image(picture.card) as card:
+        assert (
+            card.convert("L").resize((1, 1), Image.Resampling.BOX).getpixel((0, 0)) < centred - 20
+        )
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        picture.set_focal_point(1.0, 0.0)  # Where it is already: nothing to remake.
+    assert callbacks == []
+
+
+def test_a_card_recorded_after_the_deleting_request_loaded_it_is_deleted(
+    upload, django_capture_on_commit_callbacks
+):
+    picture = upload(size=(600, 400))
+    loaded = Picture.objects.get(pk=picture.pk)
+    loaded.card = ""  # As loaded before the task recorded it.
+
+    with django_capture_on_commit_callbacks(execute=True):
+        loaded.delete()
+
+    assert rendition_files() == set()
 
 
 def test_avif_is_an_option(upload, settings):
@@ -77,7 +150,7 @@ def test_avif_is_an_option(upload, settings):
     assert all(record["name"].endswith(".avif") for record in picture.renditions)
     with open_stored_image(picture.renditions[0]["name"]) as rendition:
         assert rendition.format == "AVIF"
-    assert picture.renditions_spec == "avif 480 960 1600"
+    assert picture.renditions_spec == "avif 480 960 1600 card placeholder"
 
 
 @pytest.mark.parametrize(
@@ -362,7 +435,7 @@ def test_pages_make_no_storage_call_but_url(upload, client):
 def test_rendition_widths_come_from_the_settings(settings):
     settings.PORTFOLIO_RENDITION_WIDTHS = (1200, 300)
 
-    assert images.rendition_spec() == "webp 300 1200"
+    assert images.rendition_spec() == "webp 300 1200 card placeholder"
     assert images.rendition_widths(5000, settings.PORTFOLIO_RENDITION_WIDTHS) == [300, 1200]
     assert images.rendition_widths(800, settings.PORTFOLIO_RENDITION_WIDTHS) == [300, 800]
 

@@ -1,6 +1,7 @@
 """
 Everything the site does with Pillow, one module per job: `gate` judges every file that
-enters, `renditions` makes the sizes pages show. Nothing here imports a model: these modules
+enters, `renditions` makes the sizes pages show and, from the same decode, each picture's
+placeholder and link-preview card. Nothing here imports a model: these modules
 take files and return files and facts.
 """
 

@@ -1,5 +1,6 @@
 """
-Renditions: the responsive sizes made once per picture, after its upload commits.
+Renditions: the responsive sizes made once per picture, after its upload commits, and
+from the same decode its placeholder and its link-preview card.
 
 A picture gets a few widths (settings.PORTFOLIO_RENDITION_WIDTHS) in
 settings.PORTFOLIO_RENDITION_FORMAT, stored beside its original as
@@ -10,25 +11,47 @@ full resolution. No side goes beyond what the format can hold (a very long
 picture is shrunk further, keeping its aspect ratio). Orientation is applied,
 colours are converted to 8-bit sRGB and no metadata (EXIF, XMP, ICC) is written but the
 picture's credit, as XMP, when the caller gives it.
+Beside them: <stem>_card.jpg, a 1200 × 630 JPEG cropped around the picture's focal
+point (images/cards.py; smaller, never upscaled, for a small picture), and a
+placeholder, a few characters stored on the row (images/placeholders.py).
 
 The pipeline, chosen by bench/ (see the README): the JPEG decoder scales by
 1/2, 1/4 or 1/8 while decoding (draft) to just above the largest width, the
-largest rendition is resized from that, and each smaller one from the one
-above it. Peak memory stays near one reduced decode, not a 24-megapixel one.
+largest rendition is resized from that on two threads, band by band, and the decode
+freed; the largest is encoded on one thread while the smaller ones are resized, each
+from the one above, and encoded on the other (Pillow releases the GIL in both). The
+card comes from the largest rendition, the placeholder from the smallest. Peak memory
+stays near one reduced decode, not a 24-megapixel one.
 
 What happens to the files around a picture's life (made, recorded, deleted) is in
-portfolio/tasks.py: this module only turns a stored image into stored renditions.
+portfolio/tasks.py: this module only turns a stored image into stored files.
 """
 
+import contextlib
+import ctypes
+import ctypes.util
+import functools
 import io
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
-from PIL import ExifTags, Image, ImageCms, ImageOps
+from PIL import Image
+
+from portfolio.images.cards import card_size, make_card
+from portfolio.images.pixels import (
+    DEEP_GREY_MODES,
+    display_size,
+    resize,
+    to_8_bit_rgb,
+    to_srgb,
+    upright,
+)
+from portfolio.images.placeholders import make_placeholder
 
 
 @dataclass(frozen=True)
@@ -47,6 +70,10 @@ RENDITION_FORMATS = {
 }
 
 
+# Written after the widths in a spec: what the pass makes besides the renditions.
+DERIVATIVES_SPEC = "card placeholder"
+
+
 @dataclass(frozen=True)
 class Rendition:
     width: int
@@ -54,43 +81,76 @@ class Rendition:
     data: bytes
 
 
+@dataclass(frozen=True)
+class Derivatives:
+    """What one decode of a picture gives: its renditions, smallest first, card, placeholder."""
+
+    renditions: list[Rendition]
+    card: Rendition | None = None
+    placeholder: str = ""
+
+
+@dataclass(frozen=True)
+class StoredDerivatives:
+    """Where store_renditions wrote them: rendition records, the card's name, the placeholder."""
+
+    renditions: list[dict]
+    card: str
+    placeholder: str
+
+
 def rendition_spec() -> str:
-    """What the current settings ask for, e.g. "webp 480 960 1600": stored with renditions."""
+    """
+    What the current settings ask for, e.g. "webp 480 960 1600 card placeholder": stored
+    with renditions, so a change of settings (or of what a pass makes) marks them outdated.
+    """
     image_format = settings.PORTFOLIO_RENDITION_FORMAT
     if image_format not in RENDITION_FORMATS:
         raise ValueError(f"PORTFOLIO_RENDITION_FORMAT must be one of {sorted(RENDITION_FORMATS)}.")
     widths = sorted({int(width) for width in settings.PORTFOLIO_RENDITION_WIDTHS})
-    return " ".join([image_format, *map(str, widths)])
+    return " ".join([image_format, *map(str, widths), DERIVATIVES_SPEC])
 
 
 def store_renditions(
-    source: Storage, name: str, spec: str, into: Storage, xmp: bytes | None = None
-) -> list[dict]:
+    source: Storage,
+    name: str,
+    spec: str,
+    into: Storage,
+    focal_point: tuple[float, float] = (0.5, 0.5),
+    xmp: bytes | None = None,
+) -> StoredDerivatives:
     """
-    Make the renditions of the image `name` stored in `source` for `spec`; write them in
-    `into`, under names beside its own.
+    Make the renditions, card and placeholder of the image `name` stored in `source` for
+    `spec`; write the files in `into`, under names beside its own.
 
-    Return their records, smallest first: {"width", "height", "name"}. A file already at
-    a rendition's name (an earlier run) is replaced; if writing fails, none is left. Each
-    carries `xmp`, the picture's credit (images/metadata.py), when given.
+    Rendition records come smallest first: {"width", "height", "name"}. A file already at
+    one of their names (an earlier run) is replaced; if writing fails, none is left. Each
+    file carries `xmp`, the picture's credit (images/metadata.py), when given.
     """
-    image_format, *widths = spec.split()
+    image_format, widths = _parse_spec(spec)
     extension = RENDITION_FORMATS[image_format].extension
     with source.open(name, "rb") as original:
-        renditions = render_renditions(
-            original, [int(width) for width in widths], image_format, xmp
-        )
-    records = []
+        derivatives = render_derivatives(original, widths, image_format, focal_point, xmp)
+    files = [
+        (rendition_name(name, rendition.width, extension), rendition)
+        for rendition in derivatives.renditions
+    ]
+    if derivatives.card is not None:
+        files.append((card_name(name), derivatives.card))
+    saved_names = []
     try:
-        for rendition in renditions:
-            target = rendition_name(name, rendition.width, extension)
+        for target, derivative in files:
             into.delete(target)
-            saved = into.save(target, ContentFile(rendition.data))
-            records.append({"width": rendition.width, "height": rendition.height, "name": saved})
+            saved_names.append(into.save(target, ContentFile(derivative.data)))
     except Exception:
-        delete_renditions(into, [record["name"] for record in records])
+        delete_renditions(into, saved_names)
         raise
-    return records
+    records = [
+        {"width": rendition.width, "height": rendition.height, "name": saved}
+        for rendition, saved in zip(derivatives.renditions, saved_names, strict=False)
+    ]
+    card = saved_names[-1] if derivatives.card is not None else ""
+    return StoredDerivatives(records, card, derivatives.placeholder)
 
 
 def rendition_name(name: str, width: int, extension: str) -> str:
@@ -98,21 +158,24 @@ def rendition_name(name: str, width: int, extension: str) -> str:
     return f"{PurePosixPath(name).with_suffix('')}_w{width}.{extension}"
 
 
+def card_name(name: str) -> str:
+    """Where the link-preview card of the stored image `name` goes: beside it."""
+    return f"{PurePosixPath(name).with_suffix('')}_card.jpg"
+
+
 def possible_rendition_names(name: str, width: int, height: int) -> set[str]:
     """
-    Every name store_renditions may give the renditions of `name`, a width × height image,
-    under the current settings, whether or not they were recorded on its row.
+    Every name store_renditions may give the files it makes from `name`, a width × height
+    image, under the current settings, whether or not they were recorded on its row.
 
     Either side may be the displayed width: the stored file's orientation is not known here.
     """
-    image_format, *widths = rendition_spec().split()
+    image_format, widths = _parse_spec(rendition_spec())
     rendition_format = RENDITION_FORMATS[image_format]
-    return {
+    return {card_name(name)} | {
         rendition_name(name, rendition_width, rendition_format.extension)
         for display_size in {(width, height), (height, width)}
-        for rendition_width, _ in rendition_sizes(
-            *display_size, map(int, widths), rendition_format.max_side
-        )
+        for rendition_width, _ in rendition_sizes(*display_size, widths, rendition_format.max_side)
     }
 
 
@@ -124,43 +187,19 @@ def delete_renditions(storage: Storage, names: Iterable[str]) -> None:
 def render_renditions(
     file, widths: Sequence[int], image_format: str = "webp", xmp: bytes | None = None
 ) -> list[Rendition]:
-    """Decode an image file once and encode it at each size rendition_sizes gives."""
-    rendition_format = RENDITION_FORMATS[image_format]
-    with Image.open(file) as image:
-        display_width, display_height = _display_size(image)
-        sizes = rendition_sizes(display_width, display_height, widths, rendition_format.max_side)
-        if image.format == "JPEG":
-            # Ask the decoder for the smallest 1/2^n scale that still covers the largest width.
-            scale = sizes[-1][0] / display_width
-            requested = (round(image.width * scale), round(image.height * scale))
-            image.draft("RGB", requested)
-        image.load()
-        frame = _to_srgb(_upright(image))
-        if frame.mode not in DEEP_GREY_MODES or "transparency" in frame.info:
-            frame = _to_8_bit_rgb(frame)
-    # Nothing of the original's metadata (EXIF, XMP, ICC profile) goes into a rendition:
-    # only the credit given, as WebP and AVIF hold XMP.
-    frame.info.clear()
-    credit = {"xmp": xmp} if xmp else {}
-    renditions = []
-    for width, height in reversed(sizes):
-        if frame.size != (width, height):
-            smaller = _resize(frame, (width, height))
-            frame.close()  # Free the larger pixels before encoding: that is the peak.
-            frame = smaller
-        if frame.mode in DEEP_GREY_MODES:
-            # Resized at its own depth, then made 8 bits: exact, and less to convert.
-            frame = _to_8_bit_rgb(frame)
-        buffer = io.BytesIO()
-        frame.save(
-            buffer,
-            format=rendition_format.pillow_format,
-            **rendition_format.encoder_options,
-            **credit,
-        )
-        renditions.append(Rendition(width, height, buffer.getvalue()))
-    frame.close()
-    return renditions[::-1]
+    """The renditions alone, smallest first: what a pass cost before cards and placeholders."""
+    return _render(file, widths, image_format, None, xmp).renditions
+
+
+def render_derivatives(
+    file,
+    widths: Sequence[int],
+    image_format: str = "webp",
+    focal_point: tuple[float, float] = (0.5, 0.5),
+    xmp: bytes | None = None,
+) -> Derivatives:
+    """Decode an image file once: its renditions at rendition_sizes, its card, placeholder."""
+    return _render(file, widths, image_format, focal_point, xmp)
 
 
 def rendition_sizes(
@@ -189,89 +228,89 @@ def rendition_widths(source_width: int, widths: Iterable[int]) -> list[int]:
     return chosen
 
 
-# Output rows resized at a time: Lanczos keeps a whole intermediate image otherwise.
-RESIZE_BAND_ROWS = 256
+def _parse_spec(spec: str) -> tuple[str, list[int]]:
+    image_format, *words = spec.split()
+    return image_format, [int(word) for word in words if word.isdigit()]
 
 
-def _resize(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+def _render(
+    file,
+    widths: Sequence[int],
+    image_format: str,
+    focal_point: tuple[float, float] | None,
+    xmp: bytes | None = None,
+) -> Derivatives:
+    """The pipeline; with no focal point, the renditions alone."""
+    _return_large_buffers_to_the_system()
+    rendition_format = RENDITION_FORMATS[image_format]
+    with Image.open(file) as image:
+        display_width, display_height = display_size(image)
+        sizes = rendition_sizes(display_width, display_height, widths, rendition_format.max_side)
+        if image.format == "JPEG":
+            # Ask the decoder for the smallest 1/2^n scale that still covers the largest width.
+            scale = sizes[-1][0] / display_width
+            requested = (round(image.width * scale), round(image.height * scale))
+            image.draft("RGB", requested)
+        image.load()
+        frame = to_srgb(upright(image))
+        if frame.mode not in DEEP_GREY_MODES or "transparency" in frame.info:
+            frame = to_8_bit_rgb(frame)
+        if frame is not image:
+            image.close()  # Only one full-size copy of the pixels at a time.
+    # Nothing of the original's metadata (EXIF, XMP, ICC profile) goes into a rendition:
+    # only the credit given, as WebP, AVIF and the card's JPEG hold XMP.
+    frame.info.clear()
+    credit = {"xmp": xmp} if xmp else {}
+    card = None
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="renditions") as threads:
+        largest = resize(frame, sizes[-1], threads)
+        # The card from the largest rendition, unless it is too small and the decode is not.
+        if focal_point is not None and card_size(*largest.size) < card_size(*frame.size):
+            card = Rendition(*make_card(frame, focal_point, credit))
+        if frame is not largest:
+            frame.close()  # Free the decode before anything else: it is the peak.
+        largest_data = threads.submit(_encode, largest, rendition_format, credit)
+        if focal_point is not None and card is None:
+            card = Rendition(*make_card(largest, focal_point, credit))
+        renditions = []
+        smaller = largest
+        for size in reversed(sizes[:-1]):
+            smaller = resize(smaller, size)
+            renditions.append(Rendition(*size, _encode(smaller, rendition_format, credit)))
+        placeholder = "" if focal_point is None else make_placeholder(to_8_bit_rgb(smaller))
+        renditions.reverse()
+        renditions.append(Rendition(*sizes[-1], largest_data.result()))
+    return Derivatives(renditions, card, placeholder)
+
+
+def _encode(image: Image.Image, rendition_format: RenditionFormat, credit: dict) -> bytes:
+    if image.mode in DEEP_GREY_MODES:
+        # Resized at its own depth, then made 8 bits: exact, and less to convert.
+        image = to_8_bit_rgb(image)
+    buffer = io.BytesIO()
+    image.save(
+        buffer,
+        format=rendition_format.pillow_format,
+        **rendition_format.encoder_options,
+        **credit,
+    )
+    return buffer.getvalue()
+
+
+# glibc's mallopt parameter, and the size from which every buffer is its own mapping.
+M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD_BYTES = 1 << 20
+
+
+@functools.cache
+def _return_large_buffers_to_the_system() -> None:
     """
-    Lanczos, with a fast integer box reduction first when shrinking more than 3x
-    (reducing_gap), in bands of rows so the intermediate buffer stays a band.
+    Have glibc map every buffer of 1 MB or more on its own and unmap it when it is freed.
 
-    Each band reads the source rows around it too (box only places it): seamless.
+    By default it raises that threshold to the largest buffer freed so far and keeps later
+    ones in an arena per thread: with the encoder on a thread of its own, each thread would
+    keep a decode's worth of memory it no longer uses (measured in bench/RESULTS.md).
     """
-    width, height = size
-    if height <= RESIZE_BAND_ROWS:
-        return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
-    result = Image.new(image.mode, size)
-    scale = image.height / height
-    for top in range(0, height, RESIZE_BAND_ROWS):
-        bottom = min(height, top + RESIZE_BAND_ROWS)
-        box = (0, top * scale, image.width, bottom * scale)
-        band = image.resize((width, bottom - top), Image.Resampling.LANCZOS, box=box)
-        result.paste(band, (0, top))
-    return result
-
-
-def _display_size(image: Image.Image) -> tuple[int, int]:
-    """The size once EXIF orientation is applied (5 to 8 swap the axes)."""
-    if _orientation(image) in (5, 6, 7, 8):
-        return image.height, image.width
-    return image.width, image.height
-
-
-def _orientation(image: Image.Image) -> int:
-    return image.getexif().get(ExifTags.Base.Orientation, 1)
-
-
-def _upright(image: Image.Image) -> Image.Image:
-    """Apply the EXIF orientation, without copying an image that needs none."""
-    if _orientation(image) in (2, 3, 4, 5, 6, 7, 8):
-        return ImageOps.exif_transpose(image)
-    return image
-
-
-_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
-
-
-def _to_srgb(image: Image.Image) -> Image.Image:
-    """Convert from an embedded colour profile to sRGB, since none is written."""
-    icc_profile = image.info.get("icc_profile")
-    if not icc_profile or image.mode not in ("RGB", "RGBA", "CMYK"):
-        return image
-    try:
-        source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
-        if "sRGB" in ImageCms.getProfileDescription(source):
-            return image
-        output_mode = "RGBA" if image.mode == "RGBA" else "RGB"
-        return ImageCms.profileToProfile(image, source, _SRGB, outputMode=output_mode)
-    except (ImageCms.PyCMSError, OSError):
-        # A broken profile: the pixels are still worth showing as they are.
-        return image
-
-
-# Greyscale with more than 8 bits a sample: 16-bit PNGs open as I;16. Pillow's own
-# conversions would clip every value above 255 to white.
-DEEP_GREY_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I", "F"})
-# 16-bit samples (and I, as PNG gave it) run from 0 (black) to 65535 (white).
-_SIXTEEN_TO_EIGHT_BITS = [round(value / 257) for value in range(65536)]
-
-
-def _to_8_bit_rgb(image: Image.Image) -> Image.Image:
-    """RGB, or RGBA when the image has transparency: what WebP and AVIF encode."""
-    transparency = image.info.get("transparency")
-    if image.mode == "RGBA" or (image.mode == "RGB" and transparency is None):
-        return image
-    if image.mode == "F":
-        image = image.convert("L")  # Floats as Pillow scales them: 0.0 black, 255.0 white.
-    elif image.mode in DEEP_GREY_MODES:
-        samples = image if image.mode == "I" else image.convert("I")
-        grey = samples.point(_SIXTEEN_TO_EIGHT_BITS, "L")
-        if isinstance(transparency, int) and 0 <= transparency <= 65535:
-            opaque = [255] * 65536
-            opaque[transparency] = 0
-            grey.putalpha(samples.point(opaque, "L"))
-        image = grey
-    if image.mode in ("LA", "PA", "La", "RGBa") or transparency is not None:
-        return image.convert("RGBA")
-    return image.convert("RGB")
+    # Not glibc (musl, macOS): their allocators keep no such arenas to tune.
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        ctypes.CDLL(ctypes.util.find_library("c")).mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)

@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("portfolio", "0008_metadata"),
+        ("portfolio", "0010_site_identity"),
     ]
 
     operations = [

@@ -13,6 +13,7 @@ from portfolio.models.projects import (
 )
 from portfolio.models.proofing import Favourite, Selection, SelectionQuerySet, SelectionRefused
 from portfolio.models.sharing import ShareLink, ShareLinkQuerySet
+from portfolio.models.site import SiteIdentity
 
 __all__ = [
     "RESERVED_SLUGS",
@@ -31,5 +32,6 @@ __all__ = [
     "SelectionQuerySet",
     "SelectionRefused",
     "Visibility",
+    "SiteIdentity",
     "picture_upload_to",
 ]

@@ -16,6 +16,7 @@ from portfolio.access import PUBLIC, Grant, PictureMedia, original_storage
 from portfolio.cache import PublicContent, PublicContentQuerySet, content_changed
 from portfolio.images.fields import PHOTO_IS_STORED_FOR_GOOD, PhotoChangedError, PictureField
 from portfolio.images.metadata import CREDIT_FIELDS, camera_line, credit_xmp
+from portfolio.images.placeholders import Placeholder
 from portfolio.images.renditions import rendition_spec
 from portfolio.models.projects import Project
 from portfolio.tasks import delete_renditions_on_commit, make_renditions_on_commit
@@ -54,7 +55,7 @@ class PictureQuerySet(PublicContentQuerySet):
 
 
 # Written only by the renditions task (portfolio/tasks.py), never by Picture.save().
-RENDITION_FIELDS = ("renditions", "renditions_spec", "renditions_public", "placeholder")
+RENDITION_FIELDS = ("renditions", "renditions_spec", "renditions_public", "placeholder", "card")
 
 
 class Picture(PublicContent):
@@ -87,9 +88,12 @@ class Picture(PublicContent):
     # Whether the renditions are in the public storage, as those of a public project are once
     # moved there (tasks.py): portfolio/access.py hands out their URLs accordingly.
     renditions_public = models.BooleanField(default=False, editable=False)
-    # What pages show until the image arrives (a "#rrggbb" colour): templates/_placeholder.html.
+    # A few colours shown until the image arrives (images/placeholders.py), and the stored
+    # name of the 1200 × 630 link-preview card: made with the renditions, from their decode,
+    # and stored with them.
     placeholder = models.CharField(max_length=100, blank=True, editable=False)
-    # The point that matters, as fractions of the width and height: crops keep it in frame.
+    card = models.CharField(max_length=255, blank=True, editable=False)
+    # The point that matters, as fractions of the width and height: every crop keeps it.
     focal_x = models.FloatField(
         default=0.5, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
     )
@@ -109,6 +113,16 @@ class Picture(PublicContent):
 
     def __str__(self) -> str:
         return self.caption or self.original_filename or f"Picture {self.pk}"
+
+    @classmethod
+    def from_db(cls, db, field_names, values, **kwargs):
+        picture = super().from_db(db, field_names, values, **kwargs)
+        # What the card was cropped around, to remake it when the owner moves the point.
+        picture._stored_focal_point = (
+            picture.__dict__.get("focal_x"),
+            picture.__dict__.get("focal_y"),
+        )
+        return picture
 
     def get_absolute_url(self) -> str:
         return f"{self.project.get_absolute_url()}#picture-{self.pk}"
@@ -168,12 +182,15 @@ class Picture(PublicContent):
                     and field.attname not in deferred
                 ]
             super().save(*args, update_fields=update_fields, **kwargs)
+            if self.photo and self._focal_point_moved(update_fields):
+                make_renditions_on_commit(self, using=self._state.db, force=True)
             return
         with transaction.atomic(using=kwargs.get("using")):
             # The place read and the row written under one lock (next_picture_position).
             if not self.position:
                 self.position = self.project.next_picture_position()
             super().save(*args, update_fields=update_fields, **kwargs)
+        self._stored_focal_point = self.focal_point
         if self.photo:
             make_renditions_on_commit(self, using=self._state.db)
 
@@ -202,6 +219,27 @@ class Picture(PublicContent):
         return camera_line(self.metadata.get("camera", {}))
 
     @property
+    def focal_point(self) -> tuple[float, float]:
+        return self.focal_x, self.focal_y
+
+    def set_focal_point(self, focal_x: float, focal_y: float) -> None:
+        """Move the point every crop keeps (fractions, clamped); the card is remade on commit."""
+        self.focal_x, self.focal_y = (
+            min(max(float(value), 0.0), 1.0) for value in (focal_x, focal_y)
+        )
+        self.save(update_fields=["focal_x", "focal_y"])
+
+    @property
+    def placeholder_preview(self) -> Placeholder | None:
+        """What templates/portfolio/_placeholder.html draws; None until the task made one."""
+        return Placeholder.parse(self.placeholder)
+
+    @property
+    def card_url(self) -> str:
+        """The 1200 × 630 link-preview card, cropped around the focal point; "" until made."""
+        return self.media.card_url()
+
+    @property
     def has_renditions(self) -> bool:
         """Whether it has renditions this viewer may be shown."""
         return self.media.renditions_visible
@@ -212,7 +250,8 @@ class Picture(PublicContent):
 
     @property
     def rendition_names(self) -> list[str]:
-        return [rendition["name"] for rendition in self.renditions]
+        """The files the renditions task made: the renditions and the card."""
+        return [rendition["name"] for rendition in self.renditions] + [self.card] * bool(self.card)
 
     # What a page shows. Only portfolio/access.py makes media URLs: for the viewer given by
     # shown_to(), or, until it is called, for anyone (public files only, never an original).
@@ -255,6 +294,7 @@ class Picture(PublicContent):
     def refresh_from_db(self, *args, **kwargs) -> None:
         super().refresh_from_db(*args, **kwargs)
         self.__dict__.pop("media", None)
+        self._stored_focal_point = (self.__dict__.get("focal_x"), self.__dict__.get("focal_y"))
 
     def _refuse_another_photo(self) -> None:
         """Raise PhotoChangedError if this stored picture now holds another photo than its row."""
@@ -265,6 +305,15 @@ class Picture(PublicContent):
             if stored is None or stored == self.photo.name:
                 return
         raise PhotoChangedError(f"Picture {self.pk}: {PHOTO_IS_STORED_FOR_GOOD}")
+
+    def _focal_point_moved(self, update_fields) -> bool:
+        """Whether this save wrote another focal point than the row held when loaded."""
+        stored = getattr(self, "_stored_focal_point", None)
+        written = {"focal_x", "focal_y"} & set(update_fields)
+        if stored is None or not written:
+            return False
+        self._stored_focal_point, moved = self.focal_point, stored != self.focal_point
+        return moved
 
     def _photo_is_unsaved_file(self) -> bool:
         """Whether a file was assigned to the photo and not stored yet (no query: __dict__)."""

@@ -1,10 +1,11 @@
-"""What visitors see: the gallery and a project's pages."""
+"""What visitors see: the gallery, a project's pages and the about page."""
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.generic import (
     DetailView,
     ListView,
+    TemplateView,
 )
 
 from portfolio.access import Grant
@@ -79,3 +80,10 @@ class ProjectDetailView(CachedForVisitorsMixin, DetailView):
         if can_edit:
             context["upload_form"] = PictureUploadForm()
         return super().get_context_data(**context, **kwargs)
+
+
+class AboutView(CachedForVisitorsMixin, TemplateView):
+    """The site's about text and contact links, as staff wrote them in the admin."""
+
+    # The text is the site identity every template gets (portfolio/context_processors.py).
+    template_name = "portfolio/about.html"

@@ -148,8 +148,8 @@ def test_the_page_does_not_shift_while_pictures_arrive(sized_page: Page, project
     assert page.evaluate("window.layoutShift") == 0
 
 
-def test_a_placeholder_of_its_colour_shows_until_the_image_arrives(page: Page, project):
-    Picture.objects.update(placeholder="#4a6b8c")
+def test_a_placeholder_of_its_colours_shows_until_the_image_arrives(page: Page, project):
+    Picture.objects.update(placeholder="1x1:4a6b8c")
     held = hold_media(page)
     page.goto(project.get_absolute_url(), wait_until="domcontentloaded")
 
@@ -187,7 +187,7 @@ def test_a_picture_still_being_prepared_is_a_frame_of_its_shape_in_its_row(page:
 
 
 def test_gallery_covers_are_even_tiles_over_their_placeholder(page: Page, project):
-    Picture.objects.update(placeholder="#8c6b4a")
+    Picture.objects.update(placeholder="1x1:8c6b4a")
     make_project(title="No pictures")
     page.goto("/")
 

@@ -180,7 +180,10 @@ def uploaded(owner_client, project, django_capture_on_commit_callbacks):
 
 
 def served_files(picture: Picture) -> dict[str, bytes]:
-    """Every file of the picture visitors may be given: its original and its renditions."""
+    """
+    Every file of the picture visitors may be given: its original, its renditions and its
+    link-preview card.
+    """
     names = [picture.photo.name, *picture.rendition_names]
     return {name: read_stored(name) for name in names}
 
@@ -229,7 +232,7 @@ def test_served_files_keep_the_credit_and_nothing_private(uploaded, image_format
     picture = uploaded(camera_file(image_format))
 
     files = served_files(picture)
-    assert len(files) == 1 + len(picture.renditions)
+    assert len(files) == 1 + len(picture.renditions) + 1  # The original, renditions, card.
     for name, data in files.items():
         assert_nothing_private(name, data)
         assert credit_in(data) == FILE_CREDIT, name
@@ -327,7 +330,7 @@ def test_avif_renditions_carry_the_credit(uploaded, settings):
 
     picture = uploaded(camera_file("JPEG"))
 
-    assert all(name.endswith(".avif") for name in picture.rendition_names)
+    assert all(record["name"].endswith(".avif") for record in picture.renditions)
     for name, data in served_files(picture).items():
         assert credit_in(data) == FILE_CREDIT
         assert_nothing_private(name, data)

@@ -112,7 +112,8 @@ def test_a_cdn_domain_replaces_the_bucket_in_every_url(settings):
     expected = f"https://media.example-cdn.net/{options['location']}/{rendition}"
     assert picture.src == expected
     assert f'src="{expected}"' in html
-    assert bucket_keys(f"{options['location']}/") == {key_of(rendition)}
+    # The renditions task's files: the one rendition and the link-preview card.
+    assert bucket_keys(f"{options['location']}/") == {key_of(rendition), key_of(picture.card)}
 
 
 def test_deleting_the_picture_removes_every_object(django_capture_on_commit_callbacks):
