@@ -10,10 +10,12 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import caches
+from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from portfolio.models import Favourite, Selection, SelectionRefused, ShareLink
 from tests.helpers import HTMX, make_picture, make_project, make_user, signed_in
@@ -566,3 +568,30 @@ def test_staff_see_and_lock_selections_in_the_admin(staff_client, link, selectio
     data = {"action": "lock", "_selected_action": [selection.pk]}
     assert staff_client.post("/admin/portfolio/selection/", data).status_code == 302
     assert Selection.objects.get().is_locked
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_email_waits_for_the_worker_and_not_for_a_selection_reopened_meanwhile(
+    owner, project, pictures, mailoutbox, settings
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    owner.email = "studio@example.com"
+    owner.save()
+    link = ShareLink.objects.create(project=project, label="for Anna", allows_favourites=True)
+    client = choosing(link)
+    client.post(favourite_url(link, pictures[0]))
+    send = share_url(link, "share-selection-send")
+    assert client.post(send, {"name": "Anna", "note": "First go"}).status_code == 302
+    assert mailoutbox == []  # Queued: the client's request sent nothing.
+    assert DBTaskResult.objects.get().task_path == "portfolio.tasks.notify_owner_of_selection"
+
+    call_command("db_worker", "--batch", "--no-startup-delay", "--verbosity", "0")
+    (mail,) = mailoutbox
+    assert "First go" in mail.body
+
+    # Sent again, then reopened before the worker ran: nothing to tell.
+    client.post(share_url(link, "share-selection-reopen"))
+    client.post(send, {"name": "Anna"})
+    client.post(share_url(link, "share-selection-reopen"))
+    call_command("db_worker", "--batch", "--no-startup-delay", "--verbosity", "0")
+    assert len(mailoutbox) == 1

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from portfolio.models.pictures import Picture
 from portfolio.models.sharing import ShareLink
+from portfolio.tasks import notify_owner_on_commit
 
 
 def validate_one_line(value: str) -> None:
@@ -134,8 +135,7 @@ class Selection(models.Model):
             selection.sent_at = timezone.now()
             selection.save(update_fields=["note", "sent_at", "updated"])
         self.note, self.sent_at = selection.note, selection.sent_at
-        # Robust: a mail server that is down is logged, and the client's selection stays sent.
-        transaction.on_commit(self.notify_owner, robust=True)
+        notify_owner_on_commit(self.pk, using=self._state.db)
 
     def reopen(self) -> None:
         """Let its client change it again, until the owner locks it."""
@@ -167,11 +167,11 @@ class Selection(models.Model):
             self.locked_at = None
             self.save(update_fields=["locked_at"])
 
-    def notify_owner(self) -> None:
-        """E-mail the project's owner that it was sent, if the site does and they have one."""
+    def notify_owner(self) -> bool:
+        """E-mail the owner that it was sent, if the site does and they have an address."""
         owner = self.link.project.owner
         if not (settings.PORTFOLIO_SELECTION_EMAILS and owner.email):
-            return
+            return False
         count = self.favourites.count()
         send_mail(
             subject=f"{self.name} chose {count} picture{'s' if count != 1 else ''} "
@@ -186,6 +186,7 @@ class Selection(models.Model):
             recipient_list=[owner.email],
             fail_silently=False,
         )
+        return True
 
     # ------------------------------------------------------------ the list of files
 
