@@ -1,9 +1,9 @@
 """
 Client proofing (models/proofing.py), both sides.
 
-The client's side lives under a share link (/s/<token>/…) and behind ShareLinkMixin, so its
-password, expiry and revocation apply to every request; a link that takes no favourites
-answers 404 here. The visitor's selection is the one whose id their session keeps for the
+The client's side lives under a share link (/s/<token>/…): its views are the share page's
+(SharedProjectView), so the link's password, expiry and revocation apply to every request, and
+a refusal shows the page again. A link that takes no favourites answers 404 here. The visitor's selection is the one whose id their session keeps for the
 link: "remembered in their browser" is the session cookie, and typing the same name again
 (on another device, after the cookie is gone) opens the same selection.
 
