@@ -11,8 +11,9 @@ from datetime import timedelta
 import pytest
 from django.core.cache import caches
 from django.core.management import call_command
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -595,3 +596,24 @@ def test_the_email_waits_for_the_worker_and_not_for_a_selection_reopened_meanwhi
     client.post(share_url(link, "share-selection-reopen"))
     call_command("db_worker", "--batch", "--no-startup-delay", "--verbosity", "0")
     assert len(mailoutbox) == 1
+
+
+def test_the_edit_page_costs_the_same_queries_for_many_selections(
+    owner_client, project, link, pictures
+):
+    url = reverse("portfolio:project-update", args=[project.slug])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert owner_client.get(url).status_code == 200
+        return len(captured)
+
+    Selection.objects.create(link=link, name="Anna").toggle(pictures[0])
+    one = queries()
+    for name in ["Ben", "Chloé", "Dev"]:
+        selection = Selection.objects.create(link=link, name=name)
+        for picture in pictures:
+            selection.toggle(picture)
+    other_link = ShareLink.objects.create(project=project, label="for Eve", allows_favourites=True)
+    Selection.objects.create(link=other_link, name="Eve").toggle(pictures[1])
+    assert queries() == one
