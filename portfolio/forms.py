@@ -237,12 +237,6 @@ class ShareLinkForm(forms.ModelForm):
             raise forms.ValidationError("Choose a time in the future.")
         return expires_at
 
-    def clean(self) -> dict:
-        cleaned_data = super().clean()
-        if cleaned_data.get("favourite_limit") and not cleaned_data.get("allows_favourites"):
-            self.add_error("favourite_limit", "A limit is for a link that takes favourites.")
-        return cleaned_data
-
     def save(self, commit: bool = True) -> ShareLink:
         self.instance.set_password(self.cleaned_data.get("password", ""))
         return super().save(commit)
@@ -252,6 +246,21 @@ class ProjectVisibilityForm(forms.ModelForm):
     class Meta:
         model = Project
         fields = ["visibility"]
+
+
+class ShareLinkFavouritesForm(forms.ModelForm):
+    """A link's favourites turned on or off, and its limit, after it was made."""
+
+    class Meta:
+        model = ShareLink
+        fields = ["allows_favourites", "favourite_limit"]
+        labels = {"allows_favourites": "Favourites", "favourite_limit": "at most"}
+        help_texts = {"allows_favourites": "", "favourite_limit": ""}
+
+    def __init__(self, *args, **kwargs) -> None:
+        # One form a link in the panel: ids of their own.
+        kwargs.setdefault("auto_id", f"id_link_{kwargs['instance'].pk}_%s")
+        super().__init__(*args, **kwargs)
 
 
 class SelectionStartForm(forms.Form):

@@ -65,6 +65,11 @@ urlpatterns = [
         name="share-link-revoke",
     ),
     path(
+        f"{link}/<int:pk>/favourites/",
+        proofing.ShareLinkFavouritesView.as_view(),
+        name="share-link-favourites",
+    ),
+    path(
         "projects/<slug:slug>/selections/<int:pk>/lock/",
         proofing.SelectionLockView.as_view(),
         name="selection-lock",

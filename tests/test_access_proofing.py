@@ -20,7 +20,7 @@ from tests.test_access import OK, PASSWORD_FORM, VIEWERS, VISIBILITIES, Scene, m
 pytestmark = pytest.mark.django_db
 
 SHARE_ENDPOINTS = ("start", "favourite", "send", "reopen", "leave")
-OWNER_ENDPOINTS = ("edit_page", "lock", "csv")
+OWNER_ENDPOINTS = ("edit_page", "lock", "csv", "link_favourites")
 LOGIN = "sign-in"
 SECRET_NOTE = "Only for the photographer"
 
@@ -153,6 +153,14 @@ def test_what_each_viewer_reaches_of_selections(visibility, viewer):
     assert answer(client.post(lock, {"lock": "1"})) == want["lock"]
     target.refresh_from_db()
     assert target.is_locked == (want["lock"] == OK)
+    other_link = scene.links["link-none"]
+    favourites = reverse(
+        "portfolio:share-link-favourites", kwargs={"slug": slug, "pk": other_link.pk}
+    )
+    response = client.post(favourites, {"allows_favourites": "on", "favourite_limit": "7"})
+    assert answer(response) == want["link_favourites"]
+    other_link.refresh_from_db()
+    assert (other_link.favourite_limit == 7) == (want["link_favourites"] == OK)
     if own_selection is not None and own_selection != target:
         own_selection.refresh_from_db()
         assert not own_selection.is_locked

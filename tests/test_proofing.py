@@ -617,3 +617,48 @@ def test_the_edit_page_costs_the_same_queries_for_many_selections(
     other_link = ShareLink.objects.create(project=project, label="for Eve", allows_favourites=True)
     Selection.objects.create(link=other_link, name="Eve").toggle(pictures[1])
     assert queries() == one
+
+
+def test_the_owner_turns_a_links_favourites_on_and_off_after_making_it(
+    owner_client, project, pictures
+):
+    link = ShareLink.objects.create(project=project, label="for Anna")
+    url = reverse("portfolio:share-link-favourites", args=[project.slug, link.pk])
+    edit_page = owner_client.get(reverse("portfolio:project-update", args=[project.slug]))
+    assert f'id="id_link_{link.pk}_allows_favourites"' in edit_page.content.decode()
+
+    response = owner_client.post(url, {"favourite_limit": "5"}, headers=HTMX)
+    assert response.status_code == 400
+    assert b"A limit is for a link that takes favourites." in response.content
+    assert b'id="sharing"' in response.content and b"<html" not in response.content
+    assert (
+        owner_client.post(url, {"allows_favourites": "on", "favourite_limit": "0"}).status_code
+        == 400
+    )
+
+    response = owner_client.post(url, {"allows_favourites": "on", "favourite_limit": "5"})
+    assert response.status_code == 302
+    link.refresh_from_db()
+    assert (link.allows_favourites, link.favourite_limit) == (True, 5)
+    Selection.objects.create(link=link, name="Anna").toggle(pictures[0])
+
+    # Off again: its selection is frozen for the client and kept for the owner.
+    assert owner_client.post(url, {}, headers=HTMX).status_code == 200
+    link.refresh_from_db()
+    assert not link.allows_favourites
+    with pytest.raises(SelectionRefused, match="no longer take favourites"):
+        Selection.objects.get().toggle(pictures[1])
+    html = owner_client.get(reverse("portfolio:project-update", args=[project.slug])).content
+    assert b"Favourites no longer taken" in html and b"DSC_0001.jpg</textarea>" in html
+
+
+def test_only_the_projects_editors_change_a_links_favourites(project, link):
+    url = reverse("portfolio:share-link-favourites", args=[project.slug, link.pk])
+    response = Client().post(url, {})
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+    assert signed_in(make_user()).post(url, {}).status_code == 404
+    theirs = make_project(make_user())
+    other_url = reverse("portfolio:share-link-favourites", args=[theirs.slug, link.pk])
+    assert signed_in(theirs.owner).post(other_url, {}).status_code == 404
+    link.refresh_from_db()
+    assert link.allows_favourites

@@ -4,6 +4,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -70,6 +71,12 @@ class ShareLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} ({self.project})"
+
+    def clean(self) -> None:
+        if self.favourite_limit and not self.allows_favourites:
+            raise ValidationError(
+                {"favourite_limit": "A limit is for a link that takes favourites."}
+            )
 
     def save(self, *args, **kwargs) -> None:
         if not self.key:

@@ -3,11 +3,13 @@ Client proofing (models/proofing.py), both sides.
 
 The client's side lives under a share link (/s/<token>/…): its views are the share page's
 (SharedProjectView), so the link's password, expiry and revocation apply to every request, and
-a refusal shows the page again. A link that takes no favourites answers 404 here. The visitor's selection is the one whose id their session keeps for the
-link: "remembered in their browser" is the session cookie, and typing the same name again
-(on another device, after the cookie is gone) opens the same selection.
+a refusal shows the page again. A link that takes no favourites answers 404 here. The
+visitor's selection is the one whose id their session keeps for the link: "remembered in their
+browser" is the session cookie, and typing the same name again (on another device, after the
+cookie is gone) opens the same selection.
 
-The owner's side is a part of the sharing panel on the project's edit page.
+The owner's side is a part of the sharing panel on the project's edit page: a link's
+favourites turned on or off, a selection locked, its names as CSV.
 """
 
 from django.contrib import messages
@@ -17,9 +19,10 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.utils.http import content_disposition_header
 from django.views.generic import View
+from django.views.generic.base import TemplateResponseMixin
 
 from portfolio.downloads import safe_stem
-from portfolio.forms import SelectionSendForm, SelectionStartForm
+from portfolio.forms import SelectionSendForm, SelectionStartForm, ShareLinkFavouritesForm
 from portfolio.models import Picture, Selection, SelectionRefused, ShareLink
 from portfolio.views.editors import EditorRequiredMixin
 from portfolio.views.events import request_refused
@@ -215,6 +218,21 @@ class SelectionLockView(SharingPanelMixin, View):
             return self.done(f"{selection.name}’s selection unlocked: they may change it.")
         selection.lock()
         return self.done(f"{selection.name}’s selection locked.")
+
+
+class ShareLinkFavouritesView(SharingPanelMixin, TemplateResponseMixin, View):
+    """POST handler: a link takes favourites or no longer does (freezing its selections)."""
+
+    def post(self, request, *args, **kwargs) -> HttpResponse:
+        link = get_object_or_404(ShareLink, project=self.project, pk=kwargs["pk"])
+        form = ShareLinkFavouritesForm(request.POST, instance=link)
+        if not form.is_valid():
+            return self.panel(status=400, favourites_form=form)
+        form.save()
+        if link.allows_favourites:
+            limit = f", up to {link.favourite_limit}" if link.favourite_limit else ""
+            return self.done(f"“{link.label}” takes favourites{limit}.")
+        return self.done(f"“{link.label}” no longer takes favourites: its selections are kept.")
 
 
 class SelectionCsvView(EditorRequiredMixin, View):
