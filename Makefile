@@ -11,6 +11,10 @@ MANAGE := $(PYTHON) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
+# Lighthouse, for tests/browser/test_lighthouse.py: the version its package-lock.json pins.
+LIGHTHOUSE_DIR := tests/browser/lighthouse
+LIGHTHOUSE := $(LIGHTHOUSE_DIR)/node_modules/.installed
+
 # Django 6 needs Python 3.12+. Take the first interpreter that really runs and is
 # new enough: python3.13 on the PATH, then older names, then pyenv's installed
 # versions (pyenv's shims answer only when a version is selected, so ask its folders).
@@ -56,7 +60,7 @@ run: setup
 # database or the storage (BACKEND_TESTS); on SQLite and disk everything but the tests that
 # need the servers. The first failure stops it with a non-zero exit; the last line printed
 # is the second run's pytest summary.
-test: system-packages $(VENV)/.installed-dev
+test: system-packages $(VENV)/.installed-dev $(LIGHTHOUSE)
 	$(BIN)/ruff check --quiet .
 	$(BIN)/ruff format --check --quiet .
 	@echo "make test: on PostgreSQL and S3, the tests that need them or depend on them"
@@ -76,7 +80,7 @@ BACKEND_TESTS := tests/production tests/test_concurrency.py tests/test_uploads.p
 test-quick: $(VENV)/.installed-dev
 	$(EMBEDDED) $(BIN)/pytest -m "not services and not browser" $(PYTEST_ARGS)
 
-test-services: system-packages $(VENV)/.installed-dev
+test-services: system-packages $(VENV)/.installed-dev $(LIGHTHOUSE)
 	@$(START_SERVICES) && $(BIN)/pytest $(PYTEST_ARGS)
 
 system-packages:
@@ -109,6 +113,10 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/pyth
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	@touch $@ $(VENV)/.installed
 
+$(LIGHTHOUSE): $(LIGHTHOUSE_DIR)/package.json $(LIGHTHOUSE_DIR)/package-lock.json | system-packages
+	cd $(LIGHTHOUSE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -125,7 +133,7 @@ migrations-check: $(VENV)/.installed-dev
 BENCH_VENV := bench/.venv
 
 # `make bench FIGURES="2 5"` runs only those figures and prints them, leaving RESULTS.md alone.
-bench: $(BENCH_VENV)/.installed
+bench: $(BENCH_VENV)/.installed $(LIGHTHOUSE)
 	$(BENCH_VENV)/bin/python bench/run.py $(FIGURES)
 
 $(BENCH_VENV)/.installed: requirements.txt bench/requirements.txt
@@ -135,4 +143,4 @@ $(BENCH_VENV)/.installed: requirements.txt bench/requirements.txt
 	@touch $@
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) $(LIGHTHOUSE_DIR)/node_modules staticfiles .pytest_cache .ruff_cache

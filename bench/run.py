@@ -10,6 +10,7 @@ it ran on. Everything it makes lives in a temporary folder, removed at the end.
 import json
 import multiprocessing
 import os
+import pwd
 import re
 import shutil
 import socket
@@ -45,9 +46,14 @@ GUNICORN_WORKERS = 2
 LOAD_SECONDS = 4
 # Five rounds, of which the median: it shrugs off a moment the machine was busy elsewhere.
 LOAD_ROUNDS = 5
-# By number, 1 to 5 from issue 4, 6 from issue 9, 7 from issue 11: `bench/run.py 2` runs only
-# page speed.
-FIGURES = ("1", "2", "3", "4", "5", "6", "7")
+# By number, 1 to 5 from issue 4, 6 from issue 9, 7 from issue 11, 8 from issue 13:
+# `bench/run.py 2` runs only page speed.
+FIGURES = ("1", "2", "3", "4", "5", "6", "7", "8")
+# Lighthouse as tests/browser/test_lighthouse.py runs it (`make bench` installs it), in
+# Debian's Chromium; nginx as the README's sample puts it in front of gunicorn.
+LIGHTHOUSE = ROOT / "tests" / "browser" / "lighthouse" / "node_modules" / ".bin" / "lighthouse"
+CHROMIUM = "/usr/bin/chromium"
+NGINX = "/usr/sbin/nginx"
 
 
 def main() -> None:
@@ -79,7 +85,7 @@ def selected_figures(arguments: list[str]) -> tuple[str, ...]:
 def run(work: Path, figures: tuple[str, ...] = FIGURES) -> dict:
     results = {}
     # Scale makes rows, not files; judging uploads needs one photo, the others ten.
-    photo_count = PHOTO_COUNT if set(figures) & {"1", "2", "4", "5"} else int("6" in figures)
+    photo_count = PHOTO_COUNT if set(figures) & {"1", "2", "4", "5", "8"} else int("6" in figures)
     if photo_count:
         step(f"Generating {photo_count} 24-megapixel photo{'s' * (photo_count > 1)}")
         photo_folder = work / "photos"
@@ -100,7 +106,7 @@ def run(work: Path, figures: tuple[str, ...] = FIGURES) -> dict:
             "collectstatic", "--no-input", "--verbosity", "0", env=site_env(work, template_db, "x")
         )
 
-    if "2" in figures or "4" in figures:
+    if set(figures) & {"2", "4", "8"}:
         step("Seeding a site: 30 projects, 41 pictures uploaded from the photos")
         site_db, site_media = fresh_db(work, template_db, "site"), work / "site-media"
         env = site_env(work, site_db, site_media)
@@ -117,6 +123,11 @@ def run(work: Path, figures: tuple[str, ...] = FIGURES) -> dict:
         step("4. Page weight")
         results["weight"] = worker("weight", env=env)
         print(f"   {results['weight']}")
+
+    if "8" in figures:
+        step("8. Lighthouse performance behind nginx, as a phone and as a desktop")
+        results["lighthouse"] = lighthouse_performance(work, env, results["seeded"]["project_url"])
+        print(f"   {results['lighthouse']}")
 
     if "3" in figures:
         step("3. Scale: 100 against 10,000 projects")
@@ -262,6 +273,96 @@ def load_test(env: dict, project_url: str) -> dict:
         "seconds": LOAD_SECONDS,
         "rates": {name: statistics.median(values) for name, values in rates.items()},
     }
+
+
+def lighthouse_performance(work: Path, env: dict, project_url: str) -> dict:
+    """Lighthouse's performance score and metrics of the gallery and a project page."""
+    reports = {}
+    with gunicorn(env, GUNICORN_WORKERS) as (app, _), nginx(work, app, env) as base:
+        for page, path in {"gallery": "/", "project": project_url}.items():
+            urllib.request.urlopen(base + path).read()  # Kept by the page cache from now on.
+            for form_factor in ("mobile", "desktop"):
+                reports[f"{page} {form_factor}"] = lighthouse(base + path, form_factor)
+    return reports
+
+
+def lighthouse(url: str, form_factor: str) -> dict:
+    command = [
+        str(LIGHTHOUSE),
+        url,
+        "--only-categories=performance",
+        "--output=json",
+        "--quiet",
+        "--chrome-flags=--headless=new --no-sandbox --disable-gpu --no-first-run "
+        "--disable-background-networking --disable-component-update --disable-sync",
+    ]
+    if form_factor == "desktop":
+        command.append("--preset=desktop")
+    completed = subprocess.run(
+        command, env={**os.environ, "CHROME_PATH": CHROMIUM}, capture_output=True, text=True
+    )
+    if completed.returncode:
+        sys.exit(f"Lighthouse failed on {url}:\n{completed.stderr[-2000:]}")
+    report = json.loads(completed.stdout)
+    audits = report["audits"]
+    metrics = {
+        "fcp_ms": "first-contentful-paint",
+        "lcp_ms": "largest-contentful-paint",
+        "tbt_ms": "total-blocking-time",
+        "cls": "cumulative-layout-shift",
+        "speed_index_ms": "speed-index",
+    }
+    return {
+        "score": report["categories"]["performance"]["score"],
+        **{name: audits[audit]["numericValue"] for name, audit in metrics.items()},
+    }
+
+
+NGINX_CONFIG = """
+daemon off;
+user {user};
+pid {work}/nginx.pid;
+events {{ worker_connections 256; }}
+http {{
+    include /etc/nginx/mime.types;
+    access_log off;
+    client_body_temp_path {work}/nginx-body;
+    proxy_temp_path {work}/nginx-proxy;
+    fastcgi_temp_path {work}/nginx-fastcgi;
+    uwsgi_temp_path {work}/nginx-uwsgi;
+    scgi_temp_path {work}/nginx-scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        location /media/ {{
+            alias {media}/;
+            add_header Cache-Control "public, max-age=31536000, immutable";
+        }}
+        location / {{
+            proxy_pass {app};
+            proxy_set_header Host $http_host;
+        }}
+    }}
+}}
+"""
+
+
+@contextmanager
+def nginx(work: Path, app: str, env: dict) -> Iterator[str]:
+    """nginx on a free port: media from MEDIA_ROOT, everything else from the app."""
+    port = free_port()
+    config = work / "nginx.conf"
+    media = env["DJANGO_MEDIA_ROOT"]
+    user = pwd.getpwuid(os.getuid()).pw_name  # Its workers read our temporary folder.
+    config.write_text(NGINX_CONFIG.format(user=user, work=work, port=port, media=media, app=app))
+    log = work / "nginx-error.log"
+    server = subprocess.Popen([NGINX, "-p", str(work), "-c", str(config), "-e", str(log)])
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(f"{base}/healthz")
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 @contextmanager
