@@ -6,7 +6,16 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from portfolio.access import Grant
-from portfolio.models import Category, Picture, Profile, Project, ShareLink, SiteIdentity
+from portfolio.models import (
+    Category,
+    Favourite,
+    Picture,
+    Profile,
+    Project,
+    Selection,
+    ShareLink,
+    SiteIdentity,
+)
 
 
 def preview_for(request):
@@ -170,7 +179,15 @@ class ShareLinkAdmin(admin.ModelAdmin):
     list_select_related = ["project"]
     search_fields = ["label", "project__title"]
     readonly_fields = ["project", "created", "revoked_at", "last_used_at", "use_count"]
-    fields = ["project", "label", "expires_at", "downloads", *readonly_fields[1:]]
+    fields = [
+        "project",
+        "label",
+        "expires_at",
+        "downloads",
+        "allows_favourites",
+        "favourite_limit",
+        *readonly_fields[1:],
+    ]
     actions = ["revoke"]
 
     def has_add_permission(self, request) -> bool:
@@ -180,6 +197,42 @@ class ShareLinkAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset) -> None:
         for link in queryset:
             link.revoke()
+
+
+class FavouriteInline(admin.TabularInline):
+    model = Favourite
+    fields = ["picture", "created"]
+    readonly_fields = fields
+    extra = 0
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # Chosen by the client, within the link's limit.
+
+
+@admin.register(Selection)
+class SelectionAdmin(admin.ModelAdmin):
+    """Staff see the clients' selections and lock them, as owners do on their project's page."""
+
+    list_display = ["name", "link", "sent_at", "locked_at", "updated"]
+    list_select_related = ["link__project"]
+    search_fields = ["name", "link__label", "link__project__title"]
+    readonly_fields = ["link", "created", "updated", "sent_at", "locked_at"]
+    fields = ["link", "name", "note", *readonly_fields[1:]]
+    inlines = [FavouriteInline]
+    actions = ["lock", "unlock"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # Started by a link's holder, under their name.
+
+    @admin.action(description="Lock the selected selections")
+    def lock(self, request, queryset) -> None:
+        for selection in queryset:
+            selection.lock()
+
+    @admin.action(description="Unlock the selected selections")
+    def unlock(self, request, queryset) -> None:
+        for selection in queryset:
+            selection.unlock()
 
 
 @admin.register(SiteIdentity)

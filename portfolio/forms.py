@@ -17,7 +17,8 @@ from portfolio.images.gate import (
     prepare_upload,
     too_large_reason,
 )
-from portfolio.models import Picture, Profile, Project, ShareLink
+from portfolio.models import Picture, Profile, Project, Selection, ShareLink
+from portfolio.models.proofing import validate_one_line
 from portfolio.storage_outage import STORAGE_UNAVAILABLE_REASON, is_storage_outage
 
 DISPLAY_NAME_MAX_LENGTH = 120
@@ -211,11 +212,18 @@ class ShareLinkForm(forms.ModelForm):
 
     class Meta:
         model = ShareLink
-        fields = ["label", "expires_at", "downloads"]
+        fields = ["label", "expires_at", "downloads", "allows_favourites", "favourite_limit"]
         widgets = {"expires_at": forms.DateTimeInput(attrs={"type": "datetime-local"})}
         help_texts = {"expires_at": "Optional. The link stops working then."}
 
-    field_order = ["label", "password", "expires_at", "downloads"]
+    field_order = [
+        "label",
+        "password",
+        "expires_at",
+        "downloads",
+        "allows_favourites",
+        "favourite_limit",
+    ]
 
     def __init__(self, *args, **kwargs) -> None:
         # Ids of its own: it shares the edit page with the project's form, which has a
@@ -238,3 +246,58 @@ class ProjectVisibilityForm(forms.ModelForm):
     class Meta:
         model = Project
         fields = ["visibility"]
+
+
+class ShareLinkFavouritesForm(forms.ModelForm):
+    """A link's favourites turned on or off, and its limit, after it was made."""
+
+    class Meta:
+        model = ShareLink
+        fields = ["allows_favourites", "favourite_limit"]
+        labels = {"allows_favourites": "Favourites", "favourite_limit": "at most"}
+        help_texts = {"allows_favourites": "", "favourite_limit": ""}
+
+    def __init__(self, *args, **kwargs) -> None:
+        # One form a link in the panel: ids of their own.
+        kwargs.setdefault("auto_id", f"id_link_{kwargs['instance'].pk}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class SelectionStartForm(forms.Form):
+    """The name a client chooses under: a name already used on the link continues its selection."""
+
+    # A model field's own validators are the model's to run: this form has no model.
+    name = Selection._meta.get_field("name").formfield(
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        validators=[validate_one_line],
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "id_selection_%s")
+        super().__init__(*args, **kwargs)
+
+
+class SelectionSendForm(forms.ModelForm):
+    """Send the selection: the client's name (which they may correct) and a note."""
+
+    class Meta:
+        model = Selection
+        fields = ["name", "note"]
+        widgets = {
+            "name": forms.TextInput(attrs={"autocomplete": "name"}),
+            "note": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "id_send_%s")
+        super().__init__(*args, **kwargs)
+
+    name_taken_message = Selection._meta.constraints[0].violation_error_message
+
+    def clean_name(self) -> str:
+        # The model's constraint names the link, which is not a field here: the form skips it.
+        name = self.cleaned_data["name"]
+        others = Selection.objects.filter(link=self.instance.link).exclude(pk=self.instance.pk)
+        if others.named(name).exists():
+            raise forms.ValidationError(self.name_taken_message, code="unique")
+        return name

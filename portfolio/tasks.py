@@ -18,6 +18,9 @@ in the private one (portfolio/access.py). When a project's visibility changes, t
 move_project_files task moves each picture's renditions (settle_picture_files): copied, then
 recorded on the row, then deleted where they were. Interrupted anywhere, nothing is lost and a
 rerun finishes; pages follow the row, so they show each picture from where it is.
+
+And the e-mail that tells an owner a client sent a selection (notify_owner_of_selection),
+so that a slow mail server holds up a worker, not the client's request.
 """
 
 import logging
@@ -195,3 +198,21 @@ def let_a_stopped_worker_stop(sender, task_result, **kwargs) -> None:
     stopped_by = sys.exception()
     if stopped_by is not None and not isinstance(stopped_by, Exception):
         raise stopped_by
+
+
+def notify_owner_on_commit(selection_id: int, using: str) -> None:
+    """E-mail the owner about a sent selection once the sending commits (robust: logged)."""
+    transaction.on_commit(
+        partial(notify_owner_of_selection.enqueue, selection_id), using=using, robust=True
+    )
+
+
+@task
+def notify_owner_of_selection(selection_id: int) -> bool:
+    """Tell the owner about a selection still sent; whether a message went."""
+    from portfolio.models import Selection
+
+    selection = (
+        Selection.objects.select_related("link__project__owner").filter(pk=selection_id).first()
+    )
+    return selection is not None and selection.is_sent and selection.notify_owner()

@@ -3,7 +3,16 @@ from django.urls import path
 
 from portfolio.discovery.feeds import NewProjectsFeed
 from portfolio.discovery.sitemaps import SITEMAPS
-from portfolio.views import files, people, public, share_links, sharing, studio, system
+from portfolio.views import (
+    files,
+    people,
+    proofing,
+    public,
+    share_links,
+    sharing,
+    studio,
+    system,
+)
 
 app_name = "portfolio"
 
@@ -74,6 +83,21 @@ urlpatterns = [
         share_links.ShareLinkRevokeView.as_view(),
         name="share-link-revoke",
     ),
+    path(
+        f"{link}/<int:pk>/favourites/",
+        proofing.ShareLinkFavouritesView.as_view(),
+        name="share-link-favourites",
+    ),
+    path(
+        "projects/<slug:slug>/selections/<int:pk>/lock/",
+        proofing.SelectionLockView.as_view(),
+        name="selection-lock",
+    ),
+    path(
+        "projects/<slug:slug>/selections/<int:pk>/names.csv",
+        proofing.SelectionCsvView.as_view(),
+        name="selection-csv",
+    ),
     # What a link's holder sees.
     path(f"{shared}/", sharing.SharedProjectView.as_view(), name="share"),
     path(
@@ -82,6 +106,32 @@ urlpatterns = [
         name="share-picture-download",
     ),
     path(f"{shared}/download/", sharing.SharedZipDownloadView.as_view(), name="share-download"),
+    # Client proofing: favourites and the selection sent to the owner.
+    path(
+        f"{shared}/favourites/<int:picture_id>/",
+        proofing.FavouriteToggleView.as_view(),
+        name="share-favourite",
+    ),
+    path(
+        f"{shared}/selection/",
+        proofing.SelectionStartView.as_view(),
+        name="share-selection-start",
+    ),
+    path(
+        f"{shared}/selection/send/",
+        proofing.SelectionSendView.as_view(),
+        name="share-selection-send",
+    ),
+    path(
+        f"{shared}/selection/reopen/",
+        proofing.SelectionReopenView.as_view(),
+        name="share-selection-reopen",
+    ),
+    path(
+        f"{shared}/selection/leave/",
+        proofing.SelectionLeaveView.as_view(),
+        name="share-selection-leave",
+    ),
     # Private files on disk, behind signed URLs (portfolio/access.py).
     path("files/<str:token>/<str:basename>", files.SignedFileView.as_view(), name="file"),
 ]

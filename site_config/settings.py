@@ -160,6 +160,30 @@ if not 10 <= PORTFOLIO_PRIVATE_URL_SECONDS <= 3600:
 # Empty: Django sends private files itself (development, or no nginx in front).
 PORTFOLIO_PRIVATE_MEDIA_ACCEL_PREFIX = os.environ.get("DJANGO_PRIVATE_MEDIA_ACCEL_PREFIX", "")
 
+# E-mail (Django 6.1's MAILERS): an owner may be told when a client sends a selection
+# (models/proofing.py). Sent through the SMTP server named here; printed to the console in
+# development when none is named. The tests swap in the memory backend (mail.outbox).
+if os.environ.get("DJANGO_EMAIL_HOST") or not DEBUG:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.environ.get("DJANGO_EMAIL_HOST", "localhost"),
+                "port": int(os.environ.get("DJANGO_EMAIL_PORT", 25)),
+                "username": os.environ.get("DJANGO_EMAIL_HOST_USER", ""),
+                "password": os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_flag("DJANGO_EMAIL_USE_TLS", False),
+                # A slow server must not hold the client's request for long.
+                "timeout": 10,
+            },
+        }
+    }
+else:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "portfolio@localhost")
+# Whether owners (who gave an e-mail address) are told when a client sends a selection.
+PORTFOLIO_SELECTION_EMAILS = env_flag("PORTFOLIO_SELECTION_EMAILS", True)
+
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -71,8 +71,8 @@ def test_visibility_migration_keeps_who_sees_what_and_moves_private_files():
 def test_published_migration_dates_public_projects_by_their_creation():
     """0012: projects public before it are dated as published when made; the others not."""
     executor = MigrationExecutor(connection)
-    executor.migrate([("portfolio", "0010_site_identity")])
-    old = executor.loader.project_state([("portfolio", "0010_site_identity")]).apps
+    executor.migrate([("portfolio", "0011_proofing")])
+    old = executor.loader.project_state([("portfolio", "0011_proofing")]).apps
     User = old.get_model(*settings.AUTH_USER_MODEL.split("."))
     Project = old.get_model("portfolio", "Project")
     owner = User.objects.create(username="before")

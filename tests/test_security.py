@@ -238,7 +238,12 @@ def test_pages_carry_a_strict_policy_and_load_scripts_from_files(signed_in):
         assert directives["frame-ancestors"] == ["'none'"]
         assert "unsafe" not in response["Content-Security-Policy"]
         assert re.search(r'<script src="[^"]*htmx-2[^"]*" defer></script>', html)
-        assert """<meta name="htmx-config" content='{"includeIndicatorStyles": false}'>""" in html
+        config = re.search(r"""<meta name="htmx-config" content='([^']*)'>""", html)
+        # htmx adds no <style> of its own, and copies no style attribute across a swap.
+        assert json.loads(config[1]) == {
+            "includeIndicatorStyles": False,
+            "attributesToSettle": ["class", "width", "height"],
+        }
         assert_no_inline_code(html, None)
 
 

@@ -9,7 +9,7 @@ def published_when_created(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("portfolio", "0010_site_identity"),
+        ("portfolio", "0011_proofing"),
     ]
 
     operations = [

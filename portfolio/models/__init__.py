@@ -11,6 +11,7 @@ from portfolio.models.projects import (
     ProjectQuerySet,
     Visibility,
 )
+from portfolio.models.proofing import Favourite, Selection, SelectionQuerySet, SelectionRefused
 from portfolio.models.sharing import ShareLink, ShareLinkQuerySet
 from portfolio.models.site import SiteIdentity
 
@@ -21,11 +22,15 @@ __all__ = [
     "Category",
     "CategoryQuerySet",
     "Downloads",
+    "Favourite",
     "Picture",
     "PictureQuerySet",
     "Profile",
     "Project",
     "ProjectQuerySet",
+    "Selection",
+    "SelectionQuerySet",
+    "SelectionRefused",
     "Visibility",
     "SiteIdentity",
     "picture_upload_to",

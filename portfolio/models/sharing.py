@@ -4,6 +4,8 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -44,6 +46,19 @@ class ShareLink(models.Model):
         choices=Downloads,
         default=Downloads.NONE,
     )
+    # Client proofing (models/proofing.py): the holders pick favourites and send them.
+    allows_favourites = models.BooleanField(
+        "the client may choose favourites",
+        default=False,
+        help_text="Each person holding the link picks pictures and sends you the list.",
+    )
+    favourite_limit = models.PositiveIntegerField(
+        "at most this many favourites",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Optional, e.g. 30 for the album. Empty: no limit.",
+    )
     created = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -56,6 +71,12 @@ class ShareLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} ({self.project})"
+
+    def clean(self) -> None:
+        if self.favourite_limit and not self.allows_favourites:
+            raise ValidationError(
+                {"favourite_limit": "A limit is for a link that takes favourites."}
+            )
 
     def save(self, *args, **kwargs) -> None:
         if not self.key:
@@ -107,6 +128,11 @@ class ShareLink(models.Model):
             and not self.is_expired
             and self.project.visibility != Visibility.PRIVATE
         )
+
+    @property
+    def takes_favourites(self) -> bool:
+        """Whether its holders may choose and send favourites now; otherwise they are frozen."""
+        return self.allows_favourites and self.is_usable
 
     def revoke(self) -> None:
         if not self.is_revoked:

@@ -7,19 +7,45 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.generic import CreateView, UpdateView, View
 
-from portfolio.forms import ProjectVisibilityForm, ShareLinkForm
+from portfolio.access import Grant
+from portfolio.forms import ProjectVisibilityForm, ShareLinkFavouritesForm, ShareLinkForm
 from portfolio.models import Project, ShareLink
 from portfolio.views.editors import EditorRequiredMixin
 
 
-def sharing_context(project: Project, form: ShareLinkForm | None = None) -> dict:
+def sharing_context(
+    project: Project,
+    user,
+    form: ShareLinkForm | None = None,
+    favourites_form: ShareLinkFavouritesForm | None = None,
+) -> dict:
     """What the project's sharing panel needs (templates/portfolio/_sharing.html)."""
+    links = links_with_selections(project, Grant.editor(user))
+    for link in links:
+        link.favourites_form = (
+            favourites_form
+            if favourites_form and favourites_form.instance.pk == link.pk
+            else ShareLinkFavouritesForm(instance=link)
+        )
     return {
         "project": project,
-        "share_links": list(project.share_links.all()),
+        "share_links": links,
         "share_link_form": form or ShareLinkForm(),
         "visibility_form": ProjectVisibilityForm(instance=project),
     }
+
+
+def links_with_selections(project: Project, grant: Grant) -> list[ShareLink]:
+    """The project's links, each with its clients' selections and their pictures for `grant`."""
+    links = list(project.share_links.prefetch_related("selections__favourites__picture"))
+    for link in links:
+        link.project = project
+        for selection in link.selections.all():
+            selection.link = link
+            for picture in selection.pictures():
+                picture.project = project
+                picture.shown_to(grant)
+    return links
 
 
 class SharingPanelMixin(EditorRequiredMixin):
@@ -38,8 +64,8 @@ class SharingPanelMixin(EditorRequiredMixin):
     def edit_url(self) -> str:
         return reverse("portfolio:project-update", kwargs={"slug": self.project.slug}) + "#sharing"
 
-    def panel(self, form: ShareLinkForm | None = None, status: int = 200) -> HttpResponse:
-        context = sharing_context(self.project, form)
+    def panel(self, form=None, status: int = 200, **forms) -> HttpResponse:
+        context = sharing_context(self.project, self.request.user, form, **forms)
         # TemplateResponse itself: the revoke view is a plain View, with no response_class.
         return TemplateResponse(self.request, self.get_template_names(), context, status=status)
 

@@ -3,8 +3,8 @@ What a share link's holder sees: the project's pictures, a password form if the 
 and downloads as far as the link allows. Nothing else of the site.
 
 A wrong or revoked link, or one whose project was made private, answers 404; an expired one
-410; both with a page that says so. Share pages are never indexed, send no referrer and are
-never kept by a cache.
+410; both with a page that says so. Share pages are never indexed, send no referrer to other
+sites and are never kept by a cache. Client proofing (favourites) is in views/proofing.py.
 """
 
 from axes.handlers.proxy import AxesProxyHandler
@@ -33,7 +33,10 @@ def cooloff_minutes() -> int:
 
 def share_headers(response: HttpResponse) -> HttpResponse:
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"
+    # Not "no-referrer": under it Chromium posts a share page's forms (the password, the
+    # favourites) with "Origin: null", which Django's CSRF check refuses. "same-origin" still
+    # sends nothing to any other site.
+    response["Referrer-Policy"] = "same-origin"
     add_never_cache_headers(response)
     return response
 
@@ -104,11 +107,7 @@ class ShareLinkMixin:
             {"form": form, "link": self.link},
             status=status,
         )
-        response = share_headers(response)
-        # Under "no-referrer" Chromium posts the form with "Origin: null", which Django's CSRF
-        # check refuses: "same-origin" still sends nothing to any other site.
-        response["Referrer-Policy"] = "same-origin"
-        return response
+        return share_headers(response)
 
     # ------------------------------------------------------------ what it grants
 
@@ -131,6 +130,10 @@ class SharedProjectView(ShareLinkMixin, TemplateView):
 
     def get(self, request, *args, **kwargs) -> HttpResponse:
         self.link.record_use()
+        return self.page()
+
+    def page(self, status: int = 200, **proofing) -> HttpResponse:
+        """The share page; `proofing` replaces parts of its selection (a form with errors)."""
         project = self.link.project
         pictures = [p.shown_to(self.grant) for p in project.pictures.in_display_order()]
         context = {
@@ -140,7 +143,11 @@ class SharedProjectView(ShareLinkMixin, TemplateView):
             "grant": self.grant,
             "can_edit": False,
         }
-        return self.render_to_response(context)
+        # Imported here: proofing's views build on this one.
+        from portfolio.views.proofing import proofing_context
+
+        context.update(proofing_context(self.request, self.link, pictures), **proofing)
+        return self.render_to_response(context, status=status)
 
 
 class SharedPictureDownloadView(ShareLinkMixin, PictureDownloadView):

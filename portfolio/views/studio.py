@@ -75,7 +75,9 @@ class ProjectUpdateView(EditorRequiredMixin, UpdateView):
         edit_url = reverse("portfolio:project-update", kwargs={"slug": self.object.slug})
         grant = Grant.for_user(self.request.user, self.object)
         context = picture_grid_context(self.object, grant=grant, can_edit=True, next_url=edit_url)
-        context.update(sharing_context(self.object), upload_form=PictureUploadForm())
+        context.update(
+            sharing_context(self.object, self.request.user), upload_form=PictureUploadForm()
+        )
         return super().get_context_data(**context, **kwargs)
 
     def form_invalid(self, form) -> HttpResponse:

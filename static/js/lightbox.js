@@ -58,6 +58,8 @@
     position.textContent = `${current + 1} / ${links.length}`;
     if (slideTimer && !reducedMotion.matches) fadeIn();
     if (dialog.open) history.replaceState({ lightbox: true }, "", hashOf(link));
+    // For others that act on the picture shown (static/js/proofing.js: its heart).
+    dialog.dispatchEvent(new CustomEvent("lightbox:show", { detail: { link } }));
     preloadNeighbours();
   }
 

@@ -1,0 +1,664 @@
+"""
+Client proofing: who may favourite, locking, limits, several selections per link, the views
+behind a share link and the owner's side, and who reaches which endpoint.
+"""
+
+import csv
+import io
+import json
+from datetime import timedelta
+
+import pytest
+from django.core.cache import caches
+from django.core.management import call_command
+from django.db import IntegrityError, connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from portfolio.models import Favourite, Selection, SelectionRefused, ShareLink
+from tests.helpers import HTMX, make_picture, make_project, make_user, signed_in
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def project(owner):
+    """An unlisted project of three pictures, seen only through its links."""
+    project = make_project(owner, title="Wedding", visibility="unlisted")
+    for name in ["DSC_0001.jpg", "DSC_0002.NEF.jpg", "Kiss at the door.jpg"]:
+        make_picture(project, original_filename=name, renditions=False)
+    return project
+
+
+@pytest.fixture
+def pictures(project):
+    return list(project.pictures.in_display_order())
+
+
+@pytest.fixture
+def link(project):
+    return ShareLink.objects.create(project=project, label="for Anna", allows_favourites=True)
+
+
+@pytest.fixture
+def selection(link):
+    return Selection.objects.create(link=link, name="Anna")
+
+
+def share_url(link: ShareLink, name: str = "share", **kwargs) -> str:
+    return reverse(f"portfolio:{name}", kwargs={"token": link.token, **kwargs})
+
+
+def favourite_url(link: ShareLink, picture) -> str:
+    picture_id = picture if isinstance(picture, int) else picture.pk
+    return share_url(link, "share-favourite", picture_id=picture_id)
+
+
+def choosing(link: ShareLink, name: str = "Anna") -> Client:
+    """A visitor's browser that started choosing under `name` on the link."""
+    client = Client()
+    response = client.post(share_url(link, "share-selection-start"), {"name": name})
+    assert response.status_code == 302
+    return client
+
+
+def chosen(selection: Selection) -> list[str]:
+    return [picture.original_filename for picture in selection.pictures()]
+
+
+# ---------------------------------------------------------------- the rules
+
+
+def test_a_picture_becomes_a_favourite_and_stops_being_one(selection, pictures):
+    assert selection.toggle(pictures[1]) is True
+    assert selection.toggle(pictures[0]) is True
+    assert chosen(selection) == ["DSC_0001.jpg", "DSC_0002.NEF.jpg"]  # In the project's order.
+    assert selection.toggle(pictures[1]) is False
+    assert chosen(selection) == ["DSC_0001.jpg"]
+
+
+def test_a_picture_of_another_project_is_refused(selection):
+    elsewhere = make_picture(make_project(selection.link.project.owner), renditions=False)
+    with pytest.raises(SelectionRefused, match="not one of these"):
+        selection.toggle(elsewhere)
+    assert not Favourite.objects.exists()
+
+
+def test_the_limit_refuses_one_more_until_one_is_removed(link, selection, pictures):
+    link.favourite_limit = 2
+    link.save()
+    selection.toggle(pictures[0])
+    selection.toggle(pictures[1])
+    with pytest.raises(SelectionRefused, match="You have chosen 2, the most"):
+        selection.toggle(pictures[2])
+    selection.toggle(pictures[0])  # Removing is always allowed.
+    assert selection.toggle(pictures[2]) is True
+    assert chosen(selection) == ["DSC_0002.NEF.jpg", "Kiss at the door.jpg"]
+
+
+def test_a_locked_selection_is_frozen_for_its_client_until_unlocked(selection, pictures):
+    selection.toggle(pictures[0])
+    selection.lock()
+    for action in [
+        lambda: selection.toggle(pictures[1]),
+        lambda: selection.toggle(pictures[0]),
+        selection.send,
+        selection.reopen,
+    ]:
+        with pytest.raises(SelectionRefused, match="locked"):
+            action()
+    assert chosen(selection) == ["DSC_0001.jpg"]
+    selection.unlock()
+    assert selection.toggle(pictures[1]) is True
+
+
+def test_a_sent_selection_changes_only_once_reopened(selection, pictures):
+    selection.toggle(pictures[0])
+    selection.send("For the album")
+    assert selection.is_sent and selection.note == "For the album"
+    with pytest.raises(SelectionRefused, match="reopen it"):
+        selection.toggle(pictures[1])
+    selection.reopen()
+    assert not Selection.objects.get(pk=selection.pk).is_sent
+    assert selection.toggle(pictures[1]) is True
+
+
+def test_an_empty_selection_is_not_sent(selection):
+    with pytest.raises(SelectionRefused, match="at least one"):
+        selection.send()
+    assert not Selection.objects.get(pk=selection.pk).is_sent
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda link: link.revoke(), id="revoked"),
+        pytest.param(
+            lambda link: ShareLink.objects.filter(pk=link.pk).update(
+                expires_at=timezone.now() - timedelta(minutes=1)
+            ),
+            id="expired",
+        ),
+        pytest.param(
+            lambda link: link.project.__class__.objects.filter(pk=link.project_id).update(
+                visibility="private"
+            ),
+            id="project-private",
+        ),
+        pytest.param(
+            lambda link: ShareLink.objects.filter(pk=link.pk).update(allows_favourites=False),
+            id="favourites-turned-off",
+        ),
+    ],
+)
+def test_a_link_that_stopped_working_freezes_its_selections(link, selection, pictures, change):
+    selection.toggle(pictures[0])
+    change(link)
+    with pytest.raises(SelectionRefused, match="no longer take favourites"):
+        selection.toggle(pictures[1])
+    with pytest.raises(SelectionRefused):
+        selection.send()
+    # Kept for the owner.
+    assert chosen(Selection.objects.get(pk=selection.pk)) == ["DSC_0001.jpg"]
+
+
+def test_several_people_on_one_link_choose_apart(link, pictures):
+    anna, ben = (Selection.objects.create(link=link, name=name) for name in ["Anna", "Ben"])
+    anna.toggle(pictures[0])
+    ben.toggle(pictures[1])
+    ben.toggle(pictures[2])
+    assert chosen(anna) == ["DSC_0001.jpg"]
+    assert chosen(ben) == ["DSC_0002.NEF.jpg", "Kiss at the door.jpg"]
+    # One name once per link, whatever its case; another link may use it.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Selection.objects.create(link=link, name="anna")
+    other_link = ShareLink.objects.create(project=link.project, label="for Ben")
+    Selection.objects.create(link=other_link, name="Anna")
+
+
+def test_the_owner_gets_the_original_names_as_a_list_a_filter_and_csv(selection, pictures):
+    for picture in pictures:
+        selection.toggle(picture)
+    selection.name = "=HYPERLINK(evil)"
+    assert selection.names_text() == "DSC_0001.jpg\nDSC_0002.NEF.jpg\nKiss at the door.jpg"
+    assert selection.catalogue_filter() == "DSC_0001, DSC_0002.NEF, Kiss at the door"
+    rows = list(csv.reader(io.StringIO(selection.as_csv())))
+    assert rows[0] == ["file name", "name without extension", "caption", "chosen by"]
+    assert rows[1] == ["DSC_0001.jpg", "DSC_0001", "", "'=HYPERLINK(evil)"]
+    assert len(rows) == 4
+
+
+def test_a_name_twice_is_one_stem_in_the_filter(project, selection, pictures):
+    again = make_picture(project, original_filename="DSC_0001.jpg", renditions=False)
+    selection.toggle(pictures[0])
+    selection.toggle(again)
+    assert selection.names_text() == "DSC_0001.jpg\nDSC_0001.jpg"
+    assert selection.catalogue_filter() == "DSC_0001"
+
+
+def test_sending_emails_the_owner_once_committed(
+    owner, selection, pictures, mailoutbox, django_capture_on_commit_callbacks
+):
+    owner.email = "studio@example.com"
+    owner.save()
+    selection.toggle(pictures[2])
+    with django_capture_on_commit_callbacks(execute=True):
+        selection.send("Print this one, please")
+    (mail,) = mailoutbox
+    assert mail.to == ["studio@example.com"]
+    assert mail.subject == "Anna chose 1 picture of “Wedding”"
+    assert "Print this one, please" in mail.body
+    assert "Kiss at the door.jpg" in mail.body
+
+
+def test_no_email_when_the_site_sends_none_or_the_owner_has_no_address(
+    owner, selection, pictures, mailoutbox, settings, django_capture_on_commit_callbacks
+):
+    selection.toggle(pictures[0])
+    with django_capture_on_commit_callbacks(execute=True):
+        selection.send()  # The owner gave no address.
+    selection.reopen()
+    owner.email = "studio@example.com"
+    owner.save()
+    settings.PORTFOLIO_SELECTION_EMAILS = False
+    with django_capture_on_commit_callbacks(execute=True):
+        selection.send()
+    assert mailoutbox == []
+
+
+# ---------------------------------------------------------------- the client's pages
+
+
+def test_the_share_page_asks_for_a_name_before_any_heart(link):
+    response = Client().get(share_url(link))
+    page = response.content.decode()
+    assert 'id="selection"' in page
+    assert "Start choosing" in page
+    assert "favourite-button" not in page
+    assert "hx-headers" not in page
+    assert response["Referrer-Policy"] == "same-origin"
+    assert "no-cache" in response["Cache-Control"]
+    client = choosing(link)
+    for _ in range(2):
+        assert "Choosing as" in client.get(share_url(link)).content.decode()
+    assert not caches["pages"]._cache  # Never kept by the page cache, with or without a name.
+
+
+def test_a_link_without_favourites_shows_none_of_it(link):
+    ShareLink.objects.filter(pk=link.pk).update(allows_favourites=False)
+    page = Client().get(share_url(link)).content.decode()
+    assert 'id="selection"' not in page
+    assert "favourite" not in page
+
+
+def test_a_name_opens_the_selection_in_this_browser_and_hearts_post(link, pictures):
+    client = choosing(link)
+    response = client.get(share_url(link))
+    page = response.content.decode()
+    assert "Choosing as <strong>Anna</strong>" in page
+    assert page.count('class="favourite-button"') == 3
+    assert page.count('class="favourite-button" aria-pressed="false"') == 3
+    # The hearts post with htmx, which sends the token in its header.
+    assert 'hx-headers=\'{"X-CSRFToken"' in page
+    assert client.session[f"share-link-{link.pk}-selection"] == Selection.objects.get().pk
+
+    response = client.post(favourite_url(link, pictures[1]))
+    assert response.status_code == 302
+    assert response.url == f"{link.get_absolute_url()}#picture-{pictures[1].pk}"
+    assert chosen(Selection.objects.get()) == ["DSC_0002.NEF.jpg"]
+
+
+def test_the_same_name_elsewhere_continues_it_and_another_name_starts_apart(link, pictures):
+    first = choosing(link, "Anna")
+    first.post(favourite_url(link, pictures[0]))
+    again = choosing(link, "  anna ")  # Another device, typed another way.
+    again.post(favourite_url(link, pictures[1]))
+    ben = choosing(link, "Ben")
+    ben.post(favourite_url(link, pictures[2]))
+    assert {s.name: chosen(s) for s in Selection.objects.all()} == {
+        "Anna": ["DSC_0001.jpg", "DSC_0002.NEF.jpg"],
+        "Ben": ["Kiss at the door.jpg"],
+    }
+    ben.post(share_url(link, "share-selection-leave"))
+    assert "Start choosing" in ben.get(share_url(link)).content.decode()
+
+
+def test_htmx_gets_the_heart_back_and_the_count_out_of_band(link, pictures):
+    link.favourite_limit = 30
+    link.save()
+    client = choosing(link)
+    response = client.post(favourite_url(link, pictures[0]), headers=HTMX)
+    assert response.status_code == 200
+    fragment = response.content.decode()
+    assert f'id="favourite-{pictures[0].pk}"' in fragment
+    assert 'aria-pressed="true"' in fragment
+    assert 'id="favourite-count"' in fragment and 'hx-swap-oob="innerHTML"' in fragment
+    assert "1 of 30 chosen" in fragment
+    assert "<html" not in fragment
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_a_refusal_is_told_to_htmx_as_an_event_and_without_javascript_as_a_message(link, pictures):
+    link.favourite_limit = 1
+    link.save()
+    client = choosing(link)
+    client.post(favourite_url(link, pictures[0]))
+
+    response = client.post(favourite_url(link, pictures[1]), headers=HTMX)
+    assert response.status_code == 409
+    trigger = json.loads(response["HX-Trigger"])
+    assert "the most these pictures allow" in trigger["request-refused"]["message"]
+
+    # Without JavaScript: the page again, saying why, as a 409 (never taken for a success).
+    response = client.post(favourite_url(link, pictures[1]), {"favourites": "1"})
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "You have chosen 1, the most these pictures allow" in page
+    assert "1 of 1 chosen: the most these pictures allow" in page
+    assert f'id="picture-{pictures[1].pk}"' not in page  # Still only the favourites.
+    assert response["Referrer-Policy"] == "same-origin"
+    assert chosen(Selection.objects.get()) == ["DSC_0001.jpg"]
+
+
+def test_only_favourites_shows_only_them_without_javascript(link, pictures):
+    client = choosing(link)
+    client.post(favourite_url(link, pictures[2]))
+    page = client.get(share_url(link), {"favourites": "1"}).content.decode()
+    assert f'id="picture-{pictures[2].pk}"' in page
+    assert f'id="picture-{pictures[0].pk}"' not in page
+    # A heart pressed there comes back to the same filter.
+    assert 'name="favourites" value="1"' in page
+    response = client.post(favourite_url(link, pictures[2]), {"favourites": "1"})
+    assert response.url == f"{link.get_absolute_url()}?favourites=1#picture-{pictures[2].pk}"
+    assert (
+        "No favourites yet." in client.get(share_url(link), {"favourites": "1"}).content.decode()
+    )
+
+
+def test_sending_with_a_name_and_a_note_then_reopening(
+    owner, link, pictures, mailoutbox, django_capture_on_commit_callbacks
+):
+    owner.email = "studio@example.com"
+    owner.save()
+    client = choosing(link, "Ana")
+    client.post(favourite_url(link, pictures[0]))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            share_url(link, "share-selection-send"),
+            {"name": "Anna", "note": "The album"},
+            follow=True,
+        )
+    page = response.content.decode()
+    assert "Sent: 1 picture. Thank you!" in page
+    assert "Reopen to change it" in page
+    assert " disabled" in page  # The hearts show the choice but no longer change it.
+    selection = Selection.objects.get()
+    assert (selection.name, selection.note, selection.is_sent) == ("Anna", "The album", True)
+    assert len(mailoutbox) == 1
+
+    page = client.post(share_url(link, "share-selection-reopen"), follow=True).content.decode()
+    assert "Send my selection" in page
+    assert not Selection.objects.get().is_sent
+
+
+def test_a_name_someone_else_chose_under_is_refused_when_sending(link, pictures):
+    Selection.objects.create(link=link, name="Ben")
+    client = choosing(link, "Anna")
+    client.post(favourite_url(link, pictures[0]))
+    response = client.post(share_url(link, "share-selection-send"), {"name": "ben"})
+    assert response.status_code == 400
+    assert "already chose under this name" in response.content.decode()
+    assert not Selection.objects.get(name="Anna").is_sent
+
+
+def test_sending_twice_without_reopening_is_refused(link, pictures):
+    client = choosing(link)
+    client.post(favourite_url(link, pictures[0]))
+    send = share_url(link, "share-selection-send")
+    assert client.post(send, {"name": "Anna"}).status_code == 302
+    response = client.post(send, {"name": "Anna", "note": "changed"})
+    assert response.status_code == 409
+    assert "reopen it to change it" in response.content.decode()
+    assert Selection.objects.get().note == ""
+
+
+# ---------------------------------------------------------------- hostile input
+
+
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [
+        ("A" * 81, "at most 80 characters"),
+        ("   ", "This field is required."),
+        ("Anna\r\nBcc: everyone@example.com", "Type your name on one line."),
+        ("Anna\x00", "Null characters are not allowed."),
+    ],
+    ids=["too long", "blank", "line break", "null character"],
+)
+def test_a_name_that_is_not_one_is_refused(link, name, error):
+    start = share_url(link, "share-selection-start")
+    response = Client().post(start, {"name": name})
+    assert response.status_code == 400
+    assert error in response.content.decode()
+    response = Client().post(start, {"name": name}, headers=HTMX)
+    assert response.status_code == 400
+    assert error in json.loads(response["HX-Trigger"])["request-refused"]["message"]
+    # Nor when sending, under a name that was fine.
+    client = choosing(link, "Anna")
+    client.post(favourite_url(link, link.project.pictures.first()))
+    response = client.post(share_url(link, "share-selection-send"), {"name": name})
+    assert response.status_code == 400
+    assert Selection.objects.get().name == "Anna"
+    assert not Selection.objects.get().is_sent
+
+
+def test_a_note_of_more_than_2000_characters_is_refused(link, pictures):
+    client = choosing(link)
+    client.post(favourite_url(link, pictures[0]))
+    send = share_url(link, "share-selection-send")
+    response = client.post(send, {"name": "Anna", "note": "x" * 2001})
+    assert response.status_code == 400
+    assert "at most 2000 characters" in response.content.decode()
+    assert not Selection.objects.get().is_sent
+    assert client.post(send, {"name": "Anna", "note": "x" * 2000}).status_code == 302
+
+
+@pytest.mark.parametrize("picture_id", ["elsewhere", "missing", "huge"])
+def test_a_picture_not_of_the_link_is_404(link, pictures, picture_id):
+    client = choosing(link)
+    ids = {
+        "elsewhere": make_picture(make_project(), renditions=False).pk,
+        "missing": 987654,
+        "huge": 10**30,
+    }
+    for headers in [{}, HTMX]:
+        response = client.post(favourite_url(link, ids[picture_id]), headers=headers)
+        assert response.status_code == 404
+    assert not Favourite.objects.exists()
+
+
+def test_a_heart_before_any_name_is_refused(link, pictures):
+    response = Client().post(favourite_url(link, pictures[0]), headers=HTMX)
+    assert response.status_code == 409
+    assert (
+        "Type your name first" in json.loads(response["HX-Trigger"])["request-refused"]["message"]
+    )
+    assert Client().post(favourite_url(link, pictures[0])).status_code == 409
+    assert not Favourite.objects.exists()
+
+
+def test_a_mail_server_down_is_logged_and_the_selection_still_sent(
+    owner, link, pictures, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    owner.email = "studio@example.com"
+    owner.save()
+
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError("no mail server")
+
+    monkeypatch.setattr("portfolio.models.proofing.send_mail", refuse)
+    client = choosing(link)
+    client.post(favourite_url(link, pictures[0]))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(share_url(link, "share-selection-send"), {"name": "Anna"})
+    assert response.status_code == 302
+    assert Selection.objects.get().is_sent
+    assert "no mail server" in caplog.text
+
+
+def test_share_posts_need_the_csrf_token(link, pictures):
+    client = Client(enforce_csrf_checks=True)
+    page = client.get(share_url(link))
+    token = page.cookies["csrftoken"].value
+    start = share_url(link, "share-selection-start")
+    assert client.post(start, {"name": "Anna"}).status_code == 403
+    response = client.post(start, {"name": "Anna"}, headers={"X-CSRFToken": token})
+    assert response.status_code == 302
+    toggle = favourite_url(link, pictures[0])
+    assert client.post(toggle, headers=HTMX).status_code == 403
+    assert client.post(toggle, headers={**HTMX, "X-CSRFToken": token}).status_code == 200
+
+
+# ---------------------------------------------------------------- the owner's side
+
+
+def test_the_edit_page_lists_each_links_selections_with_their_names(
+    owner_client, project, link, selection, pictures
+):
+    selection.toggle(pictures[0])
+    selection.toggle(pictures[2])
+    selection.send("Album")
+    Selection.objects.create(link=link, name="Ben")
+    page = owner_client.get(reverse("portfolio:project-update", args=[project.slug]))
+    html = page.content.decode()
+    assert "Anna" in html and "Ben" in html
+    assert "2 pictures" in html and "0 pictures" in html
+    assert "Album" in html
+    assert "DSC_0001.jpg\nKiss at the door.jpg</textarea>" in html
+    assert "DSC_0001, Kiss at the door</textarea>" in html
+    assert 'data-copy="selection-' in html
+    assert reverse("portfolio:selection-csv", args=[project.slug, selection.pk]) in html
+
+
+def test_a_revoked_links_selections_stay_for_the_owner(owner_client, project, link, selection):
+    selection.toggle(project.pictures.first())
+    link.revoke()
+    html = owner_client.get(reverse("portfolio:project-update", args=[project.slug])).content
+    assert b"frozen: the link no longer works" in html
+    assert b"DSC_0001.jpg</textarea>" in html
+
+
+def test_lock_and_unlock_answer_htmx_with_the_panel(owner_client, project, selection):
+    url = reverse("portfolio:selection-lock", args=[project.slug, selection.pk])
+    response = owner_client.post(url, {"lock": "1"}, headers=HTMX)
+    assert response.status_code == 200
+    assert b'id="sharing"' in response.content and b"<html" not in response.content
+    assert Selection.objects.get().is_locked
+    response = owner_client.post(url, {"lock": "0"})
+    assert response.status_code == 302
+    assert not Selection.objects.get().is_locked
+
+
+def test_the_csv_download(owner_client, project, selection, pictures):
+    selection.toggle(pictures[1])
+    url = reverse("portfolio:selection-csv", args=[project.slug, selection.pk])
+    response = owner_client.get(url)
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == f'attachment; filename="{project.slug}-Anna.csv"'
+    assert response.content.decode().splitlines()[1] == "DSC_0002.NEF.jpg,DSC_0002.NEF,,Anna"
+
+
+def test_the_new_link_form_takes_favourites_and_a_limit(owner_client, project):
+    url = reverse("portfolio:share-link-create", args=[project.slug])
+    data = {"label": "for Anna", "downloads": "none", "favourite_limit": "30"}
+    response = owner_client.post(url, data, headers=HTMX)
+    assert response.status_code == 400
+    assert b"A limit is for a link that takes favourites." in response.content
+    response = owner_client.post(url, {**data, "allows_favourites": "on"})
+    assert response.status_code == 302
+    link = ShareLink.objects.get()
+    assert (link.allows_favourites, link.favourite_limit) == (True, 30)
+
+
+def test_an_owner_reaches_no_selection_of_another_project_through_their_own(
+    owner_client, project, selection, pictures
+):
+    selection.toggle(pictures[0])
+    theirs = make_project(make_user(), title="Someone else's")
+    stranger = signed_in(theirs.owner)
+    for name, method in [("selection-csv", "get"), ("selection-lock", "post")]:
+        url = reverse(f"portfolio:{name}", kwargs={"slug": theirs.slug, "pk": selection.pk})
+        assert getattr(stranger, method)(url).status_code == 404
+    assert not Selection.objects.get().is_locked
+
+
+def test_staff_see_and_lock_selections_in_the_admin(staff_client, link, selection, pictures):
+    selection.toggle(pictures[0])
+    for url in [
+        "/admin/portfolio/selection/",
+        "/admin/portfolio/selection/?q=Anna",
+        f"/admin/portfolio/selection/{selection.pk}/change/",
+        f"/admin/portfolio/sharelink/{link.pk}/change/",
+    ]:
+        assert staff_client.get(url).status_code == 200, url
+    page = staff_client.get(f"/admin/portfolio/selection/{selection.pk}/change/").content
+    assert b"DSC_0001.jpg" in page
+    data = {"action": "lock", "_selected_action": [selection.pk]}
+    assert staff_client.post("/admin/portfolio/selection/", data).status_code == 302
+    assert Selection.objects.get().is_locked
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_email_waits_for_the_worker_and_not_for_a_selection_reopened_meanwhile(
+    owner, project, pictures, mailoutbox, settings
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    owner.email = "studio@example.com"
+    owner.save()
+    link = ShareLink.objects.create(project=project, label="for Anna", allows_favourites=True)
+    client = choosing(link)
+    client.post(favourite_url(link, pictures[0]))
+    send = share_url(link, "share-selection-send")
+    assert client.post(send, {"name": "Anna", "note": "First go"}).status_code == 302
+    assert mailoutbox == []  # Queued: the client's request sent nothing.
+    assert DBTaskResult.objects.get().task_path == "portfolio.tasks.notify_owner_of_selection"
+
+    call_command("db_worker", "--batch", "--no-startup-delay", "--verbosity", "0")
+    (mail,) = mailoutbox
+    assert "First go" in mail.body
+
+    # Sent again, then reopened before the worker ran: nothing to tell.
+    client.post(share_url(link, "share-selection-reopen"))
+    client.post(send, {"name": "Anna"})
+    client.post(share_url(link, "share-selection-reopen"))
+    call_command("db_worker", "--batch", "--no-startup-delay", "--verbosity", "0")
+    assert len(mailoutbox) == 1
+
+
+def test_the_edit_page_costs_the_same_queries_for_many_selections(
+    owner_client, project, link, pictures
+):
+    url = reverse("portfolio:project-update", args=[project.slug])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert owner_client.get(url).status_code == 200
+        return len(captured)
+
+    Selection.objects.create(link=link, name="Anna").toggle(pictures[0])
+    one = queries()
+    for name in ["Ben", "Chloé", "Dev"]:
+        selection = Selection.objects.create(link=link, name=name)
+        for picture in pictures:
+            selection.toggle(picture)
+    other_link = ShareLink.objects.create(project=project, label="for Eve", allows_favourites=True)
+    Selection.objects.create(link=other_link, name="Eve").toggle(pictures[1])
+    assert queries() == one
+
+
+def test_the_owner_turns_a_links_favourites_on_and_off_after_making_it(
+    owner_client, project, pictures
+):
+    link = ShareLink.objects.create(project=project, label="for Anna")
+    url = reverse("portfolio:share-link-favourites", args=[project.slug, link.pk])
+    edit_page = owner_client.get(reverse("portfolio:project-update", args=[project.slug]))
+    assert f'id="id_link_{link.pk}_allows_favourites"' in edit_page.content.decode()
+
+    response = owner_client.post(url, {"favourite_limit": "5"}, headers=HTMX)
+    assert response.status_code == 400
+    assert b"A limit is for a link that takes favourites." in response.content
+    assert b'id="sharing"' in response.content and b"<html" not in response.content
+    assert (
+        owner_client.post(url, {"allows_favourites": "on", "favourite_limit": "0"}).status_code
+        == 400
+    )
+
+    response = owner_client.post(url, {"allows_favourites": "on", "favourite_limit": "5"})
+    assert response.status_code == 302
+    link.refresh_from_db()
+    assert (link.allows_favourites, link.favourite_limit) == (True, 5)
+    Selection.objects.create(link=link, name="Anna").toggle(pictures[0])
+
+    # Off again: its selection is frozen for the client and kept for the owner.
+    assert owner_client.post(url, {}, headers=HTMX).status_code == 200
+    link.refresh_from_db()
+    assert not link.allows_favourites
+    with pytest.raises(SelectionRefused, match="no longer take favourites"):
+        Selection.objects.get().toggle(pictures[1])
+    html = owner_client.get(reverse("portfolio:project-update", args=[project.slug])).content
+    assert b"Favourites no longer taken" in html and b"DSC_0001.jpg</textarea>" in html
+
+
+def test_only_the_projects_editors_change_a_links_favourites(project, link):
+    url = reverse("portfolio:share-link-favourites", args=[project.slug, link.pk])
+    response = Client().post(url, {})
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+    assert signed_in(make_user()).post(url, {}).status_code == 404
+    theirs = make_project(make_user())
+    other_url = reverse("portfolio:share-link-favourites", args=[theirs.slug, link.pk])
+    assert signed_in(theirs.owner).post(other_url, {}).status_code == 404
+    link.refresh_from_db()
+    assert link.allows_favourites
