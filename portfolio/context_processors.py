@@ -8,4 +8,5 @@ from portfolio.models import SiteIdentity
 
 def site_identity(request: HttpRequest) -> dict:
     # Lazy: an htmx fragment, which shows no title, header or footer, runs no query for it.
-    return {"site_identity": SimpleLazyObject(SiteIdentity.current)}
+    # The same row the page's link preview read, if it did (portfolio/discovery/).
+    return {"site_identity": SimpleLazyObject(lambda: SiteIdentity.for_request(request))}

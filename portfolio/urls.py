@@ -1,5 +1,8 @@
+from django.contrib.sitemaps import views as sitemaps
 from django.urls import path
 
+from portfolio.discovery.feeds import NewProjectsFeed
+from portfolio.discovery.sitemaps import SITEMAPS
 from portfolio.views import (
     files,
     people,
@@ -21,6 +24,21 @@ urlpatterns = [
     path("", public.GalleryView.as_view(), name="gallery"),
     path("about/", public.AboutView.as_view(), name="about"),
     path("healthz", system.healthz, name="healthz"),
+    # Discovery (portfolio/discovery/): what search engines and feed readers fetch.
+    path("robots.txt", public.RobotsView.as_view(), name="robots"),
+    path(
+        "sitemap.xml",
+        sitemaps.index,
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "portfolio:sitemap-section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        sitemaps.sitemap,
+        {"sitemaps": SITEMAPS, "template_name": "portfolio/sitemap.xml"},
+        name="sitemap-section",
+    ),
+    path("feed/", NewProjectsFeed(), name="feed"),
     path("studio/", studio.StudioView.as_view(), name="studio"),
     path("studio/profile/", people.ProfileUpdateView.as_view(), name="profile"),
     # Before projects/<slug>/: "new" is a reserved slug (models.RESERVED_SLUGS).
@@ -35,6 +53,7 @@ urlpatterns = [
         studio.PictureUploadView.as_view(),
         name="picture-upload",
     ),
+    path(f"{picture}/", public.PictureDetailView.as_view(), name="picture-detail"),
     path(f"{picture}/edit/", studio.PictureUpdateView.as_view(), name="picture-update"),
     path(f"{picture}/cover/", studio.PictureCoverView.as_view(), name="picture-cover"),
     path(f"{picture}/move/", studio.PictureMoveView.as_view(), name="picture-move"),

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     # Before staticfiles so runserver serves static files the way production does.
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # The sitemap's views and templates (portfolio/discovery/sitemaps.py); no sites framework.
+    "django.contrib.sitemaps",
     "django_htmx",
     # Installed in every setup, so the schema is the same whichever tasks backend runs.
     "django_tasks_db",

@@ -152,7 +152,9 @@ def test_project_page_shows_pictures_in_order_with_lazy_sized_images(client):
     positions = [html.index(f'alt="Frame {number}"') for number in range(5)]
     assert positions == sorted(positions)
     for picture in pictures:
-        assert f'href="{picture.large_url}"' in html
+        # Its own page; the lightbox opens the largest rendition.
+        assert f'href="{picture.get_absolute_url()}"' in html
+        assert f'data-large="{picture.large_url}"' in html
         assert picture.photo.name not in html  # No original on a public page.
         assert f'width="{picture.width}" height="{picture.height}"' in html
     assert 'loading="lazy"' in html

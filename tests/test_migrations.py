@@ -65,3 +65,26 @@ def test_visibility_migration_keeps_who_sees_what_and_moves_private_files():
         "draft": False,
     }
     assert read_stored(draft_photo) == b"bytes of " + draft_photo.encode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_published_migration_dates_public_projects_by_their_creation():
+    """0012: projects public before it are dated as published when made; the others not."""
+    executor = MigrationExecutor(connection)
+    executor.migrate([("portfolio", "0011_proofing")])
+    old = executor.loader.project_state([("portfolio", "0011_proofing")]).apps
+    User = old.get_model(*settings.AUTH_USER_MODEL.split("."))
+    Project = old.get_model("portfolio", "Project")
+    owner = User.objects.create(username="before")
+    for name in ("public", "unlisted", "private"):
+        Project.objects.create(owner=owner, title=name, slug=name, visibility=name)
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes("portfolio"))
+
+    from portfolio.models import Project as CurrentProject
+
+    public = CurrentProject.objects.get(slug="public")
+    assert public.published == public.created
+    unpublished = CurrentProject.objects.filter(published=None).values_list("slug", flat=True)
+    assert set(unpublished) == {"unlisted", "private"}

@@ -274,6 +274,7 @@ def every_field_changed(site) -> dict:
             "cover": site.evening,
             "created": earlier,
             "updated": earlier,
+            "published": earlier,
         },
         Picture: {
             "project": site.coast,

@@ -389,7 +389,8 @@ def test_project_page_links_the_largest_rendition_and_never_the_original(upload,
     largest = picture.large_url
     assert largest.endswith("_w1600.webp")
     assert (
-        f'<a href="{largest}" class="picture-frame" data-lightbox data-large="{largest}"' in html
+        f'<a href="{picture.get_absolute_url()}" class="picture-frame" data-lightbox'
+        f' data-large="{largest}"' in html
     )
     # Its width at a row's height (4:3 at 360 px, 240 px on a phone), for the browser to pick.
     assert (

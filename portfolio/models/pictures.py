@@ -11,6 +11,7 @@ from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
+from django.urls import reverse
 
 from portfolio.access import PUBLIC, Grant, PictureMedia, original_storage
 from portfolio.cache import PublicContent, PublicContentQuerySet, content_changed
@@ -125,7 +126,10 @@ class Picture(PublicContent):
         return picture
 
     def get_absolute_url(self) -> str:
-        return f"{self.project.get_absolute_url()}#picture-{self.pk}"
+        """Its own page (the project page opens it in the lightbox at #picture-<pk>)."""
+        return reverse(
+            "portfolio:picture-detail", kwargs={"slug": self.project.slug, "pk": self.pk}
+        )
 
     @property
     def alt_text(self) -> str:

@@ -8,6 +8,7 @@ from django.core.files import File
 from django.db import models, transaction
 from django.db.models import Prefetch, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 
 from portfolio.cache import PublicContent, PublicContentQuerySet, content_changed
@@ -152,6 +153,8 @@ class Project(PublicContent):
     )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+    # When it was first made public: what the feed dates it by (portfolio/discovery/feeds.py).
+    published = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = ProjectQuerySet.as_manager()
 
@@ -196,6 +199,10 @@ class Project(PublicContent):
     def save(self, *args, **kwargs) -> None:
         if not self.slug:
             self.slug = self._unique_slug()
+        if self.is_public and self.published is None:
+            self.published = timezone.now()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "published"}
         moved = not self._state.adding and self.visibility != getattr(
             self, "_stored_visibility", None
         )

@@ -53,6 +53,13 @@ class SiteIdentity(PublicContent):
             identity, _ = cls.objects.get_or_create(pk=IDENTITY_ID)
         return identity
 
+    @classmethod
+    def for_request(cls, request) -> "SiteIdentity":
+        """The row, read once for `request` whoever asks: its templates, its link previews."""
+        if not hasattr(request, "_site_identity"):
+            request._site_identity = cls.current()
+        return request._site_identity
+
     @property
     def contact_links(self) -> list[tuple[str, str]]:
         """(label, URL) of each contact given, e-mail first."""

@@ -1,7 +1,11 @@
-"""What visitors see: the gallery, a project's pages and the about page."""
+"""What visitors see: the gallery, project and picture pages, the about page, robots.txt."""
+
+from functools import partial
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.views.generic import (
     DetailView,
     ListView,
@@ -10,8 +14,14 @@ from django.views.generic import (
 
 from portfolio.access import Grant
 from portfolio.cache import CachedForVisitorsMixin
+from portfolio.discovery.previews import (
+    about_preview,
+    gallery_preview,
+    picture_preview,
+    project_preview,
+)
 from portfolio.forms import PictureUploadForm
-from portfolio.models import Category, Project
+from portfolio.models import Category, Picture, Project
 from portfolio.views.htmx import HtmxPartialMixin
 
 
@@ -34,9 +44,20 @@ class GalleryView(CachedForVisitorsMixin, HtmxPartialMixin, ListView):
         return projects
 
     def get_context_data(self, **kwargs) -> dict:
-        return super().get_context_data(
+        context = super().get_context_data(
             categories=self.categories, selected_category=self.category, **kwargs
         )
+        # Made only where shown: not for an htmx fragment, which has no <head>.
+        context["link_preview"] = SimpleLazyObject(
+            partial(
+                gallery_preview,
+                self.request,
+                self.category,
+                context["page_obj"].number,
+                context["object_list"],
+            )
+        )
+        return context
 
     def _selected_category(self) -> Category | None:
         slug = self.request.GET.get("category")
@@ -79,7 +100,59 @@ class ProjectDetailView(CachedForVisitorsMixin, DetailView):
         context = picture_grid_context(project, grant=grant, can_edit=can_edit)
         if can_edit:
             context["upload_form"] = PictureUploadForm()
+        context["link_preview"] = SimpleLazyObject(
+            partial(project_preview, self.request, project, context["pictures"])
+        )
         return super().get_context_data(**context, **kwargs)
+
+
+class PictureDetailView(CachedForVisitorsMixin, DetailView):
+    """One picture large, on a page of its own: what a link to it shows in a chat."""
+
+    def get_queryset(self):
+        projects = Project.objects.visible_to(self.request.user).filter(slug=self.kwargs["slug"])
+        return Picture.objects.filter(project__in=projects).select_related("project__category")
+
+    def get_context_data(self, **kwargs) -> dict:
+        picture = self.object
+        picture.shown_to(Grant.for_user(self.request.user, picture.project))
+        return super().get_context_data(
+            project=picture.project,
+            link_preview=SimpleLazyObject(partial(picture_preview, self.request, picture)),
+            **kwargs,
+        )
+
+
+class RobotsView(TemplateView):
+    """robots.txt: the sitemap, and what crawlers leave alone (none of it is public anyway)."""
+
+    template_name = "portfolio/robots.txt"
+    content_type = "text/plain; charset=utf-8"
+    # Share links, the owners' pages and actions, private files, accounts and the admin.
+    disallowed = [
+        "/s/",
+        "/studio/",
+        "/files/",
+        "/admin/",
+        "/accounts/",
+        "/projects/new/",
+        "/projects/*/edit/",
+        "/projects/*/delete/",
+        "/projects/*/cover/",
+        "/projects/*/move/",
+        "/projects/*/move-to/",
+        "/projects/*/focus/",
+        "/projects/*/download/",
+        "/projects/*/visibility/",
+        "/projects/*/links/",
+        "/projects/*/pictures/$",
+    ]
+
+    def get_context_data(self, **kwargs) -> dict:
+        sitemap_url = self.request.build_absolute_uri(reverse("portfolio:sitemap"))
+        return super().get_context_data(
+            disallowed=self.disallowed, sitemap_url=sitemap_url, **kwargs
+        )
 
 
 class AboutView(CachedForVisitorsMixin, TemplateView):
@@ -87,3 +160,7 @@ class AboutView(CachedForVisitorsMixin, TemplateView):
 
     # The text is the site identity every template gets (portfolio/context_processors.py).
     template_name = "portfolio/about.html"
+
+    def get_context_data(self, **kwargs) -> dict:
+        preview = SimpleLazyObject(partial(about_preview, self.request))
+        return super().get_context_data(link_preview=preview, **kwargs)

@@ -121,7 +121,7 @@ def test_after_moving_focus_returns_to_the_picture_last_shown(page: Page, pictur
     expect(picture_link(page, "The long ridge")).to_be_focused()
 
 
-def test_without_javascript_a_picture_link_opens_its_largest_rendition(
+def test_without_javascript_a_picture_link_opens_its_own_page(
     page_without_javascript: Page, pictures, live_server
 ):
     page = page_without_javascript
@@ -129,8 +129,12 @@ def test_without_javascript_a_picture_link_opens_its_largest_rendition(
 
     picture_link(page, "The long ridge").click()
 
+    expect(page).to_have_url(urljoin(live_server.url, pictures[2].get_absolute_url()))
+    image = page.get_by_role("img", name="The long ridge")
     # From wherever media are stored (a path on disk, an address in a bucket).
-    expect(page).to_have_url(urljoin(live_server.url, pictures[2].large_url))
+    expect(image).to_have_attribute("src", pictures[2].src)
+    expect(image).to_have_js_property("complete", True)
+    assert image.evaluate("image => image.naturalWidth") > 0
 
 
 def test_the_address_names_the_open_picture_and_back_closes_it(page: Page, pictures):
