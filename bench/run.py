@@ -217,6 +217,8 @@ def site_env(work: Path, database: Path, media) -> dict:
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
         "DATABASE_URL": f"sqlite:///{database}",
         "DJANGO_MEDIA_ROOT": str(media),
+        # Originals and non-public files: in the run's folder too, never the repository's.
+        "DJANGO_PRIVATE_MEDIA_ROOT": f"{media}-private",
         "DJANGO_DEBUG": "",
         # Production settings, served over plain http on the loopback, as behind a TLS proxy.
         "DJANGO_SECURE_SSL_REDIRECT": "0",

@@ -249,11 +249,12 @@ def weight() -> dict:
 
     media = Path(settings.MEDIA_ROOT)
     prefix = settings.MEDIA_URL
-    names = {}
+    # What each shown file stands for: the size of its picture's original (in the private
+    # storage, wherever that is).
+    original_bytes = {}
     for picture in Picture.objects.all():
         for record in picture.renditions:
-            names[record["name"]] = picture.photo.name
-        names[picture.photo.name] = picture.photo.name
+            original_bytes[record["name"]] = picture.photo.size
     client = Client()
     project = Project.objects.order_by("-created", "-id").first()
     result = {}
@@ -264,8 +265,7 @@ def weight() -> dict:
         pictures = [image for image in collector.images if image.get("src")]
         first_screen = [image for image in pictures if image.get("loading") != "lazy"]
         originals = sum(
-            (media / names[image["src"].removeprefix(prefix)]).stat().st_size
-            for image in first_screen
+            original_bytes[image["src"].removeprefix(prefix)] for image in first_screen
         )
         row = {"images": len(first_screen), "originals": originals}
         for dpr in (1, 2):
