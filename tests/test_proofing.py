@@ -179,6 +179,23 @@ def test_several_people_on_one_link_choose_apart(link, pictures):
     Selection.objects.create(link=other_link, name="Anna")
 
 
+def test_a_link_keeps_a_bounded_number_of_names(link, settings):
+    # Each new name typed is a row: whoever holds the link must not add them without end.
+    settings.PORTFOLIO_SELECTIONS_PER_LINK = 3
+    for name in ["Anna", "Ben", "Chloé"]:
+        Selection.objects.start(link, name)
+    with pytest.raises(SelectionRefused, match="already has 3 names"):
+        Selection.objects.start(link, "Dev")
+    # A name it has still opens its selection; another link has its own count.
+    assert Selection.objects.start(link, "anna").name == "Anna"
+    other_link = ShareLink.objects.create(project=link.project, label="for Dev")
+    Selection.objects.start(other_link, "Dev")
+    assert link.selections.count() == 3
+    response = Client().post(share_url(link, "share-selection-start"), {"name": "Dev"})
+    assert response.status_code == 409
+    assert "already has 3 names" in response.content.decode()
+
+
 def test_the_owner_gets_the_original_names_as_a_list_a_filter_and_csv(selection, pictures):
     for picture in pictures:
         selection.toggle(picture)

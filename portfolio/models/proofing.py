@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import models, transaction
+from django.db.models import Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -37,7 +38,27 @@ class SelectionRefused(Exception):
 class SelectionQuerySet(models.QuerySet):
     def named(self, name: str) -> "SelectionQuerySet":
         """The selection of this name, whatever its case: "anna" continues Anna's."""
-        return self.filter(name__iexact=name.strip())
+        # Lower() on both sides, as the unique constraint compares them (iexact would use
+        # UPPER() on PostgreSQL: another comparison for a few letters, and not its index).
+        return self.alias(lower_name=Lower("name")).filter(lower_name=Lower(Value(name.strip())))
+
+    def start(self, link: ShareLink, name: str) -> "Selection":
+        """The link's selection of this name, started if it has none, within the link's cap."""
+        with transaction.atomic():
+            # The link's row locked: two new names at once cannot pass the cap together, nor
+            # one name typed in two places start two selections.
+            ShareLink.objects.select_for_update().filter(pk=link.pk).exists()
+            selection = self.filter(link=link).named(name).first()
+            if selection is None:
+                cap = settings.PORTFOLIO_SELECTIONS_PER_LINK
+                if self.filter(link=link).count() >= cap:
+                    raise SelectionRefused(
+                        f"This link already has {cap} names, the most it takes: choose under "
+                        "one of them, or ask the photographer for another link."
+                    )
+                selection = self.create(link=link, name=name.strip())
+        selection.link = link
+        return selection
 
     def with_pictures(self) -> "SelectionQuerySet":
         """Each with its favourites' pictures: two queries for them all."""

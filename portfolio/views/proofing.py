@@ -150,14 +150,7 @@ class SelectionStartView(ProofingActionView):
         form = SelectionStartForm(self.request.POST)
         if not form.is_valid():
             return self.invalid("start_form", form)
-        name = form.cleaned_data["name"]
-        selection = Selection.objects.filter(link=self.link).named(name).first()
-        if selection is None:
-            try:
-                with transaction.atomic():
-                    selection = Selection.objects.create(link=self.link, name=name)
-            except IntegrityError:  # Someone else started under this name meanwhile.
-                selection = Selection.objects.filter(link=self.link).named(name).get()
+        selection = Selection.objects.start(self.link, form.cleaned_data["name"])
         self.request.session[selection_session_key(self.link)] = selection.pk
         return self.back()
 
