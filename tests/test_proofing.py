@@ -208,6 +208,18 @@ def test_the_owner_gets_the_original_names_as_a_list_a_filter_and_csv(selection,
     assert len(rows) == 4
 
 
+def test_no_csv_cell_splits_into_a_formula_where_the_separator_is_a_semicolon(selection, pictures):
+    # Excel in many countries opens a .csv on ";": an unquoted "a;=cmd|…" would be two cells,
+    # the second a formula. Every cell is quoted, so that it stays one.
+    selection.toggle(pictures[0])
+    selection.name = "Anna;=cmd|' /C calc'!A0"
+    row = selection.as_csv().splitlines()[1]
+    assert row == '"DSC_0001.jpg","DSC_0001","","Anna;=cmd|\' /C calc\'!A0"'
+    # As a spreadsheet reads it, a ";" between quotes (an odd number of them before it) is text.
+    semicolon = row.index(";")
+    assert row[:semicolon].count('"') % 2 == 1
+
+
 def test_a_name_twice_is_one_stem_in_the_filter(project, selection, pictures):
     again = make_picture(project, original_filename="DSC_0001.jpg", renditions=False)
     selection.toggle(pictures[0])
@@ -229,6 +241,29 @@ def test_sending_emails_the_owner_once_committed(
     assert mail.subject == "Anna chose 1 picture of “Wedding”"
     assert "Print this one, please" in mail.body
     assert "Kiss at the door.jpg" in mail.body
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85"])
+def test_a_name_is_refused_with_any_line_separator_and_a_subject_is_one_line(
+    owner, link, selection, pictures, mailoutbox, separator, django_capture_on_commit_callbacks
+):
+    # Python splits lines on these too: in an e-mail's subject, the message would not go.
+    response = Client().post(
+        share_url(link, "share-selection-start"), {"name": f"Ben{separator}Bcc: x@example.com"}
+    )
+    assert response.status_code == 400
+    assert "Type your name on one line." in response.content.decode()
+    # A name saved before (or a project's title) still makes a one-line subject.
+    owner.email = "studio@example.com"
+    owner.save()
+    Selection.objects.filter(pk=selection.pk).update(name=f"Anna{separator}Bcc: x@example.com")
+    selection.refresh_from_db()
+    selection.toggle(pictures[0])
+    with django_capture_on_commit_callbacks(execute=True):
+        selection.send()
+    (mail,) = mailoutbox
+    assert mail.subject == "Anna Bcc: x@example.com chose 1 picture of “Wedding”"
+    assert mail.recipients() == ["studio@example.com"]
 
 
 def test_no_email_when_the_site_sends_none_or_the_owner_has_no_address(
@@ -545,7 +580,8 @@ def test_the_csv_download(owner_client, project, selection, pictures):
     response = owner_client.get(url)
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == f'attachment; filename="{project.slug}-Anna.csv"'
-    assert response.content.decode().splitlines()[1] == "DSC_0002.NEF.jpg,DSC_0002.NEF,,Anna"
+    row = response.content.decode().splitlines()[1]
+    assert row == '"DSC_0002.NEF.jpg","DSC_0002.NEF","","Anna"'
 
 
 def test_the_new_link_form_takes_favourites_and_a_limit(owner_client, project):

@@ -27,7 +27,8 @@ from portfolio.tasks import notify_owner_on_commit
 
 def validate_one_line(value: str) -> None:
     """No line break nor other control character: a name goes into an e-mail's subject."""
-    if any(unicodedata.category(character) == "Cc" for character in value):
+    # Zl, Zp: U+2028 and U+2029, which Python splits lines on as it does on "\n".
+    if any(unicodedata.category(character) in {"Cc", "Zl", "Zp"} for character in value):
         raise ValidationError("Type your name on one line.", code="control_character")
 
 
@@ -194,9 +195,14 @@ class Selection(models.Model):
         if not (settings.PORTFOLIO_SELECTION_EMAILS and owner.email):
             return False
         count = self.favourites.count()
+        subject = (
+            f"{self.name} chose {count} picture{'s' if count != 1 else ''} "
+            f"of “{self.link.project.title}”"
+        )
         send_mail(
-            subject=f"{self.name} chose {count} picture{'s' if count != 1 else ''} "
-            f"of “{self.link.project.title}”",
+            # On one line whatever a name saved before the rules (or a title) holds: a line
+            # break in a header stops the message.
+            subject=" ".join(subject.split()),
             message=(
                 f"{self.name} sent their selection through your link “{self.link.label}”.\n\n"
                 + (f"Their note:\n{self.note}\n\n" if self.note else "")
@@ -231,7 +237,9 @@ class Selection(models.Model):
 
     def as_csv(self) -> str:
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        # Every cell quoted: Excel opens a .csv on ";" in many countries, where "a;=cmd…"
+        # unquoted would be two cells, the second a formula.
+        writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
         writer.writerow(["file name", "name without extension", "caption", "chosen by"])
         for picture in self.pictures():
             name = original_name(picture)
