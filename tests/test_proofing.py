@@ -521,6 +521,28 @@ def test_a_mail_server_down_is_logged_and_the_selection_still_sent(
     assert "no mail server" in caplog.text
 
 
+def test_a_heart_after_the_password_lapsed_asks_for_it_then_returns_to_the_page(link, pictures):
+    # The session that proved the password is gone (two weeks later, another browser): the
+    # heart's post gets the password form, which leads back to the page, not to the heart's
+    # address (which takes posts only).
+    link.set_password("a secret")
+    link.save()
+    client = Client()
+    response = client.post(favourite_url(link, pictures[0]))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "These pictures are protected" in html and "This field is required" not in html
+    response = client.post(favourite_url(link, pictures[0]), {"password": "a secret"})
+    assert response.status_code == 302 and response.url == link.get_absolute_url()
+    assert client.get(response.url).status_code == 200
+    # htmx, which swaps no 4xx, is told why.
+    response = Client().post(favourite_url(link, pictures[0]), headers=HTMX)
+    assert response.status_code == 400
+    message = json.loads(response["HX-Trigger"])["request-refused"]["message"]
+    assert "password" in message
+    assert not Favourite.objects.exists()
+
+
 def test_share_posts_need_the_csrf_token(link, pictures):
     client = Client(enforce_csrf_checks=True)
     page = client.get(share_url(link))
