@@ -606,6 +606,22 @@ def test_the_csv_download(owner_client, project, selection, pictures):
     assert row == '"DSC_0002.NEF.jpg","DSC_0002.NEF","","Anna"'
 
 
+def test_the_csv_is_kept_by_no_cache_and_named_after_the_whole_name(
+    owner_client, project, selection, pictures
+):
+    # Clients' names and notes: no shared cache keeps them.
+    selection.toggle(pictures[0])
+    Selection.objects.filter(pk=selection.pk).update(name="J. Anna Doe")
+    response = owner_client.get(
+        reverse("portfolio:selection-csv", args=[project.slug, selection.pk])
+    )
+    assert "private" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
+    # A name is no file name: "J. Anna Doe" has no extension to drop.
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="{project.slug}-J. Anna Doe.csv"'
+    )
+
+
 def test_the_new_link_form_takes_favourites_and_a_limit(owner_client, project):
     url = reverse("portfolio:share-link-create", args=[project.slug])
     data = {"label": "for Anna", "downloads": "none", "favourite_limit": "30"}

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import content_disposition_header
 from django.views.generic import View
 from django.views.generic.base import TemplateResponseMixin
@@ -236,9 +237,12 @@ class SelectionCsvView(EditorRequiredMixin, View):
         selection = get_object_or_404(
             Selection.objects.with_pictures(), link__project=project, pk=kwargs["pk"]
         )
-        name = f"{project.slug}-{safe_stem(selection.name) or 'selection'}.csv"
-        return HttpResponse(
+        # A name is no file name: "J. Doe" has no extension to drop.
+        name = f"{project.slug}-{safe_stem(f'{selection.name}.csv') or 'selection'}.csv"
+        response = HttpResponse(
             selection.as_csv(),
             content_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": content_disposition_header(True, name)},
         )
+        add_never_cache_headers(response)  # Clients' names: for no shared cache.
+        return response
