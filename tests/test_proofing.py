@@ -6,12 +6,14 @@ behind a share link and the owner's side, and who reaches which endpoint.
 import csv
 import io
 import json
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 from django.core.cache import caches
 from django.core.management import call_command
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -19,6 +21,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from portfolio.models import Favourite, Selection, SelectionRefused, ShareLink
+from portfolio.models.proofing import SelectionQuerySet
 from tests.helpers import HTMX, make_picture, make_project, make_user, signed_in
 
 pytestmark = pytest.mark.django_db
@@ -97,6 +100,78 @@ def test_the_limit_refuses_one_more_until_one_is_removed(link, selection, pictur
     selection.toggle(pictures[0])  # Removing is always allowed.
     assert selection.toggle(pictures[2]) is True
     assert chosen(selection) == ["DSC_0002.NEF.jpg", "Kiss at the door.jpg"]
+
+
+def at_once(first, second, monkeypatch, creator, hold: float = 0.5) -> list:
+    """
+    Run first() and second() in two threads (two connections), first() holding still for
+    `hold` seconds once it reaches creator.create(), in its transaction: second() starts
+    meanwhile and must wait for it. What each returned or raised.
+    """
+    create, inside = creator.create, threading.Event()
+
+    def slow_create(*args, **kwargs):
+        if threading.current_thread().name == "first":
+            inside.set()
+            time.sleep(hold)
+        return create(*args, **kwargs)
+
+    monkeypatch.setattr(creator, "create", slow_create)
+    outcomes = {}
+
+    def run(name, action, wait):
+        try:
+            if wait:
+                assert inside.wait(5)
+            outcomes[name] = action()
+        except Exception as error:  # What the test looks at.
+            outcomes[name] = error
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=run, name=name, args=(name, action, name == "second"))
+        for name, action in [("first", first), ("second", second)]
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return [outcomes["first"], outcomes["second"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_hearts_at_once_do_not_pass_the_limit(project, monkeypatch):
+    # The selection's row lock (select_for_update on PostgreSQL, the immediate transaction on
+    # SQLite): the second heart counts the first's favourite.
+    link = ShareLink.objects.create(
+        project=project, label="for Anna", allows_favourites=True, favourite_limit=1
+    )
+    anna = Selection.objects.create(link=link, name="Anna")
+    first, second = project.pictures.in_display_order()[:2]
+    outcomes = at_once(
+        lambda: Selection.objects.get(pk=anna.pk).toggle(first),
+        lambda: Selection.objects.get(pk=anna.pk).toggle(second),
+        monkeypatch,
+        Favourite.objects,
+    )
+    assert outcomes[0] is True
+    assert isinstance(outcomes[1], SelectionRefused), outcomes[1]
+    assert anna.favourites.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_new_names_at_once_do_not_pass_the_cap(link, monkeypatch, settings):
+    settings.PORTFOLIO_SELECTIONS_PER_LINK = 1
+    outcomes = at_once(
+        lambda: Selection.objects.start(link, "Anna"),
+        lambda: Selection.objects.start(link, "Ben"),
+        monkeypatch,
+        SelectionQuerySet,
+    )
+    assert isinstance(outcomes[0], Selection)
+    assert isinstance(outcomes[1], SelectionRefused), outcomes[1]
+    assert list(link.selections.values_list("name", flat=True)) == ["Anna"]
 
 
 def test_a_locked_selection_is_frozen_for_its_client_until_unlocked(selection, pictures):
