@@ -737,6 +737,23 @@ def test_staff_see_and_lock_selections_in_the_admin(staff_client, link, selectio
     assert Selection.objects.get().is_locked
 
 
+def test_a_selection_in_the_admin_costs_the_same_queries_for_many_favourites(
+    staff_client, project, selection, pictures
+):
+    url = f"/admin/portfolio/selection/{selection.pk}/change/"
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert staff_client.get(url).status_code == 200
+        return len(captured)
+
+    selection.toggle(pictures[0])
+    one = queries()
+    for picture in pictures[1:]:
+        selection.toggle(picture)
+    assert queries() == one
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_email_waits_for_the_worker_and_not_for_a_selection_reopened_meanwhile(
     owner, project, pictures, mailoutbox, settings
