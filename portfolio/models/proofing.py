@@ -146,17 +146,23 @@ class Selection(models.Model):
             selection.save(update_fields=["updated"])
         return not removed
 
-    def send(self, note: str | None = None) -> None:
-        """Mark it sent, with the client's note: the owner sees it and may be told by e-mail."""
+    def send(self, note: str | None = None, name: str | None = None) -> None:
+        """
+        Mark it sent, with the client's note (and name, corrected): the owner sees it and may
+        be told by e-mail. Those columns only, on the row read under the lock: a lock the owner
+        made since the client's page was read is neither undone nor passed.
+        """
         with transaction.atomic():
             selection = self._for_update()
             if not selection.favourites.exists():
                 raise SelectionRefused("Choose at least one picture before sending.")
             if note is not None:
                 selection.note = note
+            if name is not None:
+                selection.name = name
             selection.sent_at = timezone.now()
-            selection.save(update_fields=["note", "sent_at", "updated"])
-        self.note, self.sent_at = selection.note, selection.sent_at
+            selection.save(update_fields=["name", "note", "sent_at", "updated"])
+        self.name, self.note, self.sent_at = selection.name, selection.note, selection.sent_at
         notify_owner_on_commit(self.pk, using=self._state.db)
 
     def reopen(self) -> None:

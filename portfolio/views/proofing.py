@@ -13,7 +13,7 @@ favourites turned on or off, a selection locked, its names as CSV.
 """
 
 from django.contrib import messages
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -172,10 +172,9 @@ class SelectionSendView(ProofingActionView):
         form = SelectionSendForm(self.request.POST, instance=self.selection)
         if not form.is_valid():
             return self.invalid("send_form", form)
+        # Not form.save(): it writes the whole row as read, a lock made since included.
         try:
-            with transaction.atomic():
-                form.save()
-                self.selection.send()
+            self.selection.send(form.cleaned_data["note"], name=form.cleaned_data["name"])
         except IntegrityError:  # Someone took the name since the form was checked.
             raise SelectionRefused(form.name_taken_message) from None
         count = self.selection.favourites.count()
