@@ -851,6 +851,24 @@ def test_the_owner_turns_a_links_favourites_on_and_off_after_making_it(
     assert b"Favourites no longer taken" in html and b"DSC_0001.jpg</textarea>" in html
 
 
+def test_turning_favourites_on_keeps_a_revocation_and_visits_made_meanwhile(
+    owner_client, project, monkeypatch
+):
+    link = ShareLink.objects.create(project=project, label="for Anna")
+    clean = ShareLink.clean
+
+    def meanwhile(self) -> None:  # Between the request's read of the link and its write.
+        clean(self)
+        ShareLink.objects.get(pk=self.pk).record_use()
+        ShareLink.objects.get(pk=self.pk).revoke()
+
+    monkeypatch.setattr(ShareLink, "clean", meanwhile)
+    url = reverse("portfolio:share-link-favourites", args=[project.slug, link.pk])
+    assert owner_client.post(url, {"allows_favourites": "on"}).status_code == 302
+    link.refresh_from_db()
+    assert (link.allows_favourites, link.is_revoked, link.use_count) == (True, True, 1)
+
+
 def test_only_the_projects_editors_change_a_links_favourites(project, link):
     url = reverse("portfolio:share-link-favourites", args=[project.slug, link.pk])
     response = Client().post(url, {})

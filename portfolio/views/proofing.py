@@ -221,7 +221,8 @@ class ShareLinkFavouritesView(SharingPanelMixin, TemplateResponseMixin, View):
         form = ShareLinkFavouritesForm(request.POST, instance=link)
         if not form.is_valid():
             return self.panel(status=400, favourites_form=form)
-        form.save()
+        # Its two columns only: a revocation or a client's visit since it was read stays.
+        form.save(commit=False).save(update_fields=form.Meta.fields)
         if link.allows_favourites:
             limit = f", up to {link.favourite_limit}" if link.favourite_limit else ""
             return self.done(f"“{link.label}” takes favourites{limit}.")
