@@ -254,6 +254,18 @@ def test_several_people_on_one_link_choose_apart(link, pictures):
     Selection.objects.create(link=other_link, name="Anna")
 
 
+def test_a_name_typed_in_another_unicode_form_continues_the_same_selection(link, pictures):
+    # "ë" is one character or "e" and a combining diaeresis, as the keyboard or the system sends
+    # it: the same name to its owner, and to the link.
+    composed, decomposed = "Zo\u00eb", "Zoe\u0308"
+    choosing(link, composed).post(favourite_url(link, pictures[0]))
+    client = choosing(link, decomposed)
+    assert Selection.objects.get().name == composed
+    response = client.post(share_url(link, "share-selection-send"), {"name": decomposed})
+    assert response.status_code == 302
+    assert Selection.objects.get().name == composed
+
+
 def test_a_link_keeps_a_bounded_number_of_names(link, settings):
     # Each new name typed is a row: whoever holds the link must not add them without end.
     settings.PORTFOLIO_SELECTIONS_PER_LINK = 3

@@ -32,6 +32,11 @@ def validate_one_line(value: str) -> None:
         raise ValidationError("Type your name on one line.", code="control_character")
 
 
+def normal_name(name: str) -> str:
+    """A name as it is kept and compared: "ë" one character, however the keyboard sent it."""
+    return unicodedata.normalize("NFC", name.strip())
+
+
 class SelectionRefused(Exception):
     """What the client asked cannot be done now; the message says why, in their words."""
 
@@ -41,7 +46,8 @@ class SelectionQuerySet(models.QuerySet):
         """The selection of this name, whatever its case: "anna" continues Anna's."""
         # Lower() on both sides, as the unique constraint compares them (iexact would use
         # UPPER() on PostgreSQL: another comparison for a few letters, and not its index).
-        return self.alias(lower_name=Lower("name")).filter(lower_name=Lower(Value(name.strip())))
+        name = normal_name(name)
+        return self.alias(lower_name=Lower("name")).filter(lower_name=Lower(Value(name)))
 
     def start(self, link: ShareLink, name: str) -> "Selection":
         """The link's selection of this name, started if it has none, within the link's cap."""
@@ -57,7 +63,7 @@ class SelectionQuerySet(models.QuerySet):
                         f"This link already has {cap} names, the most it takes: choose under "
                         "one of them, or ask the photographer for another link."
                     )
-                selection = self.create(link=link, name=name.strip())
+                selection = self.create(link=link, name=normal_name(name))
         selection.link = link
         return selection
 
