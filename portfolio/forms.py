@@ -18,7 +18,7 @@ from portfolio.images.gate import (
     too_large_reason,
 )
 from portfolio.models import Picture, Profile, Project, Selection, ShareLink
-from portfolio.models.proofing import validate_one_line
+from portfolio.models.proofing import normal_name, validate_one_line
 from portfolio.storage_outage import STORAGE_UNAVAILABLE_REASON, is_storage_outage
 
 DISPLAY_NAME_MAX_LENGTH = 120
@@ -296,7 +296,7 @@ class SelectionSendForm(forms.ModelForm):
 
     def clean_name(self) -> str:
         # The model's constraint names the link, which is not a field here: the form skips it.
-        name = self.cleaned_data["name"]
+        name = normal_name(self.cleaned_data["name"])
         others = Selection.objects.filter(link=self.instance.link).exclude(pk=self.instance.pk)
         if others.named(name).exists():
             raise forms.ValidationError(self.name_taken_message, code="unique")

@@ -183,6 +183,8 @@ else:
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "portfolio@localhost")
 # Whether owners (who gave an e-mail address) are told when a client sends a selection.
 PORTFOLIO_SELECTION_EMAILS = env_flag("PORTFOLIO_SELECTION_EMAILS", True)
+# The names (selections) one share link keeps: each is a row whoever holds it can add.
+PORTFOLIO_SELECTIONS_PER_LINK = 100
 
 
 STORAGES = {

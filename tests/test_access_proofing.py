@@ -131,6 +131,10 @@ def test_what_each_viewer_reaches_of_selections(visibility, viewer):
     response = client.post(share_posts[1][1], headers=HTMX)
     if want["favourite"] == OK:
         assert response.status_code == 409  # Eve left: no name, no heart.
+    elif want["favourite"] == PASSWORD_FORM:
+        # htmx swaps no 4xx: it is told to ask for the password, with no fragment.
+        assert response.status_code == 400 and response.content == b""
+        assert "password" in json.loads(response["HX-Trigger"])["request-refused"]["message"]
     else:
         assert answer(response) == want["favourite"]
         assert b"favourite-button" not in response.content

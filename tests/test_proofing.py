@@ -6,12 +6,14 @@ behind a share link and the owner's side, and who reaches which endpoint.
 import csv
 import io
 import json
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 from django.core.cache import caches
 from django.core.management import call_command
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -19,6 +21,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from portfolio.models import Favourite, Selection, SelectionRefused, ShareLink
+from portfolio.models.proofing import SelectionQuerySet
 from tests.helpers import HTMX, make_picture, make_project, make_user, signed_in
 
 pytestmark = pytest.mark.django_db
@@ -97,6 +100,78 @@ def test_the_limit_refuses_one_more_until_one_is_removed(link, selection, pictur
     selection.toggle(pictures[0])  # Removing is always allowed.
     assert selection.toggle(pictures[2]) is True
     assert chosen(selection) == ["DSC_0002.NEF.jpg", "Kiss at the door.jpg"]
+
+
+def at_once(first, second, monkeypatch, creator, hold: float = 0.5) -> list:
+    """
+    Run first() and second() in two threads (two connections), first() holding still for
+    `hold` seconds once it reaches creator.create(), in its transaction: second() starts
+    meanwhile and must wait for it. What each returned or raised.
+    """
+    create, inside = creator.create, threading.Event()
+
+    def slow_create(*args, **kwargs):
+        if threading.current_thread().name == "first":
+            inside.set()
+            time.sleep(hold)
+        return create(*args, **kwargs)
+
+    monkeypatch.setattr(creator, "create", slow_create)
+    outcomes = {}
+
+    def run(name, action, wait):
+        try:
+            if wait:
+                assert inside.wait(5)
+            outcomes[name] = action()
+        except Exception as error:  # What the test looks at.
+            outcomes[name] = error
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=run, name=name, args=(name, action, name == "second"))
+        for name, action in [("first", first), ("second", second)]
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return [outcomes["first"], outcomes["second"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_hearts_at_once_do_not_pass_the_limit(project, monkeypatch):
+    # The selection's row lock (select_for_update on PostgreSQL, the immediate transaction on
+    # SQLite): the second heart counts the first's favourite.
+    link = ShareLink.objects.create(
+        project=project, label="for Anna", allows_favourites=True, favourite_limit=1
+    )
+    anna = Selection.objects.create(link=link, name="Anna")
+    first, second = project.pictures.in_display_order()[:2]
+    outcomes = at_once(
+        lambda: Selection.objects.get(pk=anna.pk).toggle(first),
+        lambda: Selection.objects.get(pk=anna.pk).toggle(second),
+        monkeypatch,
+        Favourite.objects,
+    )
+    assert outcomes[0] is True
+    assert isinstance(outcomes[1], SelectionRefused), outcomes[1]
+    assert anna.favourites.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_new_names_at_once_do_not_pass_the_cap(link, monkeypatch, settings):
+    settings.PORTFOLIO_SELECTIONS_PER_LINK = 1
+    outcomes = at_once(
+        lambda: Selection.objects.start(link, "Anna"),
+        lambda: Selection.objects.start(link, "Ben"),
+        monkeypatch,
+        SelectionQuerySet,
+    )
+    assert isinstance(outcomes[0], Selection)
+    assert isinstance(outcomes[1], SelectionRefused), outcomes[1]
+    assert list(link.selections.values_list("name", flat=True)) == ["Anna"]
 
 
 def test_a_locked_selection_is_frozen_for_its_client_until_unlocked(selection, pictures):
@@ -179,6 +254,35 @@ def test_several_people_on_one_link_choose_apart(link, pictures):
     Selection.objects.create(link=other_link, name="Anna")
 
 
+def test_a_name_typed_in_another_unicode_form_continues_the_same_selection(link, pictures):
+    # "ë" is one character or "e" and a combining diaeresis, as the keyboard or the system sends
+    # it: the same name to its owner, and to the link.
+    composed, decomposed = "Zo\u00eb", "Zoe\u0308"
+    choosing(link, composed).post(favourite_url(link, pictures[0]))
+    client = choosing(link, decomposed)
+    assert Selection.objects.get().name == composed
+    response = client.post(share_url(link, "share-selection-send"), {"name": decomposed})
+    assert response.status_code == 302
+    assert Selection.objects.get().name == composed
+
+
+def test_a_link_keeps_a_bounded_number_of_names(link, settings):
+    # Each new name typed is a row: whoever holds the link must not add them without end.
+    settings.PORTFOLIO_SELECTIONS_PER_LINK = 3
+    for name in ["Anna", "Ben", "Chloé"]:
+        Selection.objects.start(link, name)
+    with pytest.raises(SelectionRefused, match="already has 3 names"):
+        Selection.objects.start(link, "Dev")
+    # A name it has still opens its selection; another link has its own count.
+    assert Selection.objects.start(link, "anna").name == "Anna"
+    other_link = ShareLink.objects.create(project=link.project, label="for Dev")
+    Selection.objects.start(other_link, "Dev")
+    assert link.selections.count() == 3
+    response = Client().post(share_url(link, "share-selection-start"), {"name": "Dev"})
+    assert response.status_code == 409
+    assert "already has 3 names" in response.content.decode()
+
+
 def test_the_owner_gets_the_original_names_as_a_list_a_filter_and_csv(selection, pictures):
     for picture in pictures:
         selection.toggle(picture)
@@ -189,6 +293,18 @@ def test_the_owner_gets_the_original_names_as_a_list_a_filter_and_csv(selection,
     assert rows[0] == ["file name", "name without extension", "caption", "chosen by"]
     assert rows[1] == ["DSC_0001.jpg", "DSC_0001", "", "'=HYPERLINK(evil)"]
     assert len(rows) == 4
+
+
+def test_no_csv_cell_splits_into_a_formula_where_the_separator_is_a_semicolon(selection, pictures):
+    # Excel in many countries opens a .csv on ";": an unquoted "a;=cmd|…" would be two cells,
+    # the second a formula. Every cell is quoted, so that it stays one.
+    selection.toggle(pictures[0])
+    selection.name = "Anna;=cmd|' /C calc'!A0"
+    row = selection.as_csv().splitlines()[1]
+    assert row == '"DSC_0001.jpg","DSC_0001","","Anna;=cmd|\' /C calc\'!A0"'
+    # As a spreadsheet reads it, a ";" between quotes (an odd number of them before it) is text.
+    semicolon = row.index(";")
+    assert row[:semicolon].count('"') % 2 == 1
 
 
 def test_a_name_twice_is_one_stem_in_the_filter(project, selection, pictures):
@@ -212,6 +328,29 @@ def test_sending_emails_the_owner_once_committed(
     assert mail.subject == "Anna chose 1 picture of “Wedding”"
     assert "Print this one, please" in mail.body
     assert "Kiss at the door.jpg" in mail.body
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85"])
+def test_a_name_is_refused_with_any_line_separator_and_a_subject_is_one_line(
+    owner, link, selection, pictures, mailoutbox, separator, django_capture_on_commit_callbacks
+):
+    # Python splits lines on these too: in an e-mail's subject, the message would not go.
+    response = Client().post(
+        share_url(link, "share-selection-start"), {"name": f"Ben{separator}Bcc: x@example.com"}
+    )
+    assert response.status_code == 400
+    assert "Type your name on one line." in response.content.decode()
+    # A name saved before (or a project's title) still makes a one-line subject.
+    owner.email = "studio@example.com"
+    owner.save()
+    Selection.objects.filter(pk=selection.pk).update(name=f"Anna{separator}Bcc: x@example.com")
+    selection.refresh_from_db()
+    selection.toggle(pictures[0])
+    with django_capture_on_commit_callbacks(execute=True):
+        selection.send()
+    (mail,) = mailoutbox
+    assert mail.subject == "Anna Bcc: x@example.com chose 1 picture of “Wedding”"
+    assert mail.recipients() == ["studio@example.com"]
 
 
 def test_no_email_when_the_site_sends_none_or_the_owner_has_no_address(
@@ -374,6 +513,22 @@ def test_a_name_someone_else_chose_under_is_refused_when_sending(link, pictures)
     assert not Selection.objects.get(name="Anna").is_sent
 
 
+def test_sending_does_not_undo_a_lock_the_owner_made_meanwhile(link, pictures, monkeypatch):
+    from portfolio.views import proofing
+
+    client = choosing(link)
+    client.post(favourite_url(link, pictures[0]))
+    # The client's request read the selection; the owner locks it before the request writes.
+    read_before = Selection.objects.get()
+    Selection.objects.get().lock()
+    monkeypatch.setattr(proofing, "current_selection", lambda request, link: read_before)
+    response = client.post(share_url(link, "share-selection-send"), {"name": "Ann", "note": "Hi"})
+    assert response.status_code == 409
+    selection = Selection.objects.get()
+    assert (selection.is_locked, selection.is_sent) == (True, False)
+    assert (selection.name, selection.note) == ("Anna", "")
+
+
 def test_sending_twice_without_reopening_is_refused(link, pictures):
     client = choosing(link)
     client.post(favourite_url(link, pictures[0]))
@@ -469,6 +624,28 @@ def test_a_mail_server_down_is_logged_and_the_selection_still_sent(
     assert "no mail server" in caplog.text
 
 
+def test_a_heart_after_the_password_lapsed_asks_for_it_then_returns_to_the_page(link, pictures):
+    # The session that proved the password is gone (two weeks later, another browser): the
+    # heart's post gets the password form, which leads back to the page, not to the heart's
+    # address (which takes posts only).
+    link.set_password("a secret")
+    link.save()
+    client = Client()
+    response = client.post(favourite_url(link, pictures[0]))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "These pictures are protected" in html and "This field is required" not in html
+    response = client.post(favourite_url(link, pictures[0]), {"password": "a secret"})
+    assert response.status_code == 302 and response.url == link.get_absolute_url()
+    assert client.get(response.url).status_code == 200
+    # htmx, which swaps no 4xx, is told why.
+    response = Client().post(favourite_url(link, pictures[0]), headers=HTMX)
+    assert response.status_code == 400
+    message = json.loads(response["HX-Trigger"])["request-refused"]["message"]
+    assert "password" in message
+    assert not Favourite.objects.exists()
+
+
 def test_share_posts_need_the_csrf_token(link, pictures):
     client = Client(enforce_csrf_checks=True)
     page = client.get(share_url(link))
@@ -528,7 +705,24 @@ def test_the_csv_download(owner_client, project, selection, pictures):
     response = owner_client.get(url)
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == f'attachment; filename="{project.slug}-Anna.csv"'
-    assert response.content.decode().splitlines()[1] == "DSC_0002.NEF.jpg,DSC_0002.NEF,,Anna"
+    row = response.content.decode().splitlines()[1]
+    assert row == '"DSC_0002.NEF.jpg","DSC_0002.NEF","","Anna"'
+
+
+def test_the_csv_is_kept_by_no_cache_and_named_after_the_whole_name(
+    owner_client, project, selection, pictures
+):
+    # Clients' names and notes: no shared cache keeps them.
+    selection.toggle(pictures[0])
+    Selection.objects.filter(pk=selection.pk).update(name="J. Anna Doe")
+    response = owner_client.get(
+        reverse("portfolio:selection-csv", args=[project.slug, selection.pk])
+    )
+    assert "private" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
+    # A name is no file name: "J. Anna Doe" has no extension to drop.
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="{project.slug}-J. Anna Doe.csv"'
+    )
 
 
 def test_the_new_link_form_takes_favourites_and_a_limit(owner_client, project):
@@ -569,6 +763,24 @@ def test_staff_see_and_lock_selections_in_the_admin(staff_client, link, selectio
     data = {"action": "lock", "_selected_action": [selection.pk]}
     assert staff_client.post("/admin/portfolio/selection/", data).status_code == 302
     assert Selection.objects.get().is_locked
+
+
+def test_a_selection_in_the_admin_costs_the_same_queries_for_many_favourites(
+    staff_client, project, selection, pictures
+):
+    url = f"/admin/portfolio/selection/{selection.pk}/change/"
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert staff_client.get(url).status_code == 200
+        return len(captured)
+
+    selection.toggle(pictures[0])
+    queries()  # Django's caches (content types) filled, whichever test ran before.
+    one = queries()
+    for picture in pictures[1:]:
+        selection.toggle(picture)
+    assert queries() == one
 
 
 @pytest.mark.django_db(transaction=True)
@@ -650,6 +862,24 @@ def test_the_owner_turns_a_links_favourites_on_and_off_after_making_it(
         Selection.objects.get().toggle(pictures[1])
     html = owner_client.get(reverse("portfolio:project-update", args=[project.slug])).content
     assert b"Favourites no longer taken" in html and b"DSC_0001.jpg</textarea>" in html
+
+
+def test_turning_favourites_on_keeps_a_revocation_and_visits_made_meanwhile(
+    owner_client, project, monkeypatch
+):
+    link = ShareLink.objects.create(project=project, label="for Anna")
+    clean = ShareLink.clean
+
+    def meanwhile(self) -> None:  # Between the request's read of the link and its write.
+        clean(self)
+        ShareLink.objects.get(pk=self.pk).record_use()
+        ShareLink.objects.get(pk=self.pk).revoke()
+
+    monkeypatch.setattr(ShareLink, "clean", meanwhile)
+    url = reverse("portfolio:share-link-favourites", args=[project.slug, link.pk])
+    assert owner_client.post(url, {"allows_favourites": "on"}).status_code == 302
+    link.refresh_from_db()
+    assert (link.allows_favourites, link.is_revoked, link.use_count) == (True, True, 1)
 
 
 def test_only_the_projects_editors_change_a_links_favourites(project, link):

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import models, transaction
+from django.db.models import Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -26,8 +27,14 @@ from portfolio.tasks import notify_owner_on_commit
 
 def validate_one_line(value: str) -> None:
     """No line break nor other control character: a name goes into an e-mail's subject."""
-    if any(unicodedata.category(character) == "Cc" for character in value):
+    # Zl, Zp: U+2028 and U+2029, which Python splits lines on as it does on "\n".
+    if any(unicodedata.category(character) in {"Cc", "Zl", "Zp"} for character in value):
         raise ValidationError("Type your name on one line.", code="control_character")
+
+
+def normal_name(name: str) -> str:
+    """A name as it is kept and compared: "ë" one character, however the keyboard sent it."""
+    return unicodedata.normalize("NFC", name.strip())
 
 
 class SelectionRefused(Exception):
@@ -37,7 +44,28 @@ class SelectionRefused(Exception):
 class SelectionQuerySet(models.QuerySet):
     def named(self, name: str) -> "SelectionQuerySet":
         """The selection of this name, whatever its case: "anna" continues Anna's."""
-        return self.filter(name__iexact=name.strip())
+        # Lower() on both sides, as the unique constraint compares them (iexact would use
+        # UPPER() on PostgreSQL: another comparison for a few letters, and not its index).
+        name = normal_name(name)
+        return self.alias(lower_name=Lower("name")).filter(lower_name=Lower(Value(name)))
+
+    def start(self, link: ShareLink, name: str) -> "Selection":
+        """The link's selection of this name, started if it has none, within the link's cap."""
+        with transaction.atomic():
+            # The link's row locked: two new names at once cannot pass the cap together, nor
+            # one name typed in two places start two selections.
+            ShareLink.objects.select_for_update().filter(pk=link.pk).exists()
+            selection = self.filter(link=link).named(name).first()
+            if selection is None:
+                cap = settings.PORTFOLIO_SELECTIONS_PER_LINK
+                if self.filter(link=link).count() >= cap:
+                    raise SelectionRefused(
+                        f"This link already has {cap} names, the most it takes: choose under "
+                        "one of them, or ask the photographer for another link."
+                    )
+                selection = self.create(link=link, name=normal_name(name))
+        selection.link = link
+        return selection
 
     def with_pictures(self) -> "SelectionQuerySet":
         """Each with its favourites' pictures: two queries for them all."""
@@ -124,17 +152,23 @@ class Selection(models.Model):
             selection.save(update_fields=["updated"])
         return not removed
 
-    def send(self, note: str | None = None) -> None:
-        """Mark it sent, with the client's note: the owner sees it and may be told by e-mail."""
+    def send(self, note: str | None = None, name: str | None = None) -> None:
+        """
+        Mark it sent, with the client's note (and name, corrected): the owner sees it and may
+        be told by e-mail. Those columns only, on the row read under the lock: a lock the owner
+        made since the client's page was read is neither undone nor passed.
+        """
         with transaction.atomic():
             selection = self._for_update()
             if not selection.favourites.exists():
                 raise SelectionRefused("Choose at least one picture before sending.")
             if note is not None:
                 selection.note = note
+            if name is not None:
+                selection.name = name
             selection.sent_at = timezone.now()
-            selection.save(update_fields=["note", "sent_at", "updated"])
-        self.note, self.sent_at = selection.note, selection.sent_at
+            selection.save(update_fields=["name", "note", "sent_at", "updated"])
+        self.name, self.note, self.sent_at = selection.name, selection.note, selection.sent_at
         notify_owner_on_commit(self.pk, using=self._state.db)
 
     def reopen(self) -> None:
@@ -173,9 +207,14 @@ class Selection(models.Model):
         if not (settings.PORTFOLIO_SELECTION_EMAILS and owner.email):
             return False
         count = self.favourites.count()
+        subject = (
+            f"{self.name} chose {count} picture{'s' if count != 1 else ''} "
+            f"of “{self.link.project.title}”"
+        )
         send_mail(
-            subject=f"{self.name} chose {count} picture{'s' if count != 1 else ''} "
-            f"of “{self.link.project.title}”",
+            # On one line whatever a name saved before the rules (or a title) holds: a line
+            # break in a header stops the message.
+            subject=" ".join(subject.split()),
             message=(
                 f"{self.name} sent their selection through your link “{self.link.label}”.\n\n"
                 + (f"Their note:\n{self.note}\n\n" if self.note else "")
@@ -210,7 +249,9 @@ class Selection(models.Model):
 
     def as_csv(self) -> str:
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        # Every cell quoted: Excel opens a .csv on ";" in many countries, where "a;=cmd…"
+        # unquoted would be two cells, the second a formula.
+        writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
         writer.writerow(["file name", "name without extension", "caption", "chosen by"])
         for picture in self.pictures():
             name = original_name(picture)

@@ -13,10 +13,11 @@ favourites turned on or off, a selection locked, its names as CSV.
 """
 
 from django.contrib import messages
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import content_disposition_header
 from django.views.generic import View
 from django.views.generic.base import TemplateResponseMixin
@@ -150,14 +151,7 @@ class SelectionStartView(ProofingActionView):
         form = SelectionStartForm(self.request.POST)
         if not form.is_valid():
             return self.invalid("start_form", form)
-        name = form.cleaned_data["name"]
-        selection = Selection.objects.filter(link=self.link).named(name).first()
-        if selection is None:
-            try:
-                with transaction.atomic():
-                    selection = Selection.objects.create(link=self.link, name=name)
-            except IntegrityError:  # Someone else started under this name meanwhile.
-                selection = Selection.objects.filter(link=self.link).named(name).get()
+        selection = Selection.objects.start(self.link, form.cleaned_data["name"])
         self.request.session[selection_session_key(self.link)] = selection.pk
         return self.back()
 
@@ -178,10 +172,9 @@ class SelectionSendView(ProofingActionView):
         form = SelectionSendForm(self.request.POST, instance=self.selection)
         if not form.is_valid():
             return self.invalid("send_form", form)
+        # Not form.save(): it writes the whole row as read, a lock made since included.
         try:
-            with transaction.atomic():
-                form.save()
-                self.selection.send()
+            self.selection.send(form.cleaned_data["note"], name=form.cleaned_data["name"])
         except IntegrityError:  # Someone took the name since the form was checked.
             raise SelectionRefused(form.name_taken_message) from None
         count = self.selection.favourites.count()
@@ -228,7 +221,8 @@ class ShareLinkFavouritesView(SharingPanelMixin, TemplateResponseMixin, View):
         form = ShareLinkFavouritesForm(request.POST, instance=link)
         if not form.is_valid():
             return self.panel(status=400, favourites_form=form)
-        form.save()
+        # Its two columns only: a revocation or a client's visit since it was read stays.
+        form.save(commit=False).save(update_fields=form.Meta.fields)
         if link.allows_favourites:
             limit = f", up to {link.favourite_limit}" if link.favourite_limit else ""
             return self.done(f"“{link.label}” takes favourites{limit}.")
@@ -243,9 +237,12 @@ class SelectionCsvView(EditorRequiredMixin, View):
         selection = get_object_or_404(
             Selection.objects.with_pictures(), link__project=project, pk=kwargs["pk"]
         )
-        name = f"{project.slug}-{safe_stem(selection.name) or 'selection'}.csv"
-        return HttpResponse(
+        # A name is no file name: "J. Doe" has no extension to drop.
+        name = f"{project.slug}-{safe_stem(f'{selection.name}.csv') or 'selection'}.csv"
+        response = HttpResponse(
             selection.as_csv(),
             content_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": content_disposition_header(True, name)},
         )
+        add_never_cache_headers(response)  # Clients' names: for no shared cache.
+        return response

@@ -20,7 +20,9 @@ from django.views.generic import TemplateView
 
 from portfolio.access import Grant
 from portfolio.models import Project, ShareLink
+from portfolio.views.events import request_refused
 from portfolio.views.files import PictureDownloadView, ProjectZipView
+from portfolio.views.htmx import wants_fragment
 
 
 class SharePasswordForm(forms.Form):
@@ -78,7 +80,10 @@ class ShareLinkMixin:
                 request, "portfolio/share_locked.html", {"minutes": cooloff_minutes()}, status=429
             )
             return share_headers(response)
-        form = SharePasswordForm(request.POST if request.method == "POST" else None)
+        # Only a post of the password form tries one: a heart posted after the session that
+        # proved it lapsed is shown the form, with no error.
+        attempt = request.method == "POST" and "password" in request.POST
+        form = SharePasswordForm(request.POST if attempt else None)
         if form.is_valid():
             if self.link.check_password(form.cleaned_data["password"]):
                 AxesProxyHandler.reset_attempts(
@@ -87,7 +92,11 @@ class ShareLinkMixin:
                 )
                 request.session.cycle_key()
                 request.session[self.link.session_key] = self.link.password_proof
-                return redirect(request.get_full_path())
+                # Back to the page asked for; from an address that takes posts only (a
+                # heart's), to the link's page.
+                if "get" in self.http_method_names:
+                    return redirect(request.get_full_path())
+                return redirect(self.link.get_absolute_url())
             user_login_failed.send(
                 sender=ShareLink, credentials=self.throttle_credentials, request=request
             )
@@ -100,7 +109,10 @@ class ShareLinkMixin:
                     status=429,
                 )
                 return share_headers(response)
-        status = 400 if form.is_bound else 200
+        status = 400 if request.method == "POST" else 200
+        if status == 400 and wants_fragment(request):  # A heart: htmx swaps no 4xx, so is told.
+            message = "Enter this link's password again: reload the page."
+            return share_headers(request_refused(HttpResponse(status=status), message))
         response = TemplateResponse(
             request,
             "portfolio/share_password.html",
