@@ -74,7 +74,7 @@ BACKEND_TESTS := tests/production tests/test_concurrency.py tests/test_uploads.p
 	tests/test_media.py tests/test_renditions.py tests/test_storage_outage.py \
 	tests/test_task_queue.py tests/test_page_cache.py tests/test_query_counts.py \
 	tests/test_migrations.py tests/test_models.py tests/test_admin.py tests/test_access.py \
-	tests/test_visibility_move.py
+	tests/test_visibility_move.py tests/test_proofing.py
 
 # No apt, no servers, no browser: what changes from one edit to the next, in about 40 s.
 test-quick: $(VENV)/.installed-dev

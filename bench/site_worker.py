@@ -16,6 +16,7 @@ Each prints one JSON object. DATABASE_URL and DJANGO_MEDIA_ROOT choose the site.
 import io
 import json
 import os
+import re
 import resource
 import statistics
 import sys
@@ -216,16 +217,28 @@ class ImageCollector(HTMLParser):
 
 
 def slot_width(sizes: str, viewport: int) -> float:
-    """The CSS width `sizes` gives at this viewport: first matching (min-width) wins."""
-    for entry in sizes.split(","):
-        entry = entry.strip()
-        condition, _, length = entry.rpartition(" ")
+    """
+    The CSS width `sizes` gives at this viewport, as a browser reads it: the first entry whose
+    (min-width) or (max-width) condition holds; lengths in vw or px, or min() of them.
+    """
+    for entry in re.split(r",\s*(?![^()]*\))", sizes):
+        condition = re.match(r"\((min|max)-width:\s*(\d+)px\)\s+(.+)", entry.strip())
         if condition:
-            minimum = int(condition.strip("()").split(":")[1].strip().removesuffix("px"))
-            if viewport < minimum:
+            bound, limit, length = condition.group(1), int(condition.group(2)), condition.group(3)
+            if (viewport < limit) if bound == "min" else (viewport > limit):
                 continue
-        return viewport * float(length.removesuffix("vw")) / 100
+        else:
+            length = entry.strip()
+        return css_length(length, viewport)
     return viewport
+
+
+def css_length(length: str, viewport: int) -> float:
+    if length.startswith("min(") and length.endswith(")"):
+        return min(css_length(part.strip(), viewport) for part in length[4:-1].split(","))
+    if length.endswith("vw"):
+        return viewport * float(length.removesuffix("vw")) / 100
+    return float(length.removesuffix("px"))
 
 
 def chosen_candidate(image: dict, dpr: int) -> str:
