@@ -157,7 +157,7 @@ def sandbox_overhead(first_file_seconds: float) -> dict:
     sandboxed, in_process = [], []
     for _ in range(QUICK_ROUNDS):  # Interleaved, so a busy moment hits both.
         sandboxed.append(seconds_of(lambda: judge(content)))
-        in_process.append(seconds_of(lambda: gate._judge(content, max_pixels)))
+        in_process.append(seconds_of(lambda: gate._judge(content, max_pixels, None)))
     return {
         "sandboxed_seconds": statistics.median(sandboxed),
         "in_process_seconds": statistics.median(in_process),
@@ -266,7 +266,7 @@ def judge_measuring_memory(data: bytes, max_pixels: int):
     sampler.start()
     start = memory_status()
     try:
-        picture = gate._judge(data, max_pixels)
+        picture = gate._judge(data, max_pixels, None)
     finally:
         done.set()
         sampler.join()
