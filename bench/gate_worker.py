@@ -252,7 +252,7 @@ def measured_child_memory():
         gate._judge = original
 
 
-def judge_measuring_memory(data: bytes, max_pixels: int):
+def judge_measuring_memory(data: bytes, max_pixels: int, credit_defaults: dict | None):
     """In the child: the gate's judging, with the peak of the memory its budget counts."""
     threading.stack_size(256 * 1024)  # The sampler's stack counts in VmData too.
     peak = {"data": 0}
@@ -266,7 +266,7 @@ def judge_measuring_memory(data: bytes, max_pixels: int):
     sampler.start()
     start = memory_status()
     try:
-        picture = gate._judge(data, max_pixels, None)
+        picture = gate._judge(data, max_pixels, credit_defaults)
     finally:
         done.set()
         sampler.join()
