@@ -6,6 +6,7 @@ selection with a note; the owner sees it on the project's edit page, copies the 
 and the catalogue filter, and locks it, which freezes it for the client.
 """
 
+import csv
 from collections.abc import Iterator
 
 import pytest
@@ -158,8 +159,13 @@ def test_a_client_chooses_favourites_and_the_owner_copies_their_file_names(
         chosen.get_by_role("link", name="Download CSV of Anna").click()
     download = download_info.value
     assert download.suggested_filename == f"{project.slug}-Anna.csv"
-    with open(download.path(), encoding="utf-8") as csv_file:
-        assert csv_file.read().splitlines()[1] == "DSC_0101.jpg,DSC_0101,The rings,Anna"
+    with open(download.path(), encoding="utf-8", newline="") as csv_file:
+        # Every cell quoted: no spreadsheet reads one as a formula, whatever it splits on.
+        rows = list(csv.reader(csv_file))
+    assert rows[1] == ["DSC_0101.jpg", "DSC_0101", "The rings", "Anna"]
+    assert (
+        download.path().read_text(encoding="utf-8").splitlines()[1].startswith('"DSC_0101.jpg",')
+    )
     assert_accessible(page, "#sharing")
 
     # Locked by the owner, the client's selection no longer changes. (The owner resized the
