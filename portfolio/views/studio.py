@@ -219,11 +219,11 @@ class PictureMixin(EditorRequiredMixin, SingleObjectMixin):
         return HttpResponseRedirect(f"{next_url.split('#')[0]}{anchor}")
 
 
-class PictureUpdateView(PictureMixin, UpdateView):
-    """Edit a picture's caption: the form page, or inline in the grid with htmx."""
-
-    form_class = PictureCaptionForm
-    htmx_partial = "caption-errors"
+class PictureFormView(PictureMixin, UpdateView):
+    """
+    A form on one picture: its page, or inline in the grid with htmx, where the errors go
+    into the picture's own `#<htmx_partial>-<id>` element and a success redraws the picture.
+    """
 
     def form_valid(self, form) -> HttpResponse:
         picture = form.save()
@@ -232,8 +232,16 @@ class PictureUpdateView(PictureMixin, UpdateView):
     def form_invalid(self, form) -> HttpResponse:
         response = super().form_invalid(form)
         if self.request.htmx:
-            return reswap(retarget(response, f"#caption-errors-{self.object.pk}"), "innerHTML")
+            target = f"#{self.htmx_partial}-{self.object.pk}"
+            return reswap(retarget(response, target), "innerHTML")
         return response
+
+
+class PictureUpdateView(PictureFormView):
+    """Edit a picture's caption."""
+
+    form_class = PictureCaptionForm
+    htmx_partial = "caption-errors"
 
 
 class PictureCoverView(PictureMixin, View):
@@ -274,22 +282,12 @@ class PictureMoveToView(PictureMixin, View):
         return self.changed(picture)
 
 
-class PictureFocusView(PictureMixin, UpdateView):
+class PictureFocusView(PictureFormView):
     """Set the point crops keep in frame: a click on the picture with htmx, or the form."""
 
     form_class = PictureFocusForm
     template_name = "portfolio/picture_focus_form.html"
     htmx_partial = "focal-errors"
-
-    def form_valid(self, form) -> HttpResponse:
-        picture = form.save()
-        return self.changed(picture, fragment="_picture_grid.html#picture-item")
-
-    def form_invalid(self, form) -> HttpResponse:
-        response = super().form_invalid(form)
-        if self.request.htmx:
-            return reswap(retarget(response, f"#focal-errors-{self.object.pk}"), "innerHTML")
-        return response
 
 
 class PictureDeleteView(PictureMixin, DeleteView):
