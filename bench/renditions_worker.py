@@ -1,11 +1,11 @@
 """
-Make 480, 960 and 1600 px WebP renditions of the given JPEGs with one library, in
+Make 480, 720, 960 and 1600 px WebP renditions of the given JPEGs with one library, in
 this fresh process, and print the time per image and the peak memory as JSON.
 
     python bench/renditions_worker.py LIBRARY OUTPUT_FOLDER PHOTO...
 
 LIBRARY: ours (portfolio.images, the site's pipeline: the renditions, the link-preview
-card and the placeholder), ours-renditions (the same pipeline, the three renditions alone:
+card and the placeholder), ours-renditions (the same pipeline, the four renditions alone:
 what the card and placeholder cost), pyvips, pillow-naive (full
 decode, each size from it), easy-thumbnails, sorl-thumbnail. Each writes through a
 Django FileSystemStorage, as it would in a site.
@@ -22,7 +22,7 @@ import django
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
-WIDTHS = (480, 960, 1600)
+WIDTHS = (480, 720, 960, 1600)
 QUALITY = 80
 
 

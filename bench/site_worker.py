@@ -96,7 +96,7 @@ def scale(project_count: int) -> dict:
     # Pictures point at a few real names, each with its renditions recorded.
     renditions = [
         {"width": width, "height": width * 2 // 3, "name": f"projects/1/a_w{width}.webp"}
-        for width in (480, 960, 1600)
+        for width in (480, 720, 960, 1600)
     ]
     Picture.objects.bulk_create(
         (
@@ -107,7 +107,7 @@ def scale(project_count: int) -> dict:
                 height=4000,
                 position=position,
                 renditions=renditions,
-                renditions_spec="webp 480 960 1600",
+                renditions_spec="webp 480 720 960 1600",
             )
             for project_id in Project.objects.values_list("pk", flat=True)
             for position in range(10)

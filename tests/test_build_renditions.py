@@ -37,14 +37,14 @@ def pictures():
 def test_makes_missing_renditions_with_a_progress_line(pictures):
     output = build()
 
-    assert "3 picture(s) to do for “webp 480 960 1600 card placeholder”." in output
+    assert "3 picture(s) to do for “webp 480 720 960 1600 card placeholder”." in output
     assert "[1/3]  33.3%" in output and "[3/3] 100.0%" in output
     assert "Renditions made for 3 picture(s)." in output
     for picture in Picture.objects.all():
-        assert [record["width"] for record in picture.renditions] == [480, 960, 1200]
-        assert picture.renditions_spec == "webp 480 960 1600 card placeholder"
+        assert [record["width"] for record in picture.renditions] == [480, 720, 960, 1200]
+        assert picture.renditions_spec == "webp 480 720 960 1600 card placeholder"
         assert picture.card and picture.placeholder
-    assert len(rendition_files()) == 3 * 4  # Three renditions and a card each.
+    assert len(rendition_files()) == 3 * 5  # Four renditions and a card each.
 
 
 def test_second_run_has_nothing_to_do(pictures):
@@ -95,7 +95,7 @@ def test_remakes_after_a_format_change(pictures, settings):
 
     assert rendition_files()
     assert all(name.endswith((".avif", "_card.jpg")) for name in rendition_files())
-    assert len(rendition_files()) == 3 * 4
+    assert len(rendition_files()) == 3 * 5
 
 
 def test_force_remakes_everything(pictures):

@@ -58,10 +58,11 @@ def test_upload_makes_renditions_beside_the_original(upload):
     stem = picture.photo.name.removesuffix(".jpg")
     assert picture.renditions == [
         {"width": 480, "height": 240, "name": f"{stem}_w480.webp"},
+        {"width": 720, "height": 360, "name": f"{stem}_w720.webp"},
         {"width": 960, "height": 480, "name": f"{stem}_w960.webp"},
         {"width": 1600, "height": 800, "name": f"{stem}_w1600.webp"},
     ]
-    assert picture.renditions_spec == "webp 480 960 1600 card placeholder"
+    assert picture.renditions_spec == "webp 480 720 960 1600 card placeholder"
     for record in picture.renditions:
         with open_stored_image(record["name"]) as rendition:
             assert rendition.format == "WEBP"
@@ -146,20 +147,20 @@ def test_avif_is_an_option(upload, settings):
 
     picture = upload(size=(1000, 800))
 
-    assert [record["width"] for record in picture.renditions] == [480, 960, 1000]
+    assert [record["width"] for record in picture.renditions] == [480, 720, 960, 1000]
     assert all(record["name"].endswith(".avif") for record in picture.renditions)
     with open_stored_image(picture.renditions[0]["name"]) as rendition:
         assert rendition.format == "AVIF"
-    assert picture.renditions_spec == "avif 480 960 1600 card placeholder"
+    assert picture.renditions_spec == "avif 480 720 960 1600 card placeholder"
 
 
 @pytest.mark.parametrize(
     ("size", "expected_widths"),
     [
         ((700, 500), [480, 700]),  # Its own width is the largest: full resolution, not more.
-        ((960, 640), [480, 960]),
+        ((960, 640), [480, 720, 960]),
         ((300, 200), [300]),  # Narrower than every width: one rendition, its own size.
-        ((4000, 3000), [480, 960, 1600]),
+        ((4000, 3000), [480, 720, 960, 1600]),
     ],
 )
 def test_renditions_are_never_upscaled(upload, size, expected_widths):
@@ -178,6 +179,7 @@ def test_orientation_is_applied_and_no_metadata_is_kept(upload):
     assert (picture.width, picture.height) == (800, 1200)  # Stored upright by the gate.
     assert [(record["width"], record["height"]) for record in picture.renditions] == [
         (480, 720),
+        (720, 1080),
         (800, 1200),
     ]
     assert (picture.display_width, picture.display_height) == (800, 1200)
@@ -363,7 +365,7 @@ def test_until_its_renditions_exist_a_picture_is_a_frame_to_visitors_and_the_ori
     assert f'width="{picture.width}" height="{picture.height}"' in owner
 
 
-def test_gallery_images_use_srcset_sizes_and_load_lazily_after_the_first_row(upload, client):
+def test_gallery_images_use_srcset_sizes_and_load_the_first_row_first(upload, client):
     for _ in range(6):
         upload(size=(2000, 1500))
 
@@ -372,12 +374,18 @@ def test_gallery_images_use_srcset_sizes_and_load_lazily_after_the_first_row(upl
     project = Picture.objects.first().project
     picture = project.cover_picture
     stem = public_storage().url(picture.photo.name).removesuffix(".jpg")
-    srcset = f"{stem}_w480.webp 480w, {stem}_w960.webp 960w, {stem}_w1600.webp 1600w"
+    srcset = (
+        f"{stem}_w480.webp 480w, {stem}_w720.webp 720w, {stem}_w960.webp 960w, "
+        f"{stem}_w1600.webp 1600w"
+    )
     assert f'<img src="{stem}_w960.webp" srcset="{srcset}"' in html
-    assert 'sizes="(min-width: 1000px) 33vw, (min-width: 640px) 50vw, 100vw"' in html
+    assert 'sizes="(max-width: 639px) calc(100vw - 24px), (max-width: 999px) 47vw' in html
     assert 'width="1600" height="1200"' in html
     assert html.count("<img ") == 6
-    assert html.count('loading="lazy"') == 2  # The first row of four loads at once.
+    # The first row of four loads at once, the first cover before the three others.
+    assert html.count('fetchpriority="high"') == 1
+    assert html.count('fetchpriority="low"') == 3
+    assert html.count('loading="lazy"') == 2
     assert html.count('decoding="async"') == 6
 
 
@@ -494,7 +502,7 @@ def test_a_worker_stopped_during_the_renditions_stops_and_build_renditions_picks
     call_command("build_renditions", stdout=io.StringIO())
 
     picture.refresh_from_db()
-    assert [record["width"] for record in picture.renditions] == [480, 960, 1600]
+    assert [record["width"] for record in picture.renditions] == [480, 720, 960, 1600]
     assert stored_files() == {picture.photo.name, *picture.rendition_names}
 
 

@@ -68,7 +68,7 @@ def test_the_worker_makes_them_and_the_page_uses_them(project):
     run_worker()
 
     picture = Picture.objects.get(project=project)
-    assert [rendition["width"] for rendition in picture.renditions] == [480, 960, 1200]
+    assert [rendition["width"] for rendition in picture.renditions] == [480, 720, 960, 1200]
     assert stored_files() == {picture.photo.name, *picture.rendition_names}
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
     html = Client().get(project.get_absolute_url()).content.decode()
@@ -113,7 +113,7 @@ def test_a_picture_deleted_by_a_request_that_loaded_it_before_the_worker_ran_lea
     # The owner's delete request loads the picture; meanwhile the worker records renditions.
     loaded_by_the_delete_view = Picture.objects.get(project=project)
     run_worker()
-    assert len(stored_files()) == 5  # The photo, three renditions and the card.
+    assert len(stored_files()) == 6  # The photo, four renditions and the card.
 
     loaded_by_the_delete_view.delete()
 
@@ -131,7 +131,7 @@ def test_a_task_whose_worker_was_killed_is_picked_up_by_build_renditions(project
     call_command("build_renditions", stdout=io.StringIO())
 
     picture = Picture.objects.get()
-    assert [rendition["width"] for rendition in picture.renditions] == [480, 960, 1200]
+    assert [rendition["width"] for rendition in picture.renditions] == [480, 720, 960, 1200]
     assert stored_files() == {picture.photo.name, *picture.rendition_names}
 
 
@@ -150,4 +150,4 @@ def test_a_queue_that_refuses_the_task_leaves_the_picture_to_build_renditions(
     assert not DBTaskResult.objects.exists()
     assert "on_commit" in caplog.text
     call_command("build_renditions", stdout=io.StringIO())
-    assert len(Picture.objects.get().renditions) == 3
+    assert len(Picture.objects.get().renditions) == 4

@@ -17,12 +17,12 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture
 def pictures() -> list[Picture]:
-    """Pictures large enough for three renditions: a phone is shown the smallest first."""
+    """Pictures large enough for four renditions: a phone is shown a small one first."""
     project = make_project(title="Fishing Town")
     made = [make_picture(project, size=(1600, 1000), caption=caption) for caption in CAPTIONS]
     for picture in made:
         picture.refresh_from_db()
-        assert len(picture.renditions) == 3
+        assert len(picture.renditions) == 4
     return made
 
 
