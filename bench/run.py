@@ -328,6 +328,7 @@ events {{ worker_connections 256; }}
 http {{
     include /etc/nginx/mime.types;
     access_log off;
+    gzip on;  # The pages (text/html), as the README's sample.
     client_body_temp_path {work}/nginx-body;
     proxy_temp_path {work}/nginx-proxy;
     fastcgi_temp_path {work}/nginx-fastcgi;

@@ -1,5 +1,8 @@
 """Where uploads are stored, what the database keeps, and how they are reached."""
 
+import re
+from pathlib import Path
+
 import pytest
 from django.core.files.storage import default_storage
 from django.test import override_settings
@@ -28,6 +31,18 @@ def test_a_public_rendition_url_is_media_url_and_stored_name(settings):
     picture = make_picture()
 
     assert picture.src == f"{settings.MEDIA_URL}{picture.rendition_names[0]}"
+
+
+def test_the_readme_nginx_sample_serves_every_public_file_a_picture_has(settings):
+    # The sample's media location lets through only the names we make (README, nginx in front).
+    readme = (Path(settings.BASE_DIR) / "README.md").read_text()
+    pattern = re.search(r'location ~\* "\^/media/(.+?)" \{', readme)[1]
+    picture = make_picture(make_project(), size=(1200, 800))
+
+    # 480, 720, 960, the picture's own 1200 and the link-preview card.
+    assert len(picture.rendition_names) == 5 and picture.card in picture.rendition_names
+    for name in picture.rendition_names:
+        assert re.fullmatch(pattern, name, re.IGNORECASE), name
 
 
 @pytest.mark.local_media
