@@ -56,5 +56,6 @@ def test_focus_class_is_the_nearest_five_percent(focal_x, focal_y, expected):
 
 def test_grid_sizes_follow_the_shape_at_a_rows_height():
     assert grid_sizes(picture(3000, 2000)) == (
+        "(max-width: 480px) calc(100vw - 24px), "
         "(max-width: 720px) min(100vw, 361px), min(100vw, 541px)"
     )

@@ -403,7 +403,9 @@ def test_project_page_links_the_largest_rendition_and_never_the_original(upload,
     # Its width at a row's height (4:3 at 360 px, 240 px on a phone), for the browser to pick.
     assert (
         'srcset="' in html
-        and 'sizes="(max-width: 720px) min(100vw, 320px), min(100vw, 480px)"' in html
+        and 'sizes="(max-width: 480px) calc(100vw - 24px), '
+        '(max-width: 720px) min(100vw, 320px), min(100vw, 480px)"'
+        in html
     )
     assert picture.photo.name not in html
     assert "Open original" not in html

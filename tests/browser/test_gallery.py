@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from portfolio.models import Picture
+from tests.browser.layout import sizes_width
 from tests.helpers import make_category, make_picture, make_project
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -131,20 +132,6 @@ def test_project_tile_leads_to_the_project_page(page: Page, gallery, live_server
 
 # The covers' sizes attribute (_project_cover.html) repeats site.css's columns: what the
 # browser picks a rendition by must be the width the tile really has, at every breakpoint.
-SIZES_VALUE = """image => {
-    const [chosen] = image.sizes.split(",").map(entry => entry.trim()).filter(entry => {
-        const media = entry.match(/^(\\(.+?\\))\\s/);
-        return !media || matchMedia(media[1]).matches;
-    });
-    const probe = document.createElement("div");
-    probe.style.width = chosen.replace(/^\\(.+?\\)\\s/, "");
-    document.body.append(probe);
-    const width = probe.getBoundingClientRect().width;
-    probe.remove();
-    return width;
-}"""
-
-
 @pytest.mark.parametrize("width", [390, 600, 639, 640, 999, 1000, 1366, 1399, 1400, 1599, 1920])
 def test_cover_sizes_match_the_tiles_width(page: Page, gallery, width):
     page.set_viewport_size({"width": width, "height": 900})
@@ -153,4 +140,4 @@ def test_cover_sizes_match_the_tiles_width(page: Page, gallery, width):
     cover = page.locator(".project-tile img").first
     shown = cover.evaluate("image => image.getBoundingClientRect().width")
     # Never narrower than the tile by more than a rounding; wider by at most a scrollbar.
-    assert shown * 0.99 <= cover.evaluate(SIZES_VALUE) <= shown * 1.06
+    assert shown * 0.99 <= sizes_width(cover) <= shown * 1.06

@@ -7,6 +7,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
 from portfolio.models import Picture
+from tests.browser.layout import sizes_width
 from tests.helpers import make_picture, make_project
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -208,3 +209,15 @@ def _middle_colour(page: Page, box: dict) -> tuple[int, int, int]:
     shot = page.screenshot(clip={**clip, "width": 4, "height": 4})
     with Image.open(io.BytesIO(shot)) as image:
         return image.convert("RGB").getpixel((2, 2))
+
+
+def test_each_pictures_sizes_is_near_its_width_in_the_rows(sized_page: Page, project):
+    sized_page.goto(project.get_absolute_url())
+
+    images = sized_page.locator("#picture-grid img").all()
+    assert len(images) == len(SHAPES)
+    for image in images:
+        shown = image.evaluate("image => image.getBoundingClientRect().width")
+        # Never much narrower (the browser would pick a blurred rendition), and at most half
+        # as wide again (a row's stretch, and on a phone a picture sharing its row).
+        assert 0.85 * shown <= sizes_width(image) <= 1.5 * shown, image.get_attribute("alt")
