@@ -325,9 +325,16 @@ def lighthouse(url: str, form_factor: str) -> dict:
         "cls": "cumulative-layout-shift",
         "speed_index_ms": "speed-index",
     }
+    images = [
+        request["transferSize"]
+        for request in audits["network-requests"]["details"]["items"]
+        if request.get("resourceType") == "Image"
+    ]
     return {
         "score": report["categories"]["performance"]["score"],
         **{name: audits[audit]["numericValue"] for name, audit in metrics.items()},
+        "images": len(images),
+        "image_kb": sum(images) / 1000,
     }
 
 

@@ -400,7 +400,7 @@ def test_project_page_links_the_largest_rendition_and_never_the_original(upload,
         f'<a href="{picture.get_absolute_url()}" class="picture-frame" data-lightbox'
         f' data-large="{largest}"' in html
     )
-    # Its width at a row's height (4:3 at 360 px, 240 px on a phone), for the browser to pick.
+    # Its width at a row's height (4:3 at 360 px, 240 px on a phone; the page's below 480 px).
     assert (
         'srcset="' in html
         and 'sizes="(max-width: 480px) calc(100vw - 24px), '
