@@ -71,7 +71,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "portfolio.storage_outage.StorageUnavailableMiddleware",
+    "portfolio.views.system.StorageUnavailableMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into its page (429).
     "axes.middleware.AxesMiddleware",
 ]
