@@ -149,10 +149,10 @@ def _start_judge():
 
 def _serve(connection) -> None:
     """The judge process: for each file, fork a child, watch it and answer with its outcome."""
-    # Imported once here, not in every child.
+    # Pillow's plugins load once here, not in every child. The judged function's module (the
+    # gate) is imported here too, once, as its pickle is first read: never named, so this
+    # module imports nothing that imports it.
     from PIL import Image
-
-    import portfolio.images.gate  # noqa: F401
 
     Image.init()
     while True:
