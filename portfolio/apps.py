@@ -17,6 +17,8 @@ class PortfolioConfig(AppConfig):
         # error at twice it) for every image we open, not only uploads.
         Image.MAX_IMAGE_PIXELS = settings.PORTFOLIO_UPLOAD_MAX_PIXELS
 
+        # Connects what enqueues background work as models are written: models import no task.
+        import portfolio.signals  # noqa: F401
         from portfolio.uploads import remove_stale_upload_files
 
         # In every process as it starts, servers and commands alike: the temporary upload

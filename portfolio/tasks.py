@@ -3,13 +3,13 @@ Background work, run by the TASKS backend (immediately, in the embedded default)
 
 The renditions' lifecycle, all of it (images/renditions.py only turns a file into files),
 and with them the placeholder and the link-preview card made from the same decode:
-- made once the transaction that stores a new picture commits (Picture.save calls
-  make_renditions_on_commit), by the make_renditions task;
+- made once the transaction that stores a new picture commits (portfolio/signals.py calls
+  make_renditions_on_commit as it is saved), by the make_renditions task;
 - recorded on the picture's row only if the row still holds the photo they were made from,
   and deleted at once otherwise (the picture was deleted meanwhile);
 - remade by `manage.py build_renditions`, which runs the same task, when they are missing (a
   failed or killed task) or were made for other settings;
-- remade when the owner moves a picture's focal point (Picture.save), for its card;
+- remade when the owner moves a picture's focal point (signals.py), for its card;
 - deleted once the deletion of their picture commits (delete_renditions_on_commit).
 A stored picture's photo never changes (Picture.save refuses it), so nothing else can happen.
 
@@ -26,7 +26,6 @@ so that a slow mail server holds up a worker, not the client's request.
 import logging
 import sys
 from functools import partial
-from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.dispatch import receiver
@@ -40,14 +39,12 @@ from portfolio.images.renditions import (
     rendition_spec,
     store_renditions,
 )
-
-if TYPE_CHECKING:
-    from portfolio.models import Picture
+from portfolio.models import Picture, Selection
 
 logger = logging.getLogger(__name__)
 
 
-def make_renditions_on_commit(picture: "Picture", using: str, force: bool = False) -> None:
+def make_renditions_on_commit(picture: Picture, using: str, force: bool = False) -> None:
     """Enqueue the renditions of a picture stored (or to remake), once the transaction commits."""
     # Robust: a queue that refuses the task leaves the picture to build_renditions, not a 500.
     enqueue = partial(make_renditions.enqueue, picture.pk, **({"force": True} if force else {}))
@@ -62,8 +59,6 @@ def make_renditions(picture_id: int, force: bool = False) -> bool:
 
     Safe to run twice and after the picture was deleted: return whether it recorded any.
     """
-    from portfolio.models import Picture  # portfolio.models imports this module.
-
     picture = Picture.objects.select_related("project").filter(pk=picture_id).first()
     if picture is None or not picture.photo or not (force or picture.renditions_outdated):
         return False
@@ -104,7 +99,7 @@ def make_renditions(picture_id: int, force: bool = False) -> bool:
     return True
 
 
-def delete_renditions_on_commit(picture: "Picture", using: str) -> None:
+def delete_renditions_on_commit(picture: Picture, using: str) -> None:
     """
     Delete the renditions of a picture being deleted once that commits, as django-cleanup
     does its photo.
@@ -136,8 +131,6 @@ def move_project_files(project_id: int) -> int:
     Idempotent and resumable: run it again after any interruption (`manage.py
     settle_media` does, for every project). Return how many pictures' files moved.
     """
-    from portfolio.models import Picture
-
     picture_ids = Picture.objects.filter(project_id=project_id).values_list("pk", flat=True)
     return sum(settle_picture_files(picture_id) for picture_id in picture_ids)
 
@@ -150,8 +143,6 @@ def settle_picture_files(picture_id: int) -> bool:
     from the other storage: at every step the row names a storage that holds them all. Then
     leftovers of an interrupted run are deleted. Return whether the row changed.
     """
-    from portfolio.models import Picture
-
     picture = Picture.objects.select_related("project").filter(pk=picture_id).first()
     if picture is None or not picture.renditions:
         return False
@@ -210,8 +201,6 @@ def notify_owner_on_commit(selection_id: int, using: str) -> None:
 @task
 def notify_owner_of_selection(selection_id: int) -> bool:
     """Tell the owner about a selection still sent; whether a message went."""
-    from portfolio.models import Selection
-
     selection = (
         Selection.objects.select_related("link__project__owner").filter(pk=selection_id).first()
     )

@@ -9,8 +9,6 @@ from django.core.files import File
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
-from django.db.models.signals import post_delete
-from django.dispatch import receiver
 from django.urls import reverse
 
 from portfolio.access import PUBLIC, Grant, PictureMedia, original_storage
@@ -20,7 +18,6 @@ from portfolio.images.metadata import CREDIT_FIELDS, camera_line, credit_xmp
 from portfolio.images.placeholders import Placeholder
 from portfolio.images.renditions import rendition_spec
 from portfolio.models.projects import Project
-from portfolio.tasks import delete_renditions_on_commit, make_renditions_on_commit
 
 
 def picture_upload_to(picture: "Picture", filename: str) -> str:
@@ -185,18 +182,16 @@ class Picture(PublicContent):
                     and field.name not in RENDITION_FIELDS
                     and field.attname not in deferred
                 ]
+            # Its card is remade when the focal point moved (portfolio/signals.py).
             super().save(*args, update_fields=update_fields, **kwargs)
-            if self.photo and self._focal_point_moved(update_fields):
-                make_renditions_on_commit(self, using=self._state.db, force=True)
             return
         with transaction.atomic(using=kwargs.get("using")):
             # The place read and the row written under one lock (next_picture_position).
             if not self.position:
                 self.position = self.project.next_picture_position()
+            # Its renditions are made once this commits (portfolio/signals.py).
             super().save(*args, update_fields=update_fields, **kwargs)
         self._stored_focal_point = self.focal_point
-        if self.photo:
-            make_renditions_on_commit(self, using=self._state.db)
 
     def credit_defaults(self) -> dict[str, str]:
         """The owner's credit, for the fields its file lacks (images/fields.py asks)."""
@@ -232,6 +227,18 @@ class Picture(PublicContent):
             min(max(float(value), 0.0), 1.0) for value in (focal_x, focal_y)
         )
         self.save(update_fields=["focal_x", "focal_y"])
+
+    def focal_point_moved(self, update_fields) -> bool:
+        """
+        Whether the save that wrote `update_fields` moved the focal point the row held (the
+        new one is then the stored one): its card is remade.
+        """
+        stored = getattr(self, "_stored_focal_point", None)
+        written = {"focal_x", "focal_y"} & set(update_fields)
+        if stored is None or not written:
+            return False
+        self._stored_focal_point, moved = self.focal_point, stored != self.focal_point
+        return moved
 
     @property
     def placeholder_preview(self) -> Placeholder | None:
@@ -310,23 +317,9 @@ class Picture(PublicContent):
                 return
         raise PhotoChangedError(f"Picture {self.pk}: {PHOTO_IS_STORED_FOR_GOOD}")
 
-    def _focal_point_moved(self, update_fields) -> bool:
-        """Whether this save wrote another focal point than the row held when loaded."""
-        stored = getattr(self, "_stored_focal_point", None)
-        written = {"focal_x", "focal_y"} & set(update_fields)
-        if stored is None or not written:
-            return False
-        self._stored_focal_point, moved = self.focal_point, stored != self.focal_point
-        return moved
-
     def _photo_is_unsaved_file(self) -> bool:
         """Whether a file was assigned to the photo and not stored yet (no query: __dict__)."""
         photo = self.__dict__.get("photo")
         if isinstance(photo, FieldFile):
             return not photo._committed
         return isinstance(photo, File)
-
-
-@receiver(post_delete, sender=Picture, dispatch_uid="delete_renditions_with_their_picture")
-def delete_renditions_with_their_picture(sender, instance: Picture, using: str, **kwargs) -> None:
-    delete_renditions_on_commit(instance, using)

@@ -13,7 +13,6 @@ from django.utils.text import slugify
 
 from portfolio.cache import PublicContent, PublicContentQuerySet, content_changed
 from portfolio.models.people import Profile
-from portfolio.tasks import move_project_files_on_commit
 
 if TYPE_CHECKING:
     from portfolio.models.pictures import Picture
@@ -192,7 +191,7 @@ class Project(PublicContent):
     @classmethod
     def from_db(cls, db, field_names, values, **kwargs) -> "Project":
         project = super().from_db(db, field_names, values, **kwargs)
-        # What save() compares with, to move the files when the visibility changes.
+        # What visibility_changed() compares with: the files move when the visibility does.
         project._stored_visibility = project.__dict__.get("visibility")
         return project
 
@@ -203,14 +202,15 @@ class Project(PublicContent):
             self.published = timezone.now()
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "published"}
-        moved = not self._state.adding and self.visibility != getattr(
-            self, "_stored_visibility", None
-        )
         super().save(*args, **kwargs)
-        if moved:
-            # Its pages follow at once; its files, in the background (tasks.py).
-            move_project_files_on_commit(self.pk, using=self._state.db)
         self._stored_visibility = self.visibility
+
+    def visibility_changed(self) -> bool:
+        """
+        Whether its visibility differs from the one it was loaded (or last saved) with: its
+        files move then (portfolio/signals.py asks, as it is saved).
+        """
+        return self.visibility != getattr(self, "_stored_visibility", None)
 
     @property
     def cover_picture(self) -> "Picture | None":

@@ -18,11 +18,11 @@ from django.core.mail import send_mail
 from django.db import models, transaction
 from django.db.models import Value
 from django.db.models.functions import Lower
+from django.dispatch import Signal
 from django.utils import timezone
 
 from portfolio.models.pictures import Picture
 from portfolio.models.sharing import ShareLink
-from portfolio.tasks import notify_owner_on_commit
 
 
 def validate_one_line(value: str) -> None:
@@ -39,6 +39,11 @@ def normal_name(name: str) -> str:
 
 class SelectionRefused(Exception):
     """What the client asked cannot be done now; the message says why, in their words."""
+
+
+# Sent with `selection` and `using` once a client sent a selection, inside no transaction of
+# its own: what tells the owner listens (portfolio/signals.py), so models import no task.
+selection_sent = Signal()
 
 
 class SelectionQuerySet(models.QuerySet):
@@ -169,7 +174,8 @@ class Selection(models.Model):
             selection.sent_at = timezone.now()
             selection.save(update_fields=["name", "note", "sent_at", "updated"])
         self.name, self.note, self.sent_at = selection.name, selection.note, selection.sent_at
-        notify_owner_on_commit(self.pk, using=self._state.db)
+        # The owner may be e-mailed once this commits (portfolio/signals.py).
+        selection_sent.send(sender=Selection, selection=self, using=self._state.db)
 
     def reopen(self) -> None:
         """Let its client change it again, until the owner locks it."""
