@@ -3,9 +3,10 @@ The page cache: visitors who are not signed in get the gallery and project pages
 
 A kept page is keyed by its address, its htmx variant and the **content version**: one row in
 the database that every write to what the public pages show changes, in the writing
-transaction. The models see the writes: `PublicContent.save()`, every deletion (cascades
-included, through `pre_delete`) and `PublicContentQuerySet`'s update() (bulk_update() too) and
-bulk_create(). Raw SQL, `loaddata` and migrations' historical models are not seen.
+transaction. The models tell it through one call, content_changed(), made here only, after
+each write: `PublicContent.save()`, every deletion (cascades included, through `post_delete`)
+and `PublicContentQuerySet`'s update() (bulk_update() too) and bulk_create(). Raw SQL,
+`loaddata` and migrations' historical models are not seen.
 
 Each request reads the version in one query, so every process sharing the database sees a
 write at once: an entry is never stale, only unused, and each process keeps its own pages in
@@ -21,7 +22,7 @@ from functools import partial
 from django.contrib.messages import get_messages
 from django.core.cache import caches
 from django.db import DEFAULT_DB_ALIAS, connections, models, router, transaction
-from django.db.models.signals import class_prepared, pre_delete
+from django.db.models.signals import class_prepared, post_delete
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csp import get_nonce
@@ -62,8 +63,10 @@ def content_changed(using: str = DEFAULT_DB_ALIAS) -> None:
     """
     Give the content a new version, in the caller's transaction.
 
-    Called before the write it announces: every writer takes this row's lock first, so two
-    writers never wait for each other's rows in opposite orders (no deadlock on PostgreSQL).
+    Called after the write it announces, so this row is the last lock a writer takes: after
+    the rows it writes and any it locked first (Project.lock()), in the same order for every
+    writer, so two never wait for each other (no deadlock on PostgreSQL). Locking is not its
+    job: it serialises nothing but the writes' last step.
     """
     number = secrets.randbits(63)
     versions = ContentVersion.objects.using(using).filter(pk=VERSION_ID)
@@ -87,37 +90,31 @@ class PublicContent(models.Model):
     def save(self, **kwargs) -> None:
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         with transaction.atomic(using=using):
-            content_changed(using)
             super().save(**kwargs)
-
-    def delete(self, using=None, keep_parents=False):
-        using = using or router.db_for_write(type(self), instance=self)
-        with transaction.atomic(using=using):
-            # Before Django collects what the deletion touches: a row added or pointed at
-            # this one meanwhile (an upload in flight, a new cover) would fail the commit.
             content_changed(using)
-            return super().delete(using=using, keep_parents=keep_parents)
 
 
 class PublicContentQuerySet(models.QuerySet):
     """The querysets of PublicContent models: their bulk writes change the version too."""
 
-    # bulk_update() writes through update(); delete() sends pre_delete for every row.
+    # bulk_update() writes through update(); delete() sends post_delete for every row.
 
     def update(self, **kwargs) -> int:
         with transaction.atomic(using=self.db):
+            updated = super().update(**kwargs)
             content_changed(self.db)
-            return super().update(**kwargs)
+        return updated
 
     def bulk_create(self, objs, *args, **kwargs) -> list:
         with transaction.atomic(using=self.db):
+            created = super().bulk_create(objs, *args, **kwargs)
             content_changed(self.db)
-            return super().bulk_create(objs, *args, **kwargs)
+        return created
 
 
 def deleting_public_content_changes_the_version(sender, using: str, **kwargs) -> None:
     # Sent for every row a deletion removes, a queryset's and a cascade's too, inside the
-    # deletion's transaction and before its first DELETE.
+    # deletion's transaction, once the rows of its model are deleted.
     content_changed(using)
 
 
@@ -126,7 +123,7 @@ def watch_deletions_of_public_content(sender, **kwargs) -> None:
     # For these models only: a receiver for every model would stop Django deleting the rows
     # of the others (sessions, task results) without loading them first.
     if issubclass(sender, PublicContent):
-        pre_delete.connect(
+        post_delete.connect(
             deleting_public_content_changes_the_version,
             sender=sender,
             dispatch_uid=f"deleting_{sender._meta.label_lower}_changes_the_version",

@@ -290,3 +290,83 @@ def test_a_position_read_is_kept_until_its_transaction_ends():
 
     assert [picture.position for picture in project.pictures.all()] == [0, 1, 2]
     assert (added[0].position, second.position) == (1, 2)
+
+
+# Two writers of one project's pictures at once, on PostgreSQL: the second waits for the
+# project's lock (Project.lock()) and works from what the first committed.
+
+
+def in_another_transaction(write, then=lambda: None) -> threading.Thread:
+    """
+    Run write() in a transaction of another connection, then hold on 0.5 s (meanwhile this
+    thread's writer starts) and run then() before it commits.
+    """
+    written = threading.Event()
+
+    def run():
+        try:
+            with transaction.atomic():
+                write()
+                written.set()
+                time.sleep(0.5)
+                then()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert written.wait(timeout=10)
+    return thread
+
+
+def display_order(project) -> list[tuple[int, int]]:
+    return list(project.pictures.in_display_order().values_list("pk", "position"))
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_moves_at_once_end_as_one_after_the_other():
+    project = make_project()
+    first, second, third, fourth = (make_picture(project, renditions=False) for _ in range(4))
+
+    other = in_another_transaction(lambda: first.move_to(3))
+    fourth.move_to(0)
+    other.join()
+
+    assert display_order(project) == [
+        (fourth.pk, 0),
+        (second.pk, 1),
+        (third.pk, 2),
+        (first.pk, 3),
+    ]
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_move_during_a_deletion_works_from_what_is_left():
+    project = make_project()
+    first, second, third, fourth = (make_picture(project, renditions=False) for _ in range(4))
+
+    other = in_another_transaction(second.delete)
+    first.move_to(3)  # The last place: third after the deletion.
+    other.join()
+
+    assert display_order(project) == [(third.pk, 0), (fourth.pk, 1), (first.pk, 2)]
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_project_edited_while_a_picture_is_added_waits_and_both_are_kept(client):
+    """Its lock first, the page cache's row last, whoever writes: no deadlock, a fresh page."""
+    project = make_project(visibility="public")
+    client.get(project.get_absolute_url())
+
+    other = in_another_transaction(
+        project.lock, then=lambda: make_picture(project, position=1, renditions=False)
+    )
+    project.title = "Renamed meanwhile"
+    project.save()
+    other.join()
+
+    assert project.pictures.count() == 1
+    assert "Renamed meanwhile" in client.get(project.get_absolute_url()).content.decode()

@@ -191,17 +191,6 @@ def test_moving_to_a_position_a_picture_deleted_meanwhile_changes_nothing():
     assert list(project.pictures.values_list("pk", "position")) == [(second.pk, second.position)]
 
 
-def test_move_to_takes_the_content_lock_as_move_does(monkeypatch):
-    project = make_project()
-    first, _second = make_picture(project), make_picture(project)
-    locked = []
-    monkeypatch.setattr("portfolio.models.pictures.content_changed", lambda: locked.append(True))
-
-    first.move_to(1)
-
-    assert locked == [True]
-
-
 def test_saving_another_file_into_a_stored_picture_writes_nothing():
     picture = make_picture()
     before = stored_files()

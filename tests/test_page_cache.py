@@ -13,7 +13,7 @@ from django.contrib.messages.storage.cookie import CookieStorage
 from django.contrib.sessions.models import Session
 from django.core.cache import caches
 from django.db import connection, transaction
-from django.db.models.signals import pre_delete
+from django.db.models.signals import post_delete
 from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.urls import reverse
@@ -216,6 +216,7 @@ WRITES = {
     "category deleted, its projects let go": lambda site: site.landscape.delete(),
     "owner deleted with their projects": lambda site: site.owner.delete(),
     "pictures moved": lambda site: site.evening.move(-1),
+    "picture moved to a place": lambda site: site.evening.move_to(0),
     # Querysets and related managers.
     "update": lambda site: Project.objects.filter(pk=site.hills.pk).update(title="Dusk"),
     "unpublished by update": lambda site: Project.objects.filter(pk=site.hills.pk).update(
@@ -227,6 +228,9 @@ WRITES = {
     "related manager update": lambda site: site.hills.pictures.update(caption="Mist"),
     "related manager remove": lambda site: site.landscape.projects.remove(site.hills),
     "queryset delete": lambda site: Picture.objects.filter(pk=site.morning.pk).delete(),
+    "projects deleted by a queryset": lambda site: Project.objects.filter(
+        pk=site.hills.pk
+    ).delete(),
     "bulk_create": bulk_create_a_project,
     "bulk_update": bulk_update_captions,
     # The renditions task records them with update().
@@ -343,8 +347,8 @@ def test_a_change_to_any_column_leaves_no_stale_page(client, site, model, field_
 
 def test_other_models_are_still_deleted_without_loading_their_rows():
     # Django deletes rows in one statement only for models nobody listens to.
-    assert not pre_delete.has_listeners(Session)
-    assert all(pre_delete.has_listeners(model) for model in (Category, Project, Picture))
+    assert not post_delete.has_listeners(Session)
+    assert all(post_delete.has_listeners(model) for model in (Category, Project, Picture))
 
 
 def test_a_rolled_back_write_keeps_the_pages(client, site):

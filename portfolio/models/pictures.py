@@ -12,7 +12,7 @@ from django.db.models.fields.files import FieldFile
 from django.urls import reverse
 
 from portfolio.access import PUBLIC, Grant, PictureMedia, original_storage
-from portfolio.cache import PublicContent, PublicContentQuerySet, content_changed
+from portfolio.cache import PublicContent, PublicContentQuerySet
 from portfolio.images.fields import PHOTO_IS_STORED_FOR_GOOD, PhotoChangedError, PictureField
 from portfolio.images.metadata import CREDIT_FIELDS, camera_line, credit_xmp
 from portfolio.images.placeholders import Placeholder
@@ -46,6 +46,12 @@ class PictureQuerySet(PublicContentQuerySet):
         """
         first = Picture.objects.filter(project=models.OuterRef("project_id")).in_display_order()
         return self.filter(pk=models.Subquery(first.values("pk")[:1]))
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        with transaction.atomic(using=self.db):
+            # The order of their projects' pictures changes: under the projects' lock.
+            Project.objects.using(self.db).filter(pk__in=self.values("project_id")).lock()
+            return super().delete()
 
     def needing_renditions(self) -> "PictureQuerySet":
         """Pictures whose renditions are missing or were made for other settings."""
@@ -141,11 +147,10 @@ class Picture(PublicContent):
         self._place(lambda index: position)
 
     def _place(self, target_of) -> None:
-        """Move this picture from its index to target_of(index), under the content lock."""
+        """Move this picture from its index to target_of(index), under its project's lock."""
         with transaction.atomic():
-            # Writers of the public content wait for each other here: two moves at once
-            # (two tabs) never renumber from the same stale order.
-            content_changed()
+            # Two moves at once (two tabs) never renumber from the same stale order.
+            Project.objects.filter(pk=self.project_id).lock()
             pictures = list(
                 Picture.objects.filter(project_id=self.project_id)
                 .in_display_order()
@@ -163,6 +168,12 @@ class Picture(PublicContent):
                     changed.append(picture)
             Picture.objects.bulk_update(changed, ["position"])
             self.position = target
+
+    def delete(self, using=None, keep_parents=False) -> tuple[int, dict[str, int]]:
+        with transaction.atomic(using=using or self._state.db):
+            # Its project's order changes (and its cover may go): under the project's lock.
+            Project.objects.using(using or self._state.db).filter(pk=self.project_id).lock()
+            return super().delete(using=using, keep_parents=keep_parents)
 
     def clean(self) -> None:
         if not self._state.adding and self._photo_is_unsaved_file():

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from portfolio.cache import PublicContent, PublicContentQuerySet, content_changed
+from portfolio.cache import PublicContent, PublicContentQuerySet
 from portfolio.models.people import Profile
 
 if TYPE_CHECKING:
@@ -100,6 +100,24 @@ class ProjectQuerySet(PublicContentQuerySet):
         if user.is_authenticated:
             return self.filter(owner=user)
         return self.none()
+
+    def lock(self, *, deleting: bool = False) -> list[int]:
+        """
+        Lock these projects' rows until the transaction ends; return the ids of those left.
+
+        What serialises every change to a project's pictures' order (adding, moving,
+        deleting) and its deletion. Taken before any write of the transaction, in id order:
+        the page cache's row comes last (portfolio/cache.py), so no two writers wait for
+        each other. To delete, the lock a DELETE takes, so pictures being added (through
+        their foreign key) are waited for and deleted too, never left to fail the commit.
+        """
+        locked = self.select_for_update(no_key=not deleting).order_by("pk")
+        return list(locked.values_list("pk", flat=True))
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        with transaction.atomic(using=self.db):
+            self.lock(deleting=True)
+            return super().delete()
 
     def with_cover(self) -> "ProjectQuerySet":
         """Fetch what a gallery tile shows in two queries, however many projects."""
@@ -252,10 +270,9 @@ class Project(PublicContent):
                 # Runs first of what waits for the commit: a worker stopped during the
                 # renditions that follow (SystemExit) must not take a committed row's file.
                 transaction.on_commit(lambda: committed.append(True))
-                # Every writer of the public content waits here until this commits: the
-                # project seen now is still there then, and the position read stays free.
-                content_changed()
-                if not Project.objects.filter(pk=self.pk).exists():
+                # Kept until this commits: the project seen now is still there then, and the
+                # position read stays free.
+                if not self.lock():
                     raise Project.DoesNotExist(f"Project {self.pk} was deleted meanwhile.")
                 picture.save()
         except BaseException:
@@ -269,15 +286,27 @@ class Project(PublicContent):
         profile = Profile.objects.filter(user_id=self.owner_id).first()
         return profile.credit_defaults() if profile else {}
 
+    def lock(self, *, deleting: bool = False) -> bool:
+        """
+        Lock this project's row for the caller's transaction (ProjectQuerySet.lock); whether
+        it is still there.
+        """
+        projects = Project.objects.using(self._state.db).filter(pk=self.pk)
+        return bool(projects.lock(deleting=deleting))
+
+    def delete(self, using=None, keep_parents=False) -> tuple[int, dict[str, int]]:
+        with transaction.atomic(using=using or self._state.db):
+            self.lock(deleting=True)
+            return super().delete(using=using, keep_parents=keep_parents)
+
     def next_picture_position(self) -> int:
         """
         The place after this project's last picture, kept for the caller's transaction.
 
-        It takes the lock every writer of pictures takes first, so no other transaction reads
-        the same place before this one commits (SQLite's immediate transactions hold the one
-        write lock anyway). Outside a transaction nothing is kept.
+        It takes the project's lock, so no other transaction reads the same place before this
+        one commits (SQLite's immediate transactions hold the one write lock anyway).
         """
-        content_changed()
+        self.lock()
         last = self.pictures.aggregate(last=models.Max("position"))["last"]
         return 0 if last is None else last + 1
 
