@@ -1,9 +1,9 @@
 """Answers for machines and for requests Django refused."""
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
+from django.core.exceptions import DisallowedHost, RequestDataTooBig, TooManyFilesSent
 from django.db import connection
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django_htmx.middleware import HtmxDetails
@@ -26,7 +26,12 @@ def bad_request(request: HtmxHttpRequest, exception: Exception) -> HttpResponse:
     Say why Django refused a request: too many files, too large a body, too much form data.
 
     The page (or for htmx its message) says it to people, the request-refused event to scripts.
+    A host outside ALLOWED_HOSTS gets a plain 400.
     """
+    if not host_is_allowed(request):
+        # The page would build absolute addresses (link previews) from the host, which
+        # raises again and made every such request a 500; and the host is not ours to name.
+        return HttpResponseBadRequest("Bad Request\n", content_type="text/plain")
     status = 400
     if isinstance(exception, RequestBodyTooLarge):
         message, status = str(exception), 413
@@ -45,3 +50,11 @@ def bad_request(request: HtmxHttpRequest, exception: Exception) -> HttpResponse:
     template_name = "400.html#message" if wants_fragment(request) else "400.html"
     response = render(request, template_name, {"message": message}, status=status)
     return request_refused(vary_on_htmx(response), message)
+
+
+def host_is_allowed(request: HttpRequest) -> bool:
+    try:
+        request.get_host()
+    except DisallowedHost:
+        return False
+    return True
