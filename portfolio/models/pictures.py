@@ -20,7 +20,11 @@ from portfolio.images.metadata import CREDIT_FIELDS, camera_line, credit_xmp
 from portfolio.images.placeholders import Placeholder
 from portfolio.images.renditions import rendition_spec
 from portfolio.models.projects import Project
-from portfolio.tasks import delete_renditions_on_commit, make_renditions_on_commit
+from portfolio.tasks import (
+    delete_renditions_on_commit,
+    make_renditions_on_commit,
+    move_picture_files_on_commit,
+)
 
 
 def picture_upload_to(picture: "Picture", filename: str) -> str:
@@ -123,6 +127,8 @@ class Picture(PublicContent):
             picture.__dict__.get("focal_x"),
             picture.__dict__.get("focal_y"),
         )
+        # Its project's visibility decides where its renditions live: a new project may move them.
+        picture._stored_project_id = picture.__dict__.get("project_id")
         return picture
 
     def get_absolute_url(self) -> str:
@@ -185,7 +191,16 @@ class Picture(PublicContent):
                     and field.name not in RENDITION_FIELDS
                     and field.attname not in deferred
                 ]
-            super().save(*args, update_fields=update_fields, **kwargs)
+            left = self._project_left(update_fields)
+            with transaction.atomic(using=kwargs.get("using")):
+                super().save(*args, update_fields=update_fields, **kwargs)
+                if left is not None:
+                    # Another project's picture is no cover of this one's.
+                    Project.objects.filter(pk=left, cover_id=self.pk).update(cover=None)
+            if left is not None:
+                self._stored_project_id = self.project_id
+                # As when the project's visibility changes: the files follow once committed.
+                move_picture_files_on_commit(self.pk, using=self._state.db)
             if self.photo and self._focal_point_moved(update_fields):
                 make_renditions_on_commit(self, using=self._state.db, force=True)
             return
@@ -194,7 +209,7 @@ class Picture(PublicContent):
             if not self.position:
                 self.position = self.project.next_picture_position()
             super().save(*args, update_fields=update_fields, **kwargs)
-        self._stored_focal_point = self.focal_point
+        self._stored_focal_point, self._stored_project_id = self.focal_point, self.project_id
         if self.photo:
             make_renditions_on_commit(self, using=self._state.db)
 
@@ -299,6 +314,7 @@ class Picture(PublicContent):
         super().refresh_from_db(*args, **kwargs)
         self.__dict__.pop("media", None)
         self._stored_focal_point = (self.__dict__.get("focal_x"), self.__dict__.get("focal_y"))
+        self._stored_project_id = self.__dict__.get("project_id")
 
     def _refuse_another_photo(self) -> None:
         """Raise PhotoChangedError if this stored picture now holds another photo than its row."""
@@ -318,6 +334,14 @@ class Picture(PublicContent):
             return False
         self._stored_focal_point, moved = self.focal_point, stored != self.focal_point
         return moved
+
+    def _project_left(self, update_fields) -> int | None:
+        """The project this save takes the picture from, if it writes another one."""
+        stored = getattr(self, "_stored_project_id", None)
+        written = {"project", "project_id"} & set(update_fields)
+        if stored is None or not written or stored == self.project_id:
+            return None
+        return stored
 
     def _photo_is_unsaved_file(self) -> bool:
         """Whether a file was assigned to the photo and not stored yet (no query: __dict__)."""
