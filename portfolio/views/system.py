@@ -26,11 +26,14 @@ def bad_request(request: HtmxHttpRequest, exception: Exception) -> HttpResponse:
     Say why Django refused a request: too many files, too large a body, too much form data.
 
     The page (or for htmx its message) says it to people, the request-refused event to scripts.
-    A host outside ALLOWED_HOSTS gets a plain 400.
+    A host outside ALLOWED_HOSTS gets a plain 400 in place of the page.
     """
-    if not host_is_allowed(request):
-        # The page would build absolute addresses (link previews) from the host, which
-        # raises again and made every such request a 500; and the host is not ours to name.
+    if not hasattr(request, "htmx"):
+        # Refused before HtmxMiddleware ran (CommonMiddleware's host check): read it here.
+        request.htmx = HtmxDetails(request)
+    if not wants_fragment(request) and not host_is_allowed(request):
+        # The page builds absolute addresses (link previews) from the host, which raises
+        # again: every such request was a 500. The message alone names no address.
         return HttpResponseBadRequest("Bad Request\n", content_type="text/plain")
     status = 400
     if isinstance(exception, RequestBodyTooLarge):
@@ -44,9 +47,6 @@ def bad_request(request: HtmxHttpRequest, exception: Exception) -> HttpResponse:
         message = "Too much form data in one request. Nothing was saved."
     else:
         message = "The request could not be understood."
-    if not hasattr(request, "htmx"):
-        # Refused before HtmxMiddleware ran (CommonMiddleware's host check): read it here.
-        request.htmx = HtmxDetails(request)
     template_name = "400.html#message" if wants_fragment(request) else "400.html"
     response = render(request, template_name, {"message": message}, status=status)
     return request_refused(vary_on_htmx(response), message)
