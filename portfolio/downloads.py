@@ -23,16 +23,26 @@ NAME_CHARACTERS = 100
 NAME_BYTES = 200
 # Characters Windows, macOS or a shell would trip on, and every control character.
 UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
+# Device names Windows will not create a file under, whatever follows them after a dot.
+WINDOWS_RESERVED = frozenset(
+    {"con", "prn", "aux", "nul", "conin$", "conout$"}
+    | {f"{port}{digit}" for port in ("com", "lpt") for digit in "0123456789\u00b9\u00b2\u00b3"}
+)
 
 
 def safe_stem(client_name: str) -> str:
-    """The client's file name without its extension, if it makes a safe name; else ""."""
+    """
+    The client's file name without its extension, if it makes a safe name (on Windows too:
+    no device name such as CON or COM1); else "".
+    """
     name = client_name.replace("\\", "/").rsplit("/", 1)[-1]
     stem = PurePosixPath(unicodedata.normalize("NFC", name)).stem
     stem = UNSAFE.sub("", stem).strip(" .")[:NAME_CHARACTERS]
     # Cut at a whole character: "ignore" drops the bytes of the one cut through.
-    stem = stem.encode()[:NAME_BYTES].decode(errors="ignore")
-    return stem.strip(" .")
+    stem = stem.encode()[:NAME_BYTES].decode(errors="ignore").strip(" .")
+    if stem.split(".", 1)[0].rstrip(" ").casefold() in WINDOWS_RESERVED:
+        return ""
+    return stem
 
 
 def download_names(pictures: Iterable["Picture"], extension_of) -> dict[int, str]:

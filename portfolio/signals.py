@@ -13,6 +13,7 @@ from portfolio.models.proofing import selection_sent
 from portfolio.tasks import (
     delete_renditions_on_commit,
     make_renditions_on_commit,
+    move_picture_files_on_commit,
     move_project_files_on_commit,
     notify_owner_on_commit,
 )
@@ -29,6 +30,15 @@ def make_renditions_of_a_saved_picture(
         make_renditions_on_commit(instance, using=using)
     elif instance.focal_point_moved(update_fields):
         make_renditions_on_commit(instance, using=using, force=True)
+
+
+@receiver(post_save, sender=Picture, dispatch_uid="move_files_of_a_picture_given_another_project")
+def move_files_of_a_picture_given_another_project(
+    sender, instance: Picture, created: bool, update_fields, using: str, raw: bool, **kwargs
+) -> None:
+    """As when a project's visibility changes: its files follow once committed."""
+    if not (raw or created) and instance.project_moved(update_fields):
+        move_picture_files_on_commit(instance.pk, using=using)
 
 
 @receiver(post_delete, sender=Picture, dispatch_uid="delete_renditions_with_their_picture")

@@ -17,7 +17,8 @@ Visibility moves: the renditions of a public project live in the public storage,
 in the private one (portfolio/access.py). When a project's visibility changes, the
 move_project_files task moves each picture's renditions (settle_picture_files): copied, then
 recorded on the row, then deleted where they were. Interrupted anywhere, nothing is lost and a
-rerun finishes; pages follow the row, so they show each picture from where it is.
+rerun finishes; pages follow the row, so they show each picture from where it is. A picture
+given another project (the admin) is moved the same way, alone (move_picture_files).
 
 And the e-mail that tells an owner a client sent a selection (notify_owner_of_selection),
 so that a slow mail server holds up a worker, not the client's request.
@@ -133,6 +134,19 @@ def move_project_files(project_id: int) -> int:
     """
     picture_ids = Picture.objects.filter(project_id=project_id).values_list("pk", flat=True)
     return sum(settle_picture_files(picture_id) for picture_id in picture_ids)
+
+
+def move_picture_files_on_commit(picture_id: int, using: str) -> None:
+    """Enqueue the move of a picture's files once its new project commits."""
+    transaction.on_commit(
+        partial(move_picture_files.enqueue, picture_id), using=using, robust=True
+    )
+
+
+@task
+def move_picture_files(picture_id: int) -> bool:
+    """Put a picture's renditions in the storage its project's visibility calls for."""
+    return settle_picture_files(picture_id)
 
 
 def settle_picture_files(picture_id: int) -> bool:

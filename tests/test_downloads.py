@@ -87,6 +87,50 @@ def test_a_fallback_that_meets_a_clients_name_is_told_apart():
     assert names == {10: "picture-2.jpg", 11: "picture-2 (2).jpg"}
 
 
+@pytest.mark.parametrize(
+    "client_name",
+    [
+        "CON.jpg",
+        "nul.jpg",
+        "com1.jpg",
+        "Com9.JPG",
+        "COM0.jpg",
+        "LPT1.jpg",
+        "lpt9.jpg",
+        "AUX.jpg",
+        "prn.png",
+        "COM\u00b9.jpg",  # COM¹, COM², COM³ and LPT¹…: Windows reserves these too.
+        "lpt\u00b3.jpg",
+        "conin$.jpg",
+        "CONOUT$.jpg",
+        "nul.tar.gz",  # Reserved whatever follows the first dot.
+        "CON .jpg",  # And with spaces before it.
+        "aux. .jpg",
+        "con",
+    ],
+)
+def test_a_name_windows_cannot_create_falls_back_to_the_pictures_place(client_name):
+    names = download_names(pictures("Dune.jpg", client_name), lambda picture: ".jpg")
+
+    assert names == {10: "Dune.jpg", 11: "picture-2.jpg"}
+
+
+@pytest.mark.parametrize(
+    ("client_name", "name"),
+    [
+        ("CONSOLE.jpg", "CONSOLE.jpg"),
+        ("com10.jpg", "com10.jpg"),
+        ("lpt.jpg", "lpt.jpg"),
+        ("nuL1.jpg", "nuL1.jpg"),
+        ("my con.jpg", "my con.jpg"),
+        ("Dune. . .jpg", "Dune.jpg"),  # No name ends in a dot or a space.
+        ("Dune  .jpg", "Dune.jpg"),
+    ],
+)
+def test_names_near_the_reserved_ones_are_kept(client_name, name):
+    assert download_names(pictures(client_name), lambda picture: ".jpg") == {10: name}
+
+
 def test_the_extension_is_the_file_sents_not_the_clients():
     names = download_names(pictures("Dune.PNG"), lambda picture: ".webp")
 

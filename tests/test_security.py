@@ -301,3 +301,19 @@ def test_https_responses_carry_hsts_and_secure_cookies():
     assert login.status_code == 302
     assert login.cookies["sessionid"]["secure"]
     assert login.cookies["sessionid"]["httponly"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", ["/healthz", "/", "/about/", "/accounts/login/", "/no-such-page/"]
+)
+@pytest.mark.parametrize("signed_in", [False, True], ids=["visitor", "owner"])
+def test_a_host_outside_allowed_hosts_is_a_plain_400(settings, path, signed_in):
+    settings.DEBUG = False
+    client = Client(raise_request_exception=False)
+    if signed_in:
+        client.force_login(make_user())
+    response = client.get(path, HTTP_HOST="attacker.example")
+    assert response.status_code == 400
+    # Nothing on the page names the host it was sent to.
+    assert b"attacker.example" not in response.content

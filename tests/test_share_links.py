@@ -4,11 +4,14 @@ passwords and the throttling of wrong ones, and the owner's panel that makes and
 """
 
 import base64
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth.hashers import identify_hasher
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -161,6 +164,46 @@ def test_five_wrong_passwords_from_one_address_pause_the_link_there(project):
     AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=16))
     assert give(client, link, PASSWORD).status_code == 302
     assert client.get(link.get_absolute_url()).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_wrong_passwords_sent_at_once_are_counted_exactly_and_checked_at_most_the_limit(
+    project, monkeypatch
+):
+    link = make_link(project, PASSWORD)
+    checked, checking, one_too_many = [], threading.Lock(), threading.Event()
+    check_password = ShareLink.check_password
+
+    def slow_check(self, raw_password: str) -> bool:
+        with checking:
+            checked.append(raw_password)
+            if len(checked) > LIMIT:
+                one_too_many.set()
+        # As a real hasher takes a while, only longer: every try that gets this far while
+        # the first ones are checked does (at most 2 s, if none more can).
+        one_too_many.wait(timeout=2)
+        return check_password(self, raw_password)
+
+    monkeypatch.setattr(ShareLink, "check_password", slow_check)
+    tries = 24
+    start = threading.Barrier(tries)
+
+    def guess(number: int) -> int:
+        client = Client(REMOTE_ADDR="203.0.113.7")
+        start.wait(timeout=10)
+        try:
+            return give(client, link, f"wrong-{number}").status_code
+        finally:
+            connection.close()  # Each thread's own connection to the test database.
+
+    with ThreadPoolExecutor(max_workers=tries) as pool:
+        answers = list(pool.map(guess, range(tries)))
+
+    assert set(answers) <= {400, 429}
+    assert len(checked) == LIMIT  # Only as many passwords tried as the limit allows.
+    failures = AccessAttempt.objects.filter(username=f"share-link:{link.pk}")
+    assert sum(failures.values_list("failures_since_start", flat=True)) == LIMIT
+    assert give(Client(REMOTE_ADDR="203.0.113.7"), link, PASSWORD).status_code == 429
 
 
 # ---------------------------------------------------------------- the owner's panel

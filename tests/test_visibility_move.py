@@ -11,11 +11,18 @@ from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
 import portfolio.tasks
-from portfolio.access import private_storage, public_storage
+from portfolio.access import PUBLIC, PictureMedia, private_storage, public_storage
 from portfolio.models import Picture
 from portfolio.tasks import move_project_files
 from tests.fetching import fetch, media_urls, read, stored_name
-from tests.helpers import make_picture, make_project, private_files, public_files, signed_in
+from tests.helpers import (
+    make_picture,
+    make_project,
+    make_staff,
+    private_files,
+    public_files,
+    signed_in,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -205,3 +212,46 @@ def test_a_worker_stopped_mid_move_loses_nothing_and_the_move_can_be_run_again(
     monkeypatch.undo()
     move_project_files.call(project.pk)
     assert_settled(project, public=False)
+
+
+def move_in_admin(picture, project, capture) -> None:
+    """Give the picture another project through the admin's change form."""
+    staff = signed_in(make_staff())
+    with capture(execute=True):
+        response = staff.post(
+            f"/admin/portfolio/picture/{picture.pk}/change/",
+            {"project": project.pk, "caption": picture.caption, "position": picture.position},
+        )
+    assert response.status_code == 302
+
+
+def test_a_picture_moved_to_another_project_in_the_admin_moves_its_renditions(
+    project, owner, django_capture_on_commit_callbacks
+):
+    picture = project.pictures.first()
+    names = set(picture.rendition_names)
+    public_urls = {url for _, url in PictureMedia(picture, PUBLIC).rendition_urls()}
+    assert names <= public_files() and public_urls
+    project.cover = picture
+    project.save()
+    private = make_project(owner, visibility="private")
+
+    move_in_admin(picture, private, django_capture_on_commit_callbacks)
+
+    picture.refresh_from_db()
+    assert picture.project == private and not picture.renditions_public
+    assert names <= private_files()
+    assert not names & public_files()
+    # The addresses handed out while it was public no longer serve it.
+    assert all(fetch(Client(), url)[0] == 404 for url in public_urls)
+    assert_nothing_lost(private)
+    project.refresh_from_db()
+    assert project.cover is None  # No longer one of its pictures.
+
+    move_in_admin(picture, project, django_capture_on_commit_callbacks)
+
+    picture.refresh_from_db()
+    assert picture.project == project and picture.renditions_public
+    assert names <= public_files()
+    assert not names & private_files()
+    assert_settled(project, public=True)

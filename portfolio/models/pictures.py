@@ -126,6 +126,8 @@ class Picture(PublicContent):
             picture.__dict__.get("focal_x"),
             picture.__dict__.get("focal_y"),
         )
+        # Its project's visibility decides where its renditions live: a new project may move them.
+        picture._stored_project_id = picture.__dict__.get("project_id")
         return picture
 
     def get_absolute_url(self) -> str:
@@ -193,8 +195,15 @@ class Picture(PublicContent):
                     and field.name not in RENDITION_FIELDS
                     and field.attname not in deferred
                 ]
-            # Its card is remade when the focal point moved (portfolio/signals.py).
-            super().save(*args, update_fields=update_fields, **kwargs)
+            left = self._project_left(update_fields)
+            with transaction.atomic(using=kwargs.get("using")):
+                # Its card is remade when the focal point moved, its files follow when the
+                # project changed (portfolio/signals.py).
+                super().save(*args, update_fields=update_fields, **kwargs)
+                if left is not None:
+                    # Another project's picture is no cover of this one's.
+                    Project.objects.filter(pk=left, cover_id=self.pk).update(cover=None)
+            self._stored_project_id = self.project_id
             return
         with transaction.atomic(using=kwargs.get("using")):
             # The place read and the row written under one lock (next_picture_position).
@@ -202,7 +211,7 @@ class Picture(PublicContent):
                 self.position = self.project.next_picture_position()
             # Its renditions are made once this commits (portfolio/signals.py).
             super().save(*args, update_fields=update_fields, **kwargs)
-        self._stored_focal_point = self.focal_point
+        self._stored_focal_point, self._stored_project_id = self.focal_point, self.project_id
 
     def credit_defaults(self) -> dict[str, str]:
         """The owner's credit, for the fields its file lacks (images/fields.py asks)."""
@@ -317,6 +326,7 @@ class Picture(PublicContent):
         super().refresh_from_db(*args, **kwargs)
         self.__dict__.pop("media", None)
         self._stored_focal_point = (self.__dict__.get("focal_x"), self.__dict__.get("focal_y"))
+        self._stored_project_id = self.__dict__.get("project_id")
 
     def _refuse_another_photo(self) -> None:
         """Raise PhotoChangedError if this stored picture now holds another photo than its row."""
@@ -327,6 +337,21 @@ class Picture(PublicContent):
             if stored is None or stored == self.photo.name:
                 return
         raise PhotoChangedError(f"Picture {self.pk}: {PHOTO_IS_STORED_FOR_GOOD}")
+
+    def project_moved(self, update_fields) -> bool:
+        """
+        Whether the save that wrote `update_fields` took the picture to another project: its
+        renditions then move to the storage the new project's visibility calls for.
+        """
+        return self._project_left(update_fields) is not None
+
+    def _project_left(self, update_fields) -> int | None:
+        """The project this save takes the picture from, if it writes another one."""
+        stored = getattr(self, "_stored_project_id", None)
+        written = {"project", "project_id"} & set(update_fields or ())
+        if stored is None or not written or stored == self.project_id:
+            return None
+        return stored
 
     def _photo_is_unsaved_file(self) -> bool:
         """Whether a file was assigned to the photo and not stored yet (no query: __dict__)."""

@@ -2,12 +2,13 @@
 
 import secrets
 
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.db import models
-from django.db.models import F, Q
+from django.db import models, transaction
+from django.db.models import F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -156,6 +157,50 @@ class ShareLink(models.Model):
 
     def check_password(self, raw_password: str) -> bool:
         return self.has_password and check_password(raw_password, self.password)
+
+    @property
+    def throttle_username(self) -> str:
+        """Whom django-axes counts this link's wrong passwords for, per address."""
+        return f"share-link:{self.pk}"
+
+    def take_password_try(self, ip_address: str | None, user_agent: str, path: str = "") -> bool:
+        """
+        Count one try of this link's password from `ip_address`, before it is checked; False,
+        counting nothing, once that address used up its tries (AXES_FAILURE_LIMIT within
+        AXES_COOLOFF_TIME).
+
+        Counted in django-axes' table, as sign-ins are, so its lock-out and its admin list see
+        them; but read and written under this link's lock (SQLite's one write lock), so tries
+        sent at once are counted one after another and no more are checked than the limit.
+        """
+        now = timezone.now()
+        with transaction.atomic():
+            list(ShareLink.objects.select_for_update().filter(pk=self.pk).values_list("pk"))
+            attempts = AccessAttempt.objects.filter(
+                username=self.throttle_username, ip_address=ip_address
+            )
+            attempts.filter(attempt_time__lte=now - settings.AXES_COOLOFF_TIME).delete()
+            tried = attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
+            if tried >= settings.AXES_FAILURE_LIMIT:
+                return False
+            counted = attempts.filter(user_agent=user_agent).update(
+                failures_since_start=F("failures_since_start") + 1,
+                attempt_time=now,
+                path_info=path,
+            )
+            if not counted:
+                AccessAttempt.objects.create(
+                    username=self.throttle_username,
+                    ip_address=ip_address,
+                    user_agent=user_agent,
+                    get_data="",
+                    post_data="",
+                    http_accept="",
+                    path_info=path,
+                    failures_since_start=1,
+                    attempt_time=now,
+                )
+        return True
 
     @property
     def session_key(self) -> str:

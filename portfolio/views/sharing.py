@@ -10,7 +10,6 @@ sites and are never kept by a cache. Client proofing (favourites) is in views/pr
 from axes.handlers.proxy import AxesProxyHandler
 from django import forms
 from django.conf import settings
-from django.contrib.auth.signals import user_login_failed
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -72,7 +71,7 @@ class ShareLinkMixin:
     @property
     def throttle_credentials(self) -> dict:
         # django-axes counts failures per (this link, address), as it does sign-ins.
-        return {"username": f"share-link:{self.link.pk}"}
+        return {"username": self.link.throttle_username}
 
     def password_required(self, request) -> HttpResponse:
         if not AxesProxyHandler.is_allowed(request, self.throttle_credentials):
@@ -85,7 +84,11 @@ class ShareLinkMixin:
         attempt = request.method == "POST" and "password" in request.POST
         form = SharePasswordForm(request.POST if attempt else None)
         if form.is_valid():
-            if self.link.check_password(form.cleaned_data["password"]):
+            # Counted before it is checked, atomically (models/sharing.py): a right one resets.
+            counted = self.link.take_password_try(
+                request.axes_ip_address, request.axes_user_agent, request.axes_path_info
+            )
+            if counted and self.link.check_password(form.cleaned_data["password"]):
                 AxesProxyHandler.reset_attempts(
                     ip_address=getattr(request, "axes_ip_address", None),
                     username=self.throttle_credentials["username"],
@@ -97,9 +100,6 @@ class ShareLinkMixin:
                 if "get" in self.http_method_names:
                     return redirect(request.get_full_path())
                 return redirect(self.link.get_absolute_url())
-            user_login_failed.send(
-                sender=ShareLink, credentials=self.throttle_credentials, request=request
-            )
             form.add_error("password", "That is not the password of this link.")
             if not AxesProxyHandler.is_allowed(request, self.throttle_credentials):
                 response = TemplateResponse(

@@ -4,9 +4,9 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
+from django.core.exceptions import DisallowedHost, RequestDataTooBig, TooManyFilesSent
 from django.db import connection
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -35,7 +35,15 @@ def bad_request(request: HtmxHttpRequest, exception: Exception) -> HttpResponse:
     Say why Django refused a request: too many files, too large a body, too much form data.
 
     The page (or for htmx its message) says it to people, the request-refused event to scripts.
+    A host outside ALLOWED_HOSTS gets a plain 400 in place of the page.
     """
+    if not hasattr(request, "htmx"):
+        # Refused before HtmxMiddleware ran (CommonMiddleware's host check): read it here.
+        request.htmx = HtmxDetails(request)
+    if not wants_fragment(request) and not host_is_allowed(request):
+        # The page builds absolute addresses (link previews) from the host, which raises
+        # again: every such request was a 500. The message alone names no address.
+        return HttpResponseBadRequest("Bad Request\n", content_type="text/plain")
     status = 400
     if isinstance(exception, RequestBodyTooLarge):
         message, status = str(exception), 413
@@ -48,9 +56,6 @@ def bad_request(request: HtmxHttpRequest, exception: Exception) -> HttpResponse:
         message = "Too much form data in one request. Nothing was saved."
     else:
         message = "The request could not be understood."
-    if not hasattr(request, "htmx"):
-        # Refused before HtmxMiddleware ran (CommonMiddleware's host check): read it here.
-        request.htmx = HtmxDetails(request)
     template_name = "400.html#message" if wants_fragment(request) else "400.html"
     response = render(request, template_name, {"message": message}, status=status)
     return request_refused(vary_on_htmx(response), message)
@@ -96,3 +101,11 @@ class StorageUnavailableMiddleware:
 def _back_url(request: HttpRequest) -> str:
     """The page the owner came from, when it is one of ours; else the gallery."""
     return own_url_or(request, request.headers.get("Referer", ""), reverse("portfolio:gallery"))
+
+
+def host_is_allowed(request: HttpRequest) -> bool:
+    try:
+        request.get_host()
+    except DisallowedHost:
+        return False
+    return True
