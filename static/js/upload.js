@@ -47,7 +47,11 @@
   let run = null; // what was queued since the queue was last empty, and how far it got
   let batch = null; // the files htmx is sending now, and what came of them
 
-  if ("webkitdirectory" in folderInput) folderChoice.hidden = false;
+  // Folder picking is not in HTML's standard: set here, where the browser is known to have it.
+  if ("webkitdirectory" in folderInput) {
+    folderInput.webkitdirectory = true;
+    folderChoice.hidden = false;
+  }
 
   // htmx leaves the form's own submit alone (it waits for "upload-batch"): picked files join
   // the queue, as dropped ones do.
