@@ -264,7 +264,7 @@ def pages_and_fragments(owner, monkeypatch) -> dict[str, str]:
 
 def nu_check(documents: dict[str, str], folder) -> list[str]:
     """The checker's errors in the documents, one line each, named by document."""
-    assert VNU_JAR.exists(), f"No {VNU_JAR}: `make test` installs it (npm ci in tests/vnu/)."
+    assert VNU_JAR.exists(), f"No {VNU_JAR}: `make test` installs it (tests/vnu/, npm ci)."
     paths = []
     for name, html in documents.items():
         paths.append(folder / f"{name}.html")
