@@ -14,6 +14,10 @@ PORT ?= 8000
 # Lighthouse, for tests/browser/test_lighthouse.py: the version its package-lock.json pins.
 LIGHTHOUSE_DIR := tests/browser/lighthouse
 LIGHTHOUSE := $(LIGHTHOUSE_DIR)/node_modules/.installed
+# The W3C Nu Html Checker (vnu.jar), for tests/test_html_validity.py: the version its
+# package-lock.json pins. It runs on Debian's Java (.ci/install-system-packages).
+VNU_DIR := tests/vnu
+VNU := $(VNU_DIR)/node_modules/.installed
 
 # Django 6 needs Python 3.12+. Take the first interpreter that really runs and is
 # new enough: python3.13 on the PATH, then older names, then pyenv's installed
@@ -37,7 +41,7 @@ help:
 	@echo "                        the tests on PostgreSQL + S3 and the suite on SQLite + disk (about 4 minutes)"
 	@echo "make test-quick         day-to-day: the suite on SQLite, without the servers or the browser"
 	@echo "make test-services      the whole suite, browser tests included, on PostgreSQL + S3"
-	@echo "make system-packages    install the Debian packages the tests need (Chromium, PostgreSQL 15, nginx)"
+	@echo "make system-packages    install the Debian packages the tests need (Chromium, PostgreSQL 15, nginx, Java)"
 	@echo "make setup              make .venv, migrate db.sqlite3, collect static files (make run does it)"
 	@echo "make lint               ruff check and ruff format --check"
 	@echo "make format             ruff check --fix and ruff format"
@@ -60,7 +64,7 @@ run: setup
 # database or the storage (BACKEND_TESTS); on SQLite and disk everything but the tests that
 # need the servers. The first failure stops it with a non-zero exit; the last line printed
 # is the second run's pytest summary.
-test: system-packages $(VENV)/.installed-dev $(LIGHTHOUSE)
+test: system-packages $(VENV)/.installed-dev $(LIGHTHOUSE) $(VNU)
 	$(BIN)/ruff check --quiet .
 	$(BIN)/ruff format --check --quiet .
 	@echo "make test: on PostgreSQL and S3, the tests that need them or depend on them"
@@ -77,10 +81,11 @@ BACKEND_TESTS := tests/production tests/test_concurrency.py tests/test_uploads.p
 	tests/test_visibility_move.py tests/test_proofing.py
 
 # No apt, no servers, no browser: what changes from one edit to the next, in about 40 s.
+# (The Nu checker's jar is whatever `make test` last installed in tests/vnu/.)
 test-quick: $(VENV)/.installed-dev
 	$(EMBEDDED) $(BIN)/pytest -m "not services and not browser" $(PYTEST_ARGS)
 
-test-services: system-packages $(VENV)/.installed-dev $(LIGHTHOUSE)
+test-services: system-packages $(VENV)/.installed-dev $(LIGHTHOUSE) $(VNU)
 	@$(START_SERVICES) && $(BIN)/pytest $(PYTEST_ARGS)
 
 system-packages:
@@ -117,6 +122,12 @@ $(LIGHTHOUSE): $(LIGHTHOUSE_DIR)/package.json $(LIGHTHOUSE_DIR)/package-lock.jso
 	cd $(LIGHTHOUSE_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# --ignore-scripts: vnu-jar's postinstall would download a Java runtime when none is on the
+# PATH; the tests use Debian's.
+$(VNU): $(VNU_DIR)/package.json $(VNU_DIR)/package-lock.json | system-packages
+	cd $(VNU_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -143,4 +154,4 @@ $(BENCH_VENV)/.installed: requirements.txt bench/requirements.txt
 	@touch $@
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) $(LIGHTHOUSE_DIR)/node_modules staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) $(LIGHTHOUSE_DIR)/node_modules $(VNU_DIR)/node_modules staticfiles .pytest_cache .ruff_cache

@@ -60,6 +60,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so that static files carry the policy too.
+    "site_config.headers.PermissionsPolicyMiddleware",
     # Right after SecurityMiddleware, before anything that may do work for a static file.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise: the policy protects pages, static files need none.
@@ -442,6 +444,30 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
+
+# Browser features no page of ours uses, denied to our pages and anything they embed, so that
+# injected code cannot ask for them (site_config/headers.py). The clipboard stays: copy_text.js.
+PERMISSIONS_POLICY_DENIED = [
+    "accelerometer",
+    "autoplay",
+    "bluetooth",
+    "browsing-topics",
+    "camera",
+    "display-capture",
+    "geolocation",
+    "gyroscope",
+    "hid",
+    "idle-detection",
+    "magnetometer",
+    "microphone",
+    "midi",
+    "payment",
+    "publickey-credentials-get",
+    "screen-wake-lock",
+    "serial",
+    "usb",
+    "xr-spatial-tracking",
+]
 
 LOGGING = {
     "version": 1,

@@ -580,6 +580,24 @@ def test_the_feed_lists_public_projects_newest_published_first_with_their_covers
     assert feed.find(f"{ATOM}title").text == "New projects · Portfolio"
 
 
+def test_the_feed_names_the_site_as_the_author_of_every_entry(client, site):
+    identity = SiteIdentity.current()
+    identity.name, identity.email = "Ann Lee Photography", "ann@example.com"
+    identity.save()
+
+    feed = feed_of(client)
+
+    # RFC 4287: an entry without an author of its own takes the feed's.
+    [author] = feed.findall(f"{ATOM}author")
+    assert author.find(f"{ATOM}name").text == "Ann Lee Photography"
+    assert author.find(f"{ATOM}uri").text == absolute("/about/")
+    assert author.find(f"{ATOM}email").text == "ann@example.com"
+    entries = feed.findall(f"{ATOM}entry")
+    assert entries
+    for entry in entries:
+        assert entry.find(f"{ATOM}author") is None or entry.find(f"{ATOM}author/{ATOM}name").text
+
+
 def test_a_project_made_public_later_is_new_in_the_feed_by_that_date(client, site):
     site.private.visibility = "public"
     site.private.save()

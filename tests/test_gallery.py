@@ -101,8 +101,8 @@ def test_filter_links_work_without_javascript_and_upgrade_with_htmx(client):
 
     html = client.get("/").content.decode()
 
-    assert 'href="/?category=landscape" hx-get="/?category=landscape"' in html
-    assert 'hx-push-url="true"' in html
+    assert 'href="/?category=landscape" data-hx-get="/?category=landscape"' in html
+    assert 'data-hx-push-url="true"' in html
 
 
 def test_htmx_request_gets_only_the_gallery_fragment(client):

@@ -234,7 +234,7 @@ def test_htmx_post_with_the_token_in_its_header_passes(csrf_client, draft_pictur
     page = csrf_client.get(draft_picture.project.get_absolute_url())
     token = csrf_client.cookies["csrftoken"].value
     # The page gives htmx the token for every request, as django-htmx documents.
-    assert 'hx-headers=\'{"X-CSRFToken": "' in page.content.decode()
+    assert 'data-hx-headers=\'{"X-CSRFToken": "' in page.content.decode()
 
     response = csrf_client.post(
         picture_url("picture-move", draft_picture),

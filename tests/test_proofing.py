@@ -377,7 +377,7 @@ def test_the_share_page_asks_for_a_name_before_any_heart(link):
     assert 'id="selection"' in page
     assert "Start choosing" in page
     assert "favourite-button" not in page
-    assert "hx-headers" not in page
+    assert "data-hx-headers" not in page
     assert response["Referrer-Policy"] == "same-origin"
     assert "no-cache" in response["Cache-Control"]
     client = choosing(link)
@@ -401,7 +401,7 @@ def test_a_name_opens_the_selection_in_this_browser_and_hearts_post(link, pictur
     assert page.count('class="favourite-button"') == 3
     assert page.count('class="favourite-button" aria-pressed="false"') == 3
     # The hearts post with htmx, which sends the token in its header.
-    assert 'hx-headers=\'{"X-CSRFToken"' in page
+    assert 'data-hx-headers=\'{"X-CSRFToken"' in page
     assert client.session[f"share-link-{link.pk}-selection"] == Selection.objects.get().pk
 
     response = client.post(favourite_url(link, pictures[1]))
@@ -434,7 +434,7 @@ def test_htmx_gets_the_heart_back_and_the_count_out_of_band(link, pictures):
     fragment = response.content.decode()
     assert f'id="favourite-{pictures[0].pk}"' in fragment
     assert 'aria-pressed="true"' in fragment
-    assert 'id="favourite-count"' in fragment and 'hx-swap-oob="innerHTML"' in fragment
+    assert 'id="favourite-count"' in fragment and 'data-hx-swap-oob="innerHTML"' in fragment
     assert "1 of 30 chosen" in fragment
     assert "<html" not in fragment
     assert response["Referrer-Policy"] == "same-origin"

@@ -1,4 +1,4 @@
-"""Production security: check --deploy, HTTPS, cookies and the Content-Security-Policy."""
+"""Production security: check --deploy, HTTPS, cookies, the Content-Security-Policy and headers."""
 
 import json
 import re
@@ -11,6 +11,7 @@ from django.test import Client
 
 from site_config.environment import BASE_DIR, DEVELOPMENT_SECRET_KEY
 from tests.helpers import (
+    HTMX,
     admin_urls,
     environment_without_ours,
     make_picture,
@@ -317,3 +318,70 @@ def test_a_host_outside_allowed_hosts_is_a_plain_400(settings, path, signed_in):
     assert response.status_code == 400
     # Nothing on the page names the host it was sent to.
     assert b"attacker.example" not in response.content
+
+
+# ---------------------------------------------------------------- headers every answer carries
+
+
+@pytest.mark.django_db
+def test_every_answer_denies_the_browser_features_the_site_never_uses(settings):
+    picture = make_picture(make_project(), caption="Dune")
+    staff = signed_in(make_staff())
+
+    answers = [
+        Client().get("/"),
+        Client().get(picture.get_absolute_url()),
+        Client().get("/no-such-page/"),
+        Client().get("/feed/"),
+        Client().get("/static/css/site.css"),
+        staff.get("/studio/"),
+        staff.get("/admin/"),
+    ]
+
+    for response in answers:
+        url = response.wsgi_request.get_full_path()
+        policy = dict(
+            directive.strip().split("=", 1)
+            for directive in response["Permissions-Policy"].split(",")
+        )
+        for feature in ("camera", "microphone", "geolocation", "payment", "usb"):
+            assert policy[feature] == "()", url
+        assert set(policy) == set(settings.PERMISSIONS_POLICY_DENIED), url
+        assert "clipboard-write" not in policy  # The share page copies its link.
+
+
+@pytest.mark.django_db
+def test_every_page_an_owner_edits_on_is_private_to_their_browser():
+    owner = make_user()
+    picture = make_picture(make_project(owner), caption="Dune")
+    project = picture.project
+    client = signed_in(owner)
+    slug = project.slug
+    picture_base = f"/projects/{slug}/pictures/{picture.pk}"
+
+    answers = [
+        client.get(url)
+        for url in [
+            "/studio/",
+            "/studio/profile/",
+            "/projects/new/",
+            f"/projects/{slug}/edit/",
+            f"/projects/{slug}/delete/",
+            f"/projects/{slug}/pictures/",
+            f"/projects/{slug}/links/",
+            f"{picture_base}/edit/",
+            f"{picture_base}/focus/",
+            f"{picture_base}/delete/",
+        ]
+    ]
+    answers += [
+        client.post(f"/projects/{slug}/links/", {"label": "for Ben", "downloads": "web"}),
+        client.post(f"{picture_base}/cover/", headers=HTMX),
+        client.post(f"/projects/{slug}/visibility/", {"visibility": "unlisted"}, headers=HTMX),
+    ]
+
+    for response in answers:
+        url = response.wsgi_request.get_full_path()
+        assert response.status_code in (200, 302), url
+        assert "private" in response["Cache-Control"], url
+        assert "public" not in response["Cache-Control"], url

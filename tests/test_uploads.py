@@ -515,7 +515,7 @@ def test_mixed_batch_keeps_the_good_and_lists_the_bad_for_htmx(owner_client, pro
     assert '<span class="file-name">notes.jpg</span>: not an image' in html
     assert '<span class="file-name">empty.png</span>: empty file' in html
     # The new pictures join the grid out of band, as items with the editor's tools.
-    assert 'hx-swap-oob="beforeend:#picture-grid"' in html
+    assert 'data-hx-swap-oob="beforeend:#picture-grid"' in html
     for picture in pictures:
         assert f'id="picture-{picture.pk}"' in html
     assert html.count('class="picture-tools"') == 2
@@ -654,15 +654,18 @@ def test_upload_form_is_ready_for_picking_dropping_and_progress(owner_client, pr
     # A plain post without JavaScript; with it, each batch is an htmx post of the form.
     assert 'method="post" enctype="multipart/form-data"' in html
     assert f'action="{upload_url}"' in html
-    assert f'hx-post="{upload_url}" hx-encoding="multipart/form-data"' in html
-    assert 'hx-trigger="upload-batch"' in html
+    assert f'data-hx-post="{upload_url}" data-hx-encoding="multipart/form-data"' in html
+    assert 'data-hx-trigger="upload-batch"' in html
     # Each answer's refusals are added to the list, not put in place of the last ones.
-    assert 'hx-target="#upload-errors" hx-select="#upload-errors > li" hx-swap="beforeend"' in html
+    assert (
+        'data-hx-target="#upload-errors" data-hx-select="#upload-errors > li" '
+        'data-hx-swap="beforeend"'
+    ) in html
     assert 'id="drop-zone"' in html
     assert 'name="photos"' in html and " multiple" in html
     assert 'accept="image/*,.heic,.heif,.avif"' in html
     # Shown by upload.js, which sends folders in batches; never posted itself.
-    assert '<input type="file" id="upload-folder" webkitdirectory' in html
+    assert '<input type="file" id="upload-folder" aria-describedby="upload-folder-hint">' in html
     assert '<p class="upload-folder" id="upload-folder-choice" hidden>' in html
     assert '<progress id="upload-progress"' in html
     assert '<p id="upload-status" class="upload-status" aria-live="polite">' in html

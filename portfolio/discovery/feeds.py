@@ -49,6 +49,16 @@ class NewProjectsFeed(Feed):
     def link(self) -> str:
         return reverse("portfolio:gallery")
 
+    # Atom requires an author for every entry (RFC 4287, 4.1.1): the feed's stands for all.
+    def author_name(self, request: HttpRequest) -> str:
+        return site_identity(request).name
+
+    def author_link(self, request: HttpRequest) -> str:
+        return request.build_absolute_uri(reverse("portfolio:about"))
+
+    def author_email(self, request: HttpRequest) -> str | None:
+        return site_identity(request).email or None
+
     def feed_url(self) -> str:
         return reverse("portfolio:feed")
 

@@ -4,6 +4,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.cache import patch_cache_control
 from django_htmx.http import HttpResponseClientRedirect
 
 from portfolio.models import Project
@@ -11,7 +12,16 @@ from portfolio.redirects import own_url_or
 from portfolio.views.htmx import HtmxPartialMixin
 
 
-class EditorRequiredMixin(HtmxPartialMixin, LoginRequiredMixin):
+class PrivatePageMixin:
+    """Mark every answer private: an owner's pages are for their browser, never a shared cache."""
+
+    def dispatch(self, request, *args, **kwargs) -> HttpResponse:
+        response = super().dispatch(request, *args, **kwargs)
+        patch_cache_control(response, private=True)
+        return response
+
+
+class EditorRequiredMixin(PrivatePageMixin, HtmxPartialMixin, LoginRequiredMixin):
     """
     Changes are for a project's owner and staff: Project.objects.editable_by(user).
 

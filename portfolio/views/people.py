@@ -8,9 +8,10 @@ from django.views.generic import UpdateView
 
 from portfolio.forms import ProfileForm
 from portfolio.models import Profile
+from portfolio.views.editors import PrivatePageMixin
 
 
-class ProfileUpdateView(LoginRequiredMixin, UpdateView):
+class ProfileUpdateView(PrivatePageMixin, LoginRequiredMixin, UpdateView):
     """The signed-in owner's credit defaults; the profile is made at its first save."""
 
     form_class = ProfileForm

@@ -10,7 +10,10 @@
   if (!dialog) return;
 
   const stage = dialog.querySelector(".lightbox-stage");
-  const image = dialog.querySelector(".lightbox-image");
+  const image = document.createElement("img");
+  image.className = "lightbox-image";
+  image.alt = "";
+  stage.append(image);
   const caption = dialog.querySelector(".lightbox-caption");
   // The camera line (data-details), under the caption, where the project shows it.
   const details = document.createElement("span");

@@ -7,7 +7,7 @@
 // hidden ones (.DS_Store, ._IMG_0001.jpg) and files over the byte limit, refused here in the
 // server's words instead of after sending them for nothing.
 //
-// Each batch is an htmx request of the form, triggered with "upload-batch" (its hx-trigger),
+// Each batch is an htmx request of the form, triggered with "upload-batch" (its data-hx-trigger),
 // one at a time. htmx sends it with the CSRF header from <body>, reports its bytes going up
 // (htmx:xhr:progress) and swaps the answer as the form's attributes say: the refusals are
 // appended to #upload-errors, the new pictures go out of band into #picture-grid, where htmx
@@ -33,7 +33,7 @@
   const progress = document.getElementById("upload-progress");
   const status = document.getElementById("upload-status");
   const feedback = document.getElementById("upload-feedback");
-  // Where htmx appends each batch's refusals (the form's hx-target); ours go there too.
+  // Where htmx appends each batch's refusals (the form's data-hx-target); ours go there too.
   const errors = document.getElementById("upload-errors");
 
   const limits = {
@@ -47,7 +47,11 @@
   let run = null; // what was queued since the queue was last empty, and how far it got
   let batch = null; // the files htmx is sending now, and what came of them
 
-  if ("webkitdirectory" in folderInput) folderChoice.hidden = false;
+  // Folder picking is not in HTML's standard: set here, where the browser is known to have it.
+  if ("webkitdirectory" in folderInput) {
+    folderInput.webkitdirectory = true;
+    folderChoice.hidden = false;
+  }
 
   // htmx leaves the form's own submit alone (it waits for "upload-batch"): picked files join
   // the queue, as dropped ones do.

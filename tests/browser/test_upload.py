@@ -169,7 +169,7 @@ def watch_upload_requests(page: Page, project: Project) -> list[Request]:
 
 def assert_sent_by_htmx(page: Page, requests: list[Request]) -> None:
     """Each request is htmx's, from the upload form, with the CSRF header from <body>."""
-    token = json.loads(page.locator("body").get_attribute("hx-headers"))["X-CSRFToken"]
+    token = json.loads(page.locator("body").get_attribute("data-hx-headers"))["X-CSRFToken"]
     assert requests
     for request in requests:
         headers = request.all_headers()
