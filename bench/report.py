@@ -181,7 +181,7 @@ def page_speed_figure(results: dict) -> Figure:
         f"{results['seeded']['pictures']} pictures uploaded through the model (renditions made "
         "on commit); the gallery shows a full page of 24 tiles, the project page 12 pictures. "
         "Pages are measured as visitors get them after the first request: whole pages from "
-        "the page cache (README, *Pages*), keyed by the content version the models change on "
+        "the page cache (docs/page-cache.md), keyed by the content version the models change on "
         "every write, read by the one query a kept page runs.",
         "",
         "| URL | requests/s |",
@@ -396,10 +396,10 @@ def honest_lines(judging: dict) -> list[str]:
         "Each file goes through `prepare_upload` as an upload does, with the default settings: "
         "the structural checks (`portfolio/images/structure.py`, `isobmff.py`), then opening, "
         "decoding and re-encoding in a child process (`portfolio/images/sandbox.py`) under the "
-        "budget the settings give its format and the pixel count its header claims (README, "
-        "*Uploads*). The well-formed files are the bench's camera-like photo, its progressive "
-        "re-save and its export as PNG near the 25 MB limit, and for the rest the pictures "
-        "the test suite's budget test makes (`tests/images/hostile.py`). *CPU* is "
+        "budget the settings give its format and the pixel count its header claims "
+        "(docs/uploads.md). The well-formed files are the bench's camera-like photo, its "
+        "progressive re-save and its export as PNG near the 25 MB limit, and for the rest "
+        "the pictures the test suite's budget test makes (`tests/images/hostile.py`). *CPU* is "
         "the child's user and system time as the kernel counts it for `RLIMIT_CPU` (the judge "
         f"process's `cutime` and `cstime`), the lower of {judging['honest_rounds']} rounds "
         "(one for a file refused); *memory* is the peak of the child's `VmData` above what it "
@@ -498,7 +498,7 @@ def kernel_cpu_limit(bomb: dict) -> int:
 
 
 def megabytes(size: int) -> str:
-    """Bytes as the README counts them (25 MB is 25 × 2²⁰)."""
+    """Bytes as the docs count them (25 MB is 25 × 2²⁰)."""
     return f"{size / 2**20:.1f} MB" if size >= 2**20 else f"{size / 2**10:.0f} kB"
 
 
@@ -564,7 +564,7 @@ def lighthouse_figure(results: dict) -> Figure:
         "",
         "Lighthouse (the version `tests/browser/lighthouse/` pins, Debian's Chromium headless) "
         "under gunicorn, behind nginx serving the media and compressing the pages as the "
-        "README's sample does, on two sites: "
+        "sample in docs/production.md does, on two sites: "
         + " and ".join(LIGHTHOUSE_SITES.values())
         + ". *mobile* is Lighthouse's default (a mid-range phone on a slow 4G link of "
         "1.6 Mbit/s, simulated), *desktop* its desktop preset. The score is Lighthouse's own, "

@@ -50,7 +50,7 @@ LOAD_ROUNDS = 5
 # `bench/run.py 2` runs only page speed.
 FIGURES = ("1", "2", "3", "4", "5", "6", "7", "8")
 # Lighthouse as tests/browser/test_lighthouse.py runs it (`make bench` installs it), in
-# Debian's Chromium; nginx as the README's sample puts it in front of gunicorn.
+# Debian's Chromium; nginx as the sample in docs/production.md puts it in front of gunicorn.
 LIGHTHOUSE = ROOT / "tests" / "browser" / "lighthouse" / "node_modules" / ".bin" / "lighthouse"
 CHROMIUM = "/usr/bin/chromium"
 NGINX = "/usr/sbin/nginx"
@@ -346,7 +346,7 @@ events {{ worker_connections 256; }}
 http {{
     include /etc/nginx/mime.types;
     access_log off;
-    gzip on;  # The pages (text/html), as the README's sample.
+    gzip on;  # The pages (text/html), as the sample in docs/production.md.
     client_body_temp_path {work}/nginx-body;
     proxy_temp_path {work}/nginx-proxy;
     fastcgi_temp_path {work}/nginx-fastcgi;

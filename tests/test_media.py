@@ -33,10 +33,10 @@ def test_a_public_rendition_url_is_media_url_and_stored_name(settings):
     assert picture.src == f"{settings.MEDIA_URL}{picture.rendition_names[0]}"
 
 
-def test_the_readme_nginx_sample_serves_every_public_file_a_picture_has(settings):
-    # The sample's media location lets through only the names we make (README, nginx in front).
-    readme = (Path(settings.BASE_DIR) / "README.md").read_text()
-    pattern = re.search(r'location ~\* "\^/media/(.+?)" \{', readme)[1]
+def test_the_nginx_sample_serves_every_public_file_a_picture_has(settings):
+    # The sample's media location lets through only the names we make (docs/production.md).
+    sample = (Path(settings.BASE_DIR) / "docs" / "production.md").read_text()
+    pattern = re.search(r'location ~\* "\^/media/(.+?)" \{', sample)[1]
     picture = make_picture(make_project(), size=(1200, 800))
 
     # 480, 720, 960, the picture's own 1200 and the link-preview card.

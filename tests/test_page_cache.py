@@ -371,7 +371,7 @@ def test_writes_elsewhere_keep_the_pages(client, site):
 
 
 def test_raw_sql_is_not_seen_until_the_next_write(client, site):
-    """The limit the README states: only writes through the models change the version."""
+    """The limit docs/page-cache.md states: only writes through the models change the version."""
     client.get("/")
     with connection.cursor() as cursor:
         cursor.execute(

@@ -1,8 +1,9 @@
 """
-nginx in front of gunicorn, configured as the README's sample: public media from MEDIA_ROOT,
-private files through Django's signed URLs, whose bytes nginx sends from an internal location
-(X-Accel-Redirect). Runs on SQLite and disk: the app server has a database file of its own,
-filled by a `manage.py shell` of the same environment.
+nginx in front of gunicorn, configured as the sample in docs/production.md: public media from
+MEDIA_ROOT, private files through Django's signed URLs, whose bytes nginx sends from an
+internal location (X-Accel-Redirect), and the sample's own server for hosts not ours. Runs on
+SQLite and disk: the app server has a database file of its own, filled by a `manage.py shell`
+of the same environment.
 """
 
 import getpass
@@ -23,6 +24,7 @@ from tests.production.services import app_server, free_port, manage, production_
 
 NGINX = Path("/usr/sbin/nginx")
 ACCEL_PREFIX = "/_private/"
+SAMPLE = Path(__file__).resolve().parents[2] / "docs" / "production.md"
 
 # The world the server starts from: an owner, an unlisted project with one picture (its
 # renditions in the private storage, as every original), and a link that lets its holder
@@ -60,8 +62,10 @@ http {{
     fastcgi_temp_path {tmp}/fastcgi;
     uwsgi_temp_path {tmp}/uwsgi;
     scgi_temp_path {tmp}/scgi;
+    {catch_all}
     server {{
         listen 127.0.0.1:{port};
+        server_name 127.0.0.1;
         location /media/ {{ alias {media}/; }}
         location {accel} {{
             internal;
@@ -124,6 +128,7 @@ def nginx(tmp_path: Path, app_url: str, env: dict[str, str]) -> Iterator[str]:
             private=env["DJANGO_PRIVATE_MEDIA_ROOT"],
             accel=ACCEL_PREFIX,
             app_port=app_url.rpartition(":")[2],
+            catch_all=catch_all_server(port),
         )
     )
     log = tmp_path / "nginx-error.log"
@@ -148,6 +153,14 @@ def nginx(tmp_path: Path, app_url: str, env: dict[str, str]) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def catch_all_server(port: int) -> str:
+    """The sample's server for hosts not ours, listening on the test's port instead."""
+    sample = re.search(r"```nginx\n(.*?)```", SAMPLE.read_text(), re.DOTALL)[1]
+    server = next(block for block in sample.split("\n\n") if "server_name _;" in block)
+    server = "\n".join(line for line in server.splitlines() if "listen" not in line)
+    return server.replace("server {", f"server {{ listen 127.0.0.1:{port} default_server;", 1)
 
 
 @pytest.fixture
@@ -207,3 +220,12 @@ def test_nginx_sends_the_private_files_django_grants_and_nothing_else(site, app_
     for url in [*image_urls, original_url]:
         assert visitor.get(f"{site}{url}", timeout=10).status_code == 404
     assert visitor.get(f"{site}{world['share_url']}", timeout=10).status_code == 404
+
+
+def test_nginx_closes_a_request_for_a_host_not_ours(site):
+    assert requests.get(f"{site}/healthz", timeout=10).status_code == 200
+
+    # The sample's catch-all server answers nothing (444): Django never sees the request.
+    for host in ("portfolio.evil.example", "127.0.0.2"):
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"{site}/healthz", headers={"Host": host}, timeout=10)
