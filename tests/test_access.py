@@ -30,7 +30,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from portfolio.access import Grant, signed_file_url, url_expiry
+from portfolio.access import grant_for, signed_file_url, url_expiry
 from portfolio.models import Picture, Project, ShareLink
 from tests.fetching import body, fetch, media_urls, read, stored_name
 from tests.helpers import HTMX, make_picture, make_project, make_staff, make_user, signed_in
@@ -372,7 +372,7 @@ def test_on_disk_a_signed_address_stops_working_when_it_expires(settings, monkey
     assert all(fetch(owner, url)[0] == 200 for url in urls)
     picture = scene.rendered[0]
     name = picture.rendition_names[0]
-    grant = Grant.editor(scene.owner)
+    grant = grant_for(scene.project, user=scene.owner)
     expired = signed_file_url(picture, name, False, grant, url_expiry() - 10)
     assert fetch(owner, expired)[0] == 404
 

@@ -7,7 +7,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -16,15 +16,6 @@ from portfolio.models.projects import Downloads, Project, Visibility
 
 TOKEN_SALT = "portfolio.share-link"
 KEY_LENGTH = 22  # secrets.token_urlsafe(16): 128 random bits.
-
-
-class ShareLinkQuerySet(models.QuerySet):
-    def usable(self) -> "ShareLinkQuerySet":
-        """Links that open their project now: not revoked, not expired, project not private."""
-        return self.filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()),
-            revoked_at__isnull=True,
-        ).exclude(project__visibility=Visibility.PRIVATE)
 
 
 class ShareLink(models.Model):
@@ -63,8 +54,6 @@ class ShareLink(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     use_count = models.PositiveIntegerField(default=0, editable=False)
-
-    objects = ShareLinkQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -123,6 +112,7 @@ class ShareLink(models.Model):
 
     @property
     def is_usable(self) -> bool:
+        """Whether it opens its project now: the one rule, which access.grant_for() asks too."""
         return (
             not self.is_revoked
             and not self.is_expired

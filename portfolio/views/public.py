@@ -12,7 +12,7 @@ from django.views.generic import (
     TemplateView,
 )
 
-from portfolio.access import Grant
+from portfolio.access import Grant, grant_for
 from portfolio.cache import CachedForVisitorsMixin
 from portfolio.discovery.previews import (
     about_preview,
@@ -96,7 +96,7 @@ class ProjectDetailView(CachedForVisitorsMixin, DetailView):
     def get_context_data(self, **kwargs) -> dict:
         project = self.object
         can_edit = Project.objects.editable_by(self.request.user).filter(pk=project.pk).exists()
-        grant = Grant.for_user(self.request.user, project)
+        grant = grant_for(project, user=self.request.user)
         context = picture_grid_context(project, grant=grant, can_edit=can_edit)
         if can_edit:
             context["upload_form"] = PictureUploadForm()
@@ -115,7 +115,7 @@ class PictureDetailView(CachedForVisitorsMixin, DetailView):
 
     def get_context_data(self, **kwargs) -> dict:
         picture = self.object
-        picture.shown_to(Grant.for_user(self.request.user, picture.project))
+        picture.shown_to(grant_for(picture.project, user=self.request.user))
         return super().get_context_data(
             project=picture.project,
             link_preview=SimpleLazyObject(partial(picture_preview, self.request, picture)),

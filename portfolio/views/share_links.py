@@ -7,7 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.generic import CreateView, UpdateView, View
 
-from portfolio.access import Grant
+from portfolio.access import Grant, grant_for
 from portfolio.forms import ProjectVisibilityForm, ShareLinkFavouritesForm, ShareLinkForm
 from portfolio.models import Project, ShareLink
 from portfolio.views.editors import EditorRequiredMixin
@@ -20,7 +20,7 @@ def sharing_context(
     favourites_form: ShareLinkFavouritesForm | None = None,
 ) -> dict:
     """What the project's sharing panel needs (templates/portfolio/_sharing.html)."""
-    links = links_with_selections(project, Grant.editor(user))
+    links = links_with_selections(project, grant_for(project, user=user))
     for link in links:
         link.favourites_form = (
             favourites_form

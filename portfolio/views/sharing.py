@@ -18,7 +18,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.crypto import constant_time_compare
 from django.views.generic import TemplateView
 
-from portfolio.access import Grant
+from portfolio.access import Grant, grant_for
 from portfolio.models import Project, ShareLink
 from portfolio.views.events import request_refused
 from portfolio.views.files import PictureDownloadView, ProjectZipView
@@ -125,7 +125,7 @@ class ShareLinkMixin:
 
     @property
     def grant(self) -> Grant:
-        return Grant.link(self.link)
+        return grant_for(self.link.project, link=self.link)
 
     def get_project_and_grant(self) -> tuple[Project, Grant]:
         return self.link.project, self.grant

@@ -16,7 +16,7 @@ from django.views.generic import (
 from django.views.generic.detail import SingleObjectMixin
 from django_htmx.http import reswap, retarget
 
-from portfolio.access import Grant
+from portfolio.access import grant_for
 from portfolio.forms import PictureCaptionForm, PictureFocusForm, PictureUploadForm, ProjectForm
 from portfolio.models import Picture, Project
 from portfolio.views.editors import EditorRequiredMixin
@@ -42,10 +42,9 @@ class StudioView(EditorRequiredMixin, ListView):
 
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)
-        grant = Grant.editor(self.request.user)
         for project in context["object_list"]:
             if cover := project.cover_picture:
-                cover.shown_to(grant)
+                cover.shown_to(grant_for(project, user=self.request.user))
         return context
 
 
@@ -73,7 +72,7 @@ class ProjectUpdateView(EditorRequiredMixin, UpdateView):
 
     def get_context_data(self, **kwargs) -> dict:
         edit_url = reverse("portfolio:project-update", kwargs={"slug": self.object.slug})
-        grant = Grant.for_user(self.request.user, self.object)
+        grant = grant_for(self.object, user=self.request.user)
         context = picture_grid_context(self.object, grant=grant, can_edit=True, next_url=edit_url)
         context.update(
             sharing_context(self.object, self.request.user), upload_form=PictureUploadForm()
@@ -165,7 +164,7 @@ class PictureUploadView(EditorRequiredMixin, FormView):
         context = self.get_context_data(form=form, result=result)
         if self.request.htmx:
             # The new pictures are rendered as grid items: with their tools and cover badge.
-            grant = Grant.for_user(self.request.user, self.project)
+            grant = grant_for(self.project, user=self.request.user)
             for picture in result.pictures:
                 picture.shown_to(grant)
             context.update(can_edit=True, cover_id=self.project.cover_picture_id)
@@ -196,7 +195,7 @@ class PictureMixin(EditorRequiredMixin, SingleObjectMixin):
     def get_object(self, queryset=None) -> Picture:
         # Its own pages (caption, focus, delete) show it as its editor sees it, drafts too.
         picture = super().get_object(queryset)
-        return picture.shown_to(Grant.for_user(self.request.user, picture.project))
+        return picture.shown_to(grant_for(picture.project, user=self.request.user))
 
     def get_context_data(self, **kwargs) -> dict:
         # Where the page's form returns to, and its Cancel link leads.
@@ -208,7 +207,7 @@ class PictureMixin(EditorRequiredMixin, SingleObjectMixin):
         project = picture.project
         next_url = self.next_url(project.get_absolute_url())
         if self.request.htmx:
-            grant = Grant.for_user(self.request.user, project)
+            grant = grant_for(project, user=self.request.user)
             context = picture_grid_context(project, grant=grant, can_edit=True, next_url=next_url)
             return TemplateResponse(
                 self.request,

@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.test import Client
 
-from portfolio.access import Grant
+from portfolio.access import PictureMedia, grant_for
 from portfolio.models import Picture
 from tests.helpers import (
     image_bytes,
@@ -139,9 +139,9 @@ def test_two_uploads_of_the_same_name_never_collide():
 
     assert first.photo.name != second.photo.name
     # Originals are reached through presigned URLs only: their owner's.
-    owner = Grant.editor(project.owner)
+    owner = grant_for(project, user=project.owner)
     for picture in (first, second):
-        url = picture.shown_to(owner).media.original_url()
+        url = PictureMedia(picture, owner).original_url()
         assert "X-Amz-Signature=" in url
         assert requests.get(url, timeout=10).content == picture.photo.open("rb").read()
     assert first.photo.open("rb").read() != second.photo.open("rb").read()
