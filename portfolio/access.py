@@ -108,6 +108,23 @@ class Grant:
 PUBLIC = Grant("public")
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """
+    Who is looking, as the view found out once per request: a signed-in user, a share link's
+    holder, or anyone (neither). Pages ask it for each picture's URLs (the media_for filter).
+    """
+
+    user: object = None
+    link: object = None
+
+    def grant(self, project) -> Grant | None:
+        return grant_for(project, user=self.user, link=self.link)
+
+    def media(self, picture) -> "PictureMedia":
+        return PictureMedia(picture, self.grant(picture.project))
+
+
 def grant_for(project, *, user=None, link=None) -> Grant | None:
     """
     The grant of whoever looks at `project`'s pictures, or None if they may see none of it.
@@ -203,13 +220,15 @@ def decide(
     return Decision(True, name=name, public=public)
 
 
-def _may_have(grant: Grant, picture, size: str, attachment: bool) -> bool:
+def _may_have(grant: Grant | None, picture, size: str, attachment: bool) -> bool:
     """
     The rule itself. Renditions: public ones for anyone, private ones for those who see
     private pictures; downloading them takes a grant that allows downloads. The original:
     downloaded by those allowed originals, and shown in a page (until the renditions exist)
     only to its owner, staff and link holders allowed originals, never on a public page.
     """
+    if grant is None:
+        return False
     if size == ORIGINAL:
         allowed = bool(picture.photo) and grant.may_download_originals
         return allowed and (attachment or grant.sees_private)
@@ -221,10 +240,26 @@ def _may_have(grant: Grant, picture, size: str, attachment: bool) -> bool:
 
 
 class PictureMedia:
-    """The URLs of one picture's files for one grant: what templates show."""
+    """The URLs of one picture's files for one grant (None: nothing): what templates show."""
 
-    def __init__(self, picture, grant: Grant) -> None:
+    def __init__(self, picture, grant: Grant | None) -> None:
         self.picture, self.grant = picture, grant
+
+    @property
+    def srcset(self) -> str:
+        return ", ".join(f"{url} {width}w" for width, url in self.rendition_urls())
+
+    @property
+    def src(self) -> str:
+        """A middle rendition, for browsers that ignore srcset; the original to its owner."""
+        urls = self.rendition_urls()
+        return urls[len(urls) // 2][1] if urls else self.original_url()
+
+    @property
+    def large_url(self) -> str:
+        """What the lightbox shows: the largest rendition (the original to its owner, until)."""
+        urls = self.rendition_urls()
+        return urls[-1][1] if urls else self.original_url()
 
     @property
     def renditions_visible(self) -> bool:

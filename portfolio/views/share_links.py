@@ -13,7 +13,7 @@ from django.utils.http import content_disposition_header
 from django.views.generic import CreateView, UpdateView, View
 from django.views.generic.base import TemplateResponseMixin
 
-from portfolio.access import Grant, grant_for
+from portfolio.access import Viewer
 from portfolio.downloads import safe_stem
 from portfolio.forms import ProjectVisibilityForm, ShareLinkFavouritesForm, ShareLinkForm
 from portfolio.models import Project, Selection, ShareLink
@@ -27,7 +27,7 @@ def sharing_context(
     favourites_form: ShareLinkFavouritesForm | None = None,
 ) -> dict:
     """What the project's sharing panel needs (templates/portfolio/_sharing.html)."""
-    links = links_with_selections(project, grant_for(project, user=user))
+    links = links_with_selections(project)
     for link in links:
         link.favourites_form = (
             favourites_form
@@ -36,14 +36,15 @@ def sharing_context(
         )
     return {
         "project": project,
+        "viewer": Viewer(user=user),
         "share_links": links,
         "share_link_form": form or ShareLinkForm(),
         "visibility_form": ProjectVisibilityForm(instance=project),
     }
 
 
-def links_with_selections(project: Project, grant: Grant) -> list[ShareLink]:
-    """The project's links, each with its clients' selections and their pictures for `grant`."""
+def links_with_selections(project: Project) -> list[ShareLink]:
+    """The project's links, each with its clients' selections and their pictures."""
     links = list(project.share_links.prefetch_related("selections__favourites__picture"))
     for link in links:
         link.project = project
@@ -51,7 +52,6 @@ def links_with_selections(project: Project, grant: Grant) -> list[ShareLink]:
             selection.link = link
             for picture in selection.pictures():
                 picture.project = project
-                picture.shown_to(grant)
     return links
 
 

@@ -27,7 +27,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.crypto import constant_time_compare
 from django.views.generic import TemplateView
 
-from portfolio.access import Grant, grant_for
+from portfolio.access import Grant, Viewer
 from portfolio.forms import SelectionSendForm, SelectionStartForm
 from portfolio.models import Picture, Project, Selection, SelectionRefused, ShareLink
 from portfolio.views.events import request_refused
@@ -134,8 +134,12 @@ class ShareLinkMixin:
     # ------------------------------------------------------------ what it grants
 
     @property
-    def grant(self) -> Grant:
-        return grant_for(self.link.project, link=self.link)
+    def viewer(self) -> Viewer:
+        return Viewer(link=self.link)
+
+    @property
+    def grant(self) -> Grant | None:
+        return self.viewer.grant(self.link.project)
 
     def get_project_and_grant(self) -> tuple[Project, Grant]:
         return self.link.project, self.grant
@@ -157,11 +161,12 @@ class SharedProjectView(ShareLinkMixin, TemplateView):
     def page(self, status: int = 200, **proofing) -> HttpResponse:
         """The share page; `proofing` replaces parts of its selection (a form with errors)."""
         project = self.link.project
-        pictures = [p.shown_to(self.grant) for p in project.pictures.in_display_order()]
+        pictures = list(project.pictures.in_display_order())
         context = {
             "link": self.link,
             "project": project,
             "pictures": pictures,
+            "viewer": self.viewer,
             "grant": self.grant,
             "can_edit": False,
         }
