@@ -140,6 +140,9 @@ class ShareLinkRevokeView(SharingPanelMixin, View):
         return self.done(f"Link “{link.label}” revoked.")
 
 
+# ---------------------------------------------------------------- what the clients chose
+
+
 class SelectionLockView(SharingPanelMixin, View):
     """POST handler: lock the selection (its client can no longer change it), or unlock it."""
 

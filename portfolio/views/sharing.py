@@ -182,6 +182,8 @@ class SharedZipDownloadView(ShareLinkMixin, ProjectZipView):
     pass
 
 
+# ---------------------------------------------------------------- favourites (models/proofing.py)
+
 FAVOURITES_ONLY = "favourites"  # ?favourites=1: the share page shows only the visitor's.
 
 
@@ -221,9 +223,6 @@ def proofing_context(request, link: ShareLink, pictures: list[Picture]) -> dict:
     if only_favourites:
         context["pictures"] = [picture for picture in pictures if picture.is_favourite]
     return context
-
-
-# ---------------------------------------------------------------- favourites (models/proofing.py)
 
 
 class ProofingActionView(SharedProjectView):
