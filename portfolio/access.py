@@ -8,13 +8,15 @@ Two storages (settings.STORAGES):
   private projects. Its URLs are made here for a viewer allowed to see the picture (a Grant),
   and work for about PORTFOLIO_PRIVATE_URL_SECONDS: presigned by S3, or signed for our file
   view on disk (views/files.py), which checks the grant again and lets nginx send the bytes.
+
+It imports no model: views resolve who is looking (a user, a share link) and pass those
+objects here, where decide() answers every fetch.
 """
 
 import math
 import time
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core import signing
@@ -24,9 +26,6 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils.functional import LazyObject, empty
 from django.utils.http import content_disposition_header
-
-if TYPE_CHECKING:
-    from portfolio.models import Picture, Project, ShareLink
 
 FILE_URL_SALT = "portfolio.access.file-url"
 
@@ -87,34 +86,15 @@ def stores_on_disk(storage: Storage) -> bool:
 @dataclass(frozen=True)
 class Grant:
     """
-    What one viewer of a project's pictures may fetch.
+    What one viewer of a project's pictures may fetch: made by grant_for(), nowhere else.
 
-    `holder` names who was granted, so the file view can check it still holds:
-    "public", "user:<id>" (the owner or staff) or "link:<id>" (a share link).
+    `holder` names who was granted, so that a signed URL can be checked against the grant its
+    holder gets now: "public", "user:<id>" (the owner or staff) or "link:<id>" (a share link).
     """
 
     holder: str
     downloads: str = "none"
     sees_private: bool = False
-
-    @classmethod
-    def public(cls, project: "Project | None" = None) -> "Grant":
-        return cls("public", downloads=project.downloads if project else "none")
-
-    @classmethod
-    def editor(cls, user) -> "Grant":
-        return cls(f"user:{user.pk}", downloads="originals", sees_private=True)
-
-    @classmethod
-    def link(cls, link: "ShareLink") -> "Grant":
-        return cls(f"link:{link.pk}", downloads=link.downloads, sees_private=True)
-
-    @classmethod
-    def for_user(cls, user, project: "Project") -> "Grant":
-        """The owner and staff see everything; anyone else what the public sees."""
-        if user.is_authenticated and (user.is_staff or user.pk == project.owner_id):
-            return cls.editor(user)
-        return cls.public(project)
 
     @property
     def may_download(self) -> bool:
@@ -124,59 +104,171 @@ class Grant:
     def may_download_originals(self) -> bool:
         return self.downloads == "originals"
 
-    def current(self, picture: "Picture") -> "Grant | None":
-        """
-        This grant as it stands now for `picture`, or None if it no longer lets its holder see
-        it: what the file view asks of a grant read from a signed URL (the link revoked, the
-        project made private, the owner's account closed...).
-        """
-        from django.contrib.auth import get_user_model
-
-        from portfolio.models import ShareLink
-
-        kind, _, key = self.holder.partition(":")
-        project = picture.project
-        if kind == "public":
-            return Grant.public(project) if project.is_public else None
-        if not key.isdigit():
-            return None
-        if kind == "user":
-            user = get_user_model().objects.filter(pk=key, is_active=True).first()
-            if user is None or not (user.is_staff or user.pk == project.owner_id):
-                return None
-            return Grant.editor(user)
-        if kind == "link":
-            link = ShareLink.objects.usable().filter(pk=key, project=project).first()
-            return Grant.link(link) if link else None
-        return None
-
 
 PUBLIC = Grant("public")
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """
+    Who is looking, as the view found out once per request: a signed-in user, a share link's
+    holder, or anyone (neither). Pages ask it for each picture's URLs (the media_for filter).
+    """
+
+    user: object = None
+    link: object = None
+
+    def grant(self, project) -> Grant | None:
+        return grant_for(project, user=self.user, link=self.link)
+
+    def media(self, picture) -> "PictureMedia":
+        return PictureMedia(picture, self.grant(picture.project))
+
+
+def grant_for(project, *, user=None, link=None) -> Grant | None:
+    """
+    The grant of whoever looks at `project`'s pictures, or None if they may see none of it.
+
+    A share link grants what its owner set while it is usable; the owner and staff see
+    everything; anyone else what the public sees, and only of a public project. Without a
+    project (the gallery's covers, feeds), the public grant with no downloads.
+    """
+    if project is None:
+        return PUBLIC
+    if link is not None:
+        if link.project_id != project.pk or not link.is_usable:
+            return None
+        return Grant(f"link:{link.pk}", downloads=link.downloads, sees_private=True)
+    if is_editor(user, project):
+        return Grant(f"user:{user.pk}", downloads="originals", sees_private=True)
+    if not project.is_public:
+        return None
+    return Grant("public", downloads=project.downloads)
+
+
+def is_editor(user, project) -> bool:
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and (user.is_staff or user.pk == project.owner_id)
+    )
+
+
+# ---------------------------------------------------------------- the one decision
+
+ORIGINAL, WEB = "original", "web"
+SIZES = (WEB, ORIGINAL)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer to one fetch: allowed (which file, in which storage) or refused, and why."""
+
+    allowed: bool
+    reason: str = ""
+    name: str = ""
+    public: bool = False
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+    @property
+    def storage(self) -> Storage:
+        return rendition_storage(self.public)
+
+
+def decide(
+    grant: Grant | None,
+    picture,
+    *,
+    size: str = "",
+    name: str = "",
+    public: bool | None = None,
+    attachment: bool = False,
+) -> Decision:
+    """
+    May the holder of `grant` fetch this file of `picture` now?
+
+    The file is a download size ("web", the largest rendition, or "original"), or a stored
+    `name` with the storage it was signed for (`public`), as a signed URL names it. Pages, the
+    file view, single downloads and ZIPs all ask here.
+    """
+    if grant is None:
+        return Decision(False, "This viewer may see nothing of this project.")
+    if size:
+        if size not in SIZES:
+            return Decision(False, "No such size.")
+        if attachment and not grant.may_download:
+            return Decision(False, "Downloads are not allowed here.")
+        if size == ORIGINAL:
+            name, public = picture.photo.name, False
+        elif picture.renditions:
+            name, public = picture.renditions[-1]["name"], picture.renditions_public
+        else:
+            return Decision(False, "Not ready yet.")
+    if name and name == picture.photo.name:
+        if public or not _may_have(grant, picture, ORIGINAL, attachment):
+            return Decision(False, "Not the original for this viewer.")
+        return Decision(True, name=name, public=False)
+    if not name or name not in picture.rendition_names:
+        return Decision(False, "Not a file of this picture.")
+    if public != picture.renditions_public:
+        return Decision(False, "Moved since: the page hands out the new address.")
+    if not _may_have(grant, picture, WEB, attachment):
+        return Decision(False, "Not for this viewer.")
+    return Decision(True, name=name, public=public)
+
+
+def _may_have(grant: Grant | None, picture, size: str, attachment: bool) -> bool:
+    """
+    The rule itself. Renditions: public ones for anyone, private ones for those who see
+    private pictures; downloading them takes a grant that allows downloads. The original:
+    downloaded by those allowed originals, and shown in a page (until the renditions exist)
+    only to its owner, staff and link holders allowed originals, never on a public page.
+    """
+    if grant is None:
+        return False
+    if size == ORIGINAL:
+        allowed = bool(picture.photo) and grant.may_download_originals
+        return allowed and (attachment or grant.sees_private)
+    visible = bool(picture.renditions) and (picture.renditions_public or grant.sees_private)
+    return visible and (grant.may_download or not attachment)
 
 
 # ---------------------------------------------------------------- what they get
 
 
 class PictureMedia:
-    """The URLs of one picture's files for one grant: what templates show."""
+    """The URLs of one picture's files for one grant (None: nothing): what templates show."""
 
-    def __init__(self, picture: "Picture", grant: Grant) -> None:
+    def __init__(self, picture, grant: Grant | None) -> None:
         self.picture, self.grant = picture, grant
 
     @property
+    def srcset(self) -> str:
+        return ", ".join(f"{url} {width}w" for width, url in self.rendition_urls())
+
+    @property
+    def src(self) -> str:
+        """A middle rendition, for browsers that ignore srcset; the original to its owner."""
+        urls = self.rendition_urls()
+        return urls[len(urls) // 2][1] if urls else self.original_url()
+
+    @property
+    def large_url(self) -> str:
+        """What the lightbox shows: the largest rendition (the original to its owner, until)."""
+        urls = self.rendition_urls()
+        return urls[-1][1] if urls else self.original_url()
+
+    @property
     def renditions_visible(self) -> bool:
-        picture = self.picture
-        return bool(picture.renditions) and (picture.renditions_public or self.grant.sees_private)
+        return _may_have(self.grant, self.picture, WEB, attachment=False)
 
     @property
     def original_visible(self) -> bool:
-        """
-        Whether a page may show the original itself (until the renditions exist): only to
-        its owner, staff, and link holders allowed originals. Never on a public page, even
-        where visitors may download originals: they get it from the download view.
-        """
-        grant = self.grant
-        return bool(self.picture.photo) and grant.sees_private and grant.may_download_originals
+        """Whether a page may show the original itself, until the renditions exist."""
+        return _may_have(self.grant, self.picture, ORIGINAL, attachment=False)
 
     @property
     def ready(self) -> bool:
@@ -194,8 +286,7 @@ class PictureMedia:
 
     def original_url(self, filename: str = "") -> str:
         """The original: shown (see original_visible), or downloaded as `filename`."""
-        allowed = self.grant.may_download_originals if filename else self.original_visible
-        if not (self.picture.photo and allowed):
+        if not _may_have(self.grant, self.picture, ORIGINAL, attachment=bool(filename)):
             return ""
         return file_url(self.picture, self.picture.photo.name, False, self.grant, filename)
 
@@ -209,13 +300,16 @@ class PictureMedia:
 
     def web_download_url(self, filename: str) -> str:
         """The largest rendition, as an attachment named `filename`."""
-        if not (self.grant.may_download and self.renditions_visible):
+        if not _may_have(self.grant, self.picture, WEB, attachment=True):
             return ""
         name = self.picture.renditions[-1]["name"]
         return file_url(self.picture, name, self.picture.renditions_public, self.grant, filename)
 
+    def download_url(self, size: str, filename: str) -> str:
+        return self.original_url(filename) if size == ORIGINAL else self.web_download_url(filename)
 
-def file_url(picture: "Picture", name: str, public: bool, grant: Grant, filename: str = "") -> str:
+
+def file_url(picture, name: str, public: bool, grant: Grant, filename: str = "") -> str:
     """
     A URL of one stored file of `picture`, in the public storage or not, for `grant`.
 
@@ -250,7 +344,7 @@ def url_expiry(now: float | None = None) -> int:
 
 
 def signed_file_url(
-    picture: "Picture", name: str, public: bool, grant: Grant, expires: int, filename: str = ""
+    picture, name: str, public: bool, grant: Grant, expires: int, filename: str = ""
 ) -> str:
     """A URL of our file view (views/files.py) for one file, signed with SECRET_KEY."""
     payload = {
@@ -272,7 +366,7 @@ class SignedFile:
     picture_id: int
     name: str
     public: bool
-    grant: Grant
+    holder: str
     expires: int
     filename: str
 
@@ -289,7 +383,7 @@ def read_signed_file_url(token: str) -> SignedFile | None:
             picture_id=int(payload["p"]),
             name=str(payload["n"]),
             public=payload["s"] == "default",
-            grant=Grant(str(payload["g"])),
+            holder=str(payload["g"]),
             expires=int(payload["e"]),
             filename=str(payload["f"]),
         )

@@ -5,7 +5,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from portfolio.access import Grant
+from portfolio.access import PictureMedia, grant_for
 from portfolio.models import (
     Category,
     Favourite,
@@ -25,12 +25,12 @@ def preview_for(request):
     The same function all through the request, as the admin compares fields by identity.
     """
     if not hasattr(request, "portfolio_preview"):
-        grant = Grant.editor(request.user)
 
         @admin.display(description="preview")
         def preview(picture: Picture) -> str:
-            urls = picture.shown_to(grant).media.rendition_urls()
-            src = urls[0][1] if urls else picture.media.original_url()
+            media = PictureMedia(picture, grant_for(picture.project, user=request.user))
+            urls = media.rendition_urls()
+            src = urls[0][1] if urls else media.original_url()
             if not src:
                 return "—"
             # The height keeps the picture's proportions: no inline style (the CSP).

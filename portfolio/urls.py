@@ -6,7 +6,6 @@ from portfolio.discovery.sitemaps import SITEMAPS
 from portfolio.views import (
     files,
     people,
-    proofing,
     public,
     share_links,
     sharing,
@@ -85,17 +84,17 @@ urlpatterns = [
     ),
     path(
         f"{link}/<int:pk>/favourites/",
-        proofing.ShareLinkFavouritesView.as_view(),
+        share_links.ShareLinkFavouritesView.as_view(),
         name="share-link-favourites",
     ),
     path(
         "projects/<slug:slug>/selections/<int:pk>/lock/",
-        proofing.SelectionLockView.as_view(),
+        share_links.SelectionLockView.as_view(),
         name="selection-lock",
     ),
     path(
         "projects/<slug:slug>/selections/<int:pk>/names.csv",
-        proofing.SelectionCsvView.as_view(),
+        share_links.SelectionCsvView.as_view(),
         name="selection-csv",
     ),
     # What a link's holder sees.
@@ -109,27 +108,27 @@ urlpatterns = [
     # Client proofing: favourites and the selection sent to the owner.
     path(
         f"{shared}/favourites/<int:picture_id>/",
-        proofing.FavouriteToggleView.as_view(),
+        sharing.FavouriteToggleView.as_view(),
         name="share-favourite",
     ),
     path(
         f"{shared}/selection/",
-        proofing.SelectionStartView.as_view(),
+        sharing.SelectionStartView.as_view(),
         name="share-selection-start",
     ),
     path(
         f"{shared}/selection/send/",
-        proofing.SelectionSendView.as_view(),
+        sharing.SelectionSendView.as_view(),
         name="share-selection-send",
     ),
     path(
         f"{shared}/selection/reopen/",
-        proofing.SelectionReopenView.as_view(),
+        sharing.SelectionReopenView.as_view(),
         name="share-selection-reopen",
     ),
     path(
         f"{shared}/selection/leave/",
-        proofing.SelectionLeaveView.as_view(),
+        sharing.SelectionLeaveView.as_view(),
         name="share-selection-leave",
     ),
     # Private files on disk, behind signed URLs (portfolio/access.py).

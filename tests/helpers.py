@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
-from portfolio.access import private_storage, public_storage
+from portfolio.access import PUBLIC, PictureMedia, private_storage, public_storage
 from portfolio.models import Category, Picture, Project
 from portfolio.tasks import make_renditions
 from site_config.environment import BASE_DIR
@@ -260,3 +260,8 @@ def load_settings(
 ) -> subprocess.CompletedProcess:
     """Import the settings in a fresh interpreter with exactly these variables set."""
     return run_python(f"from site_config import settings as s; print({show})", **variables)
+
+
+def public_media(picture: Picture) -> PictureMedia:
+    """A picture's URLs as anyone (not signed in, no link) is handed them."""
+    return PictureMedia(picture, PUBLIC)

@@ -30,7 +30,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from portfolio.access import Grant, signed_file_url, url_expiry
+from portfolio.access import decide, grant_for, signed_file_url, url_expiry
 from portfolio.models import Picture, Project, ShareLink
 from tests.fetching import body, fetch, media_urls, read, stored_name
 from tests.helpers import HTMX, make_picture, make_project, make_staff, make_user, signed_in
@@ -250,12 +250,93 @@ def test_what_each_viewer_may_fetch(visibility, viewer):
         assert zip_contents(content) == sorted(originals)
 
 
-def test_the_matrix_expects_what_the_readme_promises():
-    """The table above, read again: nobody but the owner and staff gets a private project."""
-    private = {viewer: expected("private", viewer)["page"] for viewer in VIEWERS}
-    assert [viewer for viewer, page in private.items() if page == OK] == ["owner", "staff"]
-    originals = {viewer for viewer in VIEWERS if expected("public", viewer)["original"] == OK}
-    assert originals == {"owner", "staff", "link-originals"}
+# ---------------------------------------------------------------- the policy itself
+
+
+def grant_of(scene: Scene, viewer: str):
+    """The grant access.grant_for() gives this viewer, from what the views resolve them into."""
+    if viewer.startswith("link-"):
+        return grant_for(scene.project, link=ShareLink.objects.get(pk=scene.links[viewer].pk))
+    user = {
+        "anonymous": lambda: None,
+        "other-owner": make_user,
+        "owner": lambda: scene.owner,
+        "staff": make_staff,
+    }[viewer]()
+    return grant_for(scene.project, user=user)
+
+
+def holding(scene: Scene, viewer: str) -> tuple[Client, callable]:
+    """The viewer's client, past the password form if their link has one and opens."""
+    client, page_url, picture_download, _ = scene.viewer(viewer)
+    if viewer == "link-no-password":
+        client.post(page_url, {"password": "dunes-for-anna"})
+    return client, picture_download
+
+
+@pytest.mark.parametrize("visibility", VISIBILITIES)
+def test_the_download_views_answer_what_the_policy_decides(visibility):
+    scene = make_scene(visibility)
+    for viewer in VIEWERS:
+        client, picture_download = holding(scene, viewer)
+        grant = grant_of(scene, viewer)
+        for picture in scene.pictures:
+            for size in ("web", "original"):
+                decision = decide(grant, picture, size=size, attachment=True)
+                result, _ = download(client, f"{picture_download(picture.pk)}?size={size}")
+                assert (result == OK) == decision.allowed, (viewer, picture, size)
+
+
+def test_only_the_owner_and_staff_are_granted_a_private_project():
+    scene = make_scene("private")
+    assert {viewer for viewer in VIEWERS if grant_of(scene, viewer)} == {"owner", "staff"}
+
+
+def test_originals_go_to_the_owner_staff_and_links_allowed_them_never_into_a_public_page():
+    scene = make_scene("public")
+    scene.project.downloads = "originals"
+    scene.project.save()
+    picture = scene.pending
+    downloaders = {
+        viewer
+        for viewer in VIEWERS
+        if decide(grant_of(scene, viewer), picture, size="original", attachment=True)
+    }
+    assert downloaders == {
+        "anonymous",
+        "other-owner",
+        "owner",
+        "staff",
+        "link-originals",
+        "link-no-password",
+    }
+    # Shown in a page (until the renditions exist): never to the public, downloads or not.
+    shown = {
+        viewer
+        for viewer in VIEWERS
+        if decide(grant_of(scene, viewer), picture, name=picture.photo.name, public=False)
+    }
+    assert shown == {"owner", "staff", "link-originals", "link-no-password"}
+    html = Client().get(scene.project.get_absolute_url()).content.decode()
+    assert picture.photo.name.rpartition("/")[2] not in html
+    # A download link for each picture this visitor is shown, and the ZIP's.
+    assert html.count("?size=original") == len(scene.rendered) + 1
+
+
+def test_a_file_is_refused_where_it_is_not_or_to_whom_it_is_not_for():
+    scene = make_scene("unlisted")
+    picture, other = scene.rendered
+    owner, anyone = grant_of(scene, "owner"), grant_of(scene, "link-none")
+    rendition = picture.renditions[0]["name"]
+    assert decide(owner, picture, name=rendition, public=False)
+    assert decide(anyone, picture, name=rendition, public=False)
+    # In another storage than it is now (moved since), another picture's, or not a download.
+    assert not decide(owner, picture, name=rendition, public=True)
+    assert not decide(owner, other, name=rendition, public=False)
+    assert not decide(anyone, picture, name=rendition, public=False, attachment=True)
+    assert not decide(anyone, picture, name=picture.photo.name, public=False)
+    assert not decide(owner, picture, size="huge", attachment=True)
+    assert not decide(None, picture, name=rendition, public=False)
 
 
 # ---------------------------------------------------------------- public pages and their cache
@@ -372,7 +453,7 @@ def test_on_disk_a_signed_address_stops_working_when_it_expires(settings, monkey
     assert all(fetch(owner, url)[0] == 200 for url in urls)
     picture = scene.rendered[0]
     name = picture.rendition_names[0]
-    grant = Grant.editor(scene.owner)
+    grant = grant_for(scene.project, user=scene.owner)
     expired = signed_file_url(picture, name, False, grant, url_expiry() - 10)
     assert fetch(owner, expired)[0] == 404
 

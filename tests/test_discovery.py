@@ -29,6 +29,7 @@ from tests.helpers import (
     make_category,
     make_picture,
     make_project,
+    public_media,
     signed_in,
     uploaded_image,
 )
@@ -258,7 +259,7 @@ def test_a_picture_has_a_page_of_its_own_with_its_preview(client, site):
         tags, url=absolute(url), title=f"Hills: picture {site.evening.pk}", picture=site.evening
     )
     html = response.content.decode()
-    assert f'src="{site.evening.src}"' in html
+    assert f'src="{public_media(site.evening).src}"' in html
     # Back to the project, where the lightbox opens it.
     assert f'href="/projects/hills/#picture-{site.evening.pk}"' in html
     assert tags_of(client, site.morning.get_absolute_url()).meta["og:title"] == "Morning"

@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from tests.helpers import HTMX, make_category, make_picture, make_project, make_user
+from tests.helpers import HTMX, make_category, make_picture, make_project, make_user, public_media
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ def test_gallery_shows_each_cover_with_its_size_and_alt_text(client):
     html = client.get("/").content.decode()
 
     cover = project.cover_picture
-    assert f'src="{cover.src}"' in html
+    assert f'src="{public_media(cover).src}"' in html
     assert cover.photo.name not in html
     assert 'alt="Fog over the loch"' in html
     assert f'width="{cover.width}" height="{cover.height}"' in html
@@ -154,7 +154,7 @@ def test_project_page_shows_pictures_in_order_with_lazy_sized_images(client):
     for picture in pictures:
         # Its own page; the lightbox opens the largest rendition.
         assert f'href="{picture.get_absolute_url()}"' in html
-        assert f'data-large="{picture.large_url}"' in html
+        assert f'data-large="{public_media(picture).large_url}"' in html
         assert picture.photo.name not in html  # No original on a public page.
         assert f'width="{picture.width}" height="{picture.height}"' in html
     assert 'loading="lazy"' in html

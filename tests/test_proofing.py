@@ -514,14 +514,14 @@ def test_a_name_someone_else_chose_under_is_refused_when_sending(link, pictures)
 
 
 def test_sending_does_not_undo_a_lock_the_owner_made_meanwhile(link, pictures, monkeypatch):
-    from portfolio.views import proofing
+    from portfolio.views import sharing
 
     client = choosing(link)
     client.post(favourite_url(link, pictures[0]))
     # The client's request read the selection; the owner locks it before the request writes.
     read_before = Selection.objects.get()
     Selection.objects.get().lock()
-    monkeypatch.setattr(proofing, "current_selection", lambda request, link: read_before)
+    monkeypatch.setattr(sharing, "current_selection", lambda request, link: read_before)
     response = client.post(share_url(link, "share-selection-send"), {"name": "Ann", "note": "Hi"})
     assert response.status_code == 409
     selection = Selection.objects.get()

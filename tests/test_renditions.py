@@ -26,6 +26,7 @@ from tests.helpers import (
     make_picture,
     make_project,
     open_stored_image,
+    public_media,
     read_stored,
     rendition_files,
     replace_stored,
@@ -74,7 +75,7 @@ def test_upload_makes_a_card_and_a_placeholder_from_the_same_pass(upload):
 
     stem = picture.photo.name.removesuffix(".jpg")
     assert picture.card == f"{stem}_card.jpg"
-    assert picture.card_url == public_storage().url(picture.card)
+    assert public_media(picture).card_url() == public_storage().url(picture.card)
     with open_stored_image(picture.card) as card:
         assert (card.format, card.size) == ("JPEG", (1200, 630))
     preview = picture.placeholder_preview
@@ -394,7 +395,7 @@ def test_project_page_links_the_largest_rendition_and_never_the_original(upload,
 
     html = client.get(picture.project.get_absolute_url()).content.decode()
 
-    largest = picture.large_url
+    largest = public_media(picture).large_url
     assert largest.endswith("_w1600.webp")
     assert (
         f'<a href="{picture.get_absolute_url()}" class="picture-frame" data-lightbox'
@@ -415,7 +416,7 @@ def test_project_page_links_the_largest_rendition_and_never_the_original(upload,
 def test_src_is_the_middle_rendition(upload):
     picture = upload(size=(2000, 1500))
 
-    assert picture.src.endswith("_w960.webp")
+    assert public_media(picture).src.endswith("_w960.webp")
 
 
 def test_pages_make_no_storage_call_but_url(upload, client):

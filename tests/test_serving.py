@@ -7,7 +7,7 @@ from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.management import call_command
 from django.test import Client
 
-from tests.helpers import make_picture, read_stored
+from tests.helpers import make_picture, public_media, read_stored
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,7 @@ def test_media_is_served_in_debug(settings, reload_urls):
     settings.DEBUG = True
     reload_urls()
 
-    response = Client().get(picture.src)
+    response = Client().get(public_media(picture).src)
 
     assert response.status_code == 200
     assert response["Content-Type"] == "image/webp"
@@ -33,7 +33,7 @@ def test_media_is_not_served_with_debug_off(settings, reload_urls):
     settings.DEBUG = False
     reload_urls()
 
-    response = Client().get(picture.src)
+    response = Client().get(public_media(picture).src)
 
     assert response.status_code == 404
 

@@ -14,7 +14,7 @@ from django_tasks_db.models import DBTaskResult
 
 from portfolio.models import Picture
 from portfolio.templatetags.presentation import shape_class
-from tests.helpers import signed_in, stored_files, uploaded_image
+from tests.helpers import public_media, signed_in, stored_files, uploaded_image
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,7 +72,7 @@ def test_the_worker_makes_them_and_the_page_uses_them(project):
     assert stored_files() == {picture.photo.name, *picture.rendition_names}
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
     html = Client().get(project.get_absolute_url()).content.decode()
-    assert f'srcset="{picture.srcset}"' in html
+    assert f'srcset="{public_media(picture).srcset}"' in html
 
 
 def test_a_picture_deleted_before_the_worker_ran_leaves_nothing(project):

@@ -1,7 +1,6 @@
 """Pictures: one stored photo of a project, its place in the project and its renditions."""
 
 import uuid
-from functools import cached_property
 from pathlib import PurePath
 
 from django.core.exceptions import ValidationError
@@ -11,7 +10,7 @@ from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
 from django.urls import reverse
 
-from portfolio.access import PUBLIC, Grant, PictureMedia, original_storage
+from portfolio.access import original_storage
 from portfolio.cache import PublicContent, PublicContentQuerySet
 from portfolio.images.fields import PHOTO_IS_STORED_FOR_GOOD, PhotoChangedError, PictureField
 from portfolio.images.metadata import CREDIT_FIELDS, camera_line, credit_xmp
@@ -266,16 +265,6 @@ class Picture(PublicContent):
         return Placeholder.parse(self.placeholder)
 
     @property
-    def card_url(self) -> str:
-        """The 1200 × 630 link-preview card, cropped around the focal point; "" until made."""
-        return self.media.card_url()
-
-    @property
-    def has_renditions(self) -> bool:
-        """Whether it has renditions this viewer may be shown."""
-        return self.media.renditions_visible
-
-    @property
     def renditions_outdated(self) -> bool:
         return bool(self.photo) and self.renditions_spec != rendition_spec()
 
@@ -283,35 +272,6 @@ class Picture(PublicContent):
     def rendition_names(self) -> list[str]:
         """The files the renditions task made: the renditions and the card."""
         return [rendition["name"] for rendition in self.renditions] + [self.card] * bool(self.card)
-
-    # What a page shows. Only portfolio/access.py makes media URLs: for the viewer given by
-    # shown_to(), or, until it is called, for anyone (public files only, never an original).
-
-    def shown_to(self, grant: Grant) -> "Picture":
-        self.__dict__["media"] = PictureMedia(self, grant)
-        return self
-
-    @cached_property
-    def media(self) -> PictureMedia:
-        return PictureMedia(self, PUBLIC)
-
-    @property
-    def srcset(self) -> str:
-        return ", ".join(f"{url} {width}w" for width, url in self.media.rendition_urls())
-
-    @property
-    def src(self) -> str:
-        """A middle rendition, for browsers that ignore srcset; the original to its owner."""
-        urls = self.media.rendition_urls()
-        if urls:
-            return urls[len(urls) // 2][1]
-        return self.media.original_url()
-
-    @property
-    def large_url(self) -> str:
-        """What the lightbox shows: the largest rendition (the original to its owner, until)."""
-        urls = self.media.rendition_urls()
-        return urls[-1][1] if urls else self.media.original_url()
 
     @property
     def display_width(self) -> int:
@@ -324,7 +284,6 @@ class Picture(PublicContent):
 
     def refresh_from_db(self, *args, **kwargs) -> None:
         super().refresh_from_db(*args, **kwargs)
-        self.__dict__.pop("media", None)
         self._stored_focal_point = (self.__dict__.get("focal_x"), self.__dict__.get("focal_y"))
         self._stored_project_id = self.__dict__.get("project_id")
 

@@ -8,7 +8,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -17,15 +17,6 @@ from portfolio.models.projects import Downloads, Project, Visibility
 
 TOKEN_SALT = "portfolio.share-link"
 KEY_LENGTH = 22  # secrets.token_urlsafe(16): 128 random bits.
-
-
-class ShareLinkQuerySet(models.QuerySet):
-    def usable(self) -> "ShareLinkQuerySet":
-        """Links that open their project now: not revoked, not expired, project not private."""
-        return self.filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()),
-            revoked_at__isnull=True,
-        ).exclude(project__visibility=Visibility.PRIVATE)
 
 
 class ShareLink(models.Model):
@@ -64,8 +55,6 @@ class ShareLink(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     use_count = models.PositiveIntegerField(default=0, editable=False)
-
-    objects = ShareLinkQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -124,6 +113,7 @@ class ShareLink(models.Model):
 
     @property
     def is_usable(self) -> bool:
+        """Whether it opens its project now: the one rule, which access.grant_for() asks too."""
         return (
             not self.is_revoked
             and not self.is_expired

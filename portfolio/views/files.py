@@ -1,25 +1,34 @@
 """
 Bytes: private files on disk behind signed URLs, and downloads (one picture, or a ZIP).
 
-Who may fetch what is decided by portfolio/access.py (a Grant); these views only check it and
-send the bytes. Downloads come in two sizes: "web" (the largest rendition) and "original".
+Who may fetch what is decided by portfolio/access.py: these views find who is asking (the
+signed URL's holder, the signed-in user, the share link) and ask access.decide() once per file.
+Downloads come in two sizes: "web" (the largest rendition) and "original".
 """
 
 import time
 from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header
 from django.views.generic import View
 
-from portfolio.access import Grant, accel_redirect_path, read_signed_file_url, rendition_storage
+from portfolio.access import (
+    ORIGINAL,
+    Decision,
+    Grant,
+    PictureMedia,
+    accel_redirect_path,
+    decide,
+    grant_for,
+    read_signed_file_url,
+)
 from portfolio.downloads import download_names, stream_zip
-from portfolio.models import Picture, Project
-
-SIZES = ("web", "original")
+from portfolio.models import Picture, Project, ShareLink
 
 
 def _private_headers(response: HttpResponse, seconds: int) -> HttpResponse:
@@ -27,6 +36,26 @@ def _private_headers(response: HttpResponse, seconds: int) -> HttpResponse:
     response["Referrer-Policy"] = "no-referrer"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
+
+
+def grant_of_holder(holder: str, project: Project) -> Grant | None:
+    """
+    The grant a signed URL's holder gets now for `project`, if it is still the one signed:
+    None once the link is revoked or expired, the project made private, the account closed...
+    """
+    kind, _, key = holder.partition(":")
+    grant = None
+    if kind == "public":
+        grant = grant_for(project)
+    elif kind == "user" and key.isdigit():
+        user = get_user_model().objects.filter(pk=key).first()
+        grant = grant_for(project, user=user) if user else None
+    elif kind == "link" and key.isdigit():
+        link = ShareLink.objects.filter(pk=key, project=project).first()
+        if link is not None:
+            link.project = project
+            grant = grant_for(project, link=link)
+    return grant if grant is not None and grant.holder == holder else None
 
 
 class SignedFileView(View):
@@ -44,20 +73,27 @@ class SignedFileView(View):
         if signed is None or PurePosixPath(signed.name).name != basename:
             raise Http404("This address has expired or was never valid.")
         picture = Picture.objects.select_related("project").filter(pk=signed.picture_id).first()
-        grant = signed.grant.current(picture) if picture else None
-        if grant is None or not self._names_a_file_of(picture, signed, grant):
+        if picture is None:
             raise Http404("This address no longer works.")
-        storage = signed.storage
+        decision = decide(
+            grant_of_holder(signed.holder, picture.project),
+            picture,
+            name=signed.name,
+            public=signed.public,
+            attachment=bool(signed.filename),
+        )
+        if not decision:
+            raise Http404("This address no longer works.")
         seconds = signed.expires - int(time.time())
-        if not signed.public and settings.PORTFOLIO_PRIVATE_MEDIA_ACCEL_PREFIX:
+        if not decision.public and settings.PORTFOLIO_PRIVATE_MEDIA_ACCEL_PREFIX:
             response = HttpResponse(content_type="")  # nginx sets it from the file name.
             del response["Content-Type"]
-            response["X-Accel-Redirect"] = accel_redirect_path(signed.name)
+            response["X-Accel-Redirect"] = accel_redirect_path(decision.name)
             if signed.filename:
                 response["Content-Disposition"] = content_disposition_header(True, signed.filename)
         else:
             try:
-                file = storage.open(signed.name, "rb")
+                file = decision.storage.open(decision.name, "rb")
             except FileNotFoundError:
                 raise Http404("This file is gone.") from None
             response = FileResponse(
@@ -65,51 +101,28 @@ class SignedFileView(View):
             )
         return _private_headers(response, seconds)
 
-    @staticmethod
-    def _names_a_file_of(picture: Picture, signed, grant: Grant) -> bool:
-        """Whether the name is this picture's, where it is now, and the grant allows it."""
-        if signed.name == picture.photo.name:
-            return not signed.public and grant.may_download_originals
-        if signed.name not in picture.rendition_names:
-            return False
-        if signed.public != picture.renditions_public:
-            return False  # Moved since: the page hands out the new address.
-        if signed.filename:
-            return grant.may_download
-        return signed.public or grant.sees_private
-
 
 class DownloadMixin:
-    """A project's pictures for download, as far as the viewer's grant allows."""
+    """A project's pictures for download, as far as access.decide() allows the viewer."""
 
-    def get_project_and_grant(self) -> tuple[Project, Grant]:
+    def get_project_and_grant(self) -> tuple[Project, Grant | None]:
         raise NotImplementedError
 
-    def allowed_size(self, grant: Grant) -> str:
+    def downloads(self) -> tuple[Project, Grant, str, list[tuple[Picture, Decision]]]:
+        """The project, the grant, the size asked for, and each picture allowed in that size."""
+        project, grant = self.get_project_and_grant()
         size = self.request.GET.get("size", "web")
-        if size not in SIZES:
-            raise Http404("No such size.")
-        if size == "original" and not grant.may_download_originals:
-            raise Http404("Originals are not for download here.")
-        if not grant.may_download:
-            raise Http404("Downloads are not allowed here.")
-        return size
-
-    def downloadable_pictures(self, project: Project, grant: Grant, size: str) -> list[Picture]:
-        pictures = [p.shown_to(grant) for p in project.pictures.in_display_order()]
-        if size == "original":
-            return [picture for picture in pictures if picture.photo]
-        return [picture for picture in pictures if picture.media.renditions_visible]
+        allowed = []
+        for picture in project.pictures.in_display_order():
+            decision = decide(grant, picture, size=size, attachment=True)
+            if decision:
+                allowed.append((picture, decision))
+        return project, grant, size, allowed
 
     @staticmethod
-    def stored_name(picture: Picture, size: str) -> str:
-        return picture.photo.name if size == "original" else picture.renditions[-1]["name"]
-
-    @classmethod
-    def names(cls, pictures: list[Picture], size: str) -> dict[int, str]:
-        return download_names(
-            pictures, lambda picture: PurePosixPath(cls.stored_name(picture, size)).suffix
-        )
+    def names(allowed: list[tuple[Picture, Decision]]) -> dict[int, str]:
+        suffix = {picture.pk: PurePosixPath(decision.name).suffix for picture, decision in allowed}
+        return download_names([picture for picture, _ in allowed], lambda p: suffix[p.pk])
 
 
 class PictureDownloadView(DownloadMixin, View):
@@ -118,25 +131,19 @@ class PictureDownloadView(DownloadMixin, View):
     http_method_names = ["get"]
 
     def get(self, request, *args, **kwargs) -> HttpResponse:
-        project, grant = self.get_project_and_grant()
-        size = self.allowed_size(grant)
-        pictures = self.downloadable_pictures(project, grant, size)
-        picture = next((p for p in pictures if p.pk == self.kwargs["pk"]), None)
-        if picture is None:
+        _, grant, size, allowed = self.downloads()
+        found = [(p, d) for p, d in allowed if p.pk == self.kwargs["pk"]]
+        if not found:
             raise Http404("No such picture to download.")
-        filename = self.names(pictures, size)[picture.pk]
-        media = picture.media
-        url = (
-            media.original_url(filename)
-            if size == "original"
-            else media.web_download_url(filename)
-        )
+        picture, decision = found[0]
+        filename = self.names(allowed)[picture.pk]
+        url = PictureMedia(picture, grant).download_url(size, filename)
         if url:
             response = redirect(url)
         else:
             # A public rendition in a bucket has no URL that names it as an attachment: small
             # enough to pass through.
-            file = rendition_storage(True).open(self.stored_name(picture, size), "rb")
+            file = decision.storage.open(decision.name, "rb")
             response = FileResponse(file, as_attachment=True, filename=filename)
         return _private_headers(response, 0)
 
@@ -147,29 +154,21 @@ class ProjectZipView(DownloadMixin, View):
     http_method_names = ["get"]
 
     def get(self, request, *args, **kwargs) -> HttpResponse:
-        project, grant = self.get_project_and_grant()
-        size = self.allowed_size(grant)
-        pictures = self.downloadable_pictures(project, grant, size)
-        if not pictures:
-            raise Http404("Nothing to download yet.")
-        names = self.names(pictures, size)
+        project, _, size, allowed = self.downloads()
+        if not allowed:
+            raise Http404("Nothing to download here.")
+        names = self.names(allowed)
 
         def entries():
-            for picture in pictures:
-                storage = (
-                    picture.photo.storage
-                    if size == "original"
-                    else rendition_storage(picture.renditions_public)
-                )
-                name = self.stored_name(picture, size)
+            for picture, decision in allowed:
                 yield (
                     names[picture.pk],
-                    lambda storage=storage, name=name: storage.open(name, "rb"),
+                    lambda decision=decision: decision.storage.open(decision.name, "rb"),
                     picture.created.timetuple()[:6],
                 )
 
         response = StreamingHttpResponse(stream_zip(entries()), content_type="application/zip")
-        suffix = "originals" if size == "original" else "web"
+        suffix = "originals" if size == ORIGINAL else "web"
         response["Content-Disposition"] = content_disposition_header(
             True, f"{project.slug}-{suffix}.zip"
         )
@@ -179,10 +178,10 @@ class ProjectZipView(DownloadMixin, View):
 class ProjectDownloadMixin(DownloadMixin):
     """Downloads from a project's own page: its owner and staff, or anyone if it is public."""
 
-    def get_project_and_grant(self) -> tuple[Project, Grant]:
+    def get_project_and_grant(self) -> tuple[Project, Grant | None]:
         user = self.request.user
         project = get_object_or_404(Project.objects.visible_to(user), slug=self.kwargs["slug"])
-        return project, Grant.for_user(user, project)
+        return project, grant_for(project, user=user)
 
 
 class ProjectPictureDownloadView(ProjectDownloadMixin, PictureDownloadView):

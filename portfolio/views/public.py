@@ -12,7 +12,7 @@ from django.views.generic import (
     TemplateView,
 )
 
-from portfolio.access import Grant
+from portfolio.access import Viewer
 from portfolio.cache import CachedForVisitorsMixin
 from portfolio.discovery.previews import (
     about_preview,
@@ -45,7 +45,10 @@ class GalleryView(CachedForVisitorsMixin, HtmxPartialMixin, ListView):
 
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(
-            categories=self.categories, selected_category=self.category, **kwargs
+            categories=self.categories,
+            selected_category=self.category,
+            viewer=Viewer(),  # The gallery is the same for everyone: the page cache keeps it.
+            **kwargs,
         )
         # Made only where shown: not for an htmx fragment, which has no <head>.
         context["link_preview"] = SimpleLazyObject(
@@ -71,17 +74,18 @@ class GalleryView(CachedForVisitorsMixin, HtmxPartialMixin, ListView):
 
 
 def picture_grid_context(
-    project: Project, *, grant: Grant, can_edit: bool, next_url: str = ""
+    project: Project, *, viewer: Viewer, can_edit: bool, next_url: str = ""
 ) -> dict:
     """What the picture grid needs, in one query however many pictures (and editors)."""
-    pictures = [picture.shown_to(grant) for picture in project.pictures.in_display_order()]
+    pictures = list(project.pictures.in_display_order())
     # As ProjectQuerySet.with_cover() fetches it: the cover badge needs no query of its own.
     project.first_pictures = pictures[:1]
     return {
         "project": project,
         "pictures": pictures,
         "can_edit": can_edit,
-        "grant": grant,
+        "viewer": viewer,
+        "grant": viewer.grant(project),
         "cover_id": project.cover_picture_id,
         "next_url": next_url or project.get_absolute_url(),
     }
@@ -96,8 +100,8 @@ class ProjectDetailView(CachedForVisitorsMixin, DetailView):
     def get_context_data(self, **kwargs) -> dict:
         project = self.object
         can_edit = Project.objects.editable_by(self.request.user).filter(pk=project.pk).exists()
-        grant = Grant.for_user(self.request.user, project)
-        context = picture_grid_context(project, grant=grant, can_edit=can_edit)
+        viewer = Viewer(user=self.request.user)
+        context = picture_grid_context(project, viewer=viewer, can_edit=can_edit)
         if can_edit:
             context["upload_form"] = PictureUploadForm()
         context["link_preview"] = SimpleLazyObject(
@@ -115,9 +119,9 @@ class PictureDetailView(CachedForVisitorsMixin, DetailView):
 
     def get_context_data(self, **kwargs) -> dict:
         picture = self.object
-        picture.shown_to(Grant.for_user(self.request.user, picture.project))
         return super().get_context_data(
             project=picture.project,
+            viewer=Viewer(user=self.request.user),
             link_preview=SimpleLazyObject(partial(picture_preview, self.request, picture)),
             **kwargs,
         )

@@ -1,15 +1,22 @@
-"""The owner's side of sharing: a project's visibility, and its share links."""
+"""
+The owner's side of sharing: a project's visibility, its share links, and what their clients
+chose (a link's favourites turned on or off, a selection locked, its names as CSV).
+"""
 
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.http import content_disposition_header
 from django.views.generic import CreateView, UpdateView, View
+from django.views.generic.base import TemplateResponseMixin
 
-from portfolio.access import Grant
+from portfolio.access import Viewer
+from portfolio.downloads import safe_stem
 from portfolio.forms import ProjectVisibilityForm, ShareLinkFavouritesForm, ShareLinkForm
-from portfolio.models import Project, ShareLink
+from portfolio.models import Project, Selection, ShareLink
 from portfolio.views.editors import EditorRequiredMixin
 
 
@@ -20,7 +27,7 @@ def sharing_context(
     favourites_form: ShareLinkFavouritesForm | None = None,
 ) -> dict:
     """What the project's sharing panel needs (templates/portfolio/_sharing.html)."""
-    links = links_with_selections(project, Grant.editor(user))
+    links = links_with_selections(project)
     for link in links:
         link.favourites_form = (
             favourites_form
@@ -29,14 +36,15 @@ def sharing_context(
         )
     return {
         "project": project,
+        "viewer": Viewer(user=user),
         "share_links": links,
         "share_link_form": form or ShareLinkForm(),
         "visibility_form": ProjectVisibilityForm(instance=project),
     }
 
 
-def links_with_selections(project: Project, grant: Grant) -> list[ShareLink]:
-    """The project's links, each with its clients' selections and their pictures for `grant`."""
+def links_with_selections(project: Project) -> list[ShareLink]:
+    """The project's links, each with its clients' selections and their pictures."""
     links = list(project.share_links.prefetch_related("selections__favourites__picture"))
     for link in links:
         link.project = project
@@ -44,7 +52,6 @@ def links_with_selections(project: Project, grant: Grant) -> list[ShareLink]:
             selection.link = link
             for picture in selection.pictures():
                 picture.project = project
-                picture.shown_to(grant)
     return links
 
 
@@ -131,3 +138,53 @@ class ShareLinkRevokeView(SharingPanelMixin, View):
         link = get_object_or_404(ShareLink, project=self.project, pk=kwargs["pk"])
         link.revoke()
         return self.done(f"Link “{link.label}” revoked.")
+
+
+# ---------------------------------------------------------------- what the clients chose
+
+
+class SelectionLockView(SharingPanelMixin, View):
+    """POST handler: lock the selection (its client can no longer change it), or unlock it."""
+
+    def post(self, request, *args, **kwargs) -> HttpResponse:
+        selection = get_object_or_404(Selection, link__project=self.project, pk=kwargs["pk"])
+        if request.POST.get("lock") == "0":
+            selection.unlock()
+            return self.done(f"{selection.name}’s selection unlocked: they may change it.")
+        selection.lock()
+        return self.done(f"{selection.name}’s selection locked.")
+
+
+class ShareLinkFavouritesView(SharingPanelMixin, TemplateResponseMixin, View):
+    """POST handler: a link takes favourites or no longer does (freezing its selections)."""
+
+    def post(self, request, *args, **kwargs) -> HttpResponse:
+        link = get_object_or_404(ShareLink, project=self.project, pk=kwargs["pk"])
+        form = ShareLinkFavouritesForm(request.POST, instance=link)
+        if not form.is_valid():
+            return self.panel(status=400, favourites_form=form)
+        # Its two columns only: a revocation or a client's visit since it was read stays.
+        form.save(commit=False).save(update_fields=form.Meta.fields)
+        if link.allows_favourites:
+            limit = f", up to {link.favourite_limit}" if link.favourite_limit else ""
+            return self.done(f"“{link.label}” takes favourites{limit}.")
+        return self.done(f"“{link.label}” no longer takes favourites: its selections are kept.")
+
+
+class SelectionCsvView(EditorRequiredMixin, View):
+    """GET handler: the selection's pictures as CSV, one row a file."""
+
+    def get(self, request, *args, **kwargs) -> HttpResponse:
+        project = self.get_project()
+        selection = get_object_or_404(
+            Selection.objects.with_pictures(), link__project=project, pk=kwargs["pk"]
+        )
+        # A name is no file name: "J. Doe" has no extension to drop.
+        name = f"{project.slug}-{safe_stem(f'{selection.name}.csv') or 'selection'}.csv"
+        response = HttpResponse(
+            selection.as_csv(),
+            content_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": content_disposition_header(True, name)},
+        )
+        add_never_cache_headers(response)  # Clients' names: for no shared cache.
+        return response

@@ -4,21 +4,31 @@ and downloads as far as the link allows. Nothing else of the site.
 
 A wrong or revoked link, or one whose project was made private, answers 404; an expired one
 410; both with a page that says so. Share pages are never indexed, send no referrer to other
-sites and are never kept by a cache. Client proofing (favourites) is in views/proofing.py.
+sites and are never kept by a cache.
+
+Client proofing (models/proofing.py) lives under the link too, as the share page's own views, so
+the link's password, expiry and revocation apply to every request, and a refusal shows the page
+again. A link that takes no favourites answers 404 there. The visitor's selection is the one
+whose id their session keeps for the link: "remembered in their browser" is the session cookie,
+and typing the same name again (on another device, after the cookie is gone) opens the same
+selection. The owner's side of proofing is in views/share_links.py.
 """
 
 from axes.handlers.proxy import AxesProxyHandler
 from django import forms
 from django.conf import settings
-from django.http import HttpResponse
+from django.contrib import messages
+from django.db import IntegrityError
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.crypto import constant_time_compare
 from django.views.generic import TemplateView
 
-from portfolio.access import Grant
-from portfolio.models import Project, ShareLink
+from portfolio.access import Grant, Viewer
+from portfolio.forms import SelectionSendForm, SelectionStartForm
+from portfolio.models import Picture, Project, Selection, SelectionRefused, ShareLink
 from portfolio.views.events import request_refused
 from portfolio.views.files import PictureDownloadView, ProjectZipView
 from portfolio.views.htmx import wants_fragment
@@ -124,8 +134,12 @@ class ShareLinkMixin:
     # ------------------------------------------------------------ what it grants
 
     @property
-    def grant(self) -> Grant:
-        return Grant.link(self.link)
+    def viewer(self) -> Viewer:
+        return Viewer(link=self.link)
+
+    @property
+    def grant(self) -> Grant | None:
+        return self.viewer.grant(self.link.project)
 
     def get_project_and_grant(self) -> tuple[Project, Grant]:
         return self.link.project, self.grant
@@ -147,17 +161,15 @@ class SharedProjectView(ShareLinkMixin, TemplateView):
     def page(self, status: int = 200, **proofing) -> HttpResponse:
         """The share page; `proofing` replaces parts of its selection (a form with errors)."""
         project = self.link.project
-        pictures = [p.shown_to(self.grant) for p in project.pictures.in_display_order()]
+        pictures = list(project.pictures.in_display_order())
         context = {
             "link": self.link,
             "project": project,
             "pictures": pictures,
+            "viewer": self.viewer,
             "grant": self.grant,
             "can_edit": False,
         }
-        # Imported here: proofing's views build on this one.
-        from portfolio.views.proofing import proofing_context
-
         context.update(proofing_context(self.request, self.link, pictures), **proofing)
         return self.render_to_response(context, status=status)
 
@@ -168,3 +180,169 @@ class SharedPictureDownloadView(ShareLinkMixin, PictureDownloadView):
 
 class SharedZipDownloadView(ShareLinkMixin, ProjectZipView):
     pass
+
+
+# ---------------------------------------------------------------- favourites (models/proofing.py)
+
+FAVOURITES_ONLY = "favourites"  # ?favourites=1: the share page shows only the visitor's.
+
+
+def current_selection(request, link: ShareLink) -> Selection | None:
+    """The selection this visitor chooses in on this link, as their session remembers it."""
+    selection_id = request.session.get(selection_session_key(link))
+    selection = Selection.objects.filter(link=link, pk=selection_id).first()
+    if selection is not None:
+        selection.link = link
+    return selection
+
+
+def selection_session_key(link: ShareLink) -> str:
+    return f"share-link-{link.pk}-selection"
+
+
+def proofing_context(request, link: ShareLink, pictures: list[Picture]) -> dict:
+    """What the share page adds for a link that takes favourites (SharedProjectView)."""
+    if not link.allows_favourites:
+        return {}
+    selection = current_selection(request, link)
+    chosen = set(selection.favourites.values_list("picture_id", flat=True)) if selection else set()
+    for picture in pictures:
+        picture.is_favourite = picture.pk in chosen
+    query = request.POST if request.method == "POST" else request.GET  # A refused POST too.
+    only_favourites = bool(selection) and query.get(FAVOURITES_ONLY) == "1"
+    context = {
+        "selection": selection,
+        "favourite_count": len(chosen),
+        "can_choose": bool(selection) and not selection.refusal(),
+        "only_favourites": only_favourites,
+        "start_form": SelectionStartForm(),
+        "send_form": SelectionSendForm(instance=selection) if selection else None,
+        # The hearts post with htmx: _base.html gives it the CSRF token.
+        "htmx_posts": bool(selection),
+    }
+    if only_favourites:
+        context["pictures"] = [picture for picture in pictures if picture.is_favourite]
+    return context
+
+
+class ProofingActionView(SharedProjectView):
+    """
+    The POST handlers under a link that takes favourites; each acts, then returns to the share
+    page. Refused, htmx gets the status and a "request-refused" event; a plain form, the page
+    again with the reason (a 4xx, so that nothing mistakes a refusal for a success).
+    """
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs) -> HttpResponse:
+        if not self.link.allows_favourites:
+            return not_found(request)
+        self.selection = current_selection(request, self.link)
+        try:
+            return self.act()
+        except SelectionRefused as refusal:
+            return self.refused(str(refusal), status=409)
+
+    def act(self) -> HttpResponse:
+        raise NotImplementedError
+
+    def back(self, anchor: str = "selection") -> HttpResponse:
+        url = self.link.get_absolute_url()
+        if self.request.POST.get(FAVOURITES_ONLY) == "1":
+            url += f"?{FAVOURITES_ONLY}=1"
+        return HttpResponseRedirect(f"{url}#{anchor}")
+
+    def refused(self, message: str, status: int) -> HttpResponse:
+        if wants_fragment(self.request):
+            return request_refused(HttpResponse(status=status), message)
+        messages.error(self.request, message)
+        return self.page(status)
+
+    def invalid(self, form_name: str, form) -> HttpResponse:
+        """A form with errors: the page shows it again, its errors by its fields."""
+        if wants_fragment(self.request):
+            errors = [error for field_errors in form.errors.values() for error in field_errors]
+            return request_refused(HttpResponse(status=400), " ".join(errors))
+        return self.page(400, **{form_name: form})
+
+    def needs_selection(self) -> None:
+        if self.selection is None:
+            raise SelectionRefused("Type your name first, to start your selection.")
+
+
+class FavouriteToggleView(ProofingActionView):
+    """POST handler: a picture becomes one of the visitor's favourites, or stops being one."""
+
+    def act(self) -> HttpResponse:
+        picture = Picture.objects.filter(
+            project=self.link.project, pk=self.kwargs["picture_id"]
+        ).first()
+        if picture is None:
+            return not_found(self.request)
+        self.needs_selection()
+        picture.is_favourite = self.selection.toggle(picture)
+        if not wants_fragment(self.request):
+            return self.back(anchor=f"picture-{picture.pk}")
+        context = {
+            "link": self.link,
+            "selection": self.selection,
+            "picture": picture,
+            "can_choose": True,
+            "only_favourites": self.request.POST.get(FAVOURITES_ONLY) == "1",
+            "favourite_count": self.selection.favourites.count(),
+        }
+        return TemplateResponse(self.request, "portfolio/_favourite_toggled.html", context)
+
+
+class SelectionStartView(ProofingActionView):
+    """POST handler: choose under this name, a new selection or the one of that name."""
+
+    def act(self) -> HttpResponse:
+        form = SelectionStartForm(self.request.POST)
+        if not form.is_valid():
+            return self.invalid("start_form", form)
+        selection = Selection.objects.start(self.link, form.cleaned_data["name"])
+        self.request.session[selection_session_key(self.link)] = selection.pk
+        return self.back()
+
+
+class SelectionLeaveView(ProofingActionView):
+    """POST handler: this browser stops choosing under that name (the selection stays)."""
+
+    def act(self) -> HttpResponse:
+        self.request.session.pop(selection_session_key(self.link), None)
+        return self.back()
+
+
+class SelectionSendView(ProofingActionView):
+    """POST handler: send the selection, with the client's name and note, to the owner."""
+
+    def act(self) -> HttpResponse:
+        self.needs_selection()
+        form = SelectionSendForm(self.request.POST, instance=self.selection)
+        if not form.is_valid():
+            return self.invalid("send_form", form)
+        # Not form.save(): it writes the whole row as read, a lock made since included.
+        try:
+            self.selection.send(form.cleaned_data["note"], name=form.cleaned_data["name"])
+        except IntegrityError:  # Someone took the name since the form was checked.
+            raise SelectionRefused(form.name_taken_message) from None
+        count = self.selection.favourites.count()
+        messages.success(
+            self.request, f"Sent: {count} picture{'s' if count != 1 else ''}. Thank you!"
+        )
+        return self.back()
+
+
+class SelectionReopenView(ProofingActionView):
+    """POST handler: change a sent selection again, until the owner locks it."""
+
+    def act(self) -> HttpResponse:
+        self.needs_selection()
+        self.selection.reopen()
+        messages.success(self.request, "Reopened: change it, then send it again.")
+        return self.back()
+
+
+def not_found(request) -> HttpResponse:
+    return TemplateResponse(request, "portfolio/share_unavailable.html", {}, status=404)

@@ -16,7 +16,7 @@ from django.views.generic import (
 from django.views.generic.detail import SingleObjectMixin
 from django_htmx.http import reswap, retarget
 
-from portfolio.access import Grant
+from portfolio.access import Viewer
 from portfolio.forms import PictureCaptionForm, PictureFocusForm, PictureUploadForm, ProjectForm
 from portfolio.models import Picture, Project
 from portfolio.views.editors import EditorRequiredMixin
@@ -41,12 +41,7 @@ class StudioView(EditorRequiredMixin, ListView):
         )
 
     def get_context_data(self, **kwargs) -> dict:
-        context = super().get_context_data(**kwargs)
-        grant = Grant.editor(self.request.user)
-        for project in context["object_list"]:
-            if cover := project.cover_picture:
-                cover.shown_to(grant)
-        return context
+        return super().get_context_data(viewer=Viewer(user=self.request.user), **kwargs)
 
 
 class ProjectCreateView(EditorRequiredMixin, CreateView):
@@ -73,8 +68,10 @@ class ProjectUpdateView(EditorRequiredMixin, UpdateView):
 
     def get_context_data(self, **kwargs) -> dict:
         edit_url = reverse("portfolio:project-update", kwargs={"slug": self.object.slug})
-        grant = Grant.for_user(self.request.user, self.object)
-        context = picture_grid_context(self.object, grant=grant, can_edit=True, next_url=edit_url)
+        viewer = Viewer(user=self.request.user)
+        context = picture_grid_context(
+            self.object, viewer=viewer, can_edit=True, next_url=edit_url
+        )
         context.update(
             sharing_context(self.object, self.request.user), upload_form=PictureUploadForm()
         )
@@ -144,6 +141,7 @@ class PictureUploadView(EditorRequiredMixin, FormView):
         context = super().get_context_data(**kwargs)
         context.update(
             project=self.project,
+            viewer=Viewer(user=self.request.user),
             upload_form=context["form"],
             next_url=self.next_url(self.project.get_absolute_url()),
         )
@@ -165,9 +163,6 @@ class PictureUploadView(EditorRequiredMixin, FormView):
         context = self.get_context_data(form=form, result=result)
         if self.request.htmx:
             # The new pictures are rendered as grid items: with their tools and cover badge.
-            grant = Grant.for_user(self.request.user, self.project)
-            for picture in result.pictures:
-                picture.shown_to(grant)
             context.update(can_edit=True, cover_id=self.project.cover_picture_id)
         response = self.render_to_response(context, status=status)
         return upload_judged(
@@ -195,25 +190,25 @@ class PictureMixin(EditorRequiredMixin, SingleObjectMixin):
 
     def get_object(self, queryset=None) -> Picture:
         # Its own pages (caption, focus, delete) show it as its editor sees it, drafts too.
-        picture = super().get_object(queryset)
-        return picture.shown_to(Grant.for_user(self.request.user, picture.project))
+        return super().get_object(queryset)
 
     def get_context_data(self, **kwargs) -> dict:
         # Where the page's form returns to, and its Cancel link leads.
         next_url = self.next_url(self.object.project.get_absolute_url())
-        return super().get_context_data(next_url=next_url, **kwargs)
+        viewer = Viewer(user=self.request.user)
+        return super().get_context_data(next_url=next_url, viewer=viewer, **kwargs)
 
     def changed(self, picture: Picture, fragment: str = "_picture_grid.html") -> HttpResponse:
         """Answer htmx with the changed fragment, a plain post with a redirect to its page."""
         project = picture.project
         next_url = self.next_url(project.get_absolute_url())
         if self.request.htmx:
-            grant = Grant.for_user(self.request.user, project)
-            context = picture_grid_context(project, grant=grant, can_edit=True, next_url=next_url)
+            viewer = Viewer(user=self.request.user)
+            context = picture_grid_context(
+                project, viewer=viewer, can_edit=True, next_url=next_url
+            )
             return TemplateResponse(
-                self.request,
-                f"portfolio/{fragment}",
-                {**context, "picture": picture.shown_to(grant)},
+                self.request, f"portfolio/{fragment}", {**context, "picture": picture}
             )
         anchor = f"#picture-{picture.pk}" if picture.pk else ""
         return HttpResponseRedirect(f"{next_url.split('#')[0]}{anchor}")

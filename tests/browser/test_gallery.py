@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from portfolio.models import Picture
 from tests.browser.layout import sizes_width
-from tests.helpers import make_category, make_picture, make_project
+from tests.helpers import make_category, make_picture, make_project, public_media
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -58,7 +58,9 @@ def test_gallery_shows_published_projects_with_their_covers(page: Page, gallery,
         shown.add(cover.evaluate("image => image.currentSrc"))
     assert all(re.search(r"/projects/\d+/[0-9a-f]{32}_w64\.webp$", url) for url in shown)
     # Where the storage says each cover's rendition is: a path on disk, an address in a bucket.
-    assert shown == {urljoin(live_server.url, picture.src) for picture in Picture.objects.all()}
+    assert shown == {
+        urljoin(live_server.url, public_media(picture).src) for picture in Picture.objects.all()
+    }
 
 
 def test_category_filter_swaps_the_grid_in_place_and_updates_the_address_bar(

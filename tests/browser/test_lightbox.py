@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from portfolio.models import Picture, Project
-from tests.helpers import make_picture, make_project
+from tests.helpers import make_picture, make_project, public_media
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,7 +21,7 @@ def pictures() -> list[Picture]:
     made = [make_picture(project, caption=caption) for caption in CAPTIONS]
     for picture in made:
         picture.refresh_from_db()
-        assert picture.has_renditions
+        assert public_media(picture).renditions_visible
     return made
 
 
@@ -41,8 +41,8 @@ def expect_showing(lightbox, pictures: list[Picture], number: int) -> None:
     """
     picture = pictures[number - 1]
     image = lightbox.locator(".lightbox-image")
-    expect(image).to_have_attribute("src", picture.large_url)
-    assert picture.large_url.endswith(picture.renditions[-1]["name"])
+    expect(image).to_have_attribute("src", public_media(picture).large_url)
+    assert public_media(picture).large_url.endswith(picture.renditions[-1]["name"])
     expect(lightbox.get_by_role("link")).to_have_count(0)
     expect(image).to_have_attribute("alt", CAPTIONS[number - 1])
     expect(image).to_have_js_property("complete", True)
@@ -132,7 +132,7 @@ def test_without_javascript_a_picture_link_opens_its_own_page(
     expect(page).to_have_url(urljoin(live_server.url, pictures[2].get_absolute_url()))
     image = page.get_by_role("img", name="The long ridge")
     # From wherever media are stored (a path on disk, an address in a bucket).
-    expect(image).to_have_attribute("src", pictures[2].src)
+    expect(image).to_have_attribute("src", public_media(pictures[2]).src)
     expect(image).to_have_js_property("complete", True)
     assert image.evaluate("image => image.naturalWidth") > 0
 

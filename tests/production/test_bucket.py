@@ -9,12 +9,13 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.test import Client
 
-from portfolio.access import Grant
+from portfolio.access import PictureMedia, grant_for
 from portfolio.models import Picture
 from tests.helpers import (
     image_bytes,
     make_picture,
     make_project,
+    public_media,
     read_stored,
     stored_files,
     uploaded_image,
@@ -41,7 +42,7 @@ def test_an_upload_lands_in_the_buckets_with_its_type_and_caching(settings):
     head = s3_client().head_object(
         Bucket=os.environ["AWS_STORAGE_BUCKET_NAME"], Key=key_of(rendition)
     )
-    public = requests.get(picture.src, timeout=10)
+    public = requests.get(public_media(picture).src, timeout=10)
     unsigned_original = requests.get(
         f"{os.environ['AWS_S3_ENDPOINT_URL']}/{os.environ['AWS_PRIVATE_STORAGE_BUCKET_NAME']}/"
         f"{key_of(picture.photo.name)}",
@@ -55,9 +56,11 @@ def test_an_upload_lands_in_the_buckets_with_its_type_and_caching(settings):
     # A public project's rendition: a plain URL every cache shares.
     assert head["ContentType"] == "image/webp"
     assert head["CacheControl"] == IMMUTABLE_FOR_A_YEAR
-    assert picture.src == f"{settings.MEDIA_URL}{rendition}"
-    assert picture.src.startswith(f"{os.environ['AWS_S3_ENDPOINT_URL']}/")
-    assert "?" not in picture.src  # no signature, no expiry: one URL every cache shares
+    assert public_media(picture).src == f"{settings.MEDIA_URL}{rendition}"
+    assert public_media(picture).src.startswith(f"{os.environ['AWS_S3_ENDPOINT_URL']}/")
+    assert (
+        "?" not in public_media(picture).src
+    )  # no signature, no expiry: one URL every cache shares
     assert public.status_code == 200
     assert public.headers["Content-Type"] == "image/webp"
     assert public.headers["Cache-Control"] == IMMUTABLE_FOR_A_YEAR
@@ -89,7 +92,7 @@ def test_page_image_urls_point_at_the_bucket(settings):
     assert sources
     assert all(source.startswith(settings.MEDIA_URL) for source in sources)
     for picture in pictures:
-        assert picture.src in sources
+        assert public_media(picture).src in sources
         assert picture.photo.name not in html
 
 
@@ -110,7 +113,7 @@ def test_a_cdn_domain_replaces_the_bucket_in_every_url(settings):
 
     rendition = picture.rendition_names[0]
     expected = f"https://media.example-cdn.net/{options['location']}/{rendition}"
-    assert picture.src == expected
+    assert public_media(picture).src == expected
     assert f'src="{expected}"' in html
     # The renditions task's files: the one rendition and the link-preview card.
     assert bucket_keys(f"{options['location']}/") == {key_of(rendition), key_of(picture.card)}
@@ -139,9 +142,9 @@ def test_two_uploads_of_the_same_name_never_collide():
 
     assert first.photo.name != second.photo.name
     # Originals are reached through presigned URLs only: their owner's.
-    owner = Grant.editor(project.owner)
+    owner = grant_for(project, user=project.owner)
     for picture in (first, second):
-        url = picture.shown_to(owner).media.original_url()
+        url = PictureMedia(picture, owner).original_url()
         assert "X-Amz-Signature=" in url
         assert requests.get(url, timeout=10).content == picture.photo.open("rb").read()
     assert first.photo.open("rb").read() != second.photo.open("rb").read()
