@@ -9,6 +9,7 @@ The site's side of the benchmark, run with the site's settings in a fresh proces
     python bench/site_worker.py uploaded               what an upload stored
     python bench/site_worker.py decode PHOTO           decode the same photo once with Pillow
     python bench/site_worker.py zip MEGABYTES          stream a project of that size as a ZIP
+    python bench/site_worker.py gate PHOTO...          judge each photo with the gate, in turn
 
 Each prints one JSON object. DATABASE_URL and DJANGO_MEDIA_ROOT choose the site.
 """
@@ -363,6 +364,20 @@ def zip_download(megabytes: int) -> dict:
     }
 
 
+def gate(photos: list[str]) -> dict:
+    """The gate alone on each photo, one after another: what one upload's judging costs."""
+    from portfolio.images.gate import prepare_upload
+
+    with open(photos[0], "rb") as first:
+        prepare_upload(File(first))  # Starts the judge process, as a worker's first upload does.
+    started = time.perf_counter()
+    for photo in photos:
+        with open(photo, "rb") as file:
+            prepare_upload(File(file))
+    seconds = time.perf_counter() - started
+    return {"files": len(photos), "seconds": seconds}
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -378,5 +393,6 @@ if __name__ == "__main__":
         "uploaded": uploaded,
         "decode": lambda: decode(arguments[0]),
         "zip": lambda: zip_download(int(arguments[0])),
+        "gate": lambda: gate(arguments),
     }
     print(json.dumps(actions[command]()))

@@ -5,24 +5,17 @@ from dataclasses import dataclass, field
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 
-from portfolio.images.fields import ACCEPT
-from portfolio.images.gate import (
-    UploadRejected,
-    describe_limits,
-    megabytes,
-    prepare_upload,
-    too_large_reason,
-)
+from portfolio.images.fields import PictureFormField
+from portfolio.images.gate import describe_limits, too_large_reason
 from portfolio.models import Picture, Profile, Project, Selection, ShareLink
 from portfolio.models.proofing import normal_name, validate_one_line
 from portfolio.storage_outage import STORAGE_UNAVAILABLE_REASON, is_storage_outage
 
 DISPLAY_NAME_MAX_LENGTH = 120
-# For a file left unjudged because its request's time was spent: upload.js sends it again.
+# For a file of a plain post left unjudged because the request's time was spent.
 NOT_CHECKED_IN_TIME_REASON = (
     "not uploaded: this upload ran out of time before checking it. Please send it again."
 )
@@ -63,45 +56,67 @@ class PictureFocusForm(forms.ModelForm):
         fields = ["focal_x", "focal_y"]
 
 
-class MultipleFileInput(forms.FileInput):
+class PictureFilesInput(forms.FileInput):
+    """A file picker that offers several files; each form takes one (for_each_file)."""
+
     allow_multiple_selected = True
 
+    def value_from_datadict(self, data, files, name):
+        return files.get(name)
 
-class MultipleFileField(forms.FileField):
+
+class PictureUploadForm(forms.Form):
     """
-    A file field that cleans to a list of files.
-
-    Unlike Django's documented pattern it does not clean each file with FileField: one
-    empty or bad file must not fail the whole batch. Each file is judged on its own
-    by PictureUploadForm.save(), with the gate every picture's file passes, and reported
-    by name.
+    One file for a project, cleaned by the field the admin's picture forms use: is_valid()
+    runs the gate. upload.js posts one file a request; a plain post may carry several, and
+    for_each_file() gives each its own form.
     """
 
-    widget = MultipleFileInput
+    photos = PictureFormField(
+        label="Pictures",
+        widget=PictureFilesInput,
+        error_messages={"required": "Choose at least one picture."},
+    )
 
-    def __init__(self, *, max_files: int = 20, max_total_bytes: int | None = None, **kwargs):
-        self.max_files = max_files
-        self.max_total_bytes = max_total_bytes
-        super().__init__(**kwargs)
+    def __init__(self, *args, project: Project | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.project = project
+        photos = self.fields["photos"]
+        photos.help_text = describe_limits()
+        # upload.js refuses a file over the byte limit before sending it, in the server's words.
+        photos.widget.attrs.update(
+            {
+                "data-max-file-bytes": settings.PORTFOLIO_UPLOAD_MAX_BYTES,
+                "data-too-large-reason": too_large_reason(),
+            }
+        )
 
-    def clean(self, data, initial=None) -> list[UploadedFile]:
-        files = [file for file in (data if isinstance(data, list | tuple) else [data]) if file]
-        if not files and self.required:
-            raise ValidationError("Choose at least one picture.", code="required")
-        if len(files) > self.max_files:
-            raise ValidationError(
-                f"Too many files: at most {self.max_files} at a time, you sent {len(files)}. "
-                "Nothing was uploaded.",
-                code="max_files",
-            )
-        total_bytes = sum(file.size for file in files)
-        if self.max_total_bytes is not None and total_bytes > self.max_total_bytes:
-            raise ValidationError(
-                f"Too much in one upload: at most {megabytes(self.max_total_bytes)} at a time, "
-                f"you sent {megabytes(total_bytes)}. Nothing was uploaded.",
-                code="max_total_bytes",
-            )
-        return files
+    @classmethod
+    def for_each_file(cls, data, files, *, project: Project) -> list["PictureUploadForm"]:
+        """A form for each file posted, in order; one (refused as empty) when there is none."""
+        uploads = files.getlist("photos")
+        if len(uploads) < 2:
+            return [cls(data, files, project=project)]
+        return [
+            cls(data, MultiValueDict({"photos": [upload]}), project=project) for upload in uploads
+        ]
+
+    def full_clean(self) -> None:
+        if self.project is not None:
+            # For the credit fields the file lacks, as the admin's form does.
+            self.fields["photos"].credit_defaults = self.project.credit_defaults()
+        super().full_clean()
+
+    @property
+    def file_name(self) -> str:
+        """The posted file's name, made safe to show."""
+        upload = self.files.get("photos")
+        return display_name(upload.name or "") if upload else ""
+
+    def save(self) -> Picture:
+        return self.project.add_picture(
+            self.cleaned_data["photos"], original_filename=self.file_name
+        )
 
 
 @dataclass
@@ -114,72 +129,41 @@ class Rejection:
 class UploadResult:
     pictures: list[Picture] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
-    # The last files of the request, not judged because its time was spent.
-    deferred: list[Rejection] = field(default_factory=list)
 
 
-class PictureUploadForm(forms.Form):
-    photos = MultipleFileField(
-        label="Pictures", widget=MultipleFileInput(attrs={"accept": ACCEPT})
-    )
+def save_uploads(forms: list[PictureUploadForm]) -> UploadResult:
+    """
+    Store the picture of each valid form; list the others with their reasons.
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        photos = self.fields["photos"]
-        photos.max_files = settings.PORTFOLIO_UPLOAD_MAX_FILES
-        photos.max_total_bytes = settings.PORTFOLIO_UPLOAD_MAX_REQUEST_BYTES
-        photos.help_text = describe_limits()
-        # upload.js sends a big selection in batches within these limits, and refuses a file
-        # over the byte limit before sending it, in the server's words. The server still checks.
-        photos.widget.attrs.update(
-            {
-                "data-max-files": photos.max_files,
-                "data-max-request-bytes": photos.max_total_bytes,
-                "data-max-file-bytes": settings.PORTFOLIO_UPLOAD_MAX_BYTES,
-                "data-too-large-reason": too_large_reason(),
-            }
-        )
-
-    def save(self, project: Project) -> UploadResult:
-        """
-        Store every good file as a picture of `project`; list the others with a reason.
-
-        Files are judged in order until PORTFOLIO_UPLOAD_REQUEST_SECONDS are spent, the first
-        one always (so every request makes progress); the rest are listed as deferred.
-        When the media storage fails, the files not yet stored are listed as such and the
-        pictures already stored are kept; if none was, the outage is raised for
-        StorageUnavailableMiddleware to answer.
-        """
-        result = UploadResult()
-        uploads = self.cleaned_data["photos"]
-        credit_defaults = project.credit_defaults()
-        deadline = time.monotonic() + settings.PORTFOLIO_UPLOAD_REQUEST_SECONDS
-        for index, upload in enumerate(uploads):
-            if index and time.monotonic() >= deadline:
-                result.deferred = [
-                    Rejection(display_name(left.name or ""), NOT_CHECKED_IN_TIME_REASON)
-                    for left in uploads[index:]
-                ]
-                break
-            name = display_name(upload.name or "")
-            try:
-                image = prepare_upload(upload, credit_defaults=credit_defaults)
-            except UploadRejected as rejection:
-                result.rejections.append(Rejection(name, rejection.reason))
-                continue
-            try:
-                result.pictures.append(project.add_picture(image, original_filename=name))
-            except Exception as error:
-                if not (is_storage_outage(error) and result.pictures):
-                    raise
-                # Not tried: each would wait for the storage's timeouts to fail the same way.
-                result.rejections.extend(
-                    Rejection(display_name(left.name or ""), STORAGE_UNAVAILABLE_REASON)
-                    for left in uploads[index:]
-                )
-                logger.error("Media storage failed during an upload", exc_info=True)
-                break
-        return result
+    Only a plain post (no JavaScript) carries several files: they are judged in order until
+    PORTFOLIO_UPLOAD_REQUEST_SECONDS are spent, the first one always, and the rest listed as
+    not uploaded, so the request stays inside the server's timeout. When the media storage
+    fails, the files not yet stored are listed as such and the pictures already stored kept;
+    if none was, the outage is raised for StorageUnavailableMiddleware to answer.
+    """
+    result = UploadResult()
+    deadline = time.monotonic() + settings.PORTFOLIO_UPLOAD_REQUEST_SECONDS
+    for index, form in enumerate(forms):
+        if index and time.monotonic() >= deadline:
+            result.rejections.extend(
+                Rejection(left.file_name, NOT_CHECKED_IN_TIME_REASON) for left in forms[index:]
+            )
+            break
+        if not form.is_valid():
+            result.rejections.append(Rejection(form.file_name, " ".join(form.errors["photos"])))
+            continue
+        try:
+            result.pictures.append(form.save())
+        except Exception as error:
+            if not (is_storage_outage(error) and result.pictures):
+                raise
+            # Not tried: each would wait for the storage's timeouts to fail the same way.
+            result.rejections.extend(
+                Rejection(left.file_name, STORAGE_UNAVAILABLE_REASON) for left in forms[index:]
+            )
+            logger.error("Media storage failed during an upload", exc_info=True)
+            break
+    return result
 
 
 def display_name(client_name: str) -> str:

@@ -331,8 +331,8 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o755
 PORTFOLIO_UPLOAD_MAX_BYTES = int(os.environ.get("PORTFOLIO_UPLOAD_MAX_BYTES", 25 * 1024 * 1024))
 # Checked from the header before decoding: 100 MP decodes to about 300 MB of RAM.
 PORTFOLIO_UPLOAD_MAX_PIXELS = int(os.environ.get("PORTFOLIO_UPLOAD_MAX_PIXELS", 100_000_000))
-# Files per request: keeps one request's work bounded. The upload form sends a bigger
-# selection (a folder, a whole shoot) in several requests that respect both request limits.
+# Files per request: keeps one request's work bounded. upload.js sends one file a request;
+# only a plain post without JavaScript carries several.
 PORTFOLIO_UPLOAD_MAX_FILES = int(os.environ.get("PORTFOLIO_UPLOAD_MAX_FILES", 20))
 # Total bytes of the files in one request: 100 MB takes a minute or two on a slow uplink and
 # some seconds of decoding, well inside an app server's timeout; a proxy must accept a bit more.
@@ -361,9 +361,8 @@ PORTFOLIO_UPLOAD_MEMORY_BYTES_PER_PIXEL = int(
 PORTFOLIO_UPLOAD_AVIF_MEMORY_BYTES_PER_PIXEL = int(
     os.environ.get("PORTFOLIO_UPLOAD_AVIF_MEMORY_BYTES_PER_PIXEL", 64)
 )
-# Seconds an upload request spends judging and storing files before it defers the rest, which
-# the browser sends again: 20 s plus one file at its budget stays inside gunicorn's
-# --timeout 120 (README).
+# Seconds a plain post of several files spends judging and storing them before it lists the
+# rest as not uploaded: 20 s plus one file at its budget stays inside gunicorn's --timeout 120.
 PORTFOLIO_UPLOAD_REQUEST_SECONDS = float(os.environ.get("PORTFOLIO_UPLOAD_REQUEST_SECONDS", 20))
 # Django stops parsing at the first file over our limit, before it streams to disk.
 DATA_UPLOAD_MAX_NUMBER_FILES = PORTFOLIO_UPLOAD_MAX_FILES

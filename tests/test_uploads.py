@@ -11,13 +11,14 @@ import pytest
 from django.db import DatabaseError
 from django.test import Client
 from django.urls import reverse
+from django.utils.datastructures import MultiValueDict
 from PIL import Image, ImageCms
 
-from portfolio.forms import NOT_CHECKED_IN_TIME_REASON
+from portfolio.forms import NOT_CHECKED_IN_TIME_REASON, PictureUploadForm
 
 # Importing images.py registers pillow-heif, which the tests need to write HEIC too.
 from portfolio.images import gate
-from portfolio.images.gate import prepare_upload
+from portfolio.images.gate import PreparedPicture, prepare_upload
 from portfolio.models import Picture
 from portfolio.views.studio import PictureUploadView
 from tests.helpers import (
@@ -272,47 +273,6 @@ def test_too_many_files_is_a_400_and_stores_nothing(owner_client, project, htmx)
     assert stored_files() == set()
 
 
-def test_too_many_files_for_the_form_when_django_lets_them_through(
-    owner_client, project, settings
-):
-    settings.DATA_UPLOAD_MAX_NUMBER_FILES = None
-    settings.PORTFOLIO_UPLOAD_MAX_FILES = 3
-    files = [helper_uploaded_image(f"p{number}.jpg") for number in range(4)]
-
-    response = upload(owner_client, project, *files, htmx=True)
-
-    assert response.status_code == 400
-    assert "Too many files: at most 3 at a time, you sent 4" in response.content.decode()
-    [message] = events(response)["request-refused"].values()
-    assert message == "Too many files: at most 3 at a time, you sent 4. Nothing was uploaded."
-    assert not Picture.objects.exists()
-    assert stored_files() == set()
-
-
-@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
-def test_more_bytes_than_a_request_may_carry_is_a_400_and_stores_nothing(
-    owner_client, project, settings, htmx
-):
-    def three_pictures():
-        return [helper_uploaded_image(f"p{number}.png", "PNG", (64, 64)) for number in range(3)]
-
-    total_bytes = sum(file.size for file in three_pictures())
-    settings.PORTFOLIO_UPLOAD_MAX_REQUEST_BYTES = total_bytes - 1
-
-    response = upload(owner_client, project, *three_pictures(), htmx=htmx)
-
-    assert response.status_code == 400
-    html = response.content.decode()
-    assert "Too much in one upload: at most" in html
-    assert "Nothing was uploaded." in html
-    assert not Picture.objects.exists()
-    assert stored_files() == set()
-
-    settings.PORTFOLIO_UPLOAD_MAX_REQUEST_BYTES = total_bytes
-    assert upload(owner_client, project, *three_pictures(), htmx=htmx).status_code in (200, 302)
-    assert Picture.objects.count() == 3
-
-
 def test_no_file_at_all_is_a_400_with_a_message(owner_client, project):
     response = upload(owner_client, project, htmx=True)
 
@@ -434,7 +394,7 @@ def test_file_above_the_memory_threshold_streams_to_disk_and_is_stored(
         seen.append(type(upload).__name__)
         return real_prepare(upload, **options)
 
-    with mock.patch("portfolio.forms.prepare_upload", spy):
+    with mock.patch("portfolio.images.fields.prepare_upload", spy):
         response = upload(owner_client, project, named("big.jpg", image_bytes("JPEG", (400, 300))))
 
     assert response.status_code == 302
@@ -505,7 +465,7 @@ def test_mixed_batch_keeps_the_good_and_lists_the_bad_for_htmx(owner_client, pro
     )
 
     assert response.status_code == 200
-    assert events(response) == {"upload-judged": {"added": 2, "refused": 2, "deferred": 0}}
+    assert events(response) == {"upload-judged": {"added": 2, "refused": 2}}
     html = response.content.decode()
     assert "<html" not in html
     pictures = list(Picture.objects.order_by("position"))
@@ -651,12 +611,11 @@ def test_upload_form_is_ready_for_picking_dropping_and_progress(owner_client, pr
 
     assert 'id="upload-form"' in html
     upload_url = f"/projects/{project.slug}/pictures/"
-    # A plain post without JavaScript; with it, each batch is an htmx post of the form.
+    # A plain post without JavaScript; with it, upload.js posts the form once a file.
     assert 'method="post" enctype="multipart/form-data"' in html
     assert f'action="{upload_url}"' in html
-    assert f'data-hx-post="{upload_url}" data-hx-encoding="multipart/form-data"' in html
-    assert 'data-hx-trigger="upload-batch"' in html
-    # Each answer's refusals are added to the list, not put in place of the last ones.
+    assert "data-hx-post" not in html.split('id="upload-form"')[1].split(">")[0]
+    # Each answer's refusal is added to the list, not put in place of the last ones.
     assert (
         'data-hx-target="#upload-errors" data-hx-select="#upload-errors > li" '
         'data-hx-swap="beforeend"'
@@ -664,8 +623,8 @@ def test_upload_form_is_ready_for_picking_dropping_and_progress(owner_client, pr
     assert 'id="drop-zone"' in html
     assert 'name="photos"' in html and " multiple" in html
     assert 'accept="image/*,.heic,.heif,.avif"' in html
-    # Shown by upload.js, which sends folders in batches; never posted itself.
-    assert '<input type="file" id="upload-folder" aria-describedby="upload-folder-hint">' in html
+    # Shown by upload.js, which sends a folder's files; never posted itself.
+    assert '<input type="file" id="upload-folder" webkitdirectory' in html
     assert '<p class="upload-folder" id="upload-folder-choice" hidden>' in html
     assert '<progress id="upload-progress"' in html
     assert '<p id="upload-status" class="upload-status" aria-live="polite">' in html
@@ -677,14 +636,10 @@ def test_upload_form_is_ready_for_picking_dropping_and_progress(owner_client, pr
 
 
 def test_upload_form_gives_the_browser_the_limits_from_settings(owner_client, project, settings):
-    settings.PORTFOLIO_UPLOAD_MAX_FILES = 7
-    settings.PORTFOLIO_UPLOAD_MAX_REQUEST_BYTES = 3 * 1024 * 1024
     settings.PORTFOLIO_UPLOAD_MAX_BYTES = 1536 * 1024
 
     html = owner_client.get(project.get_absolute_url()).content.decode()
 
-    assert 'data-max-files="7"' in html
-    assert f'data-max-request-bytes="{3 * 1024 * 1024}"' in html
     assert f'data-max-file-bytes="{1536 * 1024}"' in html
     # What the server says of a file over the limit, for the browser to say before sending it.
     assert 'data-too-large-reason="larger than 1.5 MB"' in html
@@ -692,6 +647,24 @@ def test_upload_form_gives_the_browser_the_limits_from_settings(owner_client, pr
     assert (
         '<span class="file-name">big.jpg</span>: larger than 1.5 MB' in response.content.decode()
     )
+
+
+def test_the_upload_form_cleans_its_file_with_the_field_the_admin_uses(project):
+    admin_field = Picture._meta.get_field("photo").formfield()
+
+    def form_with(upload):
+        return PictureUploadForm({}, MultiValueDict({"photos": [upload]}), project=project)
+
+    assert type(PictureUploadForm(project=project).fields["photos"]) is type(admin_field)
+    bad = form_with(named("notes.jpg", b"just some text"))
+    assert not bad.is_valid()
+    assert bad.errors["photos"] == ["not an image"]
+    good = form_with(named("one.jpg", image_bytes("JPEG")))
+    # Valid means judged by the gate: the file to store, not yet stored.
+    assert good.is_valid()
+    assert isinstance(good.cleaned_data["photos"], PreparedPicture)
+    assert not Picture.objects.exists()
+    assert good.save().original_filename == "one.jpg"
 
 
 def test_visitors_never_see_the_upload_form_or_picture_tools(client, project):
@@ -714,24 +687,33 @@ def test_standalone_upload_page_works_without_javascript(owner_client, project):
 # What each answer tells upload.js: status and events, never markup -------------------
 
 
+def test_one_good_file_is_stored_and_answered_200(owner_client, project):
+    response = upload(owner_client, project, named("one.jpg", image_bytes("JPEG")), htmx=True)
+
+    assert response.status_code == 200
+    assert events(response) == {"upload-judged": {"added": 1, "refused": 0}}
+    [picture] = Picture.objects.all()
+    assert picture.original_filename == "one.jpg"
+    assert f'id="picture-{picture.pk}"' in response.content.decode()
+
+
+def test_one_bad_file_is_refused_400_with_the_gates_reason(owner_client, project):
+    response = upload(owner_client, project, named("notes.jpg", b"just some text"), htmx=True)
+
+    assert response.status_code == 400
+    assert events(response) == {"upload-judged": {"added": 0, "refused": 1}}
+    assert '<span class="file-name">notes.jpg</span>: not an image' in response.content.decode()
+    assert not Picture.objects.exists()
+    assert stored_files() == set()
+
+
 def test_a_batch_of_only_bad_files_is_judged_with_400(owner_client, project):
     response = upload(
         owner_client, project, named("notes.jpg", b"text"), named("empty.png", b""), htmx=True
     )
 
     assert response.status_code == 400
-    assert events(response) == {"upload-judged": {"added": 0, "refused": 2, "deferred": 0}}
-
-
-def test_too_many_bytes_for_the_form_is_refused_with_its_message(owner_client, project, settings):
-    files = [helper_uploaded_image(f"p{number}.jpg") for number in range(2)]
-    settings.PORTFOLIO_UPLOAD_MAX_REQUEST_BYTES = files[0].size
-    response = upload(owner_client, project, *files, htmx=True)
-
-    assert response.status_code == 400
-    message = events(response)["request-refused"]["message"]
-    assert message.startswith("Too much in one upload: at most")
-    assert not Picture.objects.exists()
+    assert events(response) == {"upload-judged": {"added": 0, "refused": 2}}
 
 
 @pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
@@ -775,48 +757,16 @@ def test_a_signed_out_upload_is_refused_with_a_message_and_the_way_to_sign_in(pr
 # Requests within time -------------------------------------------------------------------
 
 
-def test_a_spent_budget_judges_one_file_and_defers_the_rest(owner_client, project, settings):
-    settings.PORTFOLIO_UPLOAD_REQUEST_SECONDS = 0
-    files = [named(f"{name}.jpg", image_bytes("JPEG")) for name in ("one", "two", "three")]
-
-    response = upload(owner_client, project, *files, htmx=True)
-
-    assert response.status_code == 200
-    assert events(response) == {"upload-judged": {"added": 1, "refused": 0, "deferred": 2}}
-    [picture] = Picture.objects.all()
-    assert picture.original_filename == "one.jpg"
-    assert stored_files() == {picture.photo.name, *picture.rendition_names}
-    # upload.js sends them again: they are no refusals to show.
-    html = response.content.decode()
-    assert "two.jpg" not in html and "three.jpg" not in html
-
-
-def test_a_spent_budget_still_judges_a_bad_first_file(owner_client, project, settings):
-    settings.PORTFOLIO_UPLOAD_REQUEST_SECONDS = 0
-
-    response = upload(
-        owner_client,
-        project,
-        named("notes.jpg", b"just some text"),
-        named("one.jpg", image_bytes("JPEG")),
-        htmx=True,
-    )
-
-    assert response.status_code == 400
-    assert events(response) == {"upload-judged": {"added": 0, "refused": 1, "deferred": 1}}
-    assert not Picture.objects.exists()
-
-
 def test_within_its_budget_a_request_judges_every_file(owner_client, project, settings):
     settings.PORTFOLIO_UPLOAD_REQUEST_SECONDS = 60
     files = [named(f"p{number}.jpg", image_bytes("JPEG")) for number in range(5)]
 
     response = upload(owner_client, project, *files, htmx=True)
 
-    assert events(response) == {"upload-judged": {"added": 5, "refused": 0, "deferred": 0}}
+    assert events(response) == {"upload-judged": {"added": 5, "refused": 0}}
 
 
-def test_without_javascript_deferred_files_are_listed_to_send_again(
+def test_without_javascript_files_left_unjudged_are_listed_to_send_again(
     owner_client, project, settings
 ):
     settings.PORTFOLIO_UPLOAD_REQUEST_SECONDS = 0
@@ -832,7 +782,7 @@ def test_without_javascript_deferred_files_are_listed_to_send_again(
     assert Picture.objects.count() == 1
 
 
-def test_without_javascript_a_refused_first_file_lists_the_deferred_ones_too(
+def test_without_javascript_a_refused_first_file_lists_the_unjudged_ones_too(
     owner_client, project, settings
 ):
     settings.PORTFOLIO_UPLOAD_REQUEST_SECONDS = 0

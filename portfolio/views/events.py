@@ -2,11 +2,11 @@
 What an answer tells the upload script, as htmx events in its HX-Trigger header: with the
 status, these say what happened, so static/js/upload.js never reads markup to find out.
 
-- upload-judged {added, refused, deferred}: the upload view judged the files of the request
-  in the order they came; the last `deferred` of them were not judged (the request's time
-  was spent) and are to be sent again. Answered 200, or 400 when nothing could be stored.
+- upload-judged {added, refused}: the upload view judged the files of the request (upload.js
+  sends one): how many were stored and how many refused. Answered 200, or 400 when nothing
+  could be stored.
 - request-refused {message}: the request was refused as a whole and nothing of it stored
-  (too many files, too much data, the storage down, signed out); the message says why.
+  (no file, too many files, too much data, the storage down, signed out); the message says why.
 """
 
 from django.http import HttpResponse
@@ -16,10 +16,8 @@ UPLOAD_JUDGED = "upload-judged"
 REQUEST_REFUSED = "request-refused"
 
 
-def upload_judged(response: HttpResponse, *, added: int, refused: int, deferred: int):
-    return trigger_client_event(
-        response, UPLOAD_JUDGED, {"added": added, "refused": refused, "deferred": deferred}
-    )
+def upload_judged(response: HttpResponse, *, added: int, refused: int):
+    return trigger_client_event(response, UPLOAD_JUDGED, {"added": added, "refused": refused})
 
 
 def request_refused(response: HttpResponse, message: str):

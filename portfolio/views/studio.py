@@ -17,7 +17,14 @@ from django.views.generic.detail import SingleObjectMixin
 from django_htmx.http import reswap, retarget
 
 from portfolio.access import Viewer
-from portfolio.forms import PictureCaptionForm, PictureFocusForm, PictureUploadForm, ProjectForm
+from portfolio.forms import (
+    PictureCaptionForm,
+    PictureFocusForm,
+    PictureUploadForm,
+    ProjectForm,
+    UploadResult,
+    save_uploads,
+)
 from portfolio.models import Picture, Project
 from portfolio.views.editors import EditorRequiredMixin
 from portfolio.views.events import request_refused, upload_judged
@@ -107,12 +114,13 @@ class ProjectDeleteView(EditorRequiredMixin, DeleteView):
 
 class PictureUploadView(EditorRequiredMixin, FormView):
     """
-    Store each good file as a picture and list each bad one with its reason.
+    Store the posted file as a picture, or say why not; a plain post may carry several.
 
-    htmx gets the feedback fragment with the new pictures out of band; a plain post is
-    redirected with messages. When nothing could be stored the answer is a 400 with the
-    reasons (for a plain post, this page with the form again). Every answer says what
-    happened in an event for upload.js too (portfolio/views/events.py).
+    Each file is cleaned by its own PictureUploadForm, whose field runs the gate. htmx gets
+    the feedback fragment with the new picture out of band; a plain post is redirected with
+    messages. When nothing could be stored the answer is a 400 with the reasons (for a plain
+    post, this page with the form again). Every answer says what happened in an event for
+    upload.js too (portfolio/views/events.py).
     """
 
     form_class = PictureUploadForm
@@ -127,9 +135,21 @@ class PictureUploadView(EditorRequiredMixin, FormView):
         return super().get(request, *args, **kwargs)
 
     def post(self, request, *args, **kwargs) -> HttpResponse:
+        """POST handler: judge and store each file posted, in order."""
         # Other people's projects are a 404 before any file is looked at.
         self.project = self.get_project()
-        return super().post(request, *args, **kwargs)
+        forms = self.form_class.for_each_file(request.POST, request.FILES, project=self.project)
+        if not request.FILES.getlist("photos"):
+            return self.form_invalid(forms[0])
+        try:
+            result = save_uploads(forms)
+        except Project.DoesNotExist:
+            # Deleted while its files were coming in: they went with it.
+            raise Http404("No such project.") from None
+        return self.judged(result)
+
+    def get_form_kwargs(self) -> dict:
+        return {**super().get_form_kwargs(), "project": self.project}
 
     def handle_no_permission(self) -> HttpResponse:
         response = super().handle_no_permission()
@@ -147,33 +167,25 @@ class PictureUploadView(EditorRequiredMixin, FormView):
         )
         return context
 
-    def form_valid(self, form) -> HttpResponse:
-        try:
-            result = form.save(self.project)
-        except Project.DoesNotExist:
-            # Deleted while its files were coming in: they went with it.
-            raise Http404("No such project.") from None
+    def judged(self, result: UploadResult) -> HttpResponse:
+        """The answer to files the gate judged: what was stored, and what not, and why."""
         status = 400 if result.rejections and not result.pictures else 200
         if not self.request.htmx and result.pictures:
             count = len(result.pictures)
             messages.success(self.request, f"{count} picture{'s' if count != 1 else ''} added.")
-            for rejection in [*result.rejections, *result.deferred]:
+            for rejection in result.rejections:
                 messages.error(self.request, f"{rejection.name}: {rejection.reason}")
             return HttpResponseRedirect(self.next_url(self.project.get_absolute_url()))
-        context = self.get_context_data(form=form, result=result)
+        # An unbound form: the page shows the reasons from the result, not as form errors.
+        context = self.get_context_data(form=self.form_class(project=self.project), result=result)
         if self.request.htmx:
             # The new pictures are rendered as grid items: with their tools and cover badge.
             context.update(can_edit=True, cover_id=self.project.cover_picture_id)
         response = self.render_to_response(context, status=status)
-        return upload_judged(
-            response,
-            added=len(result.pictures),
-            refused=len(result.rejections),
-            deferred=len(result.deferred),
-        )
+        return upload_judged(response, added=len(result.pictures), refused=len(result.rejections))
 
     def form_invalid(self, form) -> HttpResponse:
-        # The request as a whole (too many files, too many bytes): nothing of it was judged.
+        # No file at all: nothing to judge.
         response = self.render_to_response(self.get_context_data(form=form), status=400)
         return request_refused(response, " ".join(form.errors.get("photos", ["Nothing sent."])))
 

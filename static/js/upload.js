@@ -1,30 +1,35 @@
 // The upload form's extras, on top of a form that works as a plain multipart POST.
 // Picked files, dropped files and folders, and a chosen folder all join one queue that goes
-// up in batches, each within the server's limits per request (data- attributes on the file
-// input, rendered from settings), so a whole shoot goes up however large. One progress bar
-// follows the bytes of everything queued; after each batch its pictures join the grid and its
-// refusals join the list. The server decides what is an image: every file is sent, except
-// hidden ones (.DS_Store, ._IMG_0001.jpg) and files over the byte limit, refused here in the
-// server's words instead of after sending them for nothing.
+// up one file a request, a few requests at a time, so a whole shoot goes up however large and
+// the server judges each file as it judges any other (its form field runs the gate). One
+// progress bar follows the bytes of everything queued; each picture joins the grid and each
+// refusal the list as its answer comes. The server decides what is an image: every file is
+// sent, except hidden ones (.DS_Store, ._IMG_0001.jpg) and files over the byte limit, refused
+// here in the server's words (data- attributes on the file input) instead of after sending
+// them for nothing.
 //
-// Each batch is an htmx request of the form, triggered with "upload-batch" (its data-hx-trigger),
-// one at a time. htmx sends it with the CSRF header from <body>, reports its bytes going up
-// (htmx:xhr:progress) and swaps the answer as the form's attributes say: the refusals are
-// appended to #upload-errors, the new pictures go out of band into #picture-grid, where htmx
-// sets up their tools. This script chooses each batch's files, follows the whole run, and
-// keeps htmx from swapping or following an answer that is no judgement of the batch.
+// Each request is a post of the form with one file, marked as htmx's (HX-Request) and
+// carrying the form's CSRF token. htmx itself sends one request of an element at a time, so
+// this script sends them and hands each answer to htmx.swap as the form's attributes say:
+// the refusal is appended to #upload-errors, the new picture goes out of band into
+// #picture-grid, where htmx sets up its tools.
 //
 // What an answer means comes from its status and the htmx events in its HX-Trigger header
-// (portfolio/views/events.py), never from its markup: "upload-judged" {added, refused,
-// deferred} for a batch the server judged, whose last `deferred` files it had no time for
-// and which go back to the front of the queue; "request-refused" {message} for one refused
-// as a whole, which stops the upload with the server's words.
+// (portfolio/views/events.py), never from its markup: "upload-judged" {added, refused} for a
+// file the server judged (200, or 400 when refused); "request-refused" {message} for a
+// request refused as a whole, which stops the upload with the server's words.
 (() => {
   "use strict";
 
   const form = document.getElementById("upload-form");
   // Without htmx the form stays what it is without JavaScript: a plain post.
   if (!form || !window.htmx) return;
+
+  // Enough requests in flight that the server judges one file while the next goes up, and
+  // that every worker of a small server is busy; few enough to leave room for others.
+  const CONCURRENT_REQUESTS = 3;
+  // The polite status line changes at most this often: each change is read out.
+  const STATUS_INTERVAL_MS = 1000;
 
   const zone = document.getElementById("drop-zone");
   const input = form.querySelector('input[type="file"][name="photos"]');
@@ -33,19 +38,18 @@
   const progress = document.getElementById("upload-progress");
   const status = document.getElementById("upload-status");
   const feedback = document.getElementById("upload-feedback");
-  // Where htmx appends each batch's refusals (the form's data-hx-target); ours go there too.
+  // Where each answer's refusal goes (the form's data-hx-target); ours go there too.
   const errors = document.getElementById("upload-errors");
 
   const limits = {
-    files: Number(input.dataset.maxFiles),
-    requestBytes: Number(input.dataset.maxRequestBytes),
     fileBytes: Number(input.dataset.maxFileBytes),
     tooLargeReason: input.dataset.tooLargeReason,
   };
 
   const queue = []; // files waiting to go up, in order
   let run = null; // what was queued since the queue was last empty, and how far it got
-  let batch = null; // the files htmx is sending now, and what came of them
+  let statusShownAt = -Infinity;
+  let statusTimer = 0;
 
   // Folder picking is not in HTML's standard: set here, where the browser is known to have it.
   if ("webkitdirectory" in folderInput) {
@@ -53,8 +57,7 @@
     folderChoice.hidden = false;
   }
 
-  // htmx leaves the form's own submit alone (it waits for "upload-batch"): picked files join
-  // the queue, as dropped ones do.
+  // Picked files join the queue, as dropped ones do.
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const files = Array.from(input.files, (file) => ({ file, path: file.name }));
@@ -146,9 +149,21 @@
       .map(({ file }) => file);
     if (!files.length) return;
 
-    const starting = !run;
-    if (starting) {
-      run = { files: 0, bytes: 0, sentFiles: 0, sentBytes: 0, added: 0, stopped: false };
+    if (!run) {
+      run = {
+        files: 0,
+        bytes: 0,
+        doneFiles: 0,
+        doneBytes: 0,
+        added: 0,
+        sending: new Map(), // file -> its bytes gone up so far
+        checking: new Set(), // files whose bytes are all up, waiting for their answer
+        senders: 0,
+        queued: [], // every file queued, in order
+        stopped: null, // the list item naming the files not uploaded, once stopped
+        stopReason: "",
+        unsent: new Set(),
+      };
       errors.replaceChildren();
       document.getElementById("upload-summary")?.remove();
       status.textContent = "";
@@ -160,118 +175,87 @@
         showRefusal(file.name, limits.tooLargeReason);
       } else {
         queue.push(file);
+        run.queued.push(file);
         run.files += 1;
         run.bytes += file.size;
       }
     }
-    showProgress(run.sentBytes);
+    if (run.stopped) {
+      // Added after the upload stopped: they would fail the same way.
+      notUploaded(queue.splice(0));
+    }
+    showProgress();
     showCount();
-    if (starting) sendQueue();
+    // Each sender takes its first file at once: start as many as there are files, up to the pool.
+    while (run.senders < CONCURRENT_REQUESTS && queue.length) sendQueue();
+    if (!run.senders) finish();
   }
 
-  // Send batch after batch until the queue is empty, or stop at the first that failed.
+  // One of the requests in flight: file after file until the queue is empty or it stopped.
   async function sendQueue() {
-    while (queue.length) {
-      const files = nextBatch();
-      batch = { files, bytes: sizeOf(files), uploaded: false, judgement: null, refusal: "" };
-      const xhr = await send(files);
-      if (!batch.judgement) {
-        stop(files, xhr, batch.refusal);
-        break;
-      }
-      // The files the server had no time for go first in the next batch.
-      const judged = files.slice(0, files.length - batch.judgement.deferred);
-      queue.unshift(...files.slice(judged.length));
-      run.sentFiles += judged.length;
-      run.sentBytes += sizeOf(judged);
-      run.added += batch.judgement.added;
+    run.senders += 1;
+    while (queue.length && !run.stopped) await upload(queue.shift());
+    run.senders -= 1;
+    if (!run.senders) finish();
+  }
+
+  async function upload(file) {
+    run.sending.set(file, 0);
+    const xhr = await send(file);
+    run.checking.delete(file);
+    run.sending.delete(file);
+    const events = triggeredEvents(xhr);
+    const judgement = events["upload-judged"];
+    if ([200, 400].includes(xhr.status) && judgement) {
+      htmx.swap(
+        form.getAttribute("data-hx-target"),
+        xhr.responseText,
+        { swapStyle: form.getAttribute("data-hx-swap") },
+        { select: form.getAttribute("data-hx-select") },
+      );
+      run.doneFiles += 1;
+      run.doneBytes += file.size;
+      run.added += judgement.added;
       showSummary();
-      showProgress(run.sentBytes);
-      showCount();
+    } else {
+      stop(file, xhr, events["request-refused"]?.message || "");
     }
-    batch = null;
+    showProgress();
     showCount();
-    if (run.files === 0) progress.hidden = true;
-    run = null;
   }
 
-  // The first files of the queue, as many as one request may carry; always at least one.
-  function nextBatch() {
-    const batch = [queue.shift()];
-    let bytes = batch[0].size;
-    while (
-      queue.length &&
-      batch.length < limits.files &&
-      bytes + queue[0].size <= limits.requestBytes
-    ) {
-      bytes += queue[0].size;
-      batch.push(queue.shift());
-    }
-    return batch;
-  }
-
-  function sizeOf(files) {
-    return files.reduce((total, file) => total + file.size, 0);
-  }
-
-  // Have htmx post the form with these files; resolve with its request once htmx is done
-  // with it, whatever happened: status 0 when no answer came at all.
-  function send(files) {
+  // Post the form with this one file; resolve with the request once it is over, whatever
+  // happened: status 0 when no answer came at all.
+  function send(file) {
     return new Promise((resolve) => {
-      form.addEventListener("htmx:afterRequest", (event) => resolve(event.detail.xhr), {
-        once: true,
+      const body = new FormData(form); // The CSRF token and where to return, without files.
+      body.delete("photos");
+      body.append("photos", file);
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action);
+      // As htmx would: the view answers with the feedback fragment, and names this page.
+      xhr.setRequestHeader("HX-Request", "true");
+      xhr.setRequestHeader("HX-Current-URL", window.location.href);
+      // Once all its bytes are up, the server is decoding and storing the file, which takes
+      // a while for a big photo: say it is working.
+      xhr.upload.addEventListener("progress", (event) => {
+        if (!event.lengthComputable || !run.sending.has(file)) return;
+        const sent = Math.round((event.loaded / event.total) * file.size);
+        if (event.loaded === event.total) run.checking.add(file);
+        run.sending.set(file, sent);
+        showProgress();
+        showCount();
       });
-      // htmx reads the form as the event is triggered, before trigger() returns: the batch
-      // is in the file input for that moment only. Then the input gets back what the person
-      // has picked meanwhile, and never offers a batch to be sent twice.
-      const picked = input.files;
-      input.files = fileList(files);
-      htmx.trigger(form, "upload-batch");
-      input.files = picked;
+      xhr.addEventListener("loadend", () => resolve(xhr));
+      xhr.send(body);
     });
   }
 
-  function fileList(files) {
-    const transfer = new DataTransfer();
-    for (const file of files) transfer.items.add(file);
-    return transfer.files;
+  function finish() {
+    showCount(true);
+    if (run.files === 0) progress.hidden = true;
+    run = null;
   }
-
-  // htmx reports the bytes of the request going up, then those of the answer coming down:
-  // only the first move the bar. Once all are up, the server is decoding and storing, which
-  // takes a while for big photos: say it is working.
-  form.addEventListener("htmx:xhr:progress", (event) => {
-    const { loaded, total } = event.detail;
-    if (!batch || batch.uploaded || !total) return;
-    showProgress(run.sentBytes + (loaded / total) * batch.bytes);
-    if (loaded === total) {
-      batch.uploaded = true;
-      const count = batch.files.length;
-      showCount(`; checking ${count} file${count === 1 ? "" : "s"}`);
-    }
-  });
-
-  // Only the server's judgement of the batch is for htmx to swap: the feedback fragment, with
-  // 200, or 400 when nothing of the batch could be stored. Anything else (a refusal of the
-  // whole request, a proxy's 413, a server error, the sign-in redirect of an ended session)
-  // htmx must neither swap nor follow: the page stays, to say which files did not go up.
-  form.addEventListener("htmx:beforeOnLoad", (event) => {
-    const { xhr } = event.detail;
-    const events = triggeredEvents(xhr);
-    const judgement = events["upload-judged"];
-    // A batch the server judged none of would be sent forever: taken for a failure.
-    if (
-      [200, 400].includes(xhr.status) &&
-      judgement &&
-      judgement.deferred >= 0 &&
-      judgement.deferred < batch.files.length
-    ) {
-      batch.judgement = judgement;
-    } else {
-      batch.refusal = events["request-refused"]?.message || "";
-      event.preventDefault();
-    }
-  });
 
   // The events named in the answer's HX-Trigger header, as htmx reads them.
   function triggeredEvents(xhr) {
@@ -283,31 +267,34 @@
     }
   }
 
-  // To htmx a 400 is an error, not swapped: this one holds the refusals to show.
-  errors.addEventListener("htmx:beforeSwap", (event) => {
-    if (event.detail.xhr.status === 400) {
-      event.detail.shouldSwap = true;
-      event.detail.isError = false;
+  // A request that went wrong (refused, no answer, a proxy's 413, a server error, signed
+  // out): the next ones would most likely fail the same way, so stop and name every file
+  // not uploaded, those of the requests still in flight that fail too included.
+  function stop(file, xhr, refusal) {
+    if (!run.stopped) {
+      run.stopped = document.createElement("li");
+      run.stopped.className = "upload-error upload-stopped";
+      run.stopReason = failureReason(xhr, refusal);
+      errors.append(run.stopped);
     }
-  });
-
-  // A batch that went wrong (refused, no answer, a proxy's 413, a server error, signed out):
-  // the next ones would most likely fail the same way, so stop and name every file not sent.
-  function stop(batch, xhr, refusal) {
-    const unsent = [...batch, ...queue.splice(0)];
-    const item = document.createElement("li");
-    item.className = "upload-error upload-stopped";
-    item.append(`${failureReason(xhr, refusal)} Not uploaded (${unsent.length}): `);
-    unsent.forEach((file, index) => {
-      if (index) item.append(", ");
-      item.append(fileName(file.name));
-    });
-    errors.append(item);
-    run.stopped = true;
+    notUploaded([file, ...queue.splice(0)]);
   }
 
-  // The server's own words when it refused the request (too many files, too much data, the
-  // storage down, signed out); else what the status says of whatever answered.
+  // Named in the order they were queued, however their requests ended.
+  function notUploaded(files) {
+    files.forEach((file) => run.unsent.add(file));
+    const item = run.stopped;
+    item.replaceChildren(`${run.stopReason} Not uploaded (${run.unsent.size}): `);
+    run.queued
+      .filter((file) => run.unsent.has(file))
+      .forEach((file, index) => {
+        if (index) item.append(", ");
+        item.append(fileName(file.name));
+      });
+  }
+
+  // The server's own words when it refused the request (too much data, the storage down,
+  // signed out); else what the status says of whatever answered.
   function failureReason(xhr, refusal) {
     const reload = "Reload the page to see what was stored, then add the rest again.";
     if (xhr.status === 0) {
@@ -315,7 +302,7 @@
     }
     if (refusal) return `The upload stopped: ${refusal}`;
     if (xhr.status === 413) {
-      return "The upload stopped: the server refused a batch this large (error 413).";
+      return "The upload stopped: the server refused a file this large (error 413).";
     }
     if (xhr.status >= 500) {
       return `The upload stopped: the server failed (error ${xhr.status}). ${reload}`;
@@ -323,7 +310,7 @@
     return `The upload stopped: the server gave an unexpected answer (status ${xhr.status}). ${reload}`;
   }
 
-  // The pictures added by all batches so far: the server's summary counts one batch only.
+  // The pictures added so far: each answer counts its own file only.
   function showSummary() {
     if (!run.added) return;
     let summary = document.getElementById("upload-summary");
@@ -336,19 +323,37 @@
     summary.textContent = `${run.added} picture${run.added === 1 ? "" : "s"} added.`;
   }
 
-  // The bar follows bytes (the pictures' bytes; the requests carry a little more). Files
-  // deferred by the server go up again: the bar holds until their second sending passes
-  // where the first had brought it, and never goes back.
-  function showProgress(sentBytes) {
-    const share = run.bytes ? sentBytes / run.bytes : run.sentFiles / Math.max(run.files, 1);
+  // The bar follows bytes (the pictures' bytes; the requests carry a little more): those of
+  // the files answered and those going up now. It never goes back.
+  function showProgress() {
+    let sentBytes = run.doneBytes;
+    for (const sent of run.sending.values()) sentBytes += sent;
+    const share = run.bytes ? sentBytes / run.bytes : run.doneFiles / Math.max(run.files, 1);
     progress.value = Math.max(progress.value, Math.floor(100 * share));
   }
 
-  // Files count once the server has answered for their batch. Announced politely, so
-  // changed only when it says something new: a few times a batch, never per byte.
-  function showCount(activity = "") {
-    const text = `${run.sentFiles} of ${run.files} uploaded${run.stopped ? "; stopped" : activity}.`;
-    if (run.files && status.textContent !== text) status.textContent = text;
+  // Files count once the server has answered for them. Announced politely, so changed at
+  // most once a STATUS_INTERVAL_MS, and only when it says something new; at once when the
+  // upload is over.
+  function showCount(now = false) {
+    clearTimeout(statusTimer);
+    const wait = statusShownAt + STATUS_INTERVAL_MS - performance.now();
+    if (!now && wait > 0) {
+      statusTimer = setTimeout(showCount, wait);
+      return;
+    }
+    let activity = "";
+    if (run.stopped) {
+      activity = "; stopped";
+    } else if (run.checking.size) {
+      const count = run.checking.size;
+      activity = `; checking ${count} file${count === 1 ? "" : "s"}`;
+    }
+    const text = `${run.doneFiles} of ${run.files} uploaded${activity}.`;
+    if (run.files && status.textContent !== text) {
+      status.textContent = text;
+      statusShownAt = performance.now();
+    }
   }
 
   function showRefusal(name, reason) {
@@ -371,5 +376,4 @@
     span.textContent = name;
     return span;
   }
-
 })();
