@@ -205,8 +205,8 @@ def test_gallery_query_count_is_constant(django_assert_num_queries):
             make_picture(project)
 
     add_projects(2)
-    # Rendered (tests/test_query_counts.py counts kept pages): the content version, then four,
-    # then the site identity.
+    # Rendered (tests/views/test_query_counts.py counts kept pages): the content version, then
+    # four, then the site identity.
     with django_assert_num_queries(6):
         Client().get("/")
     add_projects(10)
