@@ -38,7 +38,7 @@ endef
 help:
 	@echo "make run                set up what is missing and serve the site at http://$(HOST):$(PORT)"
 	@echo "make test               the contract: install what is missing (Debian packages, .venv), lint, then"
-	@echo "                        the tests on PostgreSQL + S3 and the suite on SQLite + disk (about 4 minutes)"
+	@echo "                        the tests on PostgreSQL + S3 and the suite on SQLite + disk (docs/development.md)"
 	@echo "make test-quick         day-to-day: the suite on SQLite, without the servers or the browser"
 	@echo "make test-services      the whole suite, browser tests included, on PostgreSQL + S3"
 	@echo "make system-packages    install the Debian packages the tests need (Chromium, PostgreSQL 15, nginx, Java)"
@@ -46,7 +46,7 @@ help:
 	@echo "make lint               ruff check and ruff format --check"
 	@echo "make format             ruff check --fix and ruff format"
 	@echo "make migrations-check   fail if a model change has no migration"
-	@echo "make bench              measure renditions, pages and upload judging, write bench/RESULTS.md (under 10 minutes)"
+	@echo "make bench              measure renditions, pages and upload judging, write bench/RESULTS.md (its header says how long it ran)"
 	@echo "make bench FIGURES=\"2\"   only those figures, printed; bench/RESULTS.md is left alone"
 	@echo "make clean              remove .venv, bench/.venv, staticfiles and the tools' caches"
 	@echo "PYTEST_ARGS=\"-k upload -x\" is passed to every pytest run of the test targets."
@@ -79,7 +79,7 @@ BACKEND_TESTS := tests/production tests/models tests/test_concurrency.py tests/t
 	tests/test_cache.py tests/views/test_query_counts.py tests/test_migrations.py \
 	tests/test_admin.py tests/test_access.py tests/test_visibility_move.py
 
-# No apt, no servers, no browser: what changes from one edit to the next, in about 40 s.
+# No apt, no servers, no browser: what changes from one edit to the next.
 # (The Nu checker's jar is whatever `make test` last installed in tests/vnu/.)
 test-quick: $(VENV)/.installed-dev
 	$(EMBEDDED) $(BIN)/pytest -m "not services and not browser" $(PYTEST_ARGS)

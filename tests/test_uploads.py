@@ -384,21 +384,27 @@ def test_phone_photo_is_stored_upright_without_location_or_identifying_metadata(
 
 
 def test_file_above_the_memory_threshold_streams_to_disk_and_is_stored(
-    owner_client, project, settings
+    owner_client, project, settings, tmp_path
 ):
     settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024
-    seen = []
+    uploads_in_flight = tmp_path / "uploads-in-flight"
+    uploads_in_flight.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = str(uploads_in_flight)
+    body = image_bytes("JPEG", (400, 300))
+    on_disk_while_judged = []
     real_prepare = prepare_upload
 
-    def spy(upload, **options):
-        seen.append(type(upload).__name__)
+    def look_at_the_temporary_folder(upload, **options):
+        # What the gate is given is on disk, whole, not in memory.
+        on_disk_while_judged.extend(path.stat().st_size for path in uploads_in_flight.iterdir())
         return real_prepare(upload, **options)
 
-    with mock.patch("portfolio.images.fields.prepare_upload", spy):
-        response = upload(owner_client, project, named("big.jpg", image_bytes("JPEG", (400, 300))))
+    with mock.patch("portfolio.images.fields.prepare_upload", look_at_the_temporary_folder):
+        response = upload(owner_client, project, named("big.jpg", body))
 
     assert response.status_code == 302
-    assert seen == ["TemporaryUploadedFile"]
+    assert len(body) in on_disk_while_judged
+    assert list(uploads_in_flight.iterdir()) == []  # Removed once the request ended.
     assert Picture.objects.get().width == 400
 
 
