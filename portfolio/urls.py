@@ -57,6 +57,11 @@ urlpatterns = [
     path(f"{picture}/cover/", studio.PictureCoverView.as_view(), name="picture-cover"),
     path(f"{picture}/move/", studio.PictureMoveView.as_view(), name="picture-move"),
     path(f"{picture}/move-to/", studio.PictureMoveToView.as_view(), name="picture-move-to"),
+    path(
+        "projects/<slug:slug>/pictures/arrange/",
+        studio.PictureArrangeView.as_view(),
+        name="picture-arrange",
+    ),
     path(f"{picture}/focus/", studio.PictureFocusView.as_view(), name="picture-focus"),
     path(f"{picture}/delete/", studio.PictureDeleteView.as_view(), name="picture-delete"),
     # Downloads from a project's own page (its owner, staff; anyone if it is public and allows).

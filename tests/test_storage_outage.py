@@ -79,8 +79,14 @@ def test_a_storage_failing_midway_keeps_what_was_stored_and_lists_the_rest(
     response = upload(owner_client, project, *files, HX_Request="true")
 
     assert response.status_code == 200
-    assert json.loads(response["HX-Trigger"]) == {"upload-judged": {"added": 1, "refused": 2}}
     [picture] = Picture.objects.all()
+    assert json.loads(response["HX-Trigger"]) == {
+        "upload-judged": {
+            "added": 1,
+            "refused": 2,
+            "pictures": [{"id": picture.pk, "position": picture.position}],
+        }
+    }
     assert picture.original_filename == "one.jpg"
     assert stored_files() == {picture.photo.name, *picture.rendition_names}
     assert len(calls) == 2  # the third file was not tried

@@ -43,6 +43,12 @@ def events(response) -> dict:
     return json.loads(response["HX-Trigger"])
 
 
+def counts(response) -> dict:
+    """How many files the upload-judged event says were stored and refused."""
+    judged = events(response)["upload-judged"]
+    return {"added": judged["added"], "refused": judged["refused"]}
+
+
 def upload(client, project, *files, htmx=False, next_url=None):
     data = {"photos": list(files)}
     if next_url:
@@ -471,7 +477,7 @@ def test_mixed_batch_keeps_the_good_and_lists_the_bad_for_htmx(owner_client, pro
     )
 
     assert response.status_code == 200
-    assert events(response) == {"upload-judged": {"added": 2, "refused": 2}}
+    assert counts(response) == {"added": 2, "refused": 2}
     html = response.content.decode()
     assert "<html" not in html
     pictures = list(Picture.objects.order_by("position"))
@@ -698,8 +704,14 @@ def test_one_good_file_is_stored_and_answered_200(owner_client, project):
     response = upload(owner_client, project, named("one.jpg", image_bytes("JPEG")), htmx=True)
 
     assert response.status_code == 200
-    assert events(response) == {"upload-judged": {"added": 1, "refused": 0}}
     [picture] = Picture.objects.all()
+    assert events(response) == {
+        "upload-judged": {
+            "added": 1,
+            "refused": 0,
+            "pictures": [{"id": picture.pk, "position": picture.position}],
+        }
+    }
     assert picture.original_filename == "one.jpg"
     assert f'id="picture-{picture.pk}"' in response.content.decode()
 
@@ -708,7 +720,7 @@ def test_one_bad_file_is_refused_400_with_the_gates_reason(owner_client, project
     response = upload(owner_client, project, named("notes.jpg", b"just some text"), htmx=True)
 
     assert response.status_code == 400
-    assert events(response) == {"upload-judged": {"added": 0, "refused": 1}}
+    assert events(response) == {"upload-judged": {"added": 0, "refused": 1, "pictures": []}}
     assert '<span class="file-name">notes.jpg</span>: not an image' in response.content.decode()
     assert not Picture.objects.exists()
     assert stored_files() == set()
@@ -720,7 +732,7 @@ def test_a_batch_of_only_bad_files_is_judged_with_400(owner_client, project):
     )
 
     assert response.status_code == 400
-    assert events(response) == {"upload-judged": {"added": 0, "refused": 2}}
+    assert events(response) == {"upload-judged": {"added": 0, "refused": 2, "pictures": []}}
 
 
 @pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
@@ -770,7 +782,15 @@ def test_within_its_budget_a_request_judges_every_file(owner_client, project, se
 
     response = upload(owner_client, project, *files, htmx=True)
 
-    assert events(response) == {"upload-judged": {"added": 5, "refused": 0}}
+    assert counts(response) == {"added": 5, "refused": 0}
+    # Each picture stored, in the order of its file, with the place it took.
+    stored = Picture.objects.in_display_order().values("id", "position", "original_filename")
+    assert [picture["original_filename"] for picture in stored] == [
+        f"p{number}.jpg" for number in range(5)
+    ]
+    assert events(response)["upload-judged"]["pictures"] == [
+        {"id": picture["id"], "position": picture["position"]} for picture in stored
+    ]
 
 
 def test_without_javascript_files_left_unjudged_are_listed_to_send_again(

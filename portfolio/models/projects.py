@@ -1,5 +1,6 @@
 """Categories and projects: what the gallery lists and who may see and change each."""
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -309,6 +310,36 @@ class Project(PublicContent):
         self.lock()
         last = self.pictures.aggregate(last=models.Max("position"))["last"]
         return 0 if last is None else last + 1
+
+    def arrange(self, picture_ids: Sequence[int]) -> None:
+        """
+        Put these pictures of this project in the given order, in the places they hold now.
+
+        The places they hold, sorted, are given out in turn: what an upload sent in name
+        order and stored in the order its requests finished ends in name order, and every
+        other picture stays where it is. Raise ValueError, changing nothing, when an id is
+        given twice or is not one of this project's pictures; Project.DoesNotExist when the
+        project was deleted since it was loaded.
+        """
+        ids = list(picture_ids)
+        if len(set(ids)) != len(ids):
+            raise ValueError("Each picture may be given only once.")
+        with transaction.atomic(using=self._state.db):
+            # As every change to the order: never renumbered from another's stale view.
+            if not self.lock():
+                raise Project.DoesNotExist(f"Project {self.pk} was deleted meanwhile.")
+            pictures = self.pictures.filter(pk__in=ids).only("id", "position").in_bulk()
+            if len(pictures) != len(ids):
+                raise ValueError("Only this project's pictures can be arranged.")
+            places = sorted(picture.position for picture in pictures.values())
+            changed = []
+            for pk, place in zip(ids, places, strict=True):
+                picture = pictures[pk]
+                if picture.position != place:
+                    picture.position = place
+                    changed.append(picture)
+            # Through PublicContentQuerySet.update(): the page cache sees the new order.
+            self.pictures.model.objects.bulk_update(changed, ["position"])
 
     def _unique_slug(self) -> str:
         base = slugify(self.title)[:200] or "project"

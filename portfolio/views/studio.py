@@ -182,12 +182,34 @@ class PictureUploadView(EditorRequiredMixin, FormView):
             # The new pictures are rendered as grid items: with their tools and cover badge.
             context.update(can_edit=True, cover_id=self.project.cover_picture_id)
         response = self.render_to_response(context, status=status)
-        return upload_judged(response, added=len(result.pictures), refused=len(result.rejections))
+        return upload_judged(response, pictures=result.pictures, refused=len(result.rejections))
 
     def form_invalid(self, form) -> HttpResponse:
         # No file at all: nothing to judge.
         response = self.render_to_response(self.get_context_data(form=form), status=400)
         return request_refused(response, " ".join(form.errors.get("photos", ["Nothing sent."])))
+
+
+class PictureArrangeView(EditorRequiredMixin, View):
+    """
+    POST handler: put the pictures posted (`pictures`, ids) in that order, in the places they
+    hold (Project.arrange). upload.js sends it when a selection's pictures were stored out of
+    the order it sent them in; it reorders the grid itself, so the answer is an empty 204.
+    """
+
+    def post(self, request, *args, **kwargs) -> HttpResponse:
+        project = self.get_project()
+        try:
+            picture_ids = [int(value) for value in request.POST.getlist("pictures")]
+        except ValueError:
+            return HttpResponseBadRequest("pictures must be picture ids.")
+        try:
+            project.arrange(picture_ids)
+        except ValueError as error:
+            return HttpResponseBadRequest(str(error))
+        except Project.DoesNotExist:
+            raise Http404("No such project.") from None
+        return HttpResponse(status=204)
 
 
 class PictureMixin(EditorRequiredMixin, SingleObjectMixin):

@@ -15,9 +15,15 @@
 // #picture-grid, where htmx sets up its tools.
 //
 // What an answer means comes from its status and the htmx events in its HX-Trigger header
-// (portfolio/views/events.py), never from its markup: "upload-judged" {added, refused} for a
-// file the server judged (200, or 400 when refused); "request-refused" {message} for a
-// request refused as a whole, which stops the upload with the server's words.
+// (portfolio/views/events.py), never from its markup: "upload-judged" {added, refused,
+// pictures} for a file the server judged (200, or 400 when refused); "request-refused"
+// {message} for a request refused as a whole, which stops the upload with the server's words.
+//
+// Files go in name order, but a picture takes its place in the project when its request
+// finishes, and requests in flight together finish in any order. Once a selection is done,
+// if the places its pictures took (each answer's pictures) are not in the order their files
+// were sent, one more request (the form's data-arrange-url) has the server give those places
+// out in that order; the grid, filled in the order the answers came, is put in it too.
 (() => {
   "use strict";
 
@@ -163,6 +169,7 @@
         stopped: null, // the list item naming the files not uploaded, once stopped
         stopReason: "",
         unsent: new Set(),
+        stored: new Map(), // file -> the pictures its answer says were stored: [{id, position}]
       };
       errors.replaceChildren();
       document.getElementById("upload-summary")?.remove();
@@ -216,6 +223,7 @@
       run.doneFiles += 1;
       run.doneBytes += file.size;
       run.added += judgement.added;
+      run.stored.set(file, judgement.pictures || []);
       showSummary();
     } else {
       stop(file, xhr, events["request-refused"]?.message || "");
@@ -254,7 +262,63 @@
   function finish() {
     showCount(true);
     if (run.files === 0) progress.hidden = true;
+    putInOrder(run.queued.flatMap((file) => run.stored.get(file) || []));
     run = null;
+  }
+
+  // The selection's pictures, in the order their files were sent, each with the place it
+  // took: when the places are out of that order, the server gives them out again in it
+  // (Project.arrange), then the grid follows. Either way the grid ends in the order sent.
+  function putInOrder(pictures) {
+    const ids = pictures.map((picture) => picture.id);
+    const stored = pictures.every(
+      (picture, index) => index === 0 || pictures[index - 1].position < picture.position,
+    );
+    if (stored) {
+      orderGrid(ids);
+      return;
+    }
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", form.dataset.arrangeUrl);
+    // As htmx would: its headers, with the CSRF token the page gives it on <body>.
+    xhr.setRequestHeader("HX-Request", "true");
+    xhr.setRequestHeader("HX-Current-URL", window.location.href);
+    for (const [name, value] of Object.entries(htmxHeaders())) xhr.setRequestHeader(name, value);
+    xhr.addEventListener("loadend", () => {
+      if (xhr.status === 204) {
+        orderGrid(ids);
+      } else {
+        showError(
+          "The pictures just added could not be put in name order. Reload the page to see " +
+            "the order they were stored in.",
+        );
+      }
+    });
+    xhr.send(new URLSearchParams(ids.map((id) => ["pictures", String(id)])));
+  }
+
+  // The headers htmx adds to every request of this page (data-hx-headers on <body>).
+  function htmxHeaders() {
+    try {
+      const headers = JSON.parse(document.body.dataset.hxHeaders || "{}");
+      return headers && typeof headers === "object" ? headers : {};
+    } catch {
+      return {};
+    }
+  }
+
+  // Put these pictures of the grid in this order, in the places they hold in it; the others
+  // stay where they are, as the server's order does.
+  function orderGrid(ids) {
+    const items = ids.map((id) => document.getElementById(`picture-${id}`)).filter(Boolean);
+    const places = [...items]
+      .sort((a, b) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1))
+      .map((item) => {
+        const place = document.createComment("");
+        item.before(place);
+        return place;
+      });
+    places.forEach((place, index) => place.replaceWith(items[index]));
   }
 
   // The events named in the answer's HX-Trigger header, as htmx reads them.

@@ -2,6 +2,7 @@
 
 import base64
 import io
+import json
 import random
 import re
 from pathlib import Path
@@ -13,7 +14,7 @@ from playwright.sync_api import BrowserContext, Page, Request, expect
 from portfolio.models import Picture, Project
 from portfolio.uploads import MULTIPART_ALLOWANCE_BYTES
 from tests.browser.axe import assert_accessible
-from tests.helpers import image_bytes, make_project, make_user, stored_files
+from tests.helpers import image_bytes, make_picture, make_project, make_user, stored_files
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -355,6 +356,65 @@ def test_a_dropped_folder_of_a_shoot_goes_up_a_file_a_request_a_few_at_a_time(
         pictures_expected
     )
     assert Picture.objects.filter(photo="").count() == 0
+
+
+def grid_ids(page: Page) -> list[str]:
+    return grid_pictures(page).evaluate_all("items => items.map((item) => item.id)")
+
+
+def test_a_selection_ends_in_name_order_however_its_requests_finish(
+    context: BrowserContext, page: Page, owner
+):
+    # The first file by name is much the largest: the files after it finish first, and so
+    # take their places in the project first, while it is still going up.
+    project = make_project(owner, title="Harbour at dawn")
+    earlier = make_picture(project, name="earlier.jpg")
+    open_project(page, project)
+    uploads = watch_upload_requests(page, project)
+    arranging = []
+    page.on(
+        "request",
+        lambda request: "/pictures/arrange/" in request.url and arranging.append(request),
+    )
+    throttle_uploads(context, page)
+    big = {
+        "name": "IMG_1.png",
+        "mimeType": "image/png",
+        "buffer": photograph("PNG", 1, (640, 480)),
+    }
+    photos = [big, *(tiny_photo(f"IMG_{number}.jpg", number) for number in range(2, 7))]
+    names = [photo["name"] for photo in photos]
+
+    drop(page, list(reversed(photos)))
+
+    expect(page.locator("#upload-status")).to_have_text("6 of 6 uploaded.")
+    stored = dict(project.pictures.values_list("original_filename", "pk"))
+    in_name_order = [f"picture-{earlier.pk}", *(f"picture-{stored[name]}" for name in names)]
+    # Their requests did finish out of name order: the places their answers say they took.
+    places = {}
+    for request in uploads:
+        judged = json.loads(request.response().header_value("hx-trigger"))["upload-judged"]
+        [picture] = judged["pictures"]
+        places[picture["id"]] = picture["position"]
+    taken = [places[stored[name]] for name in names]
+    assert taken != sorted(taken), taken
+
+    # The grid ends in name order, after the earlier picture; so does the project.
+    for index, item_id in enumerate(in_name_order):
+        expect(grid_pictures(page).nth(index)).to_have_id(item_id)
+    assert grid_ids(page) == in_name_order
+    assert len(arranging) == 1
+    request = arranging[0]
+    assert request.method == "POST"
+    assert request.response().status == 204
+    headers = request.all_headers()
+    assert headers["hx-request"] == "true" and headers["x-csrftoken"]
+    assert [
+        f"picture-{pk}" for pk in project.pictures.in_display_order().values_list("pk", flat=True)
+    ] == in_name_order
+
+    page.reload()
+    assert grid_ids(page) == in_name_order
 
 
 def test_owner_chooses_a_folder(context: BrowserContext, page: Page, owner, tmp_path):

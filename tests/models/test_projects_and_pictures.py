@@ -191,6 +191,76 @@ def test_moving_to_a_position_a_picture_deleted_meanwhile_changes_nothing():
     assert list(project.pictures.values_list("pk", "position")) == [(second.pk, second.position)]
 
 
+def test_arrange_gives_the_places_the_pictures_hold_out_in_the_order_given():
+    # Three pictures of an upload stored out of the order they were sent (c, a, b), after
+    # two already there, and one added after them.
+    project = make_project()
+    before = [make_picture(project, name=f"old-{number}.jpg") for number in range(2)]
+    c, a, b = (make_picture(project, name=f"{name}.jpg") for name in "cab")
+    after = make_picture(project, name="later.jpg")
+    places = sorted(picture.position for picture in (c, a, b))
+    others = {picture.pk: picture.position for picture in (*before, after)}
+
+    project.arrange([a.pk, b.pk, c.pk])
+
+    assert list(project.pictures.in_display_order()) == [*before, a, b, c, after]
+    stored = dict(project.pictures.values_list("pk", "position"))
+    assert [stored[picture.pk] for picture in (a, b, c)] == places
+    assert {pk: stored[pk] for pk in others} == others
+
+
+def test_arrange_keeps_the_places_when_others_are_between_them():
+    project = make_project()
+    first, middle, last = (make_picture(project) for _ in range(3))
+    places = {picture.pk: picture.position for picture in (first, middle, last)}
+
+    project.arrange([last.pk, first.pk])
+
+    stored = dict(project.pictures.values_list("pk", "position"))
+    assert stored == {
+        last.pk: places[first.pk],
+        middle.pk: places[middle.pk],
+        first.pk: places[last.pk],
+    }
+
+
+@pytest.mark.parametrize("foreign", ["another project's", "deleted", "repeated"])
+def test_arrange_refuses_ids_not_of_the_project_and_changes_nothing(foreign):
+    project, other = make_project(), make_project()
+    first, second = make_picture(project), make_picture(project)
+    elsewhere = make_picture(other)
+    if foreign == "deleted":
+        gone = make_picture(project)
+        gone_id = gone.pk
+        gone.delete()
+        ids = [second.pk, gone_id, first.pk]
+    elif foreign == "repeated":
+        ids = [second.pk, first.pk, second.pk]
+    else:
+        ids = [second.pk, elsewhere.pk, first.pk]
+    before = list(Picture.objects.order_by("pk").values_list("pk", "position"))
+
+    with pytest.raises(ValueError):
+        project.arrange(ids)
+
+    assert list(Picture.objects.order_by("pk").values_list("pk", "position")) == before
+
+
+def test_arrange_changes_the_content_version_only_when_something_moved():
+    from portfolio.cache import content_version
+
+    project = make_project()
+    first, second = make_picture(project), make_picture(project)
+    version = content_version()
+
+    project.arrange([first.pk, second.pk])
+    assert content_version() == version
+
+    project.arrange([second.pk, first.pk])
+    assert content_version() != version
+    assert list(project.pictures.in_display_order()) == [second, first]
+
+
 def test_saving_another_file_into_a_stored_picture_writes_nothing():
     picture = make_picture()
     before = stored_files()

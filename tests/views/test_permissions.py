@@ -31,6 +31,12 @@ def project_url(name):
     return lambda picture: reverse(f"portfolio:{name}", kwargs={"slug": picture.project.slug})
 
 
+def arrange_data(picture):
+    """The project's pictures, last first: each changes place."""
+    pictures = Picture.objects.filter(project_id=picture.project_id).order_by("-position", "-pk")
+    return {"pictures": [str(pk) for pk in pictures.values_list("pk", flat=True)]}
+
+
 def upload_data(picture):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -79,6 +85,7 @@ PROJECT_ACTIONS = [
         lambda picture: {"position": "1"},
         302,
     ),
+    ("picture-arrange", "post", project_url("picture-arrange"), arrange_data, 204),
     ("picture-focus", "get", partial(picture_url, "picture-focus"), None, 200),
     (
         "picture-focus",
@@ -177,6 +184,30 @@ def test_studio_and_new_project_are_for_signed_in_users(draft_picture, who, stat
         assert response.status_code == status
         if status == 302:
             assert response.url.startswith(f"{reverse('login')}?next=")
+
+
+def test_arrange_is_post_only(draft_picture):
+    client = client_for("owner", draft_picture)
+
+    url = reverse("portfolio:picture-arrange", kwargs={"slug": draft_picture.project.slug})
+
+    assert client.get(url).status_code == 405
+
+
+@pytest.mark.parametrize("ids", ["another project's picture", "not a number"])
+def test_arrange_refuses_what_is_not_a_picture_of_the_project_with_400(draft_picture, ids):
+    owner = draft_picture.project.owner
+    elsewhere = make_picture(make_project(owner=owner))
+    client = signed_in(owner)
+    url = reverse("portfolio:picture-arrange", kwargs={"slug": draft_picture.project.slug})
+    data = arrange_data(draft_picture)
+    data["pictures"].insert(1, str(elsewhere.pk) if ids.startswith("another") else "two")
+    before = state(draft_picture), elsewhere.position
+
+    response = client.post(url, data, headers=HTMX)
+
+    assert response.status_code == 400
+    assert (state(draft_picture), Picture.objects.get(pk=elsewhere.pk).position) == before
 
 
 def test_picture_of_another_project_is_404_even_for_its_own_owner_under_a_wrong_slug(
