@@ -413,7 +413,7 @@
       const count = run.checking.size;
       activity = `; checking ${count} file${count === 1 ? "" : "s"}`;
     }
-    const text = `${run.doneFiles} of ${run.files} uploaded${activity}.`;
+    const text = `${run.doneFiles} of ${run.files} checked${activity}.`;
     if (run.files && status.textContent !== text) {
       status.textContent = text;
       statusShownAt = performance.now();

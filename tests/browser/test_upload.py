@@ -269,7 +269,7 @@ def test_owner_creates_a_project_and_drops_pictures_with_progress_and_inline_err
     progress = page.locator("#upload-progress")
     expect(progress).to_be_visible()
     expect(page.locator("#upload-summary")).to_have_text("3 pictures added.")
-    expect(page.locator("#upload-status")).to_have_text("4 of 4 uploaded.")
+    expect(page.locator("#upload-status")).to_have_text("4 of 4 checked.")
     expect(page.locator("#upload-errors li")).to_have_count(1)
     error = page.locator("#upload-errors li")
     expect(error.locator(".file-name")).to_have_text("notes.jpg")
@@ -326,7 +326,7 @@ def test_a_dropped_folder_of_a_shoot_goes_up_a_file_a_request_a_few_at_a_time(
 
     drop_from_file_manager(context, page, shoot)
 
-    expect(page.locator("#upload-status")).to_have_text("58 of 58 uploaded.")
+    expect(page.locator("#upload-status")).to_have_text("58 of 58 checked.")
     expect(page.locator("#upload-summary")).to_have_text("57 pictures added.")
     errors = page.locator("#upload-errors li")
     expect(errors).to_have_count(1)
@@ -387,7 +387,7 @@ def test_a_selection_ends_in_name_order_however_its_requests_finish(
 
     drop(page, list(reversed(photos)))
 
-    expect(page.locator("#upload-status")).to_have_text("6 of 6 uploaded.")
+    expect(page.locator("#upload-status")).to_have_text("6 of 6 checked.")
     stored = dict(project.pictures.values_list("original_filename", "pk"))
     in_name_order = [f"picture-{earlier.pk}", *(f"picture-{stored[name]}" for name in names)]
     # Their requests did finish out of name order: the places their answers say they took.
@@ -432,7 +432,7 @@ def test_owner_chooses_a_folder(context: BrowserContext, page: Page, owner, tmp_
     # Chosen, the folder goes up at once: the browser has already asked for confirmation.
     page.get_by_label("Choose a folder").set_input_files(trip)
 
-    expect(page.locator("#upload-status")).to_have_text("2 of 2 uploaded.")
+    expect(page.locator("#upload-status")).to_have_text("2 of 2 checked.")
     expect(page.locator("#upload-summary")).to_have_text("2 pictures added.")
     expect(page.locator("#upload-errors li")).to_have_count(0)
     expect_pictures_shown(page, 2)
@@ -455,7 +455,7 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_sent(
 
     drop(page, [big, tiny_photo("small.jpg")])
 
-    expect(page.locator("#upload-status")).to_have_text("1 of 1 uploaded.")
+    expect(page.locator("#upload-status")).to_have_text("1 of 1 checked.")
     expect(page.locator("#upload-summary")).to_have_text("1 picture added.")
     error = page.locator("#upload-errors li")
     expect(error).to_have_count(1)
@@ -524,7 +524,7 @@ def test_a_request_that_fails_stops_the_upload_and_names_what_did_not_go_up(
     expect(error).to_contain_text(message)
     # The requests in flight when it failed end as they would; then it says it stopped.
     expect(page.locator("#upload-status")).to_have_text(
-        re.compile(rf"^{len(requests) - 1} of 10 uploaded; stopped\.$")
+        re.compile(rf"^{len(requests) - 1} of 10 checked; stopped\.$")
     )
     stored = sorted(Picture.objects.values_list("original_filename", flat=True))
     # The failed file and those never sent, by name and in order: what to drop again.
@@ -539,9 +539,7 @@ def test_a_request_that_fails_stops_the_upload_and_names_what_did_not_go_up(
     page.unroute(upload_url)
     drop(page, [photo for photo in photos if photo["name"] in unsent])
 
-    expect(page.locator("#upload-status")).to_have_text(
-        f"{len(unsent)} of {len(unsent)} uploaded."
-    )
+    expect(page.locator("#upload-status")).to_have_text(f"{len(unsent)} of {len(unsent)} checked.")
     expect(page.locator("#upload-errors li")).to_have_count(0)
     expect(grid_pictures(page)).to_have_count(10)
     assert Picture.objects.count() == 10
@@ -572,7 +570,7 @@ def test_a_request_refused_as_a_whole_stops_the_upload_with_its_reason(
         "The upload stopped: Too much in one upload: at most 0 KB at a time"
     )
     expect(error.locator(".file-name")).to_have_text([photo["name"] for photo in photos])
-    expect(page.locator("#upload-status")).to_have_text("0 of 3 uploaded; stopped.")
+    expect(page.locator("#upload-status")).to_have_text("0 of 3 checked; stopped.")
     expect(grid_pictures(page)).to_have_count(0)
     assert not Picture.objects.exists()
     assert stored_files() == set()
@@ -595,7 +593,7 @@ def test_an_upload_after_the_session_ended_stops_and_stays_on_the_page(
         "The upload stopped: You are no longer signed in. Reload the page, sign in"
     )
     expect(error.locator(".file-name")).to_have_text([photo["name"] for photo in photos])
-    expect(page.locator("#upload-status")).to_have_text("0 of 2 uploaded; stopped.")
+    expect(page.locator("#upload-status")).to_have_text("0 of 2 checked; stopped.")
     assert page.evaluate("window.loadedOnce === true"), "the page was left"
     assert not Picture.objects.exists()
 
@@ -645,7 +643,7 @@ def test_bad_files_are_refused_inline_each_with_its_reason(page: Page, owner, al
     drop(page, [bad_file(), {**bad_file(), "name": "page.png", "buffer": b"<html>hi</html>"}])
 
     errors = page.locator("#upload-errors li")
-    expect(page.locator("#upload-status")).to_have_text("2 of 2 uploaded.")
+    expect(page.locator("#upload-status")).to_have_text("2 of 2 checked.")
     # In the order their answers came.
     refusals = sorted(errors.all_text_contents())
     assert refusals == ["notes.jpg: not an image", "page.png: not an image"]
@@ -690,7 +688,7 @@ def test_upload_pages_are_accessible(page: Page, owner, allow_console_error):
     )
     page.get_by_role("button", name="Upload").click()
     expect(page.locator("#upload-errors li")).to_have_count(1)
-    expect(page.locator("#upload-status")).to_have_text("2 of 2 uploaded.")
+    expect(page.locator("#upload-status")).to_have_text("2 of 2 checked.")
     expect_pictures_shown(page, 1)
     # The project page as its owner sees it: upload form, folder choice, progress, feedback.
     assert_accessible(page)
