@@ -589,7 +589,7 @@ def folder_upload(env: dict, folder: Path) -> dict:
         page.get_by_label("Choose a folder").set_input_files(folder)
         page.wait_for_function(
             "text => document.getElementById('upload-status').textContent === text",
-            arg=f"{count} of {count} uploaded.",
+            arg=f"{count} of {count} checked.",
             timeout=900_000,
         )
         seconds = time.perf_counter() - started
