@@ -269,3 +269,28 @@ def test_admin_edits_profiles(staff_client):
 def read_stored_xmp(name: str) -> bytes:
     with open_stored_image(name) as image:
         return image.info.get("xmp", b"")
+
+
+def test_staff_delete_projects_from_the_list_with_their_pictures_and_files(
+    staff_client, django_capture_on_commit_callbacks
+):
+    # The list counts each project's pictures (GROUP BY, an outer join): the delete's row
+    # locks must still be taken, on PostgreSQL too.
+    projects = [make_project(), make_project()]
+    pictures = [make_picture(project) for project in projects]
+    names = {picture.photo.name for picture in pictures}
+    assert names <= private_files()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            "/admin/portfolio/project/",
+            {
+                "action": "delete_selected",
+                "_selected_action": [project.pk for project in projects],
+                "post": "yes",
+            },
+        )
+
+    assert response.status_code == 302
+    assert not Picture.objects.filter(pk__in=[picture.pk for picture in pictures]).exists()
+    assert not names & private_files()

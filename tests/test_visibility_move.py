@@ -12,7 +12,7 @@ from django_tasks_db.models import DBTaskResult
 
 import portfolio.tasks
 from portfolio.access import PUBLIC, PictureMedia, private_storage, public_storage
-from portfolio.models import Picture
+from portfolio.models import Picture, Selection, ShareLink
 from portfolio.tasks import move_project_files
 from tests.fetching import fetch, media_urls, read, stored_name
 from tests.helpers import (
@@ -255,3 +255,20 @@ def test_a_picture_moved_to_another_project_in_the_admin_moves_its_renditions(
     assert names <= public_files()
     assert not names & private_files()
     assert_settled(project, public=True)
+
+
+def test_a_picture_moved_to_another_project_goes_to_its_end_and_leaves_the_old_links(
+    project, owner, django_capture_on_commit_callbacks
+):
+    picture = project.pictures.first()
+    link = ShareLink.objects.create(project=project, allows_favourites=True)
+    selection = Selection.objects.create(link=link, name="Anna")
+    selection.toggle(picture)
+    other = make_project(owner, visibility="public")
+    kept = [make_picture(other), make_picture(other)]
+
+    move_in_admin(picture, other, django_capture_on_commit_callbacks)
+
+    assert list(other.pictures.in_display_order()) == [*kept, picture]
+    # The old project's link no longer reaches it: it is no favourite there any more.
+    assert not selection.favourites.exists()

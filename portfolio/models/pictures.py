@@ -196,12 +196,20 @@ class Picture(PublicContent):
                 ]
             left = self._project_left(update_fields)
             with transaction.atomic(using=kwargs.get("using")):
+                if left is not None:
+                    # Both projects' orders change: under their locks, taken in id order
+                    # before any write, and the picture goes to the end of its new project.
+                    Project.objects.filter(pk__in=[left, self.project_id]).lock()
+                    self.position = self.project.next_picture_position()
+                    update_fields = {*update_fields, "position"}
                 # Its card is remade when the focal point moved, its files follow when the
                 # project changed (portfolio/signals.py).
                 super().save(*args, update_fields=update_fields, **kwargs)
                 if left is not None:
-                    # Another project's picture is no cover of this one's.
+                    # Another project's picture is no cover of the old one's, and no favourite
+                    # of its links' clients (their links do not reach it any more).
                     Project.objects.filter(pk=left, cover_id=self.pk).update(cover=None)
+                    self.favourites.all().delete()
             self._stored_project_id = self.project_id
             return
         with transaction.atomic(using=kwargs.get("using")):

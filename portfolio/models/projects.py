@@ -112,7 +112,13 @@ class ProjectQuerySet(PublicContentQuerySet):
         each other. To delete, the lock a DELETE takes, so pictures being added (through
         their foreign key) are waited for and deleted too, never left to fail the commit.
         """
-        locked = self.select_for_update(no_key=not deleting).order_by("pk")
+        projects = self
+        if self.query.annotations or self.query.group_by:
+            # FOR UPDATE refuses GROUP BY and outer joins (the admin's list counts pictures):
+            # lock the same rows by id.
+            ids = list(self.values_list("pk", flat=True))
+            projects = self.model._base_manager.db_manager(self.db).filter(pk__in=ids)
+        locked = projects.select_for_update(no_key=not deleting).order_by("pk")
         return list(locked.values_list("pk", flat=True))
 
     def delete(self) -> tuple[int, dict[str, int]]:

@@ -199,9 +199,14 @@ class PictureArrangeView(EditorRequiredMixin, View):
 
     def post(self, request, *args, **kwargs) -> HttpResponse:
         project = self.get_project()
+        # One comma-separated field: a shoot of thousands stays under
+        # DATA_UPLOAD_MAX_NUMBER_FIELDS.
+        values = [v for value in request.POST.getlist("pictures") for v in value.split(",") if v]
         try:
-            picture_ids = [int(value) for value in request.POST.getlist("pictures")]
+            picture_ids = [int(value) for value in values]
         except ValueError:
+            return HttpResponseBadRequest("pictures must be picture ids.")
+        if not all(0 < pk < 2**63 for pk in picture_ids):  # Beyond any id (SQLite overflows).
             return HttpResponseBadRequest("pictures must be picture ids.")
         try:
             project.arrange(picture_ids)

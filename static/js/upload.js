@@ -294,7 +294,8 @@
         );
       }
     });
-    xhr.send(new URLSearchParams(ids.map((id) => ["pictures", String(id)])));
+    // One field, the ids comma-separated: a folder of thousands stays one form field.
+    xhr.send(new URLSearchParams({ pictures: ids.join(",") }));
   }
 
   // The headers htmx adds to every request of this page (data-hx-headers on <body>).

@@ -194,14 +194,24 @@ def test_arrange_is_post_only(draft_picture):
     assert client.get(url).status_code == 405
 
 
-@pytest.mark.parametrize("ids", ["another project's picture", "not a number"])
+@pytest.mark.parametrize(
+    "ids", ["another project's picture", "not a number", "beyond any id", "zero"]
+)
 def test_arrange_refuses_what_is_not_a_picture_of_the_project_with_400(draft_picture, ids):
     owner = draft_picture.project.owner
     elsewhere = make_picture(make_project(owner=owner))
     client = signed_in(owner)
     url = reverse("portfolio:picture-arrange", kwargs={"slug": draft_picture.project.slug})
     data = arrange_data(draft_picture)
-    data["pictures"].insert(1, str(elsewhere.pk) if ids.startswith("another") else "two")
+    data["pictures"].insert(
+        1,
+        {
+            "another project's picture": str(elsewhere.pk),
+            "not a number": "two",
+            "beyond any id": "9" * 20,
+            "zero": "0",
+        }[ids],
+    )
     before = state(draft_picture), elsewhere.position
 
     response = client.post(url, data, headers=HTMX)
