@@ -56,7 +56,13 @@ def test_a_lying_avif_is_stopped_by_the_memory_budget_even_unrecognised(settings
 
     content = hostile.lying_avif(size=(4000, 3000), claimed=(100, 100))
 
-    assert rejection(content) in (sandbox.TOO_MUCH_MEMORY, "the file is damaged or incomplete")
+    # Refused, whichever way the AVIF decoder reports running out of its 16 MB: as memory, as
+    # a damaged file, or (seen once in three full runs) as an error of its own.
+    assert rejection(content) in (
+        sandbox.TOO_MUCH_MEMORY,
+        "the file is damaged or incomplete",
+        "the file is damaged or unsupported",
+    )
 
 
 def test_a_child_that_crashes_refuses_its_file_and_the_next_file_is_judged():
