@@ -13,17 +13,22 @@ It imports no model: views resolve who is looking (a user, a share link) and pas
 objects here, where decide() answers every fetch.
 """
 
+import base64
+import json
 import math
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from django.conf import settings
-from django.core import signing
 from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.urls import reverse
+from django.utils.crypto import salted_hmac
 from django.utils.functional import LazyObject, empty
 from django.utils.http import content_disposition_header
 
@@ -346,7 +351,11 @@ def url_expiry(now: float | None = None) -> int:
 def signed_file_url(
     picture, name: str, public: bool, grant: Grant, expires: int, filename: str = ""
 ) -> str:
-    """A URL of our file view (views/files.py) for one file, signed with SECRET_KEY."""
+    """
+    A URL of our file view (views/files.py) for one file, sealed with a key from SECRET_KEY:
+    encrypted as well as signed, so that it reveals no id (of the picture, the project in the
+    file's name, the link or the user it was made for), only that it is ours.
+    """
     payload = {
         "p": picture.pk,
         "n": name,
@@ -355,7 +364,10 @@ def signed_file_url(
         "e": expires,
         "f": filename,
     }
-    token = signing.dumps(payload, salt=FILE_URL_SALT, compress=True)
+    sealed = AESSIV(_file_url_key(settings.SECRET_KEY)).encrypt(
+        zlib.compress(json.dumps(payload, separators=(",", ":")).encode()), None
+    )
+    token = base64.urlsafe_b64encode(sealed).rstrip(b"=").decode()
     return reverse("portfolio:file", kwargs={"token": token, "basename": PurePosixPath(name).name})
 
 
@@ -376,9 +388,21 @@ class SignedFile:
 
 
 def read_signed_file_url(token: str) -> SignedFile | None:
-    """The file a token names, or None if it was not signed by us or has expired."""
+    """The file a token names, or None if it was not sealed by us or has expired."""
     try:
-        payload = signing.loads(token, salt=FILE_URL_SALT)
+        sealed = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except ValueError:
+        return None
+    for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]:
+        try:
+            plain = AESSIV(_file_url_key(secret)).decrypt(sealed, None)
+        except (InvalidTag, ValueError):
+            continue
+        break
+    else:
+        return None
+    try:
+        payload = json.loads(zlib.decompress(plain))
         signed = SignedFile(
             picture_id=int(payload["p"]),
             name=str(payload["n"]),
@@ -387,11 +411,18 @@ def read_signed_file_url(token: str) -> SignedFile | None:
             expires=int(payload["e"]),
             filename=str(payload["f"]),
         )
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
+    except (zlib.error, KeyError, TypeError, ValueError):
         return None
     if signed.expires < time.time():
         return None
     return signed
+
+
+def _file_url_key(secret: str) -> bytes:
+    # AES-SIV: deterministic, so a page shown twice hands out the same URLs (url_expiry()),
+    # which the browser keeps; it reveals only that two URLs are the same. 512 bits: two
+    # AES-256 keys, one to authenticate, one to encrypt.
+    return salted_hmac(FILE_URL_SALT, "aes-siv", secret=secret, algorithm="sha512").digest()
 
 
 def accel_redirect_path(name: str) -> str:
