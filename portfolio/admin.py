@@ -9,6 +9,7 @@ from portfolio.access import PictureMedia, grant_for
 from portfolio.models import (
     Category,
     Favourite,
+    PasswordTries,
     Picture,
     Profile,
     Project,
@@ -197,6 +198,22 @@ class ShareLinkAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset) -> None:
         for link in queryset:
             link.revoke()
+
+
+@admin.register(PasswordTries)
+class PasswordTriesAdmin(admin.ModelAdmin):
+    """Wrong share link passwords per client address: deleting a row lets that address in."""
+
+    list_display = ["link", "address", "count", "last_try"]
+    list_select_related = ["link__project"]
+    search_fields = ["address", "link__label"]
+    readonly_fields = list_display
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class FavouriteInline(admin.TabularInline):

@@ -248,17 +248,27 @@ class ShareLinkFavouritesForm(forms.ModelForm):
 
 
 class SelectionStartForm(forms.Form):
-    """The name a client chooses under: a name already used on the link continues its selection."""
+    """A new selection under this name; its personal link e-mailed if an address is given."""
 
     # A model field's own validators are the model's to run: this form has no model.
     name = Selection._meta.get_field("name").formfield(
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
         validators=[validate_one_line],
     )
+    # Only used to send the personal link, never kept.
+    email = forms.EmailField(
+        label="your e-mail address",
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text="Optional: we send you a link to your selection, for another device.",
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("auto_id", "id_selection_%s")
         super().__init__(*args, **kwargs)
+
+    def clean_name(self) -> str:
+        return normal_name(self.cleaned_data["name"])
 
 
 class SelectionSendForm(forms.ModelForm):
@@ -276,12 +286,5 @@ class SelectionSendForm(forms.ModelForm):
         kwargs.setdefault("auto_id", "id_send_%s")
         super().__init__(*args, **kwargs)
 
-    name_taken_message = Selection._meta.constraints[0].violation_error_message
-
     def clean_name(self) -> str:
-        # The model's constraint names the link, which is not a field here: the form skips it.
-        name = normal_name(self.cleaned_data["name"])
-        others = Selection.objects.filter(link=self.instance.link).exclude(pk=self.instance.pk)
-        if others.named(name).exists():
-            raise forms.ValidationError(self.name_taken_message, code="unique")
-        return name
+        return normal_name(self.cleaned_data["name"])

@@ -136,6 +136,12 @@ urlpatterns = [
         sharing.SelectionLeaveView.as_view(),
         name="share-selection-leave",
     ),
+    # A client's personal link: after the paths above, which no key spells.
+    path(
+        f"{shared}/selection/<str:key>/",
+        sharing.SelectionClaimView.as_view(),
+        name="share-selection-claim",
+    ),
     # Private files on disk, behind signed URLs (portfolio/access.py).
     path("files/<str:token>/<str:basename>", files.SignedFileView.as_view(), name="file"),
 ]

@@ -127,6 +127,19 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The address it counts per: the client's, past our proxies (portfolio/addresses.py).
+AXES_CLIENT_IP_CALLABLE = "portfolio.addresses.client_address"
+# Proxies in front of the app that append the address they saw to X-Forwarded-For (nginx as
+# docs/production.md configures it: 1). 0: the connection's address is the client's. More
+# than there are lets a client choose its address; fewer counts the proxy's for everyone.
+PORTFOLIO_TRUSTED_PROXIES = int(os.environ.get("DJANGO_TRUSTED_PROXIES", 0))
+if not 0 <= PORTFOLIO_TRUSTED_PROXIES <= 5:
+    raise ImproperlyConfigured("DJANGO_TRUSTED_PROXIES must be between 0 and 5.")
+# A share link's password: this many tries per link and client address, then that pair waits
+# this long after its last try (models/sharing.py). Another address, or a browser that gave
+# the password, is never held up by them.
+PORTFOLIO_SHARE_PASSWORD_TRIES = 5
+PORTFOLIO_SHARE_PASSWORD_COOLOFF = timedelta(minutes=15)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portfolio:studio"
@@ -185,7 +198,7 @@ else:
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "portfolio@localhost")
 # Whether owners (who gave an e-mail address) are told when a client sends a selection.
 PORTFOLIO_SELECTION_EMAILS = env_flag("PORTFOLIO_SELECTION_EMAILS", True)
-# The names (selections) one share link keeps: each is a row whoever holds it can add.
+# The selections one share link keeps: each start is a row whoever holds it can add.
 PORTFOLIO_SELECTIONS_PER_LINK = 100
 
 

@@ -12,11 +12,12 @@ from portfolio.models.projects import (
     Visibility,
 )
 from portfolio.models.proofing import Favourite, Selection, SelectionQuerySet, SelectionRefused
-from portfolio.models.sharing import ShareLink
+from portfolio.models.sharing import PasswordTries, ShareLink
 from portfolio.models.site import SiteIdentity
 
 __all__ = [
     "RESERVED_SLUGS",
+    "PasswordTries",
     "ShareLink",
     "Category",
     "CategoryQuerySet",

@@ -1,14 +1,19 @@
 """
 Client proofing: each holder of a share link picks favourites and sends them to the owner.
 
-A link that allows it keeps one Selection per name its holders type. A selection is open
-(being chosen), sent (the owner was told; the client may reopen it), or locked by the owner
-(frozen for good, until they unlock it). A revoked or expired link, or a private project,
-freezes its selections too: nobody reaches them but the owner.
+A selection belongs to whoever started it: its key, 128 random bits, is given to them once (a
+personal link) and the database keeps only its hash; their browser keeps the selection itself
+(views/sharing.py). A name is only a label: two people who type the same one get two
+selections. A selection is open (being chosen), sent (the owner was told; the client may
+reopen it), or locked by the owner (frozen for good, until they unlock it). A revoked or
+expired link, or a private project, freezes its selections too: nobody reaches them but the
+owner.
 """
 
 import csv
+import hashlib
 import io
+import secrets
 import unicodedata
 from pathlib import PurePosixPath
 
@@ -16,8 +21,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import models, transaction
-from django.db.models import Value
-from django.db.models.functions import Lower
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -46,31 +49,32 @@ class SelectionRefused(Exception):
 selection_sent = Signal()
 
 
-class SelectionQuerySet(models.QuerySet):
-    def named(self, name: str) -> "SelectionQuerySet":
-        """The selection of this name, whatever its case: "anna" continues Anna's."""
-        # Lower() on both sides, as the unique constraint compares them (iexact would use
-        # UPPER() on PostgreSQL: another comparison for a few letters, and not its index).
-        name = normal_name(name)
-        return self.alias(lower_name=Lower("name")).filter(lower_name=Lower(Value(name)))
+def key_hash(key: str) -> str:
+    """What the database keeps of a selection's key: enough to find it, not to use it."""
+    # No slow hash: 128 random bits cannot be guessed from it, however fast each guess is.
+    return hashlib.sha256(key.encode()).hexdigest()
 
-    def start(self, link: ShareLink, name: str) -> "Selection":
-        """The link's selection of this name, started if it has none, within the link's cap."""
+
+class SelectionQuerySet(models.QuerySet):
+    def start(self, link: ShareLink, name: str) -> tuple["Selection", str]:
+        """A new selection on the link under this name, within its cap; and its key."""
+        key = secrets.token_urlsafe(16)
         with transaction.atomic():
-            # The link's row locked: two new names at once cannot pass the cap together, nor
-            # one name typed in two places start two selections.
+            # The link's row locked: two starts at once cannot pass the cap together.
             ShareLink.objects.select_for_update().filter(pk=link.pk).exists()
-            selection = self.filter(link=link).named(name).first()
-            if selection is None:
-                cap = settings.PORTFOLIO_SELECTIONS_PER_LINK
-                if self.filter(link=link).count() >= cap:
-                    raise SelectionRefused(
-                        f"This link already has {cap} names, the most it takes: choose under "
-                        "one of them, or ask the photographer for another link."
-                    )
-                selection = self.create(link=link, name=normal_name(name))
+            cap = settings.PORTFOLIO_SELECTIONS_PER_LINK
+            if self.filter(link=link).count() >= cap:
+                raise SelectionRefused(
+                    f"This link already has {cap} selections, the most it takes: ask the "
+                    "photographer for another link."
+                )
+            selection = self.create(link=link, name=normal_name(name), key_hash=key_hash(key))
         selection.link = link
-        return selection
+        return selection, key
+
+    def with_key(self, key: str) -> "SelectionQuerySet":
+        """The selection this key was given for (a personal link), if any."""
+        return self.filter(key_hash=key_hash(key))
 
     def with_pictures(self) -> "SelectionQuerySet":
         """Each with its favourites' pictures: two queries for them all."""
@@ -93,6 +97,8 @@ class Selection(models.Model):
         max_length=2000,
         help_text="Optional: what the pictures are for, what to retouch…",
     )
+    # Of the key its client holds (key_hash()); nobody knows a key made by the migration.
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -102,20 +108,14 @@ class Selection(models.Model):
 
     class Meta:
         ordering = ["-updated", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                Lower("name"),
-                "link",
-                name="selection_name_unique_per_link",
-                violation_error_message=(
-                    "Someone holding this link already chose under this name: "
-                    "add an initial to tell yours apart."
-                ),
-            )
-        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.link.label})"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.key_hash:  # Made otherwise than by start(): a key nobody is given.
+            self.key_hash = key_hash(secrets.token_urlsafe(16))
+        super().save(*args, **kwargs)
 
     # ------------------------------------------------------------ its state
 
@@ -232,6 +232,23 @@ class Selection(models.Model):
             fail_silently=False,
         )
         return True
+
+    def email_personal_link(self, address: str, url: str) -> None:
+        """Send its client their personal link (`url`, which holds the key) at `address`."""
+        project = self.link.project
+        send_mail(
+            subject=" ".join(f"Your selection of “{project.title}”".split()),
+            message=(
+                f"Hello {self.name},\n\n"
+                f"This link brings back the pictures you choose of “{project.title}”, on any "
+                f"device:\n\n{url}\n\n"
+                "It is yours alone: whoever has it may change your selection, so keep it to "
+                "yourself."
+            ),
+            from_email=None,
+            recipient_list=[address],
+            fail_silently=False,
+        )
 
     # ------------------------------------------------------------ the list of files
 

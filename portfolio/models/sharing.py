@@ -2,13 +2,12 @@
 
 import secrets
 
-from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models, transaction
-from django.db.models import F, Sum
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -148,49 +147,43 @@ class ShareLink(models.Model):
     def check_password(self, raw_password: str) -> bool:
         return self.has_password and check_password(raw_password, self.password)
 
-    @property
-    def throttle_username(self) -> str:
-        """Whom django-axes counts this link's wrong passwords for, per address."""
-        return f"share-link:{self.pk}"
-
-    def take_password_try(self, ip_address: str | None, user_agent: str, path: str = "") -> bool:
+    def take_password_try(self, address: str) -> bool:
         """
-        Count one try of this link's password from `ip_address`, before it is checked; False,
-        counting nothing, once that address used up its tries (AXES_FAILURE_LIMIT within
-        AXES_COOLOFF_TIME).
+        Count one try of this link's password from `address`, before it is checked; False,
+        counting nothing, once that address used up its tries (PORTFOLIO_SHARE_PASSWORD_TRIES,
+        until PORTFOLIO_SHARE_PASSWORD_COOLOFF after its last one).
 
-        Counted in django-axes' table, as sign-ins are, so its lock-out and its admin list see
-        them; but read and written under this link's lock (SQLite's one write lock), so tries
-        sent at once are counted one after another and no more are checked than the limit.
+        Read and written under this link's lock (SQLite's one write lock), so tries sent at
+        once are counted one after another and no more are checked than the limit.
         """
         now = timezone.now()
         with transaction.atomic():
             list(ShareLink.objects.select_for_update().filter(pk=self.pk).values_list("pk"))
-            attempts = AccessAttempt.objects.filter(
-                username=self.throttle_username, ip_address=ip_address
+            tries, _ = PasswordTries.objects.get_or_create(
+                link=self, address=address, defaults={"last_try": now}
             )
-            attempts.filter(attempt_time__lte=now - settings.AXES_COOLOFF_TIME).delete()
-            tried = attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
-            if tried >= settings.AXES_FAILURE_LIMIT:
+            if tries.last_try <= now - settings.PORTFOLIO_SHARE_PASSWORD_COOLOFF:
+                tries.count = 0
+            if tries.count >= settings.PORTFOLIO_SHARE_PASSWORD_TRIES:
                 return False
-            counted = attempts.filter(user_agent=user_agent).update(
-                failures_since_start=F("failures_since_start") + 1,
-                attempt_time=now,
-                path_info=path,
-            )
-            if not counted:
-                AccessAttempt.objects.create(
-                    username=self.throttle_username,
-                    ip_address=ip_address,
-                    user_agent=user_agent,
-                    get_data="",
-                    post_data="",
-                    http_accept="",
-                    path_info=path,
-                    failures_since_start=1,
-                    attempt_time=now,
-                )
+            tries.count += 1
+            tries.last_try = now
+            tries.save(update_fields=["count", "last_try"])
         return True
+
+    def password_locked_for(self, address: str) -> bool:
+        """Whether `address` used up its tries of this link's password, for now."""
+        cutoff = timezone.now() - settings.PORTFOLIO_SHARE_PASSWORD_COOLOFF
+        return PasswordTries.objects.filter(
+            link=self,
+            address=address,
+            count__gte=settings.PORTFOLIO_SHARE_PASSWORD_TRIES,
+            last_try__gt=cutoff,
+        ).exists()
+
+    def forget_password_tries(self, address: str) -> None:
+        """The right password was given from `address`: its count starts again."""
+        PasswordTries.objects.filter(link=self, address=address).delete()
 
     @property
     def session_key(self) -> str:
@@ -200,3 +193,27 @@ class ShareLink(models.Model):
     def password_proof(self) -> str:
         """Kept in the visitor's session once they gave it: a new password voids it."""
         return salted_hmac(TOKEN_SALT + ".password", self.password, algorithm="sha256").hexdigest()
+
+
+class PasswordTries(models.Model):
+    """
+    The tries of one link's password from one client address (portfolio/addresses.py).
+
+    Our own count, not django-axes' table: no sign-in form can reach it, and it holds
+    nothing but what the rule needs.
+    """
+
+    link = models.ForeignKey(ShareLink, on_delete=models.CASCADE, related_name="password_tries")
+    address = models.CharField(max_length=45)  # The longest IPv6 address; "" for none known.
+    count = models.PositiveIntegerField(default=0)
+    last_try = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "password tries"
+        ordering = ["-last_try"]
+        constraints = [
+            models.UniqueConstraint(fields=["link", "address"], name="password_tries_per_address")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} from {self.address or 'an unknown address'} on {self.link}"

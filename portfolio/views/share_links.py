@@ -3,6 +3,8 @@ The owner's side of sharing: a project's visibility, its share links, and what t
 chose (a link's favourites turned on or off, a selection locked, its names as CSV).
 """
 
+from collections import Counter
+
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -44,11 +46,24 @@ def sharing_context(
 
 
 def links_with_selections(project: Project) -> list[ShareLink]:
-    """The project's links, each with its clients' selections and their pictures."""
+    """
+    The project's links, each with its clients' selections and their pictures. Selections
+    of one name on a link (two people, or one who started again) are numbered by their start:
+    name_number 1, 2… ("Anna (2)"), 0 for a name that is alone.
+    """
     links = list(project.share_links.prefetch_related("selections__favourites__picture"))
     for link in links:
         link.project = project
-        for selection in link.selections.all():
+        selections = link.selections.all()
+        names = Counter(selection.name.casefold() for selection in selections)
+        seen = Counter()
+        for selection in sorted(
+            selections, key=lambda selection: (selection.created, selection.pk)
+        ):
+            name = selection.name.casefold()
+            seen[name] += 1
+            selection.name_number = seen[name] if names[name] > 1 else 0
+        for selection in selections:
             selection.link = link
             for picture in selection.pictures():
                 picture.project = project

@@ -9,37 +9,38 @@ sites and are never kept by a cache.
 Client proofing (models/proofing.py) lives under the link too, as the share page's own views, so
 the link's password, expiry and revocation apply to every request, and a refusal shows the page
 again. A link that takes no favourites answers 404 there. The visitor's selection is the one
-whose id their session keeps for the link: "remembered in their browser" is the session cookie,
-and typing the same name again (on another device, after the cookie is gone) opens the same
-selection. The owner's side of proofing is in views/share_links.py.
+whose id their session keeps for the link: "remembered in their browser" is the session cookie.
+Starting one hands its client a personal link with its key once (and e-mails it if they give an
+address); opening it in another browser makes that browser choose in it too. Typing a name
+never opens anyone's selection. The owner's side of proofing is in views/share_links.py.
 """
 
-from axes.handlers.proxy import AxesProxyHandler
+import logging
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.db import IntegrityError
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.crypto import constant_time_compare
-from django.views.generic import TemplateView
+from django.views.generic import TemplateView, View
 
 from portfolio.access import Grant, Viewer
+from portfolio.addresses import client_address
 from portfolio.forms import SelectionSendForm, SelectionStartForm
 from portfolio.models import Picture, Project, Selection, SelectionRefused, ShareLink
 from portfolio.views.events import request_refused
 from portfolio.views.files import PictureDownloadView, ProjectZipView
 from portfolio.views.htmx import wants_fragment
 
+logger = logging.getLogger(__name__)
+
 
 class SharePasswordForm(forms.Form):
     password = forms.CharField(widget=forms.PasswordInput(attrs={"autofocus": True}))
-
-
-def cooloff_minutes() -> int:
-    return int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
 
 
 def share_headers(response: HttpResponse) -> HttpResponse:
@@ -78,31 +79,22 @@ class ShareLinkMixin:
         proof = self.request.session.get(self.link.session_key, "")
         return constant_time_compare(proof, self.link.password_proof)
 
-    @property
-    def throttle_credentials(self) -> dict:
-        # django-axes counts failures per (this link, address), as it does sign-ins.
-        return {"username": self.link.throttle_username}
-
     def password_required(self, request) -> HttpResponse:
-        if not AxesProxyHandler.is_allowed(request, self.throttle_credentials):
-            response = TemplateResponse(
-                request, "portfolio/share_locked.html", {"minutes": cooloff_minutes()}, status=429
-            )
-            return share_headers(response)
+        # Counted per link and client address (models/sharing.py): only this address waits.
+        address = client_address(request)
+        if self.link.password_locked_for(address):
+            return self.password_locked(request)
         # Only a post of the password form tries one: a heart posted after the session that
         # proved it lapsed is shown the form, with no error.
         attempt = request.method == "POST" and "password" in request.POST
         form = SharePasswordForm(request.POST if attempt else None)
         if form.is_valid():
-            # Counted before it is checked, atomically (models/sharing.py): a right one resets.
-            counted = self.link.take_password_try(
-                request.axes_ip_address, request.axes_user_agent, request.axes_path_info
-            )
-            if counted and self.link.check_password(form.cleaned_data["password"]):
-                AxesProxyHandler.reset_attempts(
-                    ip_address=getattr(request, "axes_ip_address", None),
-                    username=self.throttle_credentials["username"],
-                )
+            # Counted before it is checked, atomically; a right one starts the count again.
+            counted = self.link.take_password_try(address)
+            if not counted:
+                return self.password_locked(request)
+            if self.link.check_password(form.cleaned_data["password"]):
+                self.link.forget_password_tries(address)
                 request.session.cycle_key()
                 request.session[self.link.session_key] = self.link.password_proof
                 # Back to the page asked for; from an address that takes posts only (a
@@ -111,14 +103,8 @@ class ShareLinkMixin:
                     return redirect(request.get_full_path())
                 return redirect(self.link.get_absolute_url())
             form.add_error("password", "That is not the password of this link.")
-            if not AxesProxyHandler.is_allowed(request, self.throttle_credentials):
-                response = TemplateResponse(
-                    request,
-                    "portfolio/share_locked.html",
-                    {"minutes": cooloff_minutes()},
-                    status=429,
-                )
-                return share_headers(response)
+            if self.link.password_locked_for(address):
+                return self.password_locked(request)
         status = 400 if request.method == "POST" else 200
         if status == 400 and wants_fragment(request):  # A heart: htmx swaps no 4xx, so is told.
             message = "Enter this link's password again: reload the page."
@@ -128,6 +114,13 @@ class ShareLinkMixin:
             "portfolio/share_password.html",
             {"form": form, "link": self.link},
             status=status,
+        )
+        return share_headers(response)
+
+    def password_locked(self, request) -> HttpResponse:
+        minutes = int(settings.PORTFOLIO_SHARE_PASSWORD_COOLOFF.total_seconds() // 60)
+        response = TemplateResponse(
+            request, "portfolio/share_locked.html", {"minutes": minutes}, status=429
         )
         return share_headers(response)
 
@@ -200,6 +193,16 @@ def selection_session_key(link: ShareLink) -> str:
     return f"share-link-{link.pk}-selection"
 
 
+def new_key_session_key(link: ShareLink) -> str:
+    """Where the personal link of a selection just started waits to be shown, once."""
+    return f"share-link-{link.pk}-selection-new-key"
+
+
+def personal_link(request, link: ShareLink, key: str) -> str:
+    path = reverse("portfolio:share-selection-claim", kwargs={"token": link.token, "key": key})
+    return request.build_absolute_uri(path)
+
+
 def proofing_context(request, link: ShareLink, pictures: list[Picture]) -> dict:
     """What the share page adds for a link that takes favourites (SharedProjectView)."""
     if not link.allows_favourites:
@@ -210,8 +213,11 @@ def proofing_context(request, link: ShareLink, pictures: list[Picture]) -> dict:
         picture.is_favourite = picture.pk in chosen
     query = request.POST if request.method == "POST" else request.GET  # A refused POST too.
     only_favourites = bool(selection) and query.get(FAVOURITES_ONLY) == "1"
+    # Shown on the first page after starting, then forgotten: only its hash is kept.
+    new_key = request.session.pop(new_key_session_key(link), "") if selection else ""
     context = {
         "selection": selection,
+        "personal_link": personal_link(request, link, new_key) if new_key else "",
         "favourite_count": len(chosen),
         "can_choose": bool(selection) and not selection.refusal(),
         "only_favourites": only_favourites,
@@ -295,19 +301,50 @@ class FavouriteToggleView(ProofingActionView):
 
 
 class SelectionStartView(ProofingActionView):
-    """POST handler: choose under this name, a new selection or the one of that name."""
+    """POST handler: a new selection under this name, kept by this browser."""
 
     def act(self) -> HttpResponse:
+        if self.selection is not None:  # The form sent twice: the first one is theirs.
+            return self.back()
         form = SelectionStartForm(self.request.POST)
         if not form.is_valid():
             return self.invalid("start_form", form)
-        selection = Selection.objects.start(self.link, form.cleaned_data["name"])
+        selection, key = Selection.objects.start(self.link, form.cleaned_data["name"])
         self.request.session[selection_session_key(self.link)] = selection.pk
+        self.request.session[new_key_session_key(self.link)] = key
+        if address := form.cleaned_data["email"]:
+            try:
+                selection.email_personal_link(address, personal_link(self.request, self.link, key))
+            except Exception:  # The mail server's failure is not the client's.
+                logger.exception("Selection %s: its personal link not e-mailed", selection.pk)
+                messages.error(
+                    self.request, "We could not e-mail your personal link: copy it from here."
+                )
+            else:
+                messages.success(self.request, f"Your personal link is on its way to {address}.")
         return self.back()
 
 
+class SelectionClaimView(ShareLinkMixin, View):
+    """GET handler: a personal link makes this browser choose in its selection."""
+
+    http_method_names = ["get", "head"]
+
+    def get(self, request, *args, **kwargs) -> HttpResponse:
+        selection = (
+            Selection.objects.filter(link=self.link).with_key(kwargs["key"]).first()
+            if self.link.allows_favourites
+            else None
+        )
+        if selection is None:
+            return not_found(request)
+        request.session[selection_session_key(self.link)] = selection.pk
+        messages.success(request, f"Welcome back, {selection.name}: here is your selection.")
+        return HttpResponseRedirect(f"{self.link.get_absolute_url()}#selection")
+
+
 class SelectionLeaveView(ProofingActionView):
-    """POST handler: this browser stops choosing under that name (the selection stays)."""
+    """POST handler: this browser stops choosing in it (its personal link still opens it)."""
 
     def act(self) -> HttpResponse:
         self.request.session.pop(selection_session_key(self.link), None)
@@ -323,10 +360,7 @@ class SelectionSendView(ProofingActionView):
         if not form.is_valid():
             return self.invalid("send_form", form)
         # Not form.save(): it writes the whole row as read, a lock made since included.
-        try:
-            self.selection.send(form.cleaned_data["note"], name=form.cleaned_data["name"])
-        except IntegrityError:  # Someone took the name since the form was checked.
-            raise SelectionRefused(form.name_taken_message) from None
+        self.selection.send(form.cleaned_data["note"], name=form.cleaned_data["name"])
         count = self.selection.favourites.count()
         messages.success(
             self.request, f"Sent: {count} picture{'s' if count != 1 else ''}. Thank you!"

@@ -6,6 +6,7 @@ behind a share link and the owner's side, and who reaches which endpoint.
 import csv
 import io
 import json
+import re
 import threading
 import time
 from datetime import timedelta
@@ -13,7 +14,7 @@ from datetime import timedelta
 import pytest
 from django.core.cache import caches
 from django.core.management import call_command
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -21,7 +22,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from portfolio.models import Favourite, Selection, SelectionRefused, ShareLink
-from portfolio.models.proofing import SelectionQuerySet
+from portfolio.models.proofing import SelectionQuerySet, key_hash
 from tests.helpers import HTMX, make_picture, make_project, make_user, signed_in
 
 pytestmark = pytest.mark.django_db
@@ -169,7 +170,7 @@ def test_two_new_names_at_once_do_not_pass_the_cap(link, monkeypatch, settings):
         monkeypatch,
         SelectionQuerySet,
     )
-    assert isinstance(outcomes[0], Selection)
+    assert isinstance(outcomes[0][0], Selection)
     assert isinstance(outcomes[1], SelectionRefused), outcomes[1]
     assert list(link.selections.values_list("name", flat=True)) == ["Anna"]
 
@@ -247,20 +248,31 @@ def test_several_people_on_one_link_choose_apart(link, pictures):
     ben.toggle(pictures[2])
     assert chosen(anna) == ["DSC_0001.jpg"]
     assert chosen(ben) == ["DSC_0002.NEF.jpg", "Kiss at the door.jpg"]
-    # One name once per link, whatever its case; another link may use it.
-    with pytest.raises(IntegrityError), transaction.atomic():
-        Selection.objects.create(link=link, name="anna")
-    other_link = ShareLink.objects.create(project=link.project, label="for Ben")
-    Selection.objects.create(link=other_link, name="Anna")
+    # A name is a label: another Anna on the link has a selection of her own.
+    other_anna, _ = Selection.objects.start(link, "anna")
+    assert other_anna.pk != anna.pk and chosen(other_anna) == []
 
 
-def test_a_name_typed_in_another_unicode_form_continues_the_same_selection(link, pictures):
+def test_a_selection_is_found_by_its_key_and_the_database_keeps_only_its_hash(link):
+    selection, key = Selection.objects.start(link, "Anna")
+    assert len(key) >= 22  # 128 random bits, URL-safe.
+    assert key not in selection.key_hash and selection.key_hash == key_hash(key)
+    assert Selection.objects.with_key(key).get() == selection
+    assert not Selection.objects.with_key(key[:-1] + ("A" if key[-1] != "A" else "B")).exists()
+    again, other_key = Selection.objects.start(link, "Anna")
+    assert other_key != key and again.key_hash != selection.key_hash
+    # Made another way (the admin, a migration): a key nobody was given, still one of its own.
+    made = Selection.objects.create(link=link, name="Ben")
+    assert len(made.key_hash) == 64 and made.key_hash not in {selection.key_hash, again.key_hash}
+
+
+def test_a_name_typed_in_another_unicode_form_is_kept_in_one(link, pictures):
     # "ë" is one character or "e" and a combining diaeresis, as the keyboard or the system sends
-    # it: the same name to its owner, and to the link.
+    # it: the same name to its owner, whichever way it came.
     composed, decomposed = "Zo\u00eb", "Zoe\u0308"
-    choosing(link, composed).post(favourite_url(link, pictures[0]))
     client = choosing(link, decomposed)
     assert Selection.objects.get().name == composed
+    client.post(favourite_url(link, pictures[0]))
     response = client.post(share_url(link, "share-selection-send"), {"name": decomposed})
     assert response.status_code == 302
     assert Selection.objects.get().name == composed
@@ -269,18 +281,17 @@ def test_a_name_typed_in_another_unicode_form_continues_the_same_selection(link,
 def test_a_link_keeps_a_bounded_number_of_names(link, settings):
     # Each new name typed is a row: whoever holds the link must not add them without end.
     settings.PORTFOLIO_SELECTIONS_PER_LINK = 3
-    for name in ["Anna", "Ben", "Chloé"]:
+    for name in ["Anna", "Ben", "Anna"]:
         Selection.objects.start(link, name)
-    with pytest.raises(SelectionRefused, match="already has 3 names"):
+    with pytest.raises(SelectionRefused, match="already has 3 selections"):
         Selection.objects.start(link, "Dev")
-    # A name it has still opens its selection; another link has its own count.
-    assert Selection.objects.start(link, "anna").name == "Anna"
+    # Another link has its own count.
     other_link = ShareLink.objects.create(project=link.project, label="for Dev")
     Selection.objects.start(other_link, "Dev")
     assert link.selections.count() == 3
     response = Client().post(share_url(link, "share-selection-start"), {"name": "Dev"})
     assert response.status_code == 409
-    assert "already has 3 names" in response.content.decode()
+    assert "already has 3 selections" in response.content.decode()
 
 
 def test_the_owner_gets_the_original_names_as_a_list_a_filter_and_csv(selection, pictures):
@@ -410,19 +421,140 @@ def test_a_name_opens_the_selection_in_this_browser_and_hearts_post(link, pictur
     assert chosen(Selection.objects.get()) == ["DSC_0002.NEF.jpg"]
 
 
-def test_the_same_name_elsewhere_continues_it_and_another_name_starts_apart(link, pictures):
+def pressed(client: Client, link: ShareLink) -> list[str]:
+    """The pictures whose hearts the client's share page shows pressed."""
+    page = client.get(share_url(link)).content.decode()
+    return re.findall(r'id="favourite-(\d+)"[^>]*aria-pressed="true"', page) or re.findall(
+        r'aria-pressed="true"[^>]*id="favourite-(\d+)"', page
+    )
+
+
+def test_two_clients_with_the_same_name_get_two_selections(link, pictures):
     first = choosing(link, "Anna")
     first.post(favourite_url(link, pictures[0]))
-    again = choosing(link, "  anna ")  # Another device, typed another way.
-    again.post(favourite_url(link, pictures[1]))
-    ben = choosing(link, "Ben")
-    ben.post(favourite_url(link, pictures[2]))
-    assert {s.name: chosen(s) for s in Selection.objects.all()} == {
-        "Anna": ["DSC_0001.jpg", "DSC_0002.NEF.jpg"],
-        "Ben": ["Kiss at the door.jpg"],
-    }
-    ben.post(share_url(link, "share-selection-leave"))
-    assert "Start choosing" in ben.get(share_url(link)).content.decode()
+    second = choosing(link, "  anna ")  # Another person, typing the same name.
+    second.post(favourite_url(link, pictures[1]))
+    second.post(favourite_url(link, pictures[2]))
+    anna, other_anna = Selection.objects.order_by("pk")
+    assert (anna.name, other_anna.name) == ("Anna", "anna")
+    assert chosen(anna) == ["DSC_0001.jpg"]
+    assert chosen(other_anna) == ["DSC_0002.NEF.jpg", "Kiss at the door.jpg"]
+    # Neither sees, nor changes, the other's picks.
+    assert pressed(first, link) == [str(pictures[0].pk)]
+    assert pressed(second, link) == [str(pictures[1].pk), str(pictures[2].pk)]
+    first.post(favourite_url(link, pictures[2]))
+    assert chosen(Selection.objects.get(pk=other_anna.pk)) == [
+        "DSC_0002.NEF.jpg",
+        "Kiss at the door.jpg",
+    ]
+    # Starting again after leaving is a third selection, not the first one back.
+    first.post(share_url(link, "share-selection-leave"))
+    assert "Start choosing" in first.get(share_url(link)).content.decode()
+    choosing_again = first.post(share_url(link, "share-selection-start"), {"name": "Anna"})
+    assert choosing_again.status_code == 302
+    assert Selection.objects.count() == 3 and pressed(first, link) == []
+
+
+def test_the_start_form_sent_twice_starts_one_selection(link):
+    client = choosing(link)
+    client.post(share_url(link, "share-selection-start"), {"name": "Anna"})
+    assert Selection.objects.count() == 1
+
+
+def personal_link_on(page: str) -> str:
+    found = re.search(r'id="selection-personal-link" type="url" value="([^"]+)"', page)
+    return found[1] if found else ""
+
+
+def test_the_personal_link_is_shown_once_and_claims_the_selection_in_another_browser(
+    link, pictures
+):
+    phone = choosing(link)
+    phone.post(favourite_url(link, pictures[0]))
+    first_page = phone.get(share_url(link)).content.decode()
+    url = personal_link_on(first_page)
+    selection = Selection.objects.get()
+    key = url.rstrip("/").rsplit("/", 1)[-1]
+    assert url == "http://testserver" + share_url(link, "share-selection-claim", key=key)
+    assert selection.key_hash == key_hash(key) and key not in str(dict(phone.session))
+    assert personal_link_on(phone.get(share_url(link)).content.decode()) == ""  # Only once.
+
+    laptop = Client()
+    assert pressed(laptop, link) == []
+    response = laptop.get(url.removeprefix("http://testserver"))
+    assert response.status_code == 302
+    assert response.url == f"{link.get_absolute_url()}#selection"
+    assert laptop.session[f"share-link-{link.pk}-selection"] == selection.pk
+    page = laptop.get(response.url).content.decode()
+    assert "Welcome back, Anna" in page and "Choosing as <strong>Anna</strong>" in page
+    laptop.post(favourite_url(link, pictures[1]))
+    assert chosen(Selection.objects.get()) == ["DSC_0001.jpg", "DSC_0002.NEF.jpg"]
+    assert pressed(phone, link) == [str(pictures[0].pk), str(pictures[1].pk)]
+
+
+@pytest.mark.parametrize("key", ["not-a-key-at-all-xxxxxx", "x" * 500, "another-links"])
+def test_a_personal_link_with_a_wrong_key_opens_nothing(link, project, key):
+    if key == "another-links":
+        other_link = ShareLink.objects.create(project=project, label="B", allows_favourites=True)
+        _, key = Selection.objects.start(other_link, "Ben")
+    Selection.objects.start(link, "Anna")
+    client = Client()
+    response = client.get(share_url(link, "share-selection-claim", key=key))
+    assert response.status_code == 404
+    assert f"share-link-{link.pk}-selection" not in client.session
+
+
+def test_a_personal_link_goes_through_the_links_password_and_favourites(link, pictures):
+    _, key = Selection.objects.start(link, "Anna")
+    link.set_password("a secret")
+    link.save()
+    claim = share_url(link, "share-selection-claim", key=key)
+    client = Client()
+    assert client.get(claim).status_code == 200  # The password form.
+    response = client.post(claim, {"password": "a secret"})
+    assert response.status_code == 302 and response.url == claim
+    assert client.get(claim).status_code == 302
+    assert "Choosing as <strong>Anna</strong>" in client.get(share_url(link)).content.decode()
+    ShareLink.objects.filter(pk=link.pk).update(allows_favourites=False)
+    assert Client().get(claim).status_code == 200  # A new browser: the password first...
+    assert client.get(claim).status_code == 404  # ...and no favourites here any more.
+
+
+def test_the_personal_link_is_emailed_when_the_client_gives_an_address(link, mailoutbox):
+    client = Client()
+    response = client.post(
+        share_url(link, "share-selection-start"),
+        {"name": "Anna", "email": "anna@example.com"},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "Your personal link is on its way to anna@example.com" in page
+    (mail,) = mailoutbox
+    assert mail.to == ["anna@example.com"]
+    assert mail.subject == "Your selection of “Wedding”"
+    url = personal_link_on(page)
+    assert url and url in mail.body
+    assert Selection.objects.get().key_hash == key_hash(url.rstrip("/").rsplit("/", 1)[-1])
+
+
+def test_a_bad_address_is_refused_and_a_mail_server_down_still_shows_the_link(
+    link, mailoutbox, monkeypatch, caplog
+):
+    start = share_url(link, "share-selection-start")
+    response = Client().post(start, {"name": "Anna", "email": "anna@"})
+    assert response.status_code == 400
+    assert "Enter a valid email address." in response.content.decode()
+    assert not Selection.objects.exists()
+
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError("no mail server")
+
+    monkeypatch.setattr("portfolio.models.proofing.send_mail", refuse)
+    response = Client().post(start, {"name": "Anna", "email": "anna@example.com"}, follow=True)
+    page = response.content.decode()
+    assert "We could not e-mail your personal link" in page
+    assert personal_link_on(page)
+    assert "no mail server" in caplog.text and mailoutbox == []
 
 
 def test_htmx_gets_the_heart_back_and_the_count_out_of_band(link, pictures):
@@ -503,14 +635,14 @@ def test_sending_with_a_name_and_a_note_then_reopening(
     assert not Selection.objects.get().is_sent
 
 
-def test_a_name_someone_else_chose_under_is_refused_when_sending(link, pictures):
-    Selection.objects.create(link=link, name="Ben")
+def test_sending_under_a_name_someone_else_uses_is_fine(link, pictures):
+    ben = Selection.objects.create(link=link, name="Ben")
     client = choosing(link, "Anna")
     client.post(favourite_url(link, pictures[0]))
     response = client.post(share_url(link, "share-selection-send"), {"name": "ben"})
-    assert response.status_code == 400
-    assert "already chose under this name" in response.content.decode()
-    assert not Selection.objects.get(name="Anna").is_sent
+    assert response.status_code == 302
+    assert Selection.objects.exclude(pk=ben.pk).get().name == "ben"
+    assert not Selection.objects.get(pk=ben.pk).is_sent
 
 
 def test_sending_does_not_undo_a_lock_the_owner_made_meanwhile(link, pictures, monkeypatch):
@@ -678,6 +810,27 @@ def test_the_edit_page_lists_each_links_selections_with_their_names(
     assert "DSC_0001, Kiss at the door</textarea>" in html
     assert 'data-copy="selection-' in html
     assert reverse("portfolio:selection-csv", args=[project.slug, selection.pk]) in html
+
+
+def test_the_owner_tells_apart_two_selections_of_one_name(owner_client, project, link, pictures):
+    first, _ = Selection.objects.start(link, "Anna")
+    second, _ = Selection.objects.start(link, "anna")
+    Selection.objects.start(link, "Ben")
+    first.toggle(pictures[0])
+    second.toggle(pictures[2])
+    html = owner_client.get(reverse("portfolio:project-update", args=[project.slug])).content
+    html = html.decode()
+    assert f'id="selection-{first.pk}-name">Anna (1)</h3>' in html
+    assert f'id="selection-{second.pk}-name">anna (2)</h3>' in html
+    assert ">Ben</h3>" in html
+    lock = reverse("portfolio:selection-lock", args=[project.slug, second.pk])
+    assert owner_client.post(lock, {"lock": "1"}).status_code == 302
+    assert [
+        s.is_locked
+        for s in (Selection.objects.get(pk=first.pk), Selection.objects.get(pk=second.pk))
+    ] == [False, True]
+    csv_of = reverse("portfolio:selection-csv", args=[project.slug, second.pk])
+    assert "Kiss at the door.jpg" in owner_client.get(csv_of).content.decode()
 
 
 def test_a_revoked_links_selections_stay_for_the_owner(owner_client, project, link, selection):

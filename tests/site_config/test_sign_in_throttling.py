@@ -8,7 +8,8 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from tests.helpers import PASSWORD, make_staff, make_user, signed_in
+from portfolio.models import PasswordTries, ShareLink
+from tests.helpers import PASSWORD, make_project, make_staff, make_user, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -109,3 +110,39 @@ def test_staff_unlock_with_a_command(owner, command):
     call_command(*command, verbosity=0)
 
     assert sign_in("owner", PASSWORD).status_code == 302
+
+
+def test_the_sign_in_form_cannot_try_a_share_links_password(owner):
+    # Share links once counted their tries as sign-ins of "share-link:<id>": that name is
+    # nobody's account now, and the link's count is its own.
+    link = ShareLink(project=make_project(owner, visibility="unlisted"), label="for Anna")
+    link.set_password("dunes-for-anna")
+    link.save()
+    for password in ["dunes-for-anna", "wrong"] * 5:
+        response = sign_in(f"share-link:{link.pk}", password)
+        assert response.status_code in {200, 429}  # Refused as any unknown account is.
+    assert not PasswordTries.objects.exists()
+    client = Client(REMOTE_ADDR="203.0.113.7")
+    page = client.get(link.get_absolute_url())
+    assert page.status_code == 200 and b'name="password"' in page.content  # Not unlocked.
+    opened = client.post(link.get_absolute_url(), {"password": "dunes-for-anna"})
+    assert opened.status_code == 302  # Nor locked.
+
+
+def test_behind_nginx_the_count_is_per_client_address(owner, settings):
+    # nginx as docs/production.md configures it: it connects from 127.0.0.1 and appends the
+    # address it saw to X-Forwarded-For; whatever the client wrote before that is not believed.
+    settings.PORTFOLIO_TRUSTED_PROXIES = 1
+
+    def through_nginx(client: str, forged: str = "") -> Client:
+        forwarded = f"{forged}, {client}" if forged else client
+        return Client(REMOTE_ADDR="127.0.0.1", headers={"X-Forwarded-For": forwarded})
+
+    for number in range(LIMIT):
+        attacker = through_nginx("203.0.113.66", forged=f"10.0.0.{number}")
+        attacker.post(SITE, {"username": "owner", "password": "wrong"})
+    assert AccessAttempt.objects.get().ip_address == "203.0.113.66"
+    locked = through_nginx("203.0.113.66", forged="10.9.9.9")
+    assert locked.post(SITE, {"username": "owner", "password": PASSWORD}).status_code == 429
+    owner_browser = through_nginx("198.51.100.20")
+    assert owner_browser.post(SITE, {"username": "owner", "password": PASSWORD}).status_code == 302

@@ -9,21 +9,20 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from axes.models import AccessAttempt
 from django.contrib.auth.hashers import identify_hasher
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from portfolio.models import ShareLink
+from portfolio.models import PasswordTries, ShareLink
 from portfolio.models.sharing import KEY_LENGTH
 from tests.helpers import HTMX, make_picture, make_project, make_staff, make_user, signed_in
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "dunes-for-anna"
-LIMIT = 5  # settings.AXES_FAILURE_LIMIT
+LIMIT = 5  # settings.PORTFOLIO_SHARE_PASSWORD_TRIES
 
 
 @pytest.fixture
@@ -157,7 +156,7 @@ def test_five_wrong_passwords_from_one_address_pause_the_link_there(project):
     assert give(client, other, PASSWORD).status_code == 302
 
     # After the cool-off (15 minutes), the right password opens it.
-    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=16))
+    PasswordTries.objects.update(last_try=timezone.now() - timedelta(minutes=15, seconds=1))
     assert give(client, link, PASSWORD).status_code == 302
     assert client.get(link.get_absolute_url()).status_code == 200
 
@@ -197,9 +196,74 @@ def test_wrong_passwords_sent_at_once_are_counted_exactly_and_checked_at_most_th
 
     assert set(answers) <= {400, 429}
     assert len(checked) == LIMIT  # Only as many passwords tried as the limit allows.
-    failures = AccessAttempt.objects.filter(username=f"share-link:{link.pk}")
-    assert sum(failures.values_list("failures_since_start", flat=True)) == LIMIT
+    assert PasswordTries.objects.get(link=link, address="203.0.113.7").count == LIMIT
     assert give(Client(REMOTE_ADDR="203.0.113.7"), link, PASSWORD).status_code == 429
+
+
+NGINX = "127.0.0.1"  # What the app sees behind nginx: the connection is nginx's own.
+
+
+def behind_nginx(client_address: str, forged: str = "") -> Client:
+    """A browser at `client_address`, as the app sees it through nginx's sample config."""
+    # $proxy_add_x_forwarded_for: what the client sent, then the address nginx saw.
+    forwarded = f"{forged}, {client_address}" if forged else client_address
+    return Client(REMOTE_ADDR=NGINX, headers={"X-Forwarded-For": forwarded})
+
+
+@pytest.mark.parametrize("rotating", [False, True], ids=["one-address", "rotating-forwarded-for"])
+def test_a_strangers_50_wrong_passwords_never_refuse_the_clients(
+    project, protected_link, settings, rotating
+):
+    settings.PORTFOLIO_TRUSTED_PROXIES = 1
+    link = protected_link
+    # Anna gave the password before; Ben, elsewhere, has not yet.
+    anna = behind_nginx("198.51.100.20")
+    assert give(anna, link, PASSWORD).status_code == 302
+    ben = behind_nginx("192.0.2.44")
+    stranger_answers = []
+    for number in range(50):
+        forged = f"10.{number}.0.1, 172.16.{number}.9" if rotating else ""
+        stranger = behind_nginx("203.0.113.66", forged=forged)
+        stranger_answers.append(give(stranger, link, f"guess-{number}").status_code)
+        # Meanwhile both clients browse, and neither is ever refused.
+        assert anna.get(link.get_absolute_url()).status_code == 200
+        assert password_asked(ben.get(link.get_absolute_url()))
+    assert stranger_answers == [400] * (LIMIT - 1) + [429] * (50 - LIMIT + 1)
+    # Every guess counted against the stranger's own address, whatever it forged.
+    assert list(PasswordTries.objects.values_list("address", "count")) == [("203.0.113.66", LIMIT)]
+    assert give(ben, link, PASSWORD).status_code == 302
+    assert ben.get(link.get_absolute_url()).status_code == 200
+    assert anna.get(link.get_absolute_url()).status_code == 200
+
+
+def test_without_a_trusted_proxy_a_forged_forwarded_for_changes_nothing(project, settings):
+    settings.PORTFOLIO_TRUSTED_PROXIES = 0
+    link = make_link(project, PASSWORD)
+    for number in range(LIMIT):
+        forged = Client(
+            REMOTE_ADDR="203.0.113.66", headers={"X-Forwarded-For": f"10.0.0.{number}"}
+        )
+        give(forged, link, "wrong")
+    fresh = Client(REMOTE_ADDR="203.0.113.66", headers={"X-Forwarded-For": "10.9.9.9"})
+    assert give(fresh, link, PASSWORD).status_code == 429
+    assert give(Client(REMOTE_ADDR="198.51.100.20"), link, PASSWORD).status_code == 302
+
+
+def test_a_holder_whose_session_proves_the_password_is_never_asked_again(project):
+    # Even from the very address that used up its tries: the lock is on guessing, not on them.
+    link = make_link(project, PASSWORD)
+    holder = Client(REMOTE_ADDR="203.0.113.7")
+    assert give(holder, link, PASSWORD).status_code == 302
+    stranger = Client(REMOTE_ADDR="203.0.113.7")
+    for _ in range(LIMIT):
+        give(stranger, link, "wrong")
+    assert give(stranger, link, PASSWORD).status_code == 429
+    assert holder.get(link.get_absolute_url()).status_code == 200
+
+
+@pytest.fixture
+def protected_link(project):
+    return make_link(project, PASSWORD)
 
 
 # ---------------------------------------------------------------- the owner's panel

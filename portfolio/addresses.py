@@ -1,0 +1,41 @@
+"""
+The client's address: the one answer to "who is asking, as the network sees them", for every
+count kept per address (a share link's password tries, django-axes' sign-in throttling).
+
+Behind PORTFOLIO_TRUSTED_PROXIES proxies (nginx as docs/production.md configures it: one), the
+connection comes from the last proxy, and each proxy appended the address it saw to
+X-Forwarded-For. Only what those proxies appended is trusted: the right-most hop none of them
+is. Anything further left was sent by the client and could be anything.
+"""
+
+import ipaddress
+
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def client_address(request: HttpRequest) -> str:
+    """The address of whoever sent `request`, past our own proxies; "" if there is none."""
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    hops = [hop for hop in hops if hop] + [request.META.get("REMOTE_ADDR", "")]
+    # Hops[-1] is the connection, the last trusted proxy's if any; each proxy before it wrote
+    # one hop more. Fewer hops than proxies: the request did not pass them all; the left-most.
+    position = max(0, len(hops) - 1 - settings.PORTFOLIO_TRUSTED_PROXIES)
+    # What a trusted proxy wrote is an address; a hop that is not one (a proxy misconfigured)
+    # gives way to the nearest address to its right, which a proxy of ours vouches for.
+    for hop in hops[position:]:
+        address = normal_address(hop)
+        if address:
+            return address
+    return ""
+
+
+def normal_address(text: str) -> str:
+    """`text` as one spelling of its address ("::FFFF:1.2.3.4" is 1.2.3.4), or "" if none."""
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return ""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return str(address)
