@@ -12,11 +12,14 @@ no policy (the private one), but accepts a presigned URL whatever its signature 
 lifetime is asserted from its parameters, X-Amz-Date + X-Amz-Expires, not by fetching it late.
 """
 
+import base64
+import contextlib
 import io
 import pickle
 import re
 import time
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -30,7 +33,14 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from portfolio.access import decide, grant_for, signed_file_url, url_expiry
+from portfolio.access import (
+    Grant,
+    decide,
+    grant_for,
+    read_signed_file_url,
+    signed_file_url,
+    url_expiry,
+)
 from portfolio.models import Picture, Project, ShareLink
 from tests.fetching import body, fetch, media_urls, read, stored_name
 from tests.helpers import HTMX, make_picture, make_project, make_staff, make_user, signed_in
@@ -461,3 +471,40 @@ def test_on_disk_a_signed_address_stops_working_when_it_expires(settings, monkey
     later = time.time() + 11
     monkeypatch.setattr("portfolio.access.time", SimpleNamespace(time=lambda: later))
     assert {url: fetch(owner, url)[0] for url in urls} == dict.fromkeys(urls, 404)
+
+
+def test_a_signed_address_reveals_no_id_and_only_we_can_read_it(settings):
+    picture = SimpleNamespace(pk=876543)
+    name, holder = "projects/765432/3f2a_w480.webp", "link:987654"
+    expires = url_expiry()
+    url = signed_file_url(picture, name, False, Grant(holder), expires, "DSC 0001.jpg")
+    _, files, token, basename = url.split("/")
+    assert (files, basename) == ("files", "3f2a_w480.webp")
+    sealed = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    readable = [sealed]
+    for start in range(len(sealed)):  # Whatever part of it might be compressed text.
+        with contextlib.suppress(zlib.error):
+            readable.append(zlib.decompressobj().decompress(sealed[start:]))
+    for text in readable:
+        for secret in [b"876543", b"765432", b"987654", b"link", b"projects", b"DSC"]:
+            assert secret not in text
+    signed = read_signed_file_url(token)
+    assert (signed.picture_id, signed.name, signed.holder, signed.filename) == (
+        876543,
+        name,
+        holder,
+        "DSC 0001.jpg",
+    )
+    # The same file for the same holder until the same time: the same address, which the
+    # browser keeps (url_expiry()).
+    assert signed_file_url(picture, name, False, Grant(holder), expires, "DSC 0001.jpg") == url
+    # Changed anywhere, or sealed under another key, it reads as nothing; an old key still
+    # opens what it sealed while it is a fallback.
+    flipped = token[:10] + ("A" if token[10] != "A" else "B") + token[11:]
+    for wrong in [flipped, token[:-2], token + "AA", "", "!!!", "A" * 5000]:
+        assert read_signed_file_url(wrong) is None
+    old = settings.SECRET_KEY
+    settings.SECRET_KEY = "another-secret-key-" + "y" * 40
+    assert read_signed_file_url(token) is None
+    settings.SECRET_KEY_FALLBACKS = [old]
+    assert read_signed_file_url(token).picture_id == 876543
