@@ -1,11 +1,15 @@
 """Every model change comes with its migration."""
 
+import re
+
 import pytest
 from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.test import Client
 
 from portfolio.access import public_storage
 from tests.helpers import private_files, public_files, read_stored
@@ -88,3 +92,40 @@ def test_published_migration_dates_public_projects_by_their_creation():
     assert public.published == public.created
     unpublished = CurrentProject.objects.filter(published=None).values_list("slug", flat=True)
     assert set(unpublished) == {"unlisted", "private"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_selection_keys_migration_keeps_selections_for_the_browsers_that_hold_them():
+    """0014: each selection gets a key nobody knows; a session that held it still chooses in it."""
+    executor = MigrationExecutor(connection)
+    executor.migrate([("portfolio", "0012_project_published")])
+    old = executor.loader.project_state([("portfolio", "0012_project_published")]).apps
+    User = old.get_model(*settings.AUTH_USER_MODEL.split("."))
+    Project, ShareLink, Selection = (
+        old.get_model("portfolio", name) for name in ("Project", "ShareLink", "Selection")
+    )
+    owner = User.objects.create(username="before")
+    project = Project.objects.create(owner=owner, title="W", slug="w", visibility="unlisted")
+    link = ShareLink.objects.create(
+        project=project, label="for Anna", key="k" * 22, allows_favourites=True
+    )
+    anna = Selection.objects.create(link=link, name="Anna")
+    Selection.objects.create(link=link, name="Ben")
+    session = SessionStore()
+    session[f"share-link-{link.pk}-selection"] = anna.pk
+    session.save()
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes("portfolio"))
+
+    from portfolio.models import Selection as CurrentSelection
+    from portfolio.models import ShareLink as CurrentShareLink
+
+    hashes = list(CurrentSelection.objects.values_list("key_hash", flat=True))
+    assert len(set(hashes)) == 2 and all(re.fullmatch(r"[0-9a-f]{64}", h) for h in hashes)
+    current_link = CurrentShareLink.objects.get()
+    browser = Client()
+    browser.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+    page = browser.get(current_link.get_absolute_url()).content.decode()
+    assert "Choosing as <strong>Anna</strong>" in page
+    assert "Choosing as" not in Client().get(current_link.get_absolute_url()).content.decode()
