@@ -46,6 +46,22 @@ print(json.dumps({
     "renditions": picture.rendition_names,
 }))
 """
+PROTECTED = """
+import json
+from portfolio.models import ShareLink
+from tests.helpers import make_picture, make_project, make_user
+project = make_project(make_user("studio"), title="Behind nginx", visibility="unlisted")
+make_picture(project, name="Portrait.jpg", size=(300, 200))
+link = ShareLink(project=project, label="for Anna")
+link.set_password("dunes-for-anna")
+link.save()
+print(json.dumps({"share_url": link.get_absolute_url(), "link": link.pk}))
+"""
+TRIES = """
+import json
+from portfolio.models import PasswordTries
+print(json.dumps(list(PasswordTries.objects.values_list("address", "count"))))
+"""
 REVOKE = "from portfolio.models import ShareLink; ShareLink.objects.get(pk={pk}).revoke()"
 
 NGINX_CONFIG = """
@@ -79,6 +95,8 @@ http {{
         location / {{
             proxy_pass http://127.0.0.1:{app_port};
             proxy_set_header Host $http_host;
+            # As the sample: the app takes the right-most hop (DJANGO_TRUSTED_PROXIES=1).
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
         }}
     }}
 }}
@@ -98,6 +116,7 @@ def app_environment(tmp_path) -> dict[str, str]:
         DJANGO_MEDIA_ROOT=str(tmp_path / "media"),
         DJANGO_PRIVATE_MEDIA_ROOT=str(tmp_path / "private-media"),
         DJANGO_PRIVATE_MEDIA_ACCEL_PREFIX=ACCEL_PREFIX,
+        DJANGO_TRUSTED_PROXIES="1",
     )
     env.pop("AWS_STORAGE_BUCKET_NAME", None)  # Media on disk, whatever this run's shell says.
     for arguments in (("migrate", "--no-input"), ("collectstatic", "--no-input", "-v", "0")):
@@ -229,3 +248,52 @@ def test_nginx_closes_a_request_for_a_host_not_ours(site):
     for host in ("portfolio.evil.example", "127.0.0.2"):
         with pytest.raises(requests.ConnectionError):
             requests.get(f"{site}/healthz", headers={"Host": host}, timeout=10)
+
+
+class FromAddress(requests.adapters.HTTPAdapter):
+    """Connections from one loopback address of the many Linux answers on (127.0.0.0/8)."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, source_address=(self.address, 0), **kwargs)
+
+
+def browser_at(address: str) -> requests.Session:
+    session = requests.Session()
+    session.mount("http://", FromAddress(address))
+    return session
+
+
+def give_password(browser: requests.Session, url: str, password: str, **headers) -> int:
+    form = browser.get(url, timeout=10)
+    if form.status_code != 200:
+        return form.status_code
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)[1]
+    answer = browser.post(
+        url,
+        {"csrfmiddlewaretoken": token, "password": password},
+        headers=headers,
+        allow_redirects=False,
+        timeout=10,
+    )
+    return answer.status_code
+
+
+def test_behind_nginx_password_tries_count_the_clients_address_not_nginxs(site, app_environment):
+    world = json.loads(run_in_app(PROTECTED, app_environment))
+    url = f"{site}{world['share_url']}"
+    stranger = browser_at("127.0.0.2")
+    answers = [
+        # Whatever it writes in X-Forwarded-For, nginx appends the address it saw.
+        give_password(stranger, url, f"guess-{n}", **{"X-Forwarded-For": f"10.0.0.{n}"})
+        for n in range(8)
+    ]
+    assert answers == [400] * 4 + [429] * 4
+    # Counted at the stranger's address: not nginx's (127.0.0.1), which every client shares.
+    assert json.loads(run_in_app(TRIES, app_environment)) == [["127.0.0.2", 5]]
+    client = browser_at("127.0.0.3")
+    assert give_password(client, url, "dunes-for-anna") == 302
+    assert client.get(url, timeout=10).status_code == 200
