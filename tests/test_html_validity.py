@@ -87,6 +87,7 @@ def pages_and_fragments(owner, monkeypatch) -> dict[str, str]:
     page("share-before-choosing", holder, share_url)
     start_url = reverse("portfolio:share-selection-start", kwargs={"token": link.token})
     assert holder.post(start_url, {"name": "Anna"}).status_code == 302
+    page("share-with-personal-link", holder, share_url)
     page("share-favourites-only", holder, share_url + "?favourites=1")
     page("share", holder, share_url)
     page(
