@@ -258,6 +258,7 @@ class SelectionStartForm(forms.Form):
     # Only used to send the personal link, never kept.
     email = forms.EmailField(
         label="your e-mail address",
+        max_length=320,
         required=False,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         help_text="Optional: we send you a link to your selection, for another device.",
