@@ -1,5 +1,6 @@
 """Share links: a project shown to whoever holds the link, as far as its owner allows."""
 
+import math
 import secrets
 
 from django.conf import settings
@@ -171,15 +172,23 @@ class ShareLink(models.Model):
             tries.save(update_fields=["count", "last_try"])
         return True
 
-    def password_locked_for(self, address: str) -> bool:
-        """Whether `address` used up its tries of this link's password, for now."""
-        cutoff = timezone.now() - settings.PORTFOLIO_SHARE_PASSWORD_COOLOFF
-        return PasswordTries.objects.filter(
-            link=self,
-            address=address,
-            count__gte=settings.PORTFOLIO_SHARE_PASSWORD_TRIES,
-            last_try__gt=cutoff,
-        ).exists()
+    def password_wait(self, address: str) -> int:
+        """Seconds until `address` may try this link's password again: 0 if it may now."""
+        now = timezone.now()
+        last_try = (
+            PasswordTries.objects.filter(
+                link=self,
+                address=address,
+                count__gte=settings.PORTFOLIO_SHARE_PASSWORD_TRIES,
+                last_try__gt=now - settings.PORTFOLIO_SHARE_PASSWORD_COOLOFF,
+            )
+            .values_list("last_try", flat=True)
+            .first()
+        )
+        if last_try is None:
+            return 0
+        waited = now - last_try
+        return math.ceil((settings.PORTFOLIO_SHARE_PASSWORD_COOLOFF - waited).total_seconds())
 
     def forget_password_tries(self, address: str) -> None:
         """The right password was given from `address`: its count starts again."""

@@ -16,9 +16,9 @@ never opens anyone's selection. The owner's side of proofing is in views/share_l
 """
 
 import logging
+import math
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
@@ -82,17 +82,16 @@ class ShareLinkMixin:
     def password_required(self, request) -> HttpResponse:
         # Counted per link and client address (models/sharing.py): only this address waits.
         address = client_address(request)
-        if self.link.password_locked_for(address):
-            return self.password_locked(request)
+        if wait := self.link.password_wait(address):
+            return self.password_locked(request, wait)
         # Only a post of the password form tries one: a heart posted after the session that
         # proved it lapsed is shown the form, with no error.
         attempt = request.method == "POST" and "password" in request.POST
         form = SharePasswordForm(request.POST if attempt else None)
         if form.is_valid():
             # Counted before it is checked, atomically; a right one starts the count again.
-            counted = self.link.take_password_try(address)
-            if not counted:
-                return self.password_locked(request)
+            if not self.link.take_password_try(address):
+                return self.password_locked(request, self.link.password_wait(address))
             if self.link.check_password(form.cleaned_data["password"]):
                 self.link.forget_password_tries(address)
                 request.session.cycle_key()
@@ -103,8 +102,8 @@ class ShareLinkMixin:
                     return redirect(request.get_full_path())
                 return redirect(self.link.get_absolute_url())
             form.add_error("password", "That is not the password of this link.")
-            if self.link.password_locked_for(address):
-                return self.password_locked(request)
+            if wait := self.link.password_wait(address):
+                return self.password_locked(request, wait)
         status = 400 if request.method == "POST" else 200
         if status == 400 and wants_fragment(request):  # A heart: htmx swaps no 4xx, so is told.
             message = "Enter this link's password again: reload the page."
@@ -117,11 +116,16 @@ class ShareLinkMixin:
         )
         return share_headers(response)
 
-    def password_locked(self, request) -> HttpResponse:
-        minutes = int(settings.PORTFOLIO_SHARE_PASSWORD_COOLOFF.total_seconds() // 60)
+    def password_locked(self, request, seconds: int) -> HttpResponse:
+        """429: this address used up its tries; it may try again in `seconds`."""
+        seconds = max(1, seconds)
         response = TemplateResponse(
-            request, "portfolio/share_locked.html", {"minutes": minutes}, status=429
+            request,
+            "portfolio/share_locked.html",
+            {"minutes": math.ceil(seconds / 60)},
+            status=429,
         )
+        response["Retry-After"] = str(seconds)
         return share_headers(response)
 
     # ------------------------------------------------------------ what it grants

@@ -149,6 +149,13 @@ def test_five_wrong_passwords_from_one_address_pause_the_link_there(project):
     assert "noindex" in locked["X-Robots-Tag"]
     assert "Too many wrong passwords" in locked.content.decode()
     assert "share-link:" not in locked.content.decode()  # Nothing of the sign-in page.
+    assert 899 <= int(locked["Retry-After"]) <= 900
+    assert "Try again in 15 minutes" in locked.content.decode()
+    # Ten minutes later, five are left to wait.
+    PasswordTries.objects.update(last_try=timezone.now() - timedelta(minutes=10))
+    waiting = client.get(link.get_absolute_url())
+    assert waiting.status_code == 429 and 299 <= int(waiting["Retry-After"]) <= 300
+    assert "Try again in 5 minutes" in waiting.content.decode()
     assert client.get(link.get_absolute_url()).status_code == 429
     # Per link and address: another address, or another link, is not paused.
     assert give(Client(REMOTE_ADDR="198.51.100.9"), link, PASSWORD).status_code == 302
