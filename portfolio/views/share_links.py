@@ -47,27 +47,32 @@ def sharing_context(
 
 def links_with_selections(project: Project) -> list[ShareLink]:
     """
-    The project's links, each with its clients' selections and their pictures. Selections
-    of one name on a link (two people, or one who started again) are numbered by their start:
-    name_number 1, 2… ("Anna (2)"), 0 for a name that is alone.
+    The project's links, each with its clients' selections (numbered: number_names()) and
+    their pictures.
     """
     links = list(project.share_links.prefetch_related("selections__favourites__picture"))
     for link in links:
         link.project = project
         selections = link.selections.all()
-        names = Counter(selection.name.casefold() for selection in selections)
-        seen = Counter()
-        for selection in sorted(
-            selections, key=lambda selection: (selection.created, selection.pk)
-        ):
-            name = selection.name.casefold()
-            seen[name] += 1
-            selection.name_number = seen[name] if names[name] > 1 else 0
+        number_names(selections)
         for selection in selections:
             selection.link = link
             for picture in selection.pictures():
                 picture.project = project
     return links
+
+
+def number_names(selections) -> None:
+    """
+    Tell apart one link's selections of one name (two people, or one who started again):
+    name_number 1, 2… in order of their start ("Anna (2)"), 0 for a name that is alone.
+    """
+    names = Counter(selection.name.casefold() for selection in selections)
+    seen = Counter()
+    for selection in sorted(selections, key=lambda selection: (selection.created, selection.pk)):
+        name = selection.name.casefold()
+        seen[name] += 1
+        selection.name_number = seen[name] if names[name] > 1 else 0
 
 
 class SharingPanelMixin(EditorRequiredMixin):
@@ -194,8 +199,16 @@ class SelectionCsvView(EditorRequiredMixin, View):
         selection = get_object_or_404(
             Selection.objects.with_pictures(), link__project=project, pk=kwargs["pk"]
         )
+        same_link = [
+            selection if other.pk == selection.pk else other
+            for other in selection.link.selections.only("pk", "name", "created")
+        ]
+        number_names(same_link)
+        label = selection.name
+        if selection.name_number:
+            label += f" ({selection.name_number})"
         # A name is no file name: "J. Doe" has no extension to drop.
-        name = f"{project.slug}-{safe_stem(f'{selection.name}.csv') or 'selection'}.csv"
+        name = f"{project.slug}-{safe_stem(f'{label}.csv') or 'selection'}.csv"
         response = HttpResponse(
             selection.as_csv(),
             content_type="text/csv; charset=utf-8",

@@ -830,7 +830,9 @@ def test_the_owner_tells_apart_two_selections_of_one_name(owner_client, project,
         for s in (Selection.objects.get(pk=first.pk), Selection.objects.get(pk=second.pk))
     ] == [False, True]
     csv_of = reverse("portfolio:selection-csv", args=[project.slug, second.pk])
-    assert "Kiss at the door.jpg" in owner_client.get(csv_of).content.decode()
+    response = owner_client.get(csv_of)
+    assert "Kiss at the door.jpg" in response.content.decode()
+    assert response["Content-Disposition"] == f'attachment; filename="{project.slug}-anna (2).csv"'
 
 
 def test_a_revoked_links_selections_stay_for_the_owner(owner_client, project, link, selection):
