@@ -36,6 +36,7 @@ def normal_address(text: str) -> str:
         address = ipaddress.ip_address(text)
     except ValueError:
         return ""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return str(address)
+    if isinstance(address, ipaddress.IPv6Address):
+        # Without a zone ("%eth0"): any text a sender likes, and the same host without it.
+        address = address.ipv4_mapped or ipaddress.IPv6Address(int(address))
+    return str(address)  # At most 39 characters.

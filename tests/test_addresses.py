@@ -30,6 +30,7 @@ def address(remote: str, forwarded: str | None = None) -> str:
         # Spellings of one address are one address.
         (0, "::ffff:203.0.113.7", None, "203.0.113.7"),
         (1, "::1", "2001:DB8::0:1", "2001:db8::1"),
+        (1, "::1", "fe80::1%" + "x" * 500, "fe80::1"),
         # Not an address where a proxy of ours wrote: the nearest address to its right.
         (1, "127.0.0.1", "10.0.0.1, not-an-address", "127.0.0.1"),
         (0, "", None, ""),
