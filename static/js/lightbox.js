@@ -2,7 +2,8 @@
 // Links marked data-lightbox point at the picture's largest rendition, so without JavaScript
 // a click simply opens it. Arrow keys and swipes move, Escape and Back close, pinch and
 // double-tap (or + and -) zoom into the largest rendition, and a slideshow plays on request.
-// The address names the open picture (#picture-<id>): such a link opens it on load.
+// The address names the open picture (#picture-<id>): such a link opens it on load, and Back
+// closes it once the viewer has touched the page (see the end of this file).
 (() => {
   "use strict";
 
@@ -332,10 +333,22 @@
     }
   });
 
-  // A link to #picture-<id> opens that picture, with the page without it one Back away.
+  // A link to #picture-<id> opens that picture. Its history entry, with the page without it
+  // one Back away, waits for the viewer's first touch, click or key: WebKit (every iPhone
+  // browser) skips on Back the entries a script added without the user's interaction, so an
+  // entry added on load would make Back leave the page. Until then, Back leaves it everywhere.
   const linked = linkForHash();
   if (linked) {
-    history.replaceState(null, "", window.location.pathname + window.location.search);
-    open(linked);
+    open(linked, { addToHistory: false });
+    const addEntry = () => {
+      window.removeEventListener("pointerdown", addEntry, true);
+      window.removeEventListener("keydown", addEntry, true);
+      if (!dialog.open) return;
+      const hash = window.location.hash;
+      history.replaceState(null, "", window.location.pathname + window.location.search);
+      history.pushState({ lightbox: true }, "", hash);
+    };
+    window.addEventListener("pointerdown", addEntry, true);
+    window.addEventListener("keydown", addEntry, true);
   }
 })();
