@@ -61,7 +61,9 @@
     if (link.dataset.details) caption.append(details);
     position.textContent = `${current + 1} / ${links.length}`;
     if (slideTimer && !reducedMotion.matches) fadeIn();
-    if (dialog.open) history.replaceState({ lightbox: true }, "", hashOf(link));
+    // The entry keeps its state: the lightbox's own, or, for a linked picture not yet touched,
+    // the page's (see the end of this file).
+    if (dialog.open) history.replaceState(history.state, "", hashOf(link));
     // For others that act on the picture shown (static/js/proofing.js: its heart).
     dialog.dispatchEvent(new CustomEvent("lightbox:show", { detail: { link } }));
     preloadNeighbours();
@@ -318,7 +320,11 @@
     image.removeAttribute("srcset");
     image.removeAttribute("src");
     // Closed by Escape or a button: leave the entry that opening added, as Back would.
+    // Without one (a linked picture closed untouched, as by Android's Back gesture), the
+    // address only forgets the picture.
+    const page = window.location.pathname + window.location.search;
     if (history.state && history.state.lightbox) history.back();
+    else history.replaceState(history.state, "", page);
     const link = links[current];
     if (link) link.focus();
   });

@@ -77,3 +77,20 @@ def test_a_link_to_a_picture_left_untouched_is_one_back_from_where_the_viewer_ca
 
     where = "return [location.pathname + location.hash, window.__documentMark === true]"
     phone.wait(lambda d: d.execute_script(where) == ["/about/", False], "Back stayed on the page")
+
+
+def test_a_link_to_a_picture_closed_untouched_stays_on_the_page(phone: Phone, pictures):
+    """Closed with no touch or key (as Android's Back gesture closes a dialog): no step back."""
+    phone.visit("/about/")
+    phone.visit(f"{PAGE}#picture-{pictures[1].pk}")
+    phone.wait(lambda d: lightbox_state(phone)["open"], "the linked picture never opened")
+    mark_document(phone)
+    opened = lightbox_state(phone)
+
+    phone.driver.execute_script("document.getElementById('lightbox').close()")
+
+    # Its close event comes a moment after: wait for the address to forget the picture.
+    closed = phone.wait(lambda d: (state := lightbox_state(phone))["path"] == PAGE and state)
+    assert not closed["open"]
+    assert closed["sameDocument"], f"closing left the page in {phone.engine}"
+    assert closed["historyLength"] == opened["historyLength"]
