@@ -9,7 +9,6 @@ errors; a failed test leaves a screenshot in test-artifacts/screenshots/.
 """
 
 import contextlib
-import json
 import os
 import re
 import subprocess
@@ -117,7 +116,11 @@ class Phone:
                 for entry in self.driver.get_log("browser")
                 if entry["level"] == "SEVERE" and "/favicon.ico" not in entry["message"]
             ]
-        return [e for e in errors if not any(p.search(e) for p in self.allowed_errors)]
+        return [
+            error
+            for error in errors
+            if not any(pattern.search(error) for pattern in self.allowed_errors)
+        ]
 
 
 @pytest.fixture(scope="session")
@@ -247,8 +250,3 @@ def _size_viewport(driver: WebDriver) -> None:
     size = driver.execute_script("return {width: innerWidth, height: innerHeight}")
     if size != PHONE:
         pytest.fail(f"WebKit's page is {size}, not {PHONE}", pytrace=False)
-
-
-def page_json(driver: WebDriver, script: str, *args):
-    """Run an async script whose callback gets a JSON string, and return it parsed."""
-    return json.loads(driver.execute_async_script(script, *args))

@@ -131,6 +131,11 @@ def test_a_client_unlocks_chooses_swipes_sends_and_downloads(phone: Phone, shoot
     phone.visit(link.get_absolute_url())
     assert page.heading() == "These pictures are protected"
     assert not page.grid_images()
+    page.by_label("Password").send_keys("dunes-for-someone-else")
+    phone.allow_error("status of 400")  # Chromium logs the refusal's status.
+    page.button("Show the pictures").click()
+    phone.wait(lambda d: page.has_text("That is not the password of this link."))
+    page.by_label("Password").clear()
     page.by_label("Password").send_keys(PASSWORD)
     page.button("Show the pictures").click()
     phone.wait(lambda d: page.heading() == "Dunes", "the password did not unlock the link")
