@@ -41,7 +41,7 @@ help:
 	@echo "                        the tests on PostgreSQL + S3 and the suite on SQLite + disk (docs/development.md)"
 	@echo "make test-quick         day-to-day: the suite on SQLite, without the servers or the browser"
 	@echo "make test-services      the whole suite, browser tests included, on PostgreSQL + S3"
-	@echo "make system-packages    install the Debian packages the tests need (Chromium, PostgreSQL 15, nginx, Java)"
+	@echo "make system-packages    install the Debian packages the tests need (Chromium, WebKit, PostgreSQL 15, nginx, Java)"
 	@echo "make setup              make .venv, migrate db.sqlite3, collect static files (make run does it)"
 	@echo "make lint               ruff check and ruff format --check"
 	@echo "make format             ruff check --fix and ruff format"

@@ -2,7 +2,8 @@
 // Links marked data-lightbox point at the picture's largest rendition, so without JavaScript
 // a click simply opens it. Arrow keys and swipes move, Escape and Back close, pinch and
 // double-tap (or + and -) zoom into the largest rendition, and a slideshow plays on request.
-// The address names the open picture (#picture-<id>): such a link opens it on load.
+// The address names the open picture (#picture-<id>): such a link opens it on load, and Back
+// closes it once the viewer has touched the page (see the end of this file).
 (() => {
   "use strict";
 
@@ -60,7 +61,9 @@
     if (link.dataset.details) caption.append(details);
     position.textContent = `${current + 1} / ${links.length}`;
     if (slideTimer && !reducedMotion.matches) fadeIn();
-    if (dialog.open) history.replaceState({ lightbox: true }, "", hashOf(link));
+    // The entry keeps its state: the lightbox's own, or, for a linked picture not yet touched,
+    // the page's (see the end of this file).
+    if (dialog.open) history.replaceState(history.state, "", hashOf(link));
     // For others that act on the picture shown (static/js/proofing.js: its heart).
     dialog.dispatchEvent(new CustomEvent("lightbox:show", { detail: { link } }));
     preloadNeighbours();
@@ -317,7 +320,11 @@
     image.removeAttribute("srcset");
     image.removeAttribute("src");
     // Closed by Escape or a button: leave the entry that opening added, as Back would.
+    // Without one (a linked picture closed untouched, as by Android's Back gesture), the
+    // address only forgets the picture.
+    const page = window.location.pathname + window.location.search;
     if (history.state && history.state.lightbox) history.back();
+    else history.replaceState(history.state, "", page);
     const link = links[current];
     if (link) link.focus();
   });
@@ -332,10 +339,22 @@
     }
   });
 
-  // A link to #picture-<id> opens that picture, with the page without it one Back away.
+  // A link to #picture-<id> opens that picture. Its history entry, with the page without it
+  // one Back away, waits for the viewer's first touch, click or key: WebKit (every iPhone
+  // browser) skips on Back the entries a script added without the user's interaction, so an
+  // entry added on load would make Back leave the page. Until then, Back leaves it everywhere.
   const linked = linkForHash();
   if (linked) {
-    history.replaceState(null, "", window.location.pathname + window.location.search);
-    open(linked);
+    open(linked, { addToHistory: false });
+    const addEntry = () => {
+      window.removeEventListener("pointerdown", addEntry, true);
+      window.removeEventListener("keydown", addEntry, true);
+      if (!dialog.open) return;
+      const hash = window.location.hash;
+      history.replaceState(null, "", window.location.pathname + window.location.search);
+      history.pushState({ lightbox: true }, "", hash);
+    };
+    window.addEventListener("pointerdown", addEntry, true);
+    window.addEventListener("keydown", addEntry, true);
   }
 })();
