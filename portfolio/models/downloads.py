@@ -20,6 +20,8 @@ from django.utils import timezone
 RETRY_AFTER_SECONDS = 60
 # Two processes that counted the same free number: the loser counts again, a few times.
 TAKE_ATTEMPTS = 5
+# An IPv6 address at its longest (an IPv4 one mapped into it); anything longer is cut.
+ADDRESS_LENGTH = 45
 
 
 class DownloadsBusy(Exception):
@@ -34,6 +36,7 @@ class DownloadSlotQuerySet(models.QuerySet):
 
     def take(self, holder: str, address: str) -> "DownloadSlot":
         """A slot for one ZIP for `holder` ("link:<id>", "user:<id>", "public") at `address`."""
+        address = address[:ADDRESS_LENGTH]
         per_client = settings.PORTFOLIO_ZIP_DOWNLOADS_PER_CLIENT
         total = settings.PORTFOLIO_ZIP_DOWNLOADS_TOTAL
         for _ in range(TAKE_ATTEMPTS):
@@ -71,7 +74,7 @@ class DownloadSlot(models.Model):
     """One ZIP being streamed to one client, while its lease runs."""
 
     holder = models.CharField(max_length=40)
-    address = models.CharField(max_length=45)  # An IPv6 address at its longest.
+    address = models.CharField(max_length=ADDRESS_LENGTH)
     number = models.PositiveIntegerField(unique=True)
     client_number = models.PositiveIntegerField()
     lease_until = models.DateTimeField(db_index=True)

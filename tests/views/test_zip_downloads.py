@@ -122,6 +122,26 @@ def test_slots_of_abandoned_streams_free_themselves_when_their_lease_runs_out(
     assert DownloadSlot.objects.count() == 0  # The dead ones went, the finished one too.
 
 
+def test_a_stream_that_moves_renews_its_lease(project, monkeypatch):
+    url = zip_url(make_link(project))
+    chunks = iter(Client().get(url, REMOTE_ADDR=ANNA).streaming_content)
+    next(chunks)
+    started = timezone.now()
+
+    def move_clock(seconds: int):
+        later = started + timedelta(seconds=seconds)
+        clock = SimpleNamespace(now=lambda: later)
+        monkeypatch.setattr("portfolio.models.downloads.timezone", clock)
+        return later
+
+    later = move_clock(200)  # A slow reader: the next chunk, 200 s on.
+    next(chunks)
+    assert DownloadSlot.objects.get().lease_until == later + timedelta(seconds=300)
+    move_clock(450)  # Past its first lease: still held, whoever counts.
+    Client().get(url, REMOTE_ADDR=BEN)
+    assert DownloadSlot.objects.filter(address=ANNA).exists()
+
+
 def test_nothing_to_download_takes_no_slot(project):
     link = ShareLink.objects.create(project=project, label="for Anna", downloads="none")
     url = reverse("portfolio:share-download", kwargs={"token": link.token})
