@@ -165,6 +165,8 @@ class ProjectZipView(DownloadMixin, View):
         project, grant, size, allowed = self.downloads()
         if not allowed:
             raise Http404("Nothing to download here.")
+        names = self.names(allowed)
+        # Last before the stream that releases it: nothing between may fail and keep it.
         try:
             slot = DownloadSlot.objects.take(grant.holder, client_address(request))
         except DownloadsBusy as busy:
@@ -173,7 +175,6 @@ class ProjectZipView(DownloadMixin, View):
             )
             response["Retry-After"] = str(busy.retry_after)
             return _private_headers(response, 0)
-        names = self.names(allowed)
 
         def entries():
             for picture, decision in allowed:
