@@ -47,8 +47,8 @@ LOAD_SECONDS = 4
 # Five rounds, of which the median: it shrugs off a moment the machine was busy elsewhere.
 LOAD_ROUNDS = 5
 # By number, 1 to 5 from issue 4, 6 from issue 9, 7 from issue 11, 8 from issue 13, 9 from
-# issue 19: `bench/run.py 2` runs only page speed.
-FIGURES = ("1", "2", "3", "4", "5", "6", "7", "8", "9")
+# issue 19, 10 from issue 20: `bench/run.py 2` runs only page speed.
+FIGURES = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10")
 # Lighthouse as tests/browser/test_lighthouse.py runs it (`make bench` installs it), in
 # Debian's Chromium; nginx as the sample in docs/production.md puts it in front of gunicorn.
 LIGHTHOUSE = ROOT / "tests" / "browser" / "lighthouse" / "node_modules" / ".bin" / "lighthouse"
@@ -58,6 +58,21 @@ NGINX = "/usr/sbin/nginx"
 # small enough that the figure takes a minute or two on two cores.
 FOLDER_PHOTO_COUNT = 100
 FOLDER_PHOTO_SIZE = (3000, 2000)
+# Figure 10: clients reading ZIPs slowly (each on a link of its own, as many as the site takes
+# at once), while a load balancer's probes time /healthz and the gallery, one at a time.
+ZIP_READERS = 16
+ZIP_READER_BYTES_PER_SECOND = 128 * 1024
+PROBES = 100
+PROBE_GAP_SECONDS = 0.05
+PROBE_TIMEOUT_SECONDS = 5
+READER_ANSWER_SECONDS = 20
+# As the sample before issue 20 did for a ZIP larger than nginx's temporary file (1 GB by
+# default), scaled down to these 64 MB ZIPs; so few probes, as each may wait its 5 s out.
+ZIP_PAST_BUFFER_MB = 16
+PAST_BUFFER_PROBES = 4
+# The download process as docs/production.md runs it on each app server.
+DOWNLOAD_PROCESS = ("--threads", "20", "--timeout", "120")
+PRODUCTION_DOCS = ROOT / "docs" / "production.md"
 # As tests/browser/conftest.py starts it.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -202,6 +217,13 @@ def run(work: Path, figures: tuple[str, ...] = FIGURES) -> dict:
             "browser": folder_upload(env, folder),
         }
         print(f"   {results['folder']}")
+
+    if "10" in figures:
+        step(f"10. /healthz and the gallery while {ZIP_READERS} clients read ZIPs slowly")
+        env = site_env(work, fresh_db(work, template_db, "zips"), work / "zips-media")
+        world = worker("zip_readers", str(ZIP_READERS), env=env)
+        results["zip_load"] = zip_load(work, env, world)
+        print(f"   {results['zip_load']}")
     return results
 
 
@@ -396,19 +418,24 @@ http {{
             proxy_pass {app};
             proxy_set_header Host $http_host;
         }}
+        {zip_location}
     }}
 }}
 """
 
 
 @contextmanager
-def nginx(work: Path, app: str, env: dict) -> Iterator[str]:
+def nginx(work: Path, app: str, env: dict, zip_location: str = "") -> Iterator[str]:
     """nginx on a free port: media from MEDIA_ROOT, everything else from the app."""
     port = free_port()
     config = work / "nginx.conf"
     media = env["DJANGO_MEDIA_ROOT"]
     user = pwd.getpwuid(os.getuid()).pw_name  # Its workers read our temporary folder.
-    config.write_text(NGINX_CONFIG.format(user=user, work=work, port=port, media=media, app=app))
+    config.write_text(
+        NGINX_CONFIG.format(
+            user=user, work=work, port=port, media=media, app=app, zip_location=zip_location
+        )
+    )
     log = work / "nginx-error.log"
     server = subprocess.Popen([NGINX, "-p", str(work), "-c", str(config), "-e", str(log)])
     try:
@@ -513,6 +540,157 @@ def wait_for(url: str) -> None:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"{url} never answered")
+
+
+# ZIPs under load ##############################################################
+
+
+def zip_load(work: Path, env: dict, world: dict) -> dict:
+    """
+    Probes of /healthz and the gallery behind nginx: alone, then while ZIP_READERS clients read
+    ZIPs slowly, as docs/production.md configures it (a download process beside the page
+    workers); then, for comparison, as the sample did before: every ZIP on the page workers,
+    nginx buffering each to a temporary file (by default up to 1 GB a response), and the same
+    once a ZIP is larger than that file may grow (scaled down: ZIP_PAST_BUFFER_MB).
+    """
+    urls, phases = world["zip_urls"], {}
+    with (
+        gunicorn(env, GUNICORN_WORKERS, "--threads", "4", "--timeout", "120") as (pages, _),
+        gunicorn(env, 1, *DOWNLOAD_PROCESS) as (downloads, _),
+    ):
+        with nginx(work, pages, env, sample_zip_location(downloads)) as base:
+            warm(base)
+            phases["alone"] = probe(base)
+            phases["readers"] = probe_while_reading(work, base, urls, env, PROBES)
+        with nginx(work, pages, env) as base:
+            phases["buffered"] = probe_while_reading(work, base, urls, env, PROBES)
+        past_buffer = f"proxy_max_temp_file_size {ZIP_PAST_BUFFER_MB}m;"
+        with nginx(work, pages, env, past_buffer) as base:
+            phases["past buffer"] = probe_while_reading(work, base, urls, env, PAST_BUFFER_PROBES)
+    return {
+        "readers": ZIP_READERS,
+        "reader_kb_per_second": ZIP_READER_BYTES_PER_SECOND / 1024,
+        "zip_mb": world["zip_mb"],
+        "past_buffer_mb": ZIP_PAST_BUFFER_MB,
+        "phases": phases,
+    }
+
+
+def sample_zip_location(downloads: str) -> str:
+    """The ZIP location of the sample in docs/production.md, proxying to `downloads`."""
+    sample = re.search(r"```nginx\n(.*?)```", PRODUCTION_DOCS.read_text(), re.DOTALL)[1]
+    location = re.search(r'^( *)location ~ "\^/\(projects.*?^\1\}', sample, re.M | re.S)[0]
+    return location.replace("http://portfolio_downloads", downloads)
+
+
+def probe(base: str, count: int = PROBES) -> dict:
+    """`count` of each page, one request at a time on a new connection, as a load balancer."""
+    times = {"healthz": [], "gallery": []}
+    failures = dict.fromkeys(times, 0)
+    for _ in range(count):
+        for name, path in (("healthz", "/healthz"), ("gallery", "/")):
+            started = time.perf_counter()
+            try:
+                with urllib.request.urlopen(base + path, timeout=PROBE_TIMEOUT_SECONDS) as answer:
+                    answer.read()
+            except OSError:
+                failures[name] += 1
+            times[name].append((time.perf_counter() - started) * 1000)
+            time.sleep(PROBE_GAP_SECONDS)
+    summary = {"probes": count}
+    for name, values in times.items():
+        cuts = statistics.quantiles(values, n=100, method="inclusive")
+        summary[name] = {"p50_ms": cuts[49], "p99_ms": cuts[98], "failures": failures[name]}
+    return summary
+
+
+def probe_while_reading(work: Path, base: str, urls: list[str], env: dict, count: int) -> dict:
+    """
+    probe() while a slow reader reads each ZIP URL, with the largest temporary files nginx
+    held meanwhile; then how long the readers' slots took to go once they left.
+    """
+    warm(base)
+    stop = threading.Event()
+    readers = [SlowReader(base, url, stop) for url in urls]
+    for reader in readers:
+        reader.start()
+    deadline = time.perf_counter() + READER_ANSWER_SECONDS
+    for reader in readers:
+        reader.answered.wait(timeout=max(0, deadline - time.perf_counter()))
+    spooled = TempFileWatch(work)
+    spooled.start()
+    summary = probe(base, count)
+    spooled.stop.set()
+    spooled.join()
+    stop.set()
+    for reader in readers:
+        reader.join()
+    started = time.perf_counter()
+    while worker("slots", env=env)["held"] and time.perf_counter() - started < 60:
+        time.sleep(0.5)
+    summary["slots_freed_seconds"] = time.perf_counter() - started
+    summary["slots_left"] = worker("slots", env=env)["held"]
+    # 0: no answer within READER_ANSWER_SECONDS.
+    summary["statuses"] = sorted({reader.status for reader in readers})
+    summary["read_mb"] = sum(reader.read for reader in readers) / 2**20
+    summary["temp_files_mb"] = spooled.peak / 2**20
+    return summary
+
+
+def warm(base: str) -> None:
+    """Not timed: every worker started, the gallery in the page cache."""
+    for path in ("/healthz", "/", "/healthz", "/"):
+        urllib.request.urlopen(base + path, timeout=60).read()
+
+
+class TempFileWatch(threading.Thread):
+    """The peak of the bytes nginx's workers hold in temporary files (unlinked once opened)."""
+
+    def __init__(self, work: Path) -> None:
+        super().__init__(daemon=True)
+        self.master = int((work / "nginx.pid").read_text())
+        self.folder = str(work / "nginx-proxy")
+        self.stop, self.peak = threading.Event(), 0
+
+    def run(self) -> None:
+        while not self.stop.wait(0.25):
+            children = Path(f"/proc/{self.master}/task/{self.master}/children").read_text()
+            held = 0
+            for pid in children.split():
+                for fd in Path(f"/proc/{pid}/fd").iterdir():
+                    try:
+                        if os.readlink(fd).startswith(self.folder):
+                            held += fd.stat().st_blocks * 512
+                    except OSError:  # Closed meanwhile.
+                        pass
+            self.peak = max(self.peak, held)
+
+
+class SlowReader(threading.Thread):
+    """A client on a slow link: reads a ZIP at ZIP_READER_BYTES_PER_SECOND until told to stop."""
+
+    def __init__(self, base: str, path: str, stop: threading.Event) -> None:
+        super().__init__(daemon=True)
+        self.host, _, port = base.removeprefix("http://").partition(":")
+        self.port, self.path, self.stop = int(port), path, stop
+        self.answered = threading.Event()
+        self.status, self.read = 0, 0
+
+    def run(self) -> None:
+        with socket.create_connection((self.host, self.port), timeout=120) as connection:
+            request = f"GET {self.path} HTTP/1.1\r\nHost: {self.host}\r\nConnection: close\r\n\r\n"
+            connection.sendall(request.encode())
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += connection.recv(4096)
+            self.status = int(head.split()[1])
+            self.answered.set()
+            while not self.stop.is_set():
+                data = connection.recv(16 * 1024)
+                if not data:
+                    break
+                self.read += len(data)
+                time.sleep(len(data) / ZIP_READER_BYTES_PER_SECOND)
 
 
 # Upload #######################################################################

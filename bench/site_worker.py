@@ -10,6 +10,9 @@ The site's side of the benchmark, run with the site's settings in a fresh proces
     python bench/site_worker.py decode PHOTO           decode the same photo once with Pillow
     python bench/site_worker.py zip MEGABYTES          stream a project of that size as a ZIP
     python bench/site_worker.py gate PHOTO...          judge each photo with the gate, in turn
+    python bench/site_worker.py zip_readers CLIENTS    a gallery, and a project of originals
+                                                       with a share link for each client
+    python bench/site_worker.py slots                  ZIP download slots held now
 
 Each prints one JSON object. DATABASE_URL and DJANGO_MEDIA_ROOT choose the site.
 """
@@ -364,6 +367,52 @@ def zip_download(megabytes: int) -> dict:
     }
 
 
+def zip_readers(clients: int) -> dict:
+    """
+    Twelve public projects for the gallery, each with a small real picture (through the gate,
+    with its renditions), and an unlisted project of 64 MB of originals with a link for each
+    client. The originals are written straight to the private storage, as for figure 7.
+    """
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    from portfolio.access import private_storage
+    from portfolio.models import ShareLink
+
+    owner = get_user_model().objects.create_user("zips-owner", password="bench-password-1")
+    image = io.BytesIO()
+    Image.linear_gradient("L").resize((1200, 800)).convert("RGB").save(image, "JPEG")
+    for number in range(12):
+        project = Project.objects.create(
+            owner=owner, title=f"Gallery {number}", visibility="public"
+        )
+        picture = Picture(project=project, caption=f"Picture {number}")
+        picture.photo.save(f"gallery{number}.jpg", ContentFile(image.getvalue()), save=True)
+    project = Project.objects.create(owner=owner, title="Shoot", visibility="unlisted")
+    chunk = os.urandom(8 * 1024 * 1024)
+    for number in range(8):
+        name = private_storage().save(
+            f"projects/{project.pk}/{number:04d}.jpg", ContentFile(chunk)
+        )
+        Picture.objects.bulk_create(
+            [Picture(project=project, photo=name, width=1, height=1, position=number)]
+        )
+    links = [
+        ShareLink.objects.create(project=project, label=f"client {n}", downloads="originals")
+        for n in range(clients)
+    ]
+    return {
+        "zip_mb": 64,
+        "zip_urls": [f"{link.get_absolute_url()}download/?size=original" for link in links],
+    }
+
+
+def slots() -> dict:
+    from portfolio.models import DownloadSlot
+
+    return {"held": DownloadSlot.objects.held().count()}
+
+
 def gate(photos: list[str]) -> dict:
     """The gate alone on each photo, one after another: what one upload's judging costs."""
     from portfolio.images.gate import prepare_upload
@@ -394,5 +443,7 @@ if __name__ == "__main__":
         "decode": lambda: decode(arguments[0]),
         "zip": lambda: zip_download(int(arguments[0])),
         "gate": lambda: gate(arguments),
+        "zip_readers": lambda: zip_readers(int(arguments[0])),
+        "slots": slots,
     }
     print(json.dumps(actions[command]()))

@@ -1,5 +1,6 @@
 """
-Downloads: the file names a visitor gets, and a whole project as one ZIP streamed as it is made.
+Downloads: the file names a visitor gets, and a whole project as one ZIP streamed as it is made,
+holding a slot (models/downloads.py) while it streams.
 
 The ZIP is written entry by entry into a small buffer that is handed to the response and
 emptied: memory stays at about one chunk whatever the project's size (bench figure 7). Entries
@@ -15,7 +16,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from portfolio.models import Picture
+    from portfolio.models import DownloadSlot, Picture
 
 CHUNK_BYTES = 1024 * 1024
 NAME_CHARACTERS = 100
@@ -97,3 +98,30 @@ def stream_zip(entries: Iterable[tuple[str, object, tuple]]) -> Iterator[bytes]:
                     yield sink.take()
             yield sink.take()
     yield sink.take()
+
+
+class SlotHeldStream:
+    """
+    `chunks` as a response's content, holding `slot` while it streams: each chunk renews its
+    lease, and closing it (the server does, at the end, on a client gone or an error; a
+    stream never started included) releases it.
+    """
+
+    def __init__(self, chunks: Iterable[bytes], slot: "DownloadSlot") -> None:
+        self.chunks = iter(chunks)
+        self.slot = slot
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        chunk = next(self.chunks)
+        self.slot.renew()
+        return chunk
+
+    def close(self) -> None:
+        try:
+            if hasattr(self.chunks, "close"):
+                self.chunks.close()
+        finally:
+            self.slot.release()

@@ -201,6 +201,20 @@ PORTFOLIO_SELECTION_EMAILS = env_flag("PORTFOLIO_SELECTION_EMAILS", True)
 # The selections one share link keeps: each start is a row whoever holds it can add.
 PORTFOLIO_SELECTIONS_PER_LINK = 100
 
+# ZIP downloads streamed at once (portfolio/models/downloads.py), counted in the database so
+# that the limits hold across processes and app servers: per client (a share link or a user,
+# and an address) and in total; beyond, 429 with Retry-After. The total stays below the
+# threads of the download process (docs/production.md), which must stay free to say 429.
+PORTFOLIO_ZIP_DOWNLOADS_PER_CLIENT = int(os.environ.get("PORTFOLIO_ZIP_DOWNLOADS_PER_CLIENT", 2))
+PORTFOLIO_ZIP_DOWNLOADS_TOTAL = int(os.environ.get("PORTFOLIO_ZIP_DOWNLOADS_TOTAL", 16))
+# A download's slot frees itself this long after its stream last moved (a dead process, a
+# reader who stopped reading); the stream renews it with each chunk (1 MB).
+PORTFOLIO_ZIP_LEASE_SECONDS = int(os.environ.get("PORTFOLIO_ZIP_LEASE_SECONDS", 300))
+if min(PORTFOLIO_ZIP_DOWNLOADS_PER_CLIENT, PORTFOLIO_ZIP_DOWNLOADS_TOTAL) < 1:
+    raise ImproperlyConfigured("The PORTFOLIO_ZIP_DOWNLOADS_* limits must be at least 1.")
+if PORTFOLIO_ZIP_LEASE_SECONDS < 30:
+    raise ImproperlyConfigured("PORTFOLIO_ZIP_LEASE_SECONDS must be at least 30.")
+
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

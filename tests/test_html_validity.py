@@ -136,6 +136,11 @@ def pages_and_fragments(owner, monkeypatch) -> dict[str, str]:
     )
     page("project-owner", owner_client, project.get_absolute_url())
     page("project-draft", owner_client, draft.get_absolute_url())
+    zip_url = reverse("portfolio:project-download", kwargs=slug)
+    open_zips = [owner_client.get(zip_url) for _ in range(2)]  # Streams held open: two slots.
+    page("downloads-busy", owner_client, zip_url, status=429)
+    for response in open_zips:
+        b"".join(response.streaming_content)
     page("picture-owner", owner_client, picture.get_absolute_url())
     page("project-update", owner_client, reverse("portfolio:project-update", kwargs=slug))
     page("project-delete", owner_client, reverse("portfolio:project-delete", kwargs=slug))

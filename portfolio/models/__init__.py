@@ -1,5 +1,6 @@
 """The app's models, one module per concern; import them from here."""
 
+from portfolio.models.downloads import DownloadsBusy, DownloadSlot
 from portfolio.models.people import Profile
 from portfolio.models.pictures import Picture, PictureQuerySet, picture_upload_to
 from portfolio.models.projects import (
@@ -22,6 +23,8 @@ __all__ = [
     "Category",
     "CategoryQuerySet",
     "Downloads",
+    "DownloadsBusy",
+    "DownloadSlot",
     "Favourite",
     "Picture",
     "PictureQuerySet",

@@ -3,7 +3,9 @@ Bytes: private files on disk behind signed URLs, and downloads (one picture, or 
 
 Who may fetch what is decided by portfolio/access.py: these views find who is asking (the
 signed URL's holder, the signed-in user, the share link) and ask access.decide() once per file.
-Downloads come in two sizes: "web" (the largest rendition) and "original".
+Downloads come in two sizes: "web" (the largest rendition) and "original". A ZIP holds a
+download slot while it streams (models/downloads.py): beyond the limits, a 429 that says when
+to try again.
 """
 
 import time
@@ -13,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header
 from django.views.generic import View
@@ -27,8 +30,9 @@ from portfolio.access import (
     grant_for,
     read_signed_file_url,
 )
-from portfolio.downloads import download_names, stream_zip
-from portfolio.models import Picture, Project, ShareLink
+from portfolio.addresses import client_address
+from portfolio.downloads import SlotHeldStream, download_names, stream_zip
+from portfolio.models import DownloadsBusy, DownloadSlot, Picture, Project, ShareLink
 
 
 def _private_headers(response: HttpResponse, seconds: int) -> HttpResponse:
@@ -154,10 +158,19 @@ class ProjectZipView(DownloadMixin, View):
     http_method_names = ["get"]
 
     def get(self, request, *args, **kwargs) -> HttpResponse:
-        project, _, size, allowed = self.downloads()
+        project, grant, size, allowed = self.downloads()
         if not allowed:
             raise Http404("Nothing to download here.")
         names = self.names(allowed)
+        # Last before the stream that releases it: nothing between may fail and keep it.
+        try:
+            slot = DownloadSlot.objects.take(grant.holder, client_address(request))
+        except DownloadsBusy as busy:
+            response = TemplateResponse(
+                request, "portfolio/downloads_busy.html", {"message": str(busy)}, status=429
+            )
+            response["Retry-After"] = str(busy.retry_after)
+            return _private_headers(response, 0)
 
         def entries():
             for picture, decision in allowed:
@@ -167,7 +180,9 @@ class ProjectZipView(DownloadMixin, View):
                     picture.created.timetuple()[:6],
                 )
 
-        response = StreamingHttpResponse(stream_zip(entries()), content_type="application/zip")
+        response = StreamingHttpResponse(
+            SlotHeldStream(stream_zip(entries()), slot), content_type="application/zip"
+        )
         suffix = "originals" if size == ORIGINAL else "web"
         response["Content-Disposition"] = content_disposition_header(
             True, f"{project.slug}-{suffix}.zip"

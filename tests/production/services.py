@@ -87,11 +87,14 @@ def manage(*arguments: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 @contextmanager
-def app_server(env: dict[str, str], log_path, *, workers: int = 2) -> Iterator[str]:
+def app_server(
+    env: dict[str, str], log_path, *, workers: int = 2, threads: int = 1
+) -> Iterator[str]:
     """Run gunicorn as production does, on a free loopback port; yield its base URL."""
     port = free_port()
     command = ["-m", "gunicorn", "site_config.wsgi", "--bind", f"127.0.0.1:{port}"]
-    with running([*command, "--workers", str(workers)], env, log_path) as process:
+    command += ["--workers", str(workers), "--threads", str(threads)]
+    with running(command, env, log_path) as process:
         base_url = f"http://127.0.0.1:{port}"
         wait_until_healthy(base_url, process, log_path)
         yield base_url

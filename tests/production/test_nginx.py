@@ -7,11 +7,13 @@ of the same environment.
 """
 
 import getpass
+import io
 import json
 import mimetypes
 import re
 import subprocess
 import time
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.utils import formatdate
@@ -98,6 +100,7 @@ http {{
             # As the sample: the app takes the right-most hop (DJANGO_TRUSTED_PROXIES=1).
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
         }}
+        {zip_location}
     }}
 }}
 """
@@ -126,8 +129,13 @@ def app_environment(tmp_path) -> dict[str, str]:
 
 
 @contextmanager
-def nginx(tmp_path: Path, app_url: str, env: dict[str, str]) -> Iterator[str]:
-    """A throwaway nginx on a free loopback port, in front of app_url; yield its base URL."""
+def nginx(
+    tmp_path: Path, app_url: str, env: dict[str, str], downloads_url: str = ""
+) -> Iterator[str]:
+    """
+    A throwaway nginx on a free loopback port, in front of app_url (and of downloads_url with
+    the sample's ZIP location, if given); yield its base URL.
+    """
     if not NGINX.exists():
         pytest.fail(
             f"{NGINX} is missing: `make test` installs Debian's nginx-light "
@@ -148,6 +156,7 @@ def nginx(tmp_path: Path, app_url: str, env: dict[str, str]) -> Iterator[str]:
             accel=ACCEL_PREFIX,
             app_port=app_url.rpartition(":")[2],
             catch_all=catch_all_server(port),
+            zip_location=zip_location(downloads_url) if downloads_url else "",
         )
     )
     log = tmp_path / "nginx-error.log"
@@ -180,6 +189,13 @@ def catch_all_server(port: int) -> str:
     server = next(block for block in sample.split("\n\n") if "server_name _;" in block)
     server = "\n".join(line for line in server.splitlines() if "listen" not in line)
     return server.replace("server {", f"server {{ listen 127.0.0.1:{port} default_server;", 1)
+
+
+def zip_location(downloads_url: str) -> str:
+    """The sample's location for ZIPs, proxying to downloads_url."""
+    sample = re.search(r"```nginx\n(.*?)```", SAMPLE.read_text(), re.DOTALL)[1]
+    location = re.search(r'^( *)location ~ "\^/\(projects.*?^\1\}', sample, re.M | re.S)[0]
+    return location.replace("http://portfolio_downloads", downloads_url)
 
 
 @pytest.fixture
@@ -297,3 +313,98 @@ def test_behind_nginx_password_tries_count_the_clients_address_not_nginxs(site, 
     client = browser_at("127.0.0.3")
     assert give_password(client, url, "dunes-for-anna") == 302
     assert client.get(url, timeout=10).status_code == 200
+
+
+# A project of 32 MB of originals, more than the socket buffers between a reader and the app
+# hold, so a reader who stops reading holds its stream; a share link for each client; a
+# public project for the gallery. The originals are written straight to the private storage:
+# the ZIP reads stored files, whatever made them.
+ZIP_SEED = """
+import json
+from django.core.files.base import ContentFile
+from portfolio.access import private_storage
+from portfolio.models import Picture, ShareLink
+from tests.helpers import make_picture, make_project, make_user
+owner = make_user("studio")
+make_picture(make_project(owner, title="In the gallery"))
+project = make_project(owner, title="A big shoot", visibility="unlisted")
+original = bytes(range(256)) * 32768
+for number in range(4):
+    name = private_storage().save(f"projects/{project.pk}/{number}.jpg", ContentFile(original))
+    Picture.objects.bulk_create(
+        [Picture(project=project, photo=name, width=1, height=1, position=number)]
+    )
+links = [
+    ShareLink.objects.create(project=project, label=f"client {n}", downloads="originals")
+    for n in range(7)
+]
+print(json.dumps({
+    "zips": [link.get_absolute_url() + "download/?size=original" for link in links],
+    "share_page": links[0].get_absolute_url(),
+}))
+"""
+SLOTS_HELD = (
+    "from portfolio.models import DownloadSlot; print(DownloadSlot.objects.held().count())"
+)
+ZIP_BYTES = 4 * 8 * 2**20
+
+
+def slots_held(env: dict[str, str]) -> int:
+    return int(run_in_app(SLOTS_HELD, env))
+
+
+def wait_for_slots(env: dict[str, str], count: int) -> None:
+    """The app closes a stream just after its last bytes or its client left: a few looks."""
+    for _ in range(10):
+        if slots_held(env) == count:
+            return
+    assert slots_held(env) == count
+
+
+def test_slow_zip_readers_hold_the_download_process_never_the_pages(app_environment, tmp_path):
+    """
+    Twelve clients start ZIPs and stop reading: more than the page workers have threads. As
+    the sample configures it, their streams wait in the download process, each holding its
+    slot, while pages answer; beyond the limits nginx passes on the app's 429.
+    """
+    env = {**app_environment, "PORTFOLIO_ZIP_DOWNLOADS_TOTAL": "12"}
+    world = json.loads(run_in_app(ZIP_SEED, env))
+    zips = world["zips"]
+    with (
+        app_server(env, tmp_path / "pages.log", workers=2, threads=4) as pages_url,
+        app_server(env, tmp_path / "downloads.log", workers=1, threads=20) as downloads_url,
+        nginx(tmp_path, pages_url, env, downloads_url) as site,
+    ):
+        # Two readers on each of six links (two per client, from this one address): twelve.
+        readers = [
+            requests.get(f"{site}{url}", stream=True, timeout=60)
+            for url in zips[:6]
+            for _ in (1, 2)
+        ]
+        assert {reader.status_code for reader in readers} == {200}
+        readers[0].raw.read(2**20)  # One reads a little and goes away.
+        readers.pop(0).close()
+        wait_for_slots(env, 11)
+
+        # The pages answer while eleven streams wait on their readers.
+        for path in ("/healthz", "/", world["share_page"]):
+            assert requests.get(f"{site}{path}", timeout=10).status_code == 200
+        # A third ZIP for the same client, then the twelfth for another: refused, with when to
+        # try again, and a page that says so.
+        readers.append(requests.get(f"{site}{zips[0]}", stream=True, timeout=60))
+        assert readers[-1].status_code == 200
+        for url, says in ((zips[1], "2 ZIPs at once already"), (zips[6], "Many people")):
+            refused = requests.get(f"{site}{url}", timeout=10)
+            assert refused.status_code == 429
+            assert refused.headers["Retry-After"] == "60"
+            assert refused.headers["Content-Type"].startswith("text/html")
+            assert says in refused.text
+        assert slots_held(env) == 12
+
+        # Read on, the streams are whole ZIPs; read to their ends, their slots are free.
+        for reader in readers:
+            with zipfile.ZipFile(io.BytesIO(reader.content)) as archive:
+                assert archive.testzip() is None
+                assert sum(info.file_size for info in archive.infolist()) == ZIP_BYTES
+        wait_for_slots(env, 0)
+        assert requests.get(f"{site}{zips[6]}", timeout=60).status_code == 200
