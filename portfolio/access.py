@@ -280,7 +280,9 @@ class PictureMedia:
         """The sizes decide() lets this viewer download, of a picture they are shown."""
         if not self.ready:
             return []
-        return [size for size in SIZES if decide(self.grant, self.picture, size=size, attachment=True)]
+        return [
+            size for size in SIZES if decide(self.grant, self.picture, size=size, attachment=True)
+        ]
 
     def rendition_urls(self) -> list[tuple[int, str]]:
         if not self.renditions_visible:

@@ -205,8 +205,10 @@ def test_the_bar_stays_in_view_and_filters_and_sends(
 
     for where in ("document.body.scrollHeight / 2", "document.body.scrollHeight"):
         page.evaluate(f"window.scrollTo(0, {where})")
-        page.wait_for_function(f"Math.abs(window.scrollY - Math.min({where}, "
-                               "document.body.scrollHeight - innerHeight)) < 2")
+        page.wait_for_function(
+            f"Math.abs(window.scrollY - Math.min({where}, "
+            "document.body.scrollHeight - innerHeight)) < 2"
+        )
         assert in_viewport(page, "#selection"), where
         assert in_viewport(page, "#favourite-count"), where
     # At the end the bar hides nothing: the footer's last line is above it.
