@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from portfolio.models import ShareLink
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.helpers import make_picture, make_project
 
 pytestmark = pytest.mark.django_db(transaction=True)
