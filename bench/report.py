@@ -555,7 +555,8 @@ def lighthouse_figure(results: dict) -> Figure:
         lowest = min(reports, key=lambda name: reports[name]["score"])
         met = all(report["score"] == 1 for report in reports.values())
         summary.append(
-            f"| 8 | Lighthouse performance, `/` and a project page, as a phone and a desktop, "
+            f"| 8 | Lighthouse performance, `/`, a project page (and on the photographs its "
+            "share page), as a phone and a desktop, "
             f"behind nginx: {label} | lowest {reports[lowest]['score'] * 100:.0f} ({lowest}) "
             f"| 100 each | {verdict(met)} |"
         )
@@ -566,17 +567,18 @@ def lighthouse_figure(results: dict) -> Figure:
         "under gunicorn, behind nginx serving the media and compressing the pages as the "
         "sample in docs/production.md does, on two sites: "
         + " and ".join(LIGHTHOUSE_SITES.values())
-        + ". *mobile* is Lighthouse's default (a mid-range phone on a slow 4G link of "
-        "1.6 Mbit/s, simulated), *desktop* its desktop preset. The score is Lighthouse's own, "
-        "each metric set against its thresholds; the simulated throttling makes it depend "
-        "little on this machine's load. Accessibility, best practices and SEO are asserted "
-        "at 100 by tests/browser/test_lighthouse.py. *images* is what the page fetched while "
-        "Lighthouse watched: the first screen and what Chrome loads lazily ahead of it (1250 "
-        "px), the first picture first and the others after it, each a rendition as wide as "
-        "its box at the device's pixel ratio (1.75 as a phone). The simulated phone link "
-        "carries about 200 kB a second, and the largest paint waits for part of the others' "
-        "bytes in Lighthouse's estimate: where the photographs' fine texture makes them "
-        "heavy, that is what keeps a phone's score below 100.",
+        + "; on the photographs also the project's share page (favourites and downloads on, its"
+        " cover first). *mobile* is Lighthouse's default (a mid-range phone on a slow 4G link"
+        " of 1.6 Mbit/s, simulated), *desktop* its desktop preset. The score is Lighthouse's "
+        "own, each metric set against its thresholds; the simulated throttling makes it "
+        "depend little on this machine's load. Accessibility, best practices and SEO are "
+        "asserted at 100 by tests/browser/test_lighthouse.py. *images* is what the page "
+        "fetched while Lighthouse watched: the first screen and what Chrome loads lazily "
+        "ahead of it (1250 px), the first picture first and the others after it, each a "
+        "rendition as wide as its box at the device's pixel ratio (1.75 as a phone). The "
+        "simulated phone link carries about 200 kB a second, and the largest paint waits for "
+        "part of the others' bytes in Lighthouse's estimate: where the photographs' fine "
+        "texture makes them heavy, that is what keeps a phone's score below 100.",
         "",
         "| site | page | score | first paint ms | largest paint ms | blocking ms "
         "| layout shift | speed index ms | images |",

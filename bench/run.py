@@ -160,7 +160,9 @@ def run(work: Path, figures: tuple[str, ...] = FIGURES) -> dict:
         site("build_renditions", env=demo_env)
         results["lighthouse"] = {
             "demo": lighthouse_performance(work, demo_env),
-            "photographs": lighthouse_performance(work, env, results["seeded"]["project_url"]),
+            "photographs": lighthouse_performance(
+                work, env, results["seeded"]["project_url"], results["seeded"]["share_url"]
+            ),
         }
         print(f"   {results['lighthouse']}")
 
@@ -340,15 +342,20 @@ def load_test(env: dict, project_url: str) -> dict:
     }
 
 
-def lighthouse_performance(work: Path, env: dict, project_url: str = "") -> dict:
+def lighthouse_performance(
+    work: Path, env: dict, project_url: str = "", share_url: str = ""
+) -> dict:
     """Lighthouse's performance score and metrics of the gallery and a project page (by
-    default the gallery's first)."""
+    default the gallery's first), and of that project's share page if given one."""
     reports = {}
     with gunicorn(env, GUNICORN_WORKERS) as (app, _), nginx(work, app, env) as base:
         if not project_url:
             gallery = urllib.request.urlopen(base + "/").read().decode()
             project_url = re.search(r'href="(/projects/[^"/]+/)"', gallery)[1]
-        for page, path in {"gallery": "/", "project": project_url}.items():
+        pages = {"gallery": "/", "project": project_url}
+        if share_url:
+            pages["share"] = share_url  # Never cached: rendered for each of Lighthouse's loads.
+        for page, path in pages.items():
             urllib.request.urlopen(base + path).read()  # Kept by the page cache from now on.
             for form_factor in ("mobile", "desktop"):
                 reports[f"{page} {form_factor}"] = lighthouse(base + path, form_factor)

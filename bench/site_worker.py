@@ -1,7 +1,7 @@
 """
 The site's side of the benchmark, run with the site's settings in a fresh process.
 
-    python bench/site_worker.py seed PHOTO...          projects whose pictures are the photos
+    python bench/site_worker.py seed PHOTO...          projects of the photos, a share link
     python bench/site_worker.py scale PROJECTS         bulk rows, then time the gallery page
     python bench/site_worker.py weight                 image bytes of the first screen
     python bench/site_worker.py breakdown              where a gallery request's time goes
@@ -45,7 +45,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from portfolio.models import Category, Picture, Project  # noqa: E402
+from portfolio.models import Category, Picture, Project, ShareLink  # noqa: E402
 
 VIEWPORT_WIDTH = 1280
 
@@ -72,7 +72,16 @@ def seed(photos: list[str]) -> dict:
                 count += 1
     seconds = time.perf_counter() - started
     newest = Project.objects.order_by("-created", "-id").first()
-    return {"pictures": count, "seconds": seconds, "project_url": newest.get_absolute_url()}
+    # Its client's page too (figure 8), as a photographer sends it: favourites and downloads.
+    link = ShareLink.objects.create(
+        project=newest, label="bench", downloads="originals", allows_favourites=True
+    )
+    return {
+        "pictures": count,
+        "seconds": seconds,
+        "project_url": newest.get_absolute_url(),
+        "share_url": link.get_absolute_url(),
+    }
 
 
 def scale(project_count: int) -> dict:

@@ -280,6 +280,15 @@ class PictureMedia:
         """Whether there is anything to show this viewer yet (renditions may still be coming)."""
         return self.renditions_visible or self.original_visible
 
+    @property
+    def download_sizes(self) -> list[str]:
+        """The sizes decide() lets this viewer download, of a picture they are shown."""
+        if not self.ready:
+            return []
+        return [
+            size for size in SIZES if decide(self.grant, self.picture, size=size, attachment=True)
+        ]
+
     def rendition_urls(self) -> list[tuple[int, str]]:
         if not self.renditions_visible:
             return []

@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from portfolio.access import (
     Grant,
+    PictureMedia,
     decide,
     grant_for,
     read_signed_file_url,
@@ -295,6 +296,32 @@ def test_the_download_views_answer_what_the_policy_decides(visibility):
                 decision = decide(grant, picture, size=size, attachment=True)
                 result, _ = download(client, f"{picture_download(picture.pk)}?size={size}")
                 assert (result == OK) == decision.allowed, (viewer, picture, size)
+
+
+@pytest.mark.parametrize("visibility", VISIBILITIES)
+def test_the_sizes_a_page_offers_are_those_the_policy_lets_a_viewer_download(visibility):
+    scene = make_scene(visibility)
+    offered = {}
+    for viewer in VIEWERS:
+        grant = grant_of(scene, viewer)
+        for picture in scene.pictures:
+            media = PictureMedia(picture, grant)
+            allowed = [
+                size
+                for size in ("web", "original")
+                if decide(grant, picture, size=size, attachment=True)
+            ]
+            # Only of a picture the page shows: a frame still waiting offers nothing.
+            assert media.download_sizes == (allowed if media.ready else []), (viewer, picture)
+            offered[viewer, picture.original_filename] = media.download_sizes
+    assert offered["owner", "Dune 1.jpg"] == ["web", "original"]
+    assert offered["link-none", "Dune 1.jpg"] == []
+    if visibility != "private":  # A private project's links open nothing.
+        assert offered["link-originals", "Dune 1.jpg"] == ["web", "original"]
+        assert offered["link-originals", "Ridge.jpg"] == ["original"]  # No rendition yet.
+    public = ["web"] if visibility == "public" else []
+    assert offered["anonymous", "Dune 1.jpg"] == public
+    assert offered["anonymous", "Ridge.jpg"] == []
 
 
 def test_only_the_owner_and_staff_are_granted_a_private_project():

@@ -139,6 +139,18 @@ class Picture(PublicContent):
     def alt_text(self) -> str:
         return self.caption or f"Picture from {self.project.title}"
 
+    def neighbours(self) -> tuple["Picture | None", "Picture | None"]:
+        """The pictures before and after this one in its project's display order."""
+        siblings = Picture.objects.filter(project_id=self.project_id)
+        same_place = models.Q(position=self.position)
+        before = siblings.filter(
+            models.Q(position__lt=self.position) | same_place & models.Q(pk__lt=self.pk)
+        ).order_by("-position", "-id")
+        after = siblings.filter(
+            models.Q(position__gt=self.position) | same_place & models.Q(pk__gt=self.pk)
+        ).in_display_order()
+        return before.first(), after.first()
+
     def move(self, offset: int) -> None:
         """Move this picture `offset` places (negative: earlier), renumbering its project's."""
         self._place(lambda index: index + offset)

@@ -119,8 +119,11 @@ class PictureDetailView(CachedForVisitorsMixin, DetailView):
 
     def get_context_data(self, **kwargs) -> dict:
         picture = self.object
+        previous_picture, next_picture = picture.neighbours()
         return super().get_context_data(
             project=picture.project,
+            previous_picture=previous_picture,
+            next_picture=next_picture,
             viewer=Viewer(user=self.request.user),
             link_preview=SimpleLazyObject(partial(picture_preview, self.request, picture)),
             **kwargs,

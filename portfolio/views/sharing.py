@@ -159,6 +159,7 @@ class SharedProjectView(ShareLinkMixin, TemplateView):
         """The share page; `proofing` replaces parts of its selection (a form with errors)."""
         project = self.link.project
         pictures = list(project.pictures.in_display_order())
+        project.first_pictures = pictures[:1]  # The cover (_project_hero.html), no query.
         context = {
             "link": self.link,
             "project": project,

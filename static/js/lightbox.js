@@ -20,6 +20,7 @@
   const details = document.createElement("span");
   details.className = "lightbox-details";
   const position = dialog.querySelector(".lightbox-position");
+  const downloads = dialog.querySelector(".lightbox-downloads");
   const playButton = dialog.querySelector(".lightbox-play");
   const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
 
@@ -60,6 +61,7 @@
     details.textContent = link.dataset.details || "";
     if (link.dataset.details) caption.append(details);
     position.textContent = `${current + 1} / ${links.length}`;
+    showDownloads(link);
     if (slideTimer && !reducedMotion.matches) fadeIn();
     // The entry keeps its state: the lightbox's own, or, for a linked picture not yet touched,
     // the page's (see the end of this file).
@@ -78,6 +80,21 @@
       target.removeAttribute("srcset");
     }
     target.src = link.dataset.large || link.href;
+  }
+
+  // The grid lists the sizes this viewer may download under each picture (the server decided
+  // which): the same links, labelled for the lightbox, their hidden words naming the picture.
+  function showDownloads(link) {
+    const item = link.closest("li");
+    const sources = item ? item.querySelectorAll(".picture-downloads a[download]") : [];
+    downloads.replaceChildren(
+      ...Array.from(sources, (source) => {
+        const copy = source.cloneNode(true);
+        const original = new URL(copy.href).searchParams.get("size") === "original";
+        copy.firstChild.textContent = original ? "Download original" : "Download web size";
+        return copy;
+      }),
+    );
   }
 
   // Fetch the pictures either side now, so the next swipe or slide shows one at once.

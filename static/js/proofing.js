@@ -1,7 +1,7 @@
 // Favourites on a share page (templates/portfolio/_favourite_button.html). The hearts in the
 // grid are htmx forms that need nothing of this file (and post as plain forms without
-// JavaScript); here: the lightbox's heart, which presses the heart of the picture shown, the
-// F key in the lightbox, and the server's refusals (limit, lock) said in the status line.
+// JavaScript); here: the bar's sheet, the lightbox's heart, which presses the heart of the
+// picture shown, the F key in the lightbox, and the server's refusals said in the status line.
 (() => {
   "use strict";
 
@@ -14,6 +14,23 @@
   document.body.addEventListener("htmx:beforeRequest", (event) => {
     if (status && event.target.closest(".favourite-form")) status.textContent = "";
   });
+
+  // The bar's sheet (<details>, _selection.html): Escape closes it, as a dialog's would, and
+  // gives the focus back to its button; opened, its first empty field takes the focus.
+  for (const sheet of document.querySelectorAll(".bar-sheet")) {
+    sheet.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape" || !sheet.open) return;
+      sheet.open = false;
+      sheet.querySelector("summary").focus();
+    });
+    sheet.addEventListener("toggle", () => {
+      if (!sheet.open) return;
+      const empty = [...sheet.querySelectorAll("input:not([type=hidden]), textarea")].find(
+        (field) => !field.value,
+      );
+      if (empty) empty.focus();
+    });
+  }
 
   const dialog = document.getElementById("lightbox");
   const heart = dialog && dialog.querySelector(".lightbox-favourite");

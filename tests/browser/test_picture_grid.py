@@ -157,6 +157,7 @@ def test_a_placeholder_of_its_colours_shows_until_the_image_arrives(page: Page, 
     first = page.locator("#picture-grid .picture").first
     placeholder = first.locator("svg.placeholder rect")
     expect(placeholder).to_have_attribute("fill", "#4a6b8c")
+    first.scroll_into_view_if_needed()  # Under the cover the page opens on.
     image_box = first.locator("img").bounding_box()
     frame_box = first.locator("svg.placeholder").bounding_box()
     assert frame_box == pytest.approx(image_box, abs=1)
@@ -164,6 +165,8 @@ def test_a_placeholder_of_its_colours_shows_until_the_image_arrives(page: Page, 
     assert _middle_colour(page, image_box) == pytest.approx((0x4A, 0x6B, 0x8C), abs=2)
     held.release()
     load_every_picture(page)
+    first.scroll_into_view_if_needed()
+    image_box = first.locator("img").bounding_box()
     # The image covers it once there.
     assert _middle_colour(page, image_box) != pytest.approx((0x4A, 0x6B, 0x8C), abs=2)
 

@@ -75,6 +75,7 @@ def test_a_client_chooses_favourites_and_the_owner_copies_their_file_names(
     selection_panel = client_page.locator("#selection")
     expect(selection_panel).to_contain_text("up to 3")
     expect(client_page.locator(".favourite-button")).to_have_count(0)
+    selection_panel.get_by_text("Start", exact=True).click()  # The bar's sheet.
     client_page.get_by_label("Your name").fill("Anna")
     client_page.get_by_role("button", name="Start choosing").click()
     expect(selection_panel).to_contain_text("Choosing as Anna")
@@ -131,6 +132,7 @@ def test_a_client_chooses_favourites_and_the_owner_copies_their_file_names(
     expect(client_page.get_by_role("link", name="Only favourites")).to_have_attribute(
         "aria-current", "page"
     )
+    selection_panel.get_by_text("Send", exact=True).click()
     client_page.get_by_label("A note for the photographer").fill("The cake for the album")
     client_page.get_by_role("button", name="Send my selection").click()
     expect(client_page.get_by_text("Sent: 3 pictures. Thank you!")).to_be_visible()
@@ -192,6 +194,7 @@ def test_without_javascript_the_hearts_and_sending_are_plain_forms(
     )
 
     page.goto(link.get_absolute_url())
+    page.get_by_text("Start", exact=True).click()  # The bar's sheet: a <details>, no script.
     page.get_by_label("Your name").fill("Anna")
     page.get_by_role("button", name="Start choosing").click()
     count = page.locator("#favourite-count")
@@ -210,6 +213,7 @@ def test_without_javascript_the_hearts_and_sending_are_plain_forms(
 
     page.get_by_role("link", name="Only favourites").click()
     expect(page.locator("#picture-grid li.picture")).to_have_count(2)
+    page.get_by_text("Send", exact=True).click()
     page.get_by_role("button", name="Send my selection").click()
     expect(page.get_by_text("Sent: 2 pictures. Thank you!")).to_be_visible()
     selection = Selection.objects.get()

@@ -1,5 +1,7 @@
 """What visitors see: the gallery, the category filter and project pages."""
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -159,6 +161,50 @@ def test_project_page_shows_pictures_in_order_with_lazy_sized_images(client):
         assert f'width="{picture.width}" height="{picture.height}"' in html
     assert 'loading="lazy"' in html
     assert '<dialog id="lightbox"' in html
+
+
+def test_project_page_opens_on_its_cover_then_the_pictures_then_the_words(client):
+    project = make_project(title="Harbour", description="Boats before sunrise.", downloads="web")
+    pictures = [make_picture(project, caption=f"Frame {number}") for number in range(4)]
+    project.cover = pictures[2]
+    project.save()
+
+    html = client.get(project.get_absolute_url()).content.decode()
+
+    hero = html.index('class="project-hero"')
+    title = html.index('<h1 class="page-title hero-title">Harbour</h1>')
+    grid = html.index('id="picture-grid"')
+    assert hero < html.index('alt="Frame 2"') < title < grid
+    main = html.index("<main")
+    for words in ("Boats before sunrise.", "Download all"):
+        assert words in html[grid:] and words not in html[main:grid]
+    # The cover is the one picture fetched first; its box is always the window's width.
+    assert html.count('fetchpriority="high"') == 1
+    assert html.index('fetchpriority="high"') < grid
+    assert 'sizes="(min-width: 1600px) 1600px, 100vw"' in html[hero:grid]
+
+
+def test_a_picture_page_links_the_previous_and_next_in_display_order(client):
+    project = make_project(title="Harbour")
+    first, second, third = (make_picture(project, caption=f"Frame {n}") for n in range(3))
+    third.move_to(0)  # Display order: third, first, second.
+
+    def pager(picture) -> tuple[str, str]:
+        html = client.get(picture.get_absolute_url()).content.decode()
+        return tuple(
+            match.group(1) if (match := re.search(f'rel="{rel}" href="([^"]+)"', html)) else ""
+            for rel in ("prev", "next")
+        )
+
+    assert pager(third) == ("", first.get_absolute_url())
+    assert pager(first) == (third.get_absolute_url(), second.get_absolute_url())
+    assert pager(second) == (first.get_absolute_url(), "")
+    html = client.get(first.get_absolute_url()).content.decode()
+    assert 'aria-keyshortcuts="ArrowRight"' in html
+    # Alone in its project, a picture links nowhere and loads no script for it.
+    alone = make_picture(make_project(), caption="Alone")
+    html = client.get(alone.get_absolute_url()).content.decode()
+    assert "picture-pager" not in html and "picture_pager" not in html
 
 
 def test_picture_without_caption_still_has_alt_text(client):
