@@ -2,8 +2,8 @@
 A client's journey on a phone, in Chromium and in WebKit: a share link with a password, the
 grid, the lightbox and a swipe, favourites, sending them, and downloading a picture and a ZIP.
 
-The page is being redesigned: what the test finds on it lives in SharePage, by id, label,
-role-like text or a stable attribute, never by layout.
+What the test finds on the page lives in SharePage, by id, label, role-like text or a stable
+attribute, never by layout: the favourites bar's forms open in its sheets, as a client opens them.
 """
 
 import base64
@@ -40,6 +40,19 @@ class SharePage:
 
     def button(self, text: str) -> WebElement:
         return self.driver.find_element(By.XPATH, f"//button[normalize-space()='{text}']")
+
+    def open_sheet(self, summary: str) -> None:
+        """Open one of the favourites bar's sheets by its button (a <details>' summary)."""
+        button = self.driver.find_element(By.XPATH, f"//summary[normalize-space()='{summary}']")
+        if not button.find_element(By.XPATH, "..").get_property("open"):
+            button.click()
+
+    def close_sheets(self) -> None:
+        for sheet in self.driver.find_elements(By.CSS_SELECTOR, "#selection details[open]"):
+            sheet.find_element(By.TAG_NAME, "summary").click()
+
+    def personal_link(self) -> str:
+        return self.driver.find_element(By.ID, "selection-personal-link").get_property("value")
 
     def heading(self) -> str:
         return self.driver.find_element(By.TAG_NAME, "h1").text
@@ -147,10 +160,13 @@ def test_a_client_unlocks_chooses_swipes_sends_and_downloads(phone: Phone, shoot
         phone.wait(lambda d, image=image: image.get_property("complete"), "an image never loaded")
         assert image.get_property("naturalWidth") > 0
 
-    # A name, then two hearts in the grid.
+    # A name, from the favourites bar's sheet; the personal link, shown once; then two hearts.
+    page.open_sheet("Start")
     page.by_label("Your name").send_keys("Anna")
     page.button("Start choosing").click()
     phone.wait(lambda d: page.has_text("Choosing as Anna"), "choosing did not start")
+    assert f"{link.get_absolute_url()}selection/" in page.personal_link()
+    page.close_sheets()
     for number, picture in enumerate(pictures[:2], start=1):
         page.heart(picture).click()
         phone.wait(lambda d, p=picture: page.chosen(p), "the heart was not pressed")
@@ -175,7 +191,8 @@ def test_a_client_unlocks_chooses_swipes_sends_and_downloads(phone: Phone, shoot
     page.lightbox_close().click()
     phone.wait(lambda d: not page.lightbox_open(), "the lightbox did not close")
 
-    # Sending, and the owner's side.
+    # Sending, from the bar, and the owner's side.
+    page.open_sheet("Send")
     page.by_label("A note for the photographer").send_keys("The cake for the album")
     page.button("Send my selection").click()
     phone.wait(lambda d: page.has_text("Sent: 3 pictures. Thank you!"), "nothing was sent")
