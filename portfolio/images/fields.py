@@ -65,7 +65,7 @@ class PictureFieldFile(ImageFieldFile):
         Store `content` once the gate has made it the picture to store.
 
         Raises UploadRejected with the reason when the gate refuses it. The name stored
-        under is the gate's: its extension is the stored format's, whatever `name` says.
+        under is the gate's: its extension is the file's format's, whatever `name` says.
         The credit defaults are the instance's `credit_defaults()`, when it has that method.
         """
         if not self.instance._state.adding:
@@ -76,6 +76,8 @@ class PictureFieldFile(ImageFieldFile):
             content = prepare_upload(content, credit_defaults=defaults() if defaults else None)
         if self.field.metadata_field:
             setattr(self.instance, self.field.metadata_field, content.metadata)
+        self.file = content
+        self.field.update_dimension_fields(self.instance)
         super().save(content.name, content, save)
 
 
@@ -98,11 +100,14 @@ class PictureField(models.ImageField):
         return super().formfield(**{"form_class": PictureFormField, **kwargs})
 
     def update_dimension_fields(self, instance, force=False, *args, **kwargs) -> None:
-        # Django reads the size of a file as soon as it is assigned: with Pillow, here, outside
-        # the gate's budget. Only stored files and the gate's are measured; an upload assigned
-        # as it came is measured once the gate has judged it, when it is saved.
-        if self.attname in instance.__dict__:  # Not deferred: reading it costs no query.
-            photo = getattr(instance, self.attname)
-            if photo and not photo._committed and not isinstance(photo.file, PreparedPicture):
-                return
-        super().update_dimension_fields(instance, force, *args, **kwargs)
+        # Django would open the file with Pillow to measure it, here, outside the sandbox: the
+        # gate has measured it (the size as shown, orientation applied), and a stored file's
+        # size is on its row.
+        if self.attname not in instance.__dict__:
+            return  # Deferred: nothing was assigned.
+        photo = getattr(instance, self.attname)
+        prepared = getattr(photo, "file", None) if photo and not photo._committed else None
+        if isinstance(prepared, PreparedPicture):
+            width, height = prepared.display_size
+            setattr(instance, self.width_field, width)
+            setattr(instance, self.height_field, height)

@@ -1,0 +1,244 @@
+"""
+Originals as they leave the site: the stored upload, its metadata rewritten by the policy of
+images/metadata.py, its compressed picture data untouched.
+
+- Never: location (EXIF's GPS block, XMP and IPTC location fields: every XMP and IPTC field
+  but the credit goes) and serial numbers (body, lens, the maker notes where cameras keep
+  theirs: the maker notes go whole), nor the embedded thumbnail or comments.
+- Always: the credit (creator, copyright notice, credit line, web statement of rights), in
+  XMP, and the creator and copyright in EXIF (Artist, Copyright).
+- As the owner's profile says (`camera_details`): the camera, lens, exposure and capture
+  date in EXIF. Orientation, resolution and the colour profile always stay: they say how to
+  show the pixels.
+
+JPEG, PNG and WebP are rewritten by exiv2 (python-exiv2), which only ever copies the picture
+data. exiv2 cannot write HEIF or AVIF: their Exif and XMP items are overwritten in place, at
+their own length (images/isobmff.py finds them), so no offset in the file moves. A GIF keeps
+only its pictures and the blocks that say how to play them.
+
+exiv2 is C++ parsing an upload's bytes: the rewrite runs in the sandbox, under a budget.
+"""
+
+import dataclasses
+from collections.abc import Mapping
+
+from PIL import Image
+
+from portfolio.images import isobmff, sandbox, xmp
+from portfolio.images.metadata import credit_xmp
+
+# EXIF tags that say how to show the pixels: kept in every original.
+DISPLAY_TAGS = frozenset(
+    {
+        "Exif.Image.Orientation",
+        "Exif.Image.XResolution",
+        "Exif.Image.YResolution",
+        "Exif.Image.ResolutionUnit",
+        "Exif.Image.YCbCrPositioning",
+        "Exif.Photo.ColorSpace",
+        "Exif.Photo.PixelXDimension",
+        "Exif.Photo.PixelYDimension",
+        "Exif.Photo.ExifVersion",
+    }
+)
+# The camera, lens, exposure and capture date: kept where the owner's profile says so.
+CAMERA_TAGS = frozenset(
+    {
+        "Exif.Image.Make",
+        "Exif.Image.Model",
+        "Exif.Image.DateTime",
+        "Exif.Photo.DateTimeOriginal",
+        "Exif.Photo.DateTimeDigitized",
+        "Exif.Photo.OffsetTime",
+        "Exif.Photo.OffsetTimeOriginal",
+        "Exif.Photo.LensMake",
+        "Exif.Photo.LensModel",
+        "Exif.Photo.LensSpecification",
+        "Exif.Photo.FocalLength",
+        "Exif.Photo.FocalLengthIn35mmFilm",
+        "Exif.Photo.FNumber",
+        "Exif.Photo.ExposureTime",
+        "Exif.Photo.ExposureBiasValue",
+        "Exif.Photo.ExposureProgram",
+        "Exif.Photo.ExposureMode",
+        "Exif.Photo.MeteringMode",
+        "Exif.Photo.Flash",
+        "Exif.Photo.WhiteBalance",
+        "Exif.Photo.ISOSpeedRatings",
+    }
+)
+# Pillow's numbers for the same tags, for HEIF and AVIF (rewritten without exiv2).
+_PILLOW_DISPLAY_TAGS = frozenset({0x0112, 0x011A, 0x011B, 0x0128, 0x0213})
+_PILLOW_CAMERA_TAGS = frozenset({0x010F, 0x0110, 0x0132})
+_PILLOW_CAMERA_EXIF_TAGS = frozenset(
+    {
+        0x9003, 0x9004, 0x9010, 0x9011, 0xA433, 0xA434, 0xA432, 0x920A, 0xA405, 0x829D,
+        0x829A, 0x9204, 0x8822, 0xA402, 0x9207, 0x9209, 0xA403, 0x8827, 0xA001,
+    }
+)  # fmt: skip
+_EXIF_IFD, _ARTIST, _COPYRIGHT = 0x8769, 0x013B, 0x8298
+# PNG chunks exiv2 writes the policy's metadata in; every other text chunk goes.
+_PNG_KEPT_TEXT = (b"XML:com.adobe.xmp", b"Raw profile type exif")
+_PNG_TEXT_CHUNKS = (b"tEXt", b"zTXt", b"iTXt")
+# What a rewrite may take besides the base budget: the file, exiv2's copy and the result.
+MEMORY_BYTES_PER_FILE_BYTE = 4
+
+
+class OriginalRefused(Exception):
+    """An original whose metadata could not be rewritten: it does not leave the site."""
+
+
+def as_it_leaves(data: bytes, credit: Mapping[str, str], *, camera_details: bool) -> bytes:
+    """
+    The bytes of a stored original as they may leave the site: its metadata as the policy
+    says, its picture data as it came. Raise OriginalRefused if that cannot be done.
+    """
+    budget = sandbox.Budget.from_settings()
+    budget = dataclasses.replace(
+        budget, memory_bytes=budget.memory_bytes + MEMORY_BYTES_PER_FILE_BYTE * len(data)
+    )
+    try:
+        return sandbox.run_bounded(_rewrite, data, dict(credit), camera_details, budget=budget)
+    except sandbox.Stopped as stopped:
+        raise OriginalRefused(stopped.reason) from None
+    except Exception as error:
+        raise OriginalRefused(f"its metadata could not be rewritten ({error})") from None
+
+
+def _rewrite(data: bytes, credit: dict, camera_details: bool) -> bytes:
+    """In the child: the rewrite for the file's format."""
+    import exiv2  # Here, so that only the judge's children load it.
+
+    exiv2.LogMsg.setLevel(exiv2.LogMsg.Level.mute)
+    if data.startswith(b"GIF8"):
+        return _gif_pictures(data)
+    image = exiv2.ImageFactory.open(data)
+    kind = image.imageType()
+    if kind == exiv2.ImageType.bmff:
+        return _rewrite_in_place(data, credit, camera_details)
+    if kind not in (exiv2.ImageType.jpeg, exiv2.ImageType.png, exiv2.ImageType.webp):
+        raise ValueError(f"no rewrite for {image.mimeType()}")
+    image.readMetadata()
+    kept = exiv2.ExifData()
+    wanted = DISPLAY_TAGS | (CAMERA_TAGS if camera_details else frozenset())
+    for datum in image.exifData():
+        if datum.key() in wanted:
+            kept.add(datum)
+    if creator := credit.get("creator"):
+        kept["Exif.Image.Artist"] = creator
+    if notice := credit.get("copyright_notice"):
+        kept["Exif.Image.Copyright"] = notice
+    image.setExifData(kept)
+    image.clearIptcData()
+    image.clearXmpData()
+    if packet := credit_xmp(credit):
+        image.setXmpPacket(packet.decode())
+        image.writeXmpFromPacket(True)
+    image.clearComment()
+    image.writeMetadata()
+    io = image.io()
+    result = bytes(io.mmap()[: io.size()])
+    if kind == exiv2.ImageType.png:
+        result = _without_png_text(result)
+    return result
+
+
+def _without_png_text(data: bytes) -> bytes:
+    """A PNG without the text chunks exiv2 leaves alone (any keyword, any text)."""
+    kept = [data[:8]]
+    position = 8
+    while position + 12 <= len(data):
+        length = int.from_bytes(data[position : position + 4])
+        kind = data[position + 4 : position + 8]
+        end = position + 12 + length
+        keyword = data[position + 8 : position + 8 + min(length, 80)].split(b"\x00", 1)[0]
+        if kind not in _PNG_TEXT_CHUNKS or keyword in _PNG_KEPT_TEXT:
+            kept.append(data[position:end])
+        position = end
+    kept.append(data[position:])
+    return b"".join(kept)
+
+
+def _rewrite_in_place(data: bytes, credit: dict, camera_details: bool) -> bytes:
+    """HEIF and AVIF: each Exif and XMP item overwritten at its own length, padded."""
+    result = bytearray(data)
+    for kind, offset, length in isobmff.metadata_extents(data):
+        block = data[offset : offset + length]
+        if kind == b"Exif":
+            replacement = _kept_exif_item(block, credit, camera_details, length)
+            padding = b"\x00"
+        else:
+            packet = credit_xmp(credit) or xmp.credit_packet({})
+            replacement = packet if len(packet) <= length else xmp.credit_packet({})
+            if len(replacement) > length:
+                replacement = b""
+            padding = b" "  # XMP allows whitespace after a packet.
+        result[offset : offset + length] = replacement.ljust(length, padding)
+    return bytes(result)
+
+
+def _kept_exif_item(block: bytes, credit: dict, camera_details: bool, length: int) -> bytes:
+    """A HEIF Exif item (an offset, then the TIFF block) with the kept tags alone."""
+    start = 4 + int.from_bytes(block[:4])
+    original = Image.Exif()
+    original.load(block[start:])
+    kept = Image.Exif()
+    wanted = _PILLOW_DISPLAY_TAGS | (_PILLOW_CAMERA_TAGS if camera_details else frozenset())
+    for tag in wanted & set(original):
+        kept[tag] = original[tag]
+    if camera_details:
+        exif_ifd = original.get_ifd(_EXIF_IFD)
+        if chosen := {tag: exif_ifd[tag] for tag in _PILLOW_CAMERA_EXIF_TAGS & set(exif_ifd)}:
+            kept[_EXIF_IFD] = chosen
+    with_credit = Image.Exif()
+    with_credit.update(kept)
+    if creator := credit.get("creator"):
+        with_credit[_ARTIST] = creator
+    if notice := credit.get("copyright_notice"):
+        with_credit[_COPYRIGHT] = notice
+    # The largest of these that fits: the credit is also in XMP, where there is room.
+    for exif in (with_credit, kept, Image.Exif()):
+        item = (6).to_bytes(4) + exif.tobytes()
+        if len(item) <= length:
+            return item
+    return b""
+
+
+# GIF blocks kept: how to play the pictures (graphic control) and whether to loop.
+_GIF_LOOP_APPLICATIONS = (b"NETSCAPE2.0", b"ANIMEXTS1.0")
+
+
+def _gif_pictures(data: bytes) -> bytes:
+    """A GIF without its comments, plain text and application blocks (XMP among them)."""
+    flags = data[10]
+    position = 13 + (3 * 2 ** ((flags & 7) + 1) if flags & 0x80 else 0)
+    kept = [data[:position]]
+    while position < len(data):
+        introducer = data[position]
+        if introducer == 0x3B:  # trailer
+            kept.append(b"\x3b")
+            break
+        if introducer == 0x2C:  # an image: descriptor, local colours, then LZW sub-blocks
+            local = data[position + 9]
+            start = position
+            position += 10 + (3 * 2 ** ((local & 7) + 1) if local & 0x80 else 0) + 1
+            position = _after_sub_blocks(data, position)
+            kept.append(data[start:position])
+        elif introducer == 0x21:
+            label, start = data[position + 1], position
+            position = _after_sub_blocks(data, position + 2)
+            block = data[start:position]
+            if label == 0xF9 or (label == 0xFF and block[3:14] in _GIF_LOOP_APPLICATIONS):
+                kept.append(block)
+        else:
+            raise ValueError("not a GIF block")
+    return b"".join(kept)
+
+
+def _after_sub_blocks(data: bytes, position: int) -> int:
+    while True:
+        size = data[position]
+        position += 1 + size
+        if size == 0:
+            return position
+
