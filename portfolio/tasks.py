@@ -74,17 +74,19 @@ def make_renditions(picture_id: int, force: bool = False) -> bool:
             into=storage,
             focal_point=picture.focal_point,
             xmp=picture.credit_xmp,
+            credit=picture.credit,
         )
     except Exception:
         logger.exception("Renditions of picture %s failed; build_renditions retries.", picture_id)
         raise
-    made = {record["name"] for record in stored.renditions} | {stored.card} - {""}
+    made = {record["name"] for record in stored.renditions} | {stored.card, stored.web_size} - {""}
     recorded = Picture.objects.filter(pk=picture_id, photo=photo_name).update(
         renditions=stored.renditions,
         renditions_spec=spec,
         renditions_public=public,
         placeholder=stored.placeholder,
         card=stored.card,
+        web_size=stored.web_size,
     )
     if not recorded:
         delete_renditions(storage, made)
