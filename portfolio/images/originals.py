@@ -241,4 +241,3 @@ def _after_sub_blocks(data: bytes, position: int) -> int:
         position += 1 + size
         if size == 0:
             return position
-

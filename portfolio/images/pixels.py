@@ -5,7 +5,6 @@ from concurrent.futures import Executor
 
 from PIL import ExifTags, Image, ImageCms
 
-
 # EXIF orientation -> the transposition that shows the picture upright.
 _UPRIGHT = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,

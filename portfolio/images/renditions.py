@@ -355,9 +355,7 @@ def _web_size(largest: Image.Image, xmp: bytes | None, credit: dict) -> Renditio
         exif[_EXIF_COPYRIGHT] = notice
     buffer = io.BytesIO()
     options = {"xmp": xmp} if xmp else {}
-    image.save(
-        buffer, format="JPEG", quality=WEB_SIZE_QUALITY, exif=exif.tobytes(), **options
-    )
+    image.save(buffer, format="JPEG", quality=WEB_SIZE_QUALITY, exif=exif.tobytes(), **options)
     return Rendition(*size, buffer.getvalue())
 
 

@@ -30,8 +30,8 @@ from portfolio.access import (
     original_bytes,
     read_signed_file_url,
 )
-from portfolio.images.originals import OriginalRefused
 from portfolio.downloads import download_names, stream_zip
+from portfolio.images.originals import OriginalRefused
 from portfolio.models import Picture, Project, ShareLink
 
 
