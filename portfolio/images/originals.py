@@ -12,14 +12,19 @@ images/metadata.py, its compressed picture data untouched.
   show the pixels.
 
 JPEG, PNG and WebP are rewritten by exiv2 (python-exiv2), which only ever copies the picture
-data. exiv2 cannot write HEIF or AVIF: their Exif and XMP items are overwritten in place, at
-their own length (images/isobmff.py finds them), so no offset in the file moves. A GIF keeps
-only its pictures and the blocks that say how to play them.
+data. exiv2 leaves alone the blocks it does not know (another maker's APPn segment, a PNG
+text chunk, a private WebP chunk, bytes after the end), so it is given the picture's blocks
+alone, kept by name, to write the policy's metadata into: an MPO leaves as its first picture.
+exiv2
+cannot write HEIF or AVIF: their Exif and XMP items are overwritten in place, at their own
+length (images/isobmff.py finds them), so no offset in the file moves. A GIF keeps only its
+pictures and the blocks that say how to play them.
 
 exiv2 is C++ parsing an upload's bytes: the rewrite runs in the sandbox, under a budget.
 """
 
 import dataclasses
+import re
 from collections.abc import Mapping
 
 from PIL import Image
@@ -77,9 +82,31 @@ _PILLOW_CAMERA_EXIF_TAGS = frozenset(
     }
 )  # fmt: skip
 _EXIF_IFD, _ARTIST, _COPYRIGHT = 0x8769, 0x013B, 0x8298
-# PNG chunks exiv2 writes the policy's metadata in; every other text chunk goes.
-_PNG_KEPT_TEXT = (b"XML:com.adobe.xmp", b"Raw profile type exif")
-_PNG_TEXT_CHUNKS = (b"tEXt", b"zTXt", b"iTXt")
+# The blocks exiv2 is given to write the policy's metadata into: the pictures and how to show
+# them. Everything else goes.
+_JPEG_KEPT_APPLICATION_SEGMENTS = (
+    (0xE0, b"JFIF\x00"),
+    (0xE0, b"JFXX\x00"),
+    (0xE2, b"ICC_PROFILE\x00"),
+    (0xEE, b"Adobe"),
+)
+# An FF that starts a marker inside entropy-coded data (not stuffing, not RSTn).
+_JPEG_MARKER = re.compile(rb"\xff(?=[^\x00\xd0-\xd7\xff])")
+_PNG_KEPT_CHUNKS = frozenset(
+    {
+        b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP",
+        b"sBIT", b"pHYs", b"bKGD", b"cICP", b"mDCv", b"cLLi", b"acTL", b"fcTL", b"fdAT",
+    }
+)  # fmt: skip
+_WEBP_KEPT_CHUNKS = frozenset({b"VP8 ", b"VP8L", b"VP8X", b"ALPH", b"ANIM", b"ANMF", b"ICCP"})
+# What EXIF and XMP start with, long enough never to be found in compressed pictures by chance.
+_METADATA_SIGNATURES = (
+    b"Exif\x00\x00",
+    b"MM\x00*\x00\x00\x00\x08",
+    b"II*\x00\x08\x00\x00\x00",
+    b"<x:xmpmeta",
+    b"<?xpacket",
+)
 # What a rewrite may take besides the base budget: the file, exiv2's copy and the result.
 MEMORY_BYTES_PER_FILE_BYTE = 4
 
@@ -112,22 +139,31 @@ def _rewrite(data: bytes, credit: dict, camera_details: bool) -> bytes:
     exiv2.LogMsg.setLevel(exiv2.LogMsg.Level.mute)
     if data.startswith(b"GIF8"):
         return _gif_pictures(data)
-    image = exiv2.ImageFactory.open(data)
-    kind = image.imageType()
+    original = exiv2.ImageFactory.open(data)
+    kind = original.imageType()
     if kind == exiv2.ImageType.bmff:
         return _rewrite_in_place(data, credit, camera_details)
-    if kind not in (exiv2.ImageType.jpeg, exiv2.ImageType.png, exiv2.ImageType.webp):
-        raise ValueError(f"no rewrite for {image.mimeType()}")
-    image.readMetadata()
+    strip = {
+        exiv2.ImageType.jpeg: _jpeg_picture_blocks,
+        exiv2.ImageType.png: _png_picture_chunks,
+        exiv2.ImageType.webp: _webp_picture_chunks,
+    }.get(kind)
+    if strip is None:
+        raise ValueError(f"no rewrite for {original.mimeType()}")
+    # What the policy keeps is read from the upload; it is written into the file's picture
+    # blocks alone, so that no copy of a metadata block (a second EXIF segment) survives.
+    original.readMetadata()
     kept = exiv2.ExifData()
     wanted = DISPLAY_TAGS | (CAMERA_TAGS if camera_details else frozenset())
-    for datum in image.exifData():
+    for datum in original.exifData():
         if datum.key() in wanted:
             kept.add(datum)
     if creator := credit.get("creator"):
         kept["Exif.Image.Artist"] = creator
     if notice := credit.get("copyright_notice"):
         kept["Exif.Image.Copyright"] = notice
+    image = exiv2.ImageFactory.open(strip(data))
+    image.readMetadata()
     image.setExifData(kept)
     image.clearIptcData()
     image.clearXmpData()
@@ -137,31 +173,81 @@ def _rewrite(data: bytes, credit: dict, camera_details: bool) -> bytes:
     image.clearComment()
     image.writeMetadata()
     io = image.io()
-    result = bytes(io.mmap()[: io.size()])
-    if kind == exiv2.ImageType.png:
-        result = _without_png_text(result)
-    return result
+    return bytes(io.mmap()[: io.size()])
 
 
-def _without_png_text(data: bytes) -> bytes:
-    """A PNG without the text chunks exiv2 leaves alone (any keyword, any text)."""
+def _jpeg_picture_blocks(data: bytes) -> bytes:
+    """The first picture's segments and scans, and the APPn that say how to show it, to EOI."""
+    kept = [data[:2]]
+    position = 2
+    while position + 2 <= len(data):
+        if data[position] != 0xFF:
+            raise ValueError("a JPEG segment that does not start with a marker")
+        marker = data[position + 1]
+        if marker == 0xFF:  # fill
+            position += 1
+            continue
+        if marker == 0xD9:  # EOI: what follows (an MPO's next picture, anything) goes
+            kept.append(b"\xff\xd9")
+            break
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # no length
+            kept.append(data[position : position + 2])
+            position += 2
+            continue
+        end = position + 2 + int.from_bytes(data[position + 2 : position + 4])
+        segment = data[position:end]
+        if marker == 0xDA:  # SOS: the scan header, then entropy-coded data up to a marker
+            found = _JPEG_MARKER.search(data, end)
+            end = found.start() if found else len(data)
+            kept.append(data[position:end])
+        elif 0xE0 <= marker <= 0xEF or marker == 0xFE:
+            if any(
+                marker == kept_marker and segment[4:].startswith(signature)
+                for kept_marker, signature in _JPEG_KEPT_APPLICATION_SEGMENTS
+            ):
+                kept.append(segment)
+        else:
+            kept.append(segment)
+        position = end
+    return b"".join(kept)
+
+
+def _png_picture_chunks(data: bytes) -> bytes:
+    """A PNG with the chunks that make its picture and say how to show it, up to IEND."""
     kept = [data[:8]]
     position = 8
     while position + 12 <= len(data):
         length = int.from_bytes(data[position : position + 4])
         kind = data[position + 4 : position + 8]
         end = position + 12 + length
-        keyword = data[position + 8 : position + 8 + min(length, 80)].split(b"\x00", 1)[0]
-        if kind not in _PNG_TEXT_CHUNKS or keyword in _PNG_KEPT_TEXT:
+        if kind in _PNG_KEPT_CHUNKS:
+            kept.append(data[position:end])
+        if kind == b"IEND":
+            break
+        position = end
+    return b"".join(kept)
+
+
+def _webp_picture_chunks(data: bytes) -> bytes:
+    """A WebP with the chunks that make its picture and say how to show it."""
+    kept = []
+    position = 12
+    end_of_riff = min(len(data), 8 + int.from_bytes(data[4:8], "little"))
+    while position + 8 <= end_of_riff:
+        kind = data[position : position + 4]
+        size = int.from_bytes(data[position + 4 : position + 8], "little")
+        end = position + 8 + size + (size & 1)  # chunks are padded to an even size
+        if kind in _WEBP_KEPT_CHUNKS:
             kept.append(data[position:end])
         position = end
-    kept.append(data[position:])
-    return b"".join(kept)
+    body = b"WEBP" + b"".join(kept)
+    return b"RIFF" + len(body).to_bytes(4, "little") + body
 
 
 def _rewrite_in_place(data: bytes, credit: dict, camera_details: bool) -> bytes:
     """HEIF and AVIF: each Exif and XMP item overwritten at its own length, padded."""
     result = bytearray(data)
+    rewritten = []
     for kind, offset, length in isobmff.metadata_extents(data):
         block = data[offset : offset + length]
         if kind == b"Exif":
@@ -174,6 +260,14 @@ def _rewrite_in_place(data: bytes, credit: dict, camera_details: bool) -> bytes:
                 replacement = b""
             padding = b" "  # XMP allows whitespace after a packet.
         result[offset : offset + length] = replacement.ljust(length, padding)
+        rewritten.append((offset, offset + length))
+    # Metadata where no item points (a damaged or crafted file): it cannot be rewritten in
+    # place without touching the picture, so the file does not leave.
+    masked = bytearray(result)
+    for start, end in rewritten:
+        masked[start:end] = bytes(end - start)
+    if any(signature in masked for signature in _METADATA_SIGNATURES):
+        raise ValueError("metadata outside the file's metadata items")
     return bytes(result)
 
 
