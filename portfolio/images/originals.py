@@ -24,12 +24,14 @@ exiv2 is C++ parsing an upload's bytes: the rewrite runs in the sandbox, under a
 """
 
 import dataclasses
+import io
 import re
 from collections.abc import Mapping
 
-from PIL import Image
+from PIL import Image, ImageCms
 
 from portfolio.images import isobmff, sandbox, xmp
+from portfolio.images.icc import kept_profile as rebuilt_profile
 from portfolio.images.metadata import credit_xmp
 
 # EXIF tags that say how to show the pixels: kept in every original.
@@ -82,23 +84,27 @@ _PILLOW_CAMERA_EXIF_TAGS = frozenset(
     }
 )  # fmt: skip
 _EXIF_IFD, _ARTIST, _COPYRIGHT = 0x8769, 0x013B, 0x8298
-# The blocks exiv2 is given to write the policy's metadata into: the pictures and how to show
-# them. Everything else goes.
+# The blocks exiv2 is given to write the policy's metadata and colour profile into: the
+# pictures and how to show them. Everything else goes.
 _JPEG_KEPT_APPLICATION_SEGMENTS = (
     (0xE0, b"JFIF\x00"),
     (0xE0, b"JFXX\x00"),
-    (0xE2, b"ICC_PROFILE\x00"),
     (0xEE, b"Adobe"),
 )
 # An FF that starts a marker inside entropy-coded data (not stuffing, not RSTn).
 _JPEG_MARKER = re.compile(rb"\xff(?=[^\x00\xd0-\xd7\xff])")
 _PNG_KEPT_CHUNKS = frozenset(
     {
-        b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP",
+        b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB",
         b"sBIT", b"pHYs", b"bKGD", b"cICP", b"mDCv", b"cLLi", b"acTL", b"fcTL", b"fdAT",
     }
 )  # fmt: skip
-_WEBP_KEPT_CHUNKS = frozenset({b"VP8 ", b"VP8L", b"VP8X", b"ALPH", b"ANIM", b"ANMF", b"ICCP"})
+_WEBP_KEPT_CHUNKS = frozenset({b"VP8 ", b"VP8L", b"VP8X", b"ALPH", b"ANIM", b"ANMF"})
+# Where exiv2 reads the upload's metadata from (with the pictures, without colour profiles:
+# exiv2 refuses a file whose profile is not one, and Pillow reads profiles).
+_JPEG_METADATA_SEGMENTS = frozenset({0xE1, 0xED, 0xFE})  # APP1 (EXIF, XMP), APP13 (IPTC), COM
+_PNG_METADATA_CHUNKS = frozenset({b"tEXt", b"zTXt", b"iTXt", b"eXIf"})
+_WEBP_METADATA_CHUNKS = frozenset({b"EXIF", b"XMP "})
 # What EXIF and XMP start with, long enough never to be found in compressed pictures by chance.
 _METADATA_SIGNATURES = (
     b"Exif\x00\x00",
@@ -139,8 +145,7 @@ def _rewrite(data: bytes, credit: dict, camera_details: bool) -> bytes:
     exiv2.LogMsg.setLevel(exiv2.LogMsg.Level.mute)
     if data.startswith(b"GIF8"):
         return _gif_pictures(data)
-    original = exiv2.ImageFactory.open(data)
-    kind = original.imageType()
+    kind = exiv2.ImageFactory.getType(data)
     if kind == exiv2.ImageType.bmff:
         return _rewrite_in_place(data, credit, camera_details)
     strip = {
@@ -149,9 +154,10 @@ def _rewrite(data: bytes, credit: dict, camera_details: bool) -> bytes:
         exiv2.ImageType.webp: _webp_picture_chunks,
     }.get(kind)
     if strip is None:
-        raise ValueError(f"no rewrite for {original.mimeType()}")
+        raise ValueError("no rewrite for this format")
     # What the policy keeps is read from the upload; it is written into the file's picture
     # blocks alone, so that no copy of a metadata block (a second EXIF segment) survives.
+    original = exiv2.ImageFactory.open(strip(data, metadata=True))
     original.readMetadata()
     kept = exiv2.ExifData()
     wanted = DISPLAY_TAGS | (CAMERA_TAGS if camera_details else frozenset())
@@ -164,6 +170,10 @@ def _rewrite(data: bytes, credit: dict, camera_details: bool) -> bytes:
         kept["Exif.Image.Copyright"] = notice
     image = exiv2.ImageFactory.open(strip(data))
     image.readMetadata()
+    with Image.open(io.BytesIO(data)) as opened:  # the header alone: nothing is decoded
+        profile = opened.info.get("icc_profile")
+    if profile and (kept_profile := _kept_profile(profile)):
+        image.setIccProfile(exiv2.DataBuf(kept_profile), False)
     image.setExifData(kept)
     image.clearIptcData()
     image.clearXmpData()
@@ -172,11 +182,26 @@ def _rewrite(data: bytes, credit: dict, camera_details: bool) -> bytes:
         image.writeXmpFromPacket(True)
     image.clearComment()
     image.writeMetadata()
-    io = image.io()
-    return bytes(io.mmap()[: io.size()])
+    written = image.io()
+    return bytes(written.mmap()[: written.size()])
 
 
-def _jpeg_picture_blocks(data: bytes) -> bytes:
+def _kept_profile(profile: bytes) -> bytes | None:
+    """
+    The colour profile an original leaves with: rebuilt from its colour tags (images/icc.py),
+    else the upload's own (a printer's CMYK profile: the pixels need it), else none if it
+    does not parse.
+    """
+    if rebuilt := rebuilt_profile(profile):
+        return rebuilt
+    try:
+        ImageCms.ImageCmsProfile(io.BytesIO(profile))
+    except (ImageCms.PyCMSError, OSError, TypeError, ValueError):
+        return None
+    return profile
+
+
+def _jpeg_picture_blocks(data: bytes, metadata: bool = False) -> bytes:
     """The first picture's segments and scans, and the APPn that say how to show it, to EOI."""
     kept = [data[:2]]
     position = 2
@@ -201,7 +226,7 @@ def _jpeg_picture_blocks(data: bytes) -> bytes:
             end = found.start() if found else len(data)
             kept.append(data[position:end])
         elif 0xE0 <= marker <= 0xEF or marker == 0xFE:
-            if any(
+            if (metadata and marker in _JPEG_METADATA_SEGMENTS) or any(
                 marker == kept_marker and segment[4:].startswith(signature)
                 for kept_marker, signature in _JPEG_KEPT_APPLICATION_SEGMENTS
             ):
@@ -212,7 +237,7 @@ def _jpeg_picture_blocks(data: bytes) -> bytes:
     return b"".join(kept)
 
 
-def _png_picture_chunks(data: bytes) -> bytes:
+def _png_picture_chunks(data: bytes, metadata: bool = False) -> bytes:
     """A PNG with the chunks that make its picture and say how to show it, up to IEND."""
     kept = [data[:8]]
     position = 8
@@ -220,7 +245,7 @@ def _png_picture_chunks(data: bytes) -> bytes:
         length = int.from_bytes(data[position : position + 4])
         kind = data[position + 4 : position + 8]
         end = position + 12 + length
-        if kind in _PNG_KEPT_CHUNKS:
+        if kind in _PNG_KEPT_CHUNKS or (metadata and kind in _PNG_METADATA_CHUNKS):
             kept.append(data[position:end])
         if kind == b"IEND":
             break
@@ -228,7 +253,7 @@ def _png_picture_chunks(data: bytes) -> bytes:
     return b"".join(kept)
 
 
-def _webp_picture_chunks(data: bytes) -> bytes:
+def _webp_picture_chunks(data: bytes, metadata: bool = False) -> bytes:
     """A WebP with the chunks that make its picture and say how to show it."""
     kept = []
     position = 12
@@ -237,7 +262,7 @@ def _webp_picture_chunks(data: bytes) -> bytes:
         kind = data[position : position + 4]
         size = int.from_bytes(data[position + 4 : position + 8], "little")
         end = position + 8 + size + (size & 1)  # chunks are padded to an even size
-        if kind in _WEBP_KEPT_CHUNKS:
+        if kind in _WEBP_KEPT_CHUNKS or (metadata and kind in _WEBP_METADATA_CHUNKS):
             kept.append(data[position:end])
         position = end
     body = b"WEBP" + b"".join(kept)
