@@ -107,7 +107,8 @@ _PNG_METADATA_CHUNKS = frozenset({b"tEXt", b"zTXt", b"iTXt", b"eXIf"})
 _WEBP_METADATA_CHUNKS = frozenset({b"EXIF", b"XMP "})
 # What EXIF and XMP start with, long enough never to be found in compressed pictures by chance.
 _METADATA_SIGNATURES = (
-    b"Exif\x00\x00",
+    b"Exif\x00\x00MM\x00*",
+    b"Exif\x00\x00II*\x00",
     b"MM\x00*\x00\x00\x00\x08",
     b"II*\x00\x08\x00\x00\x00",
     b"<x:xmpmeta",
