@@ -32,7 +32,7 @@ from PIL import Image, ImageCms
 
 from portfolio.images import isobmff, sandbox, xmp
 from portfolio.images.icc import kept_profile as rebuilt_profile
-from portfolio.images.metadata import credit_xmp
+from portfolio.images.metadata import clean_credit, credit_xmp
 
 # EXIF tags that say how to show the pixels: kept in every original.
 DISPLAY_TAGS = frozenset(
@@ -177,14 +177,27 @@ def _rewrite(data: bytes, credit: dict, camera_details: bool) -> bytes:
         image.setIccProfile(exiv2.DataBuf(kept_profile), False)
     image.setExifData(kept)
     image.clearIptcData()
-    image.clearXmpData()
-    if packet := credit_xmp(credit):
-        image.setXmpPacket(packet.decode())
-        image.writeXmpFromPacket(True)
+    image.setXmpData(_credit_xmp_data(exiv2, credit))
     image.clearComment()
     image.writeMetadata()
     written = image.io()
     return bytes(written.mmap()[: written.size()])
+
+
+def _credit_xmp_data(exiv2, credit: dict):
+    """The credit as IPTC Core's XMP properties, and nothing else."""
+    data = exiv2.XmpData()
+    credit = clean_credit(credit)
+    if creator := credit.get("creator"):
+        data["Xmp.dc.creator"] = creator
+    if notice := credit.get("copyright_notice"):
+        data["Xmp.dc.rights"] = f'lang="x-default" {notice}'
+        data["Xmp.xmpRights.Marked"] = "True"
+    if credit_line := credit.get("credit_line"):
+        data["Xmp.photoshop.Credit"] = credit_line
+    if rights_url := credit.get("rights_url"):
+        data["Xmp.xmpRights.WebStatement"] = rights_url
+    return data
 
 
 def _kept_profile(profile: bytes) -> bytes | None:
@@ -312,10 +325,11 @@ def _kept_exif_item(block: bytes, credit: dict, camera_details: bool, length: in
             kept[_EXIF_IFD] = chosen
     with_credit = Image.Exif()
     with_credit.update(kept)
+    # As UTF-8 bytes: Pillow would write a text's other characters as "?".
     if creator := credit.get("creator"):
-        with_credit[_ARTIST] = creator
+        with_credit[_ARTIST] = creator.encode()
     if notice := credit.get("copyright_notice"):
-        with_credit[_COPYRIGHT] = notice
+        with_credit[_COPYRIGHT] = notice.encode()
     # The largest of these that fits: the credit is also in XMP, where there is room.
     for exif in (with_credit, kept, Image.Exif()):
         item = (6).to_bytes(4) + exif.tobytes()

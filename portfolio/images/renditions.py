@@ -312,23 +312,23 @@ def _render(
     # Nothing of the original's metadata (EXIF, XMP, ICC profile) goes into a rendition:
     # only the credit given, as WebP, AVIF and the card's JPEG hold XMP.
     frame.info.clear()
-    credit = {"xmp": xmp} if xmp else {}
+    xmp_option = {"xmp": xmp} if xmp else {}
     card = None
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="renditions") as threads:
         largest = resize(frame, sizes[-1], threads)
         # The card from the largest rendition, unless it is too small and the decode is not.
         if focal_point is not None and card_size(*largest.size) < card_size(*frame.size):
-            card = Rendition(*make_card(frame, focal_point, credit))
+            card = Rendition(*make_card(frame, focal_point, xmp_option))
         if frame is not largest:
             frame.close()  # Free the decode before anything else: it is the peak.
-        largest_data = threads.submit(_encode, largest, rendition_format, credit)
+        largest_data = threads.submit(_encode, largest, rendition_format, xmp_option)
         if focal_point is not None and card is None:
-            card = Rendition(*make_card(largest, focal_point, credit))
+            card = Rendition(*make_card(largest, focal_point, xmp_option))
         renditions = []
         smaller = largest
         for size in reversed(sizes[:-1]):
             smaller = resize(smaller, size)
-            renditions.append(Rendition(*size, _encode(smaller, rendition_format, credit)))
+            renditions.append(Rendition(*size, _encode(smaller, rendition_format, xmp_option)))
         placeholder = "" if focal_point is None else make_placeholder(to_8_bit_rgb(smaller))
         web_size = None if focal_point is None else _web_size(largest, xmp, credit or {})
         renditions.reverse()
@@ -349,17 +349,18 @@ def _web_size(largest: Image.Image, xmp: bytes | None, credit: dict) -> Renditio
         image = background
     image = image.convert("RGB")
     exif = Image.Exif()
+    # As UTF-8 bytes: Pillow would write a text's other characters as "?".
     if creator := credit.get("creator"):
-        exif[_EXIF_ARTIST] = creator
+        exif[_EXIF_ARTIST] = creator.encode()
     if notice := credit.get("copyright_notice"):
-        exif[_EXIF_COPYRIGHT] = notice
+        exif[_EXIF_COPYRIGHT] = notice.encode()
     buffer = io.BytesIO()
     options = {"xmp": xmp} if xmp else {}
     image.save(buffer, format="JPEG", quality=WEB_SIZE_QUALITY, exif=exif.tobytes(), **options)
     return Rendition(*size, buffer.getvalue())
 
 
-def _encode(image: Image.Image, rendition_format: RenditionFormat, credit: dict) -> bytes:
+def _encode(image: Image.Image, rendition_format: RenditionFormat, xmp_option: dict) -> bytes:
     if image.mode in DEEP_GREY_MODES:
         # Resized at its own depth, then made 8 bits: exact, and less to convert.
         image = to_8_bit_rgb(image)
@@ -368,7 +369,7 @@ def _encode(image: Image.Image, rendition_format: RenditionFormat, credit: dict)
         buffer,
         format=rendition_format.pillow_format,
         **rendition_format.encoder_options,
-        **credit,
+        **xmp_option,
     )
     return buffer.getvalue()
 

@@ -37,7 +37,9 @@ def pictures():
 def test_makes_missing_renditions_with_a_progress_line(pictures):
     output = build()
 
-    assert "3 picture(s) to do for “webp 480 720 960 1600 2400 card placeholder web2048”." in output
+    assert (
+        "3 picture(s) to do for “webp 480 720 960 1600 2400 card placeholder web2048”." in output
+    )
     assert "[1/3]  33.3%" in output and "[3/3] 100.0%" in output
     assert "Renditions made for 3 picture(s)." in output
     for picture in Picture.objects.all():
