@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models.fields.files import ImageFieldFile
 
 from portfolio.images.gate import PreparedPicture, UploadRejected, prepare_upload
+from portfolio.images.renditions import rendition_spec
 
 # What the file picker offers. Only a hint to the browser: the content decides.
 ACCEPT = "image/*,.heic,.heif,.avif"
@@ -43,7 +44,9 @@ class PictureFormField(forms.FileField):
         if upload is None:
             return None
         try:
-            return prepare_upload(upload, credit_defaults=self.credit_defaults)
+            return prepare_upload(
+                upload, credit_defaults=self.credit_defaults, rendition_spec=rendition_spec()
+            )
         except UploadRejected as rejection:
             raise ValidationError(rejection.reason, code="rejected") from None
 
@@ -73,7 +76,13 @@ class PictureFieldFile(ImageFieldFile):
             raise PhotoChangedError(PHOTO_IS_STORED_FOR_GOOD)
         if not isinstance(content, PreparedPicture):
             defaults = getattr(self.instance, "credit_defaults", None)
-            content = prepare_upload(content, credit_defaults=defaults() if defaults else None)
+            content = prepare_upload(
+                content,
+                credit_defaults=defaults() if defaults else None,
+                rendition_spec=rendition_spec(),
+            )
+        # What the judging's decode made: stored once the picture commits (tasks.py).
+        self.instance.derivatives_from_upload = (content.derivatives, content.rendition_spec)
         if self.field.metadata_field:
             setattr(self.instance, self.field.metadata_field, content.metadata)
         self.file = content

@@ -13,8 +13,9 @@ from django.core.files.base import ContentFile
 from PIL import Image
 
 from portfolio.images import sandbox, structure
-from portfolio.images.metadata import read_metadata
+from portfolio.images.metadata import credit_xmp, read_metadata
 from portfolio.images.pixels import display_size, orientation
+from portfolio.images.renditions import Derivatives, derive, parse_spec, plan_decode
 
 # Pillow's format names. Only these plugins ever look at an upload's bytes.
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "AVIF", "HEIF")
@@ -54,9 +55,18 @@ class PreparedPicture(ContentFile):
     (`width`, `height`, orientation applied), its EXIF orientation and its colours.
     """
 
-    def __init__(self, content: bytes, name: str, metadata: dict | None = None) -> None:
+    def __init__(
+        self,
+        content: bytes,
+        name: str,
+        metadata: dict | None = None,
+        derivatives: Derivatives | None = None,
+        rendition_spec: str = "",
+    ) -> None:
         super().__init__(content, name=name)
         self.metadata = metadata or {}
+        # Made from the judging's own decode, for `rendition_spec` (tasks.py stores them).
+        self.derivatives, self.rendition_spec = derivatives, rendition_spec
 
     @property
     def display_size(self) -> tuple[int, int]:
@@ -64,7 +74,9 @@ class PreparedPicture(ContentFile):
         return facts.get("width", 0), facts.get("height", 0)
 
 
-def prepare_upload(upload: File, *, credit_defaults: dict | None = None) -> PreparedPicture:
+def prepare_upload(
+    upload: File, *, credit_defaults: dict | None = None, rendition_spec: str = ""
+) -> PreparedPicture:
     """
     Check an uploaded file and return the picture to store (its own bytes), or raise
     UploadRejected.
@@ -79,11 +91,16 @@ def prepare_upload(upload: File, *, credit_defaults: dict | None = None) -> Prep
     decoded. The whole image is decoded once, so a truncated or damaged file
     is refused here rather than failing later in a browser.
 
+    With a `rendition_spec`, the decode that judges the file also makes its renditions, card,
+    placeholder and web size (images/renditions.py), under a budget of their own: a JPEG is
+    then decoded at the scale the largest rendition needs (draft), which reads every scan all
+    the same.
+
     Nothing else escapes: any other error while judging a file refuses it as damaged or
     unsupported, and is logged with its traceback.
     """
     try:
-        return _prepare(upload, credit_defaults)
+        return _prepare(upload, credit_defaults, rendition_spec)
     except UploadRejected:
         raise
     except Exception:
@@ -91,7 +108,7 @@ def prepare_upload(upload: File, *, credit_defaults: dict | None = None) -> Prep
         raise UploadRejected(DAMAGED_OR_UNSUPPORTED) from None
 
 
-def _prepare(upload: File, credit_defaults: dict | None) -> PreparedPicture:
+def _prepare(upload: File, credit_defaults: dict | None, rendition_spec: str) -> PreparedPicture:
     if upload.size == 0:
         raise UploadRejected("empty file")
     if upload.size > settings.PORTFOLIO_UPLOAD_MAX_BYTES:
@@ -107,19 +124,38 @@ def _prepare(upload: File, credit_defaults: dict | None) -> PreparedPicture:
     budget = sandbox.Budget.from_settings()
     max_pixels = settings.PORTFOLIO_UPLOAD_MAX_PIXELS
     try:
-        return sandbox.run_bounded(_judge, data, max_pixels, credit_defaults, budget=budget)
+        return sandbox.run_bounded(
+            _judge, data, max_pixels, credit_defaults, rendition_spec, budget=budget
+        )
     except sandbox.Stopped as stopped:
         raise UploadRejected(stopped.reason) from None
 
 
-def _judge(data: bytes, max_pixels: int, credit_defaults: dict | None) -> PreparedPicture:
-    """In the child process: open, check and decode the file, and record what it is."""
+def _judge(
+    data: bytes, max_pixels: int, credit_defaults: dict | None, rendition_spec: str = ""
+) -> PreparedPicture:
+    """In the child process: open, check and decode the file, record what it is, and make
+    its renditions from that decode when asked."""
     Image.MAX_IMAGE_PIXELS = max_pixels
-    image = _open(io.BytesIO(data), data[:512], max_pixels)
+    image, facts, sizes = _open(io.BytesIO(data), data[:512], max_pixels, rendition_spec)
     try:
         metadata = read_metadata(image, credit_defaults)
-        metadata["file"] = _facts(image)
-        return PreparedPicture(data, name=f"picture{EXTENSIONS[image.format]}", metadata=metadata)
+        metadata["file"] = facts
+        name = f"picture{EXTENSIONS[image.format]}"
+        if not rendition_spec:
+            return PreparedPicture(data, name=name, metadata=metadata)
+        # The renditions' own budget, counted afresh from here.
+        sandbox.allow(facts["width"] * facts["height"], image.format)
+        credit = metadata.get("credit", {})
+        derivatives = derive(
+            image,
+            sizes,
+            parse_spec(rendition_spec)[0],
+            (0.5, 0.5),  # A new picture's focal point.
+            credit_xmp(credit),
+            credit,
+        )
+        return PreparedPicture(data, name, metadata, derivatives, rendition_spec)
     finally:
         image.close()
 
@@ -158,8 +194,14 @@ def megabytes(size: int) -> str:
     return f"{round(size / 1024, 1):g} KB"
 
 
-def _open(upload: io.BytesIO, header: bytes, max_pixels: int) -> Image.Image:
-    """Open with the accepted formats only, check the pixel count, then decode everything."""
+def _open(
+    upload: io.BytesIO, header: bytes, max_pixels: int, rendition_spec: str = ""
+) -> tuple[Image.Image, dict, list]:
+    """
+    Open with the accepted formats only, check the pixel count, then decode everything: the
+    image, its facts, and the sizes of its renditions when a spec is given (a JPEG is then
+    decoded at the scale they need).
+    """
     too_large = f"more than {_megapixels(max_pixels)}"
     try:
         image = Image.open(upload, formats=ACCEPTED_FORMATS)
@@ -178,6 +220,12 @@ def _open(upload: io.BytesIO, header: bytes, max_pixels: int) -> Image.Image:
         image.close()
         raise UploadRejected("the file is damaged or incomplete")
     sandbox.allow(width * height, image.format)
+    facts = _facts(image)
+    sizes = []
+    if rendition_spec:
+        image_format, widths = parse_spec(rendition_spec)
+        sizes = plan_decode(image, widths, image_format)
+    expected_size = image.size  # The header's, or the scale the decoder was asked for.
     try:
         image.load()
     except Exception as error:
@@ -185,11 +233,11 @@ def _open(upload: io.BytesIO, header: bytes, max_pixels: int) -> Image.Image:
         if sandbox.out_of_memory(error):
             raise UploadRejected(sandbox.TOO_MUCH_MEMORY) from None
         raise UploadRejected("the file is damaged or incomplete") from None
-    if image.size != (width, height):
+    if image.size != expected_size:
         # A decoder that found another size than the header's: the budget was for the header.
         image.close()
         raise UploadRejected("the file is damaged or incomplete")
-    return image
+    return image, facts, sizes
 
 
 # Well-known formats we refuse, named so the owner knows what to convert.

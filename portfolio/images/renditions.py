@@ -141,8 +141,7 @@ def store_renditions(
     file carries `xmp`, the picture's credit (images/metadata.py), when given; the web size
     also its creator and copyright in EXIF, from `credit`.
     """
-    image_format, widths = _parse_spec(spec)
-    extension = RENDITION_FORMATS[image_format].extension
+    image_format, widths = parse_spec(spec)
     with source.open(name, "rb") as original:
         data = original.read()
     derivatives = sandbox.run_bounded(
@@ -155,6 +154,17 @@ def store_renditions(
         credit or {},
         budget=sandbox.Budget.from_settings(),
     )
+    return save_derivatives(name, spec, derivatives, into)
+
+
+def save_derivatives(
+    name: str, spec: str, derivatives: Derivatives, into: Storage
+) -> StoredDerivatives:
+    """
+    Write what a pass made for the image `name` in `into`, under names beside its own. A file
+    already at one of them (an earlier run) is replaced; if writing fails, none is left.
+    """
+    extension = RENDITION_FORMATS[parse_spec(spec)[0]].extension
     files = [
         (rendition_name(name, rendition.width, extension), rendition)
         for rendition in derivatives.renditions
@@ -203,7 +213,7 @@ def possible_rendition_names(name: str, width: int, height: int) -> set[str]:
 
     Either side may be the displayed width: the stored file's orientation is not known here.
     """
-    image_format, widths = _parse_spec(rendition_spec())
+    image_format, widths = parse_spec(rendition_spec())
     rendition_format = RENDITION_FORMATS[image_format]
     return {card_name(name), web_size_name(name)} | {
         rendition_name(name, rendition_width, rendition_format.extension)
@@ -277,7 +287,7 @@ def rendition_widths(source_width: int, widths: Iterable[int]) -> list[int]:
     return chosen
 
 
-def _parse_spec(spec: str) -> tuple[str, list[int]]:
+def parse_spec(spec: str) -> tuple[str, list[int]]:
     image_format, *words = spec.split()
     return image_format, [int(word) for word in words if word.isdigit()]
 
@@ -291,24 +301,48 @@ def _render(
     credit: dict | None = None,
 ) -> Derivatives:
     """The pipeline; with no focal point, the renditions alone."""
-    _return_large_buffers_to_the_system()
-    rendition_format = RENDITION_FORMATS[image_format]
     with Image.open(file) as image:
         # The gate judged these bytes: the budget its pixel count gets there holds here.
         sandbox.allow(image.width * image.height, image.format)
-        display_width, display_height = display_size(image)
-        sizes = rendition_sizes(display_width, display_height, widths, rendition_format.max_side)
-        if image.format == "JPEG":
-            # Ask the decoder for the smallest 1/2^n scale that still covers the largest width.
-            scale = sizes[-1][0] / display_width
-            requested = (round(image.width * scale), round(image.height * scale))
-            image.draft("RGB", requested)
+        sizes = plan_decode(image, widths, image_format)
         image.load()
-        frame = to_srgb(upright(image))
-        if frame.mode not in DEEP_GREY_MODES or "transparency" in frame.info:
-            frame = to_8_bit_rgb(frame)
-        if frame is not image:
-            image.close()  # Only one full-size copy of the pixels at a time.
+        return derive(image, sizes, image_format, focal_point, xmp, credit)
+
+
+def plan_decode(image: Image.Image, widths: Sequence[int], image_format: str) -> list:
+    """
+    The rendition sizes of an opened, not yet decoded image, smallest first; a JPEG's decoder
+    is asked for the smallest 1/2^n scale that still covers the largest (draft).
+    """
+    display_width, display_height = display_size(image)
+    max_side = RENDITION_FORMATS[image_format].max_side
+    sizes = rendition_sizes(display_width, display_height, widths, max_side)
+    if image.format in ("JPEG", "MPO"):
+        scale = sizes[-1][0] / display_width
+        requested = (round(image.width * scale), round(image.height * scale))
+        image.draft("RGB", requested)
+    return sizes
+
+
+def derive(
+    image: Image.Image,
+    sizes: list,
+    image_format: str,
+    focal_point: tuple[float, float] | None,
+    xmp: bytes | None = None,
+    credit: dict | None = None,
+) -> Derivatives:
+    """
+    From a decoded image (plan_decode, then load): its renditions at `sizes`, its card,
+    placeholder and web size (none of those without a focal point). Closes the image.
+    """
+    _return_large_buffers_to_the_system()
+    rendition_format = RENDITION_FORMATS[image_format]
+    frame = to_srgb(upright(image))
+    if frame.mode not in DEEP_GREY_MODES or "transparency" in frame.info:
+        frame = to_8_bit_rgb(frame)
+    if frame is not image:
+        image.close()  # Only one full-size copy of the pixels at a time.
     # Nothing of the original's metadata (EXIF, XMP, ICC profile) goes into a rendition:
     # only the credit given, as WebP, AVIF and the card's JPEG hold XMP.
     frame.info.clear()
@@ -324,16 +358,18 @@ def _render(
         largest_data = threads.submit(_encode, largest, rendition_format, xmp_option)
         if focal_point is not None and card is None:
             card = Rendition(*make_card(largest, focal_point, xmp_option))
+        web_size = None
+        if focal_point is not None:
+            web_size = threads.submit(_web_size, largest, xmp, credit or {})
         renditions = []
         smaller = largest
         for size in reversed(sizes[:-1]):
             smaller = resize(smaller, size)
             renditions.append(Rendition(*size, _encode(smaller, rendition_format, xmp_option)))
         placeholder = "" if focal_point is None else make_placeholder(to_8_bit_rgb(smaller))
-        web_size = None if focal_point is None else _web_size(largest, xmp, credit or {})
         renditions.reverse()
         renditions.append(Rendition(*sizes[-1], largest_data.result()))
-    return Derivatives(renditions, card, placeholder, web_size)
+    return Derivatives(renditions, card, placeholder, web_size and web_size.result())
 
 
 def _web_size(largest: Image.Image, xmp: bytes | None, credit: dict) -> Rendition:
