@@ -12,6 +12,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.fields.files import ImageFieldFile
+from django.tasks import default_task_backend
+from django.tasks.backends.immediate import ImmediateBackend
 
 from portfolio.images.gate import PreparedPicture, UploadRejected, prepare_upload
 from portfolio.images.renditions import rendition_spec
@@ -23,6 +25,15 @@ PHOTO_IS_STORED_FOR_GOOD = (
     "A stored picture's photo cannot be replaced: add the new file as a new picture "
     "and delete this one."
 )
+
+
+def renditions_at_upload() -> str:
+    """
+    The spec the gate's decode makes renditions for, or "": with the immediate tasks backend
+    they are made in the upload's request anyway, so one decode serves both; a worker's queue
+    keeps them out of the request (tasks.py makes them there).
+    """
+    return rendition_spec() if isinstance(default_task_backend, ImmediateBackend) else ""
 
 
 class PhotoChangedError(ValueError):
@@ -45,7 +56,7 @@ class PictureFormField(forms.FileField):
             return None
         try:
             return prepare_upload(
-                upload, credit_defaults=self.credit_defaults, rendition_spec=rendition_spec()
+                upload, credit_defaults=self.credit_defaults, rendition_spec=renditions_at_upload()
             )
         except UploadRejected as rejection:
             raise ValidationError(rejection.reason, code="rejected") from None
@@ -79,7 +90,7 @@ class PictureFieldFile(ImageFieldFile):
             content = prepare_upload(
                 content,
                 credit_defaults=defaults() if defaults else None,
-                rendition_spec=rendition_spec(),
+                rendition_spec=renditions_at_upload(),
             )
         # What the judging's decode made: stored once the picture commits (tasks.py).
         self.instance.derivatives_from_upload = (content.derivatives, content.rendition_spec)
