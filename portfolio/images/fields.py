@@ -12,7 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.fields.files import ImageFieldFile
-from django.tasks import default_task_backend
+from django.tasks import task_backends
 from django.tasks.backends.immediate import ImmediateBackend
 
 from portfolio.images.gate import PreparedPicture, UploadRejected, prepare_upload
@@ -33,7 +33,7 @@ def renditions_at_upload() -> str:
     they are made in the upload's request anyway, so one decode serves both; a worker's queue
     keeps them out of the request (tasks.py makes them there).
     """
-    return rendition_spec() if isinstance(default_task_backend, ImmediateBackend) else ""
+    return rendition_spec() if isinstance(task_backends["default"], ImmediateBackend) else ""
 
 
 class PhotoChangedError(ValueError):
