@@ -9,6 +9,10 @@ Two storages (settings.STORAGES):
   and work for about PORTFOLIO_PRIVATE_URL_SECONDS: presigned by S3, or signed for our file
   view on disk (views/files.py), which checks the grant again and lets nginx send the bytes.
 
+An original is the upload as it came: it leaves only through original_bytes() (the metadata
+policy, images/originals.py), always through our file view, always as an attachment, never
+shown in a page.
+
 It imports no model: views resolve who is looking (a user, a share link) and pass those
 objects here, where decide() answers every fetch.
 """
@@ -16,6 +20,7 @@ objects here, where decide() answers every fetch.
 import base64
 import json
 import math
+import mimetypes
 import time
 import zlib
 from dataclasses import dataclass
@@ -31,6 +36,8 @@ from django.urls import reverse
 from django.utils.crypto import salted_hmac
 from django.utils.functional import LazyObject, empty
 from django.utils.http import content_disposition_header
+
+from portfolio.images.originals import as_it_leaves
 
 FILE_URL_SALT = "portfolio.access.file-url"
 
@@ -195,7 +202,7 @@ def decide(
     """
     May the holder of `grant` fetch this file of `picture` now?
 
-    The file is a download size ("web", the largest rendition, or "original"), or a stored
+    The file is a download size ("web", the JPEG made for it, or "original"), or a stored
     `name` with the storage it was signed for (`public`), as a signed URL names it. Pages, the
     file view, single downloads and ZIPs all ask here.
     """
@@ -208,8 +215,8 @@ def decide(
             return Decision(False, "Downloads are not allowed here.")
         if size == ORIGINAL:
             name, public = picture.photo.name, False
-        elif picture.renditions:
-            name, public = picture.renditions[-1]["name"], picture.renditions_public
+        elif picture.web_size:
+            name, public = picture.web_size, picture.renditions_public
         else:
             return Decision(False, "Not ready yet.")
     if name and name == picture.photo.name:
@@ -229,14 +236,13 @@ def _may_have(grant: Grant | None, picture, size: str, attachment: bool) -> bool
     """
     The rule itself. Renditions: public ones for anyone, private ones for those who see
     private pictures; downloading them takes a grant that allows downloads. The original:
-    downloaded by those allowed originals, and shown in a page (until the renditions exist)
-    only to its owner, staff and link holders allowed originals, never on a public page.
+    downloaded by those allowed originals, never shown in a page (it is the upload as it
+    came, which may also be something else than a picture).
     """
     if grant is None:
         return False
     if size == ORIGINAL:
-        allowed = bool(picture.photo) and grant.may_download_originals
-        return allowed and (attachment or grant.sees_private)
+        return bool(picture.photo) and grant.may_download_originals and attachment
     visible = bool(picture.renditions) and (picture.renditions_public or grant.sees_private)
     return visible and (grant.may_download or not attachment)
 
@@ -256,29 +262,24 @@ class PictureMedia:
 
     @property
     def src(self) -> str:
-        """A middle rendition, for browsers that ignore srcset; the original to its owner."""
+        """A middle rendition, for browsers that ignore srcset."""
         urls = self.rendition_urls()
-        return urls[len(urls) // 2][1] if urls else self.original_url()
+        return urls[len(urls) // 2][1] if urls else ""
 
     @property
     def large_url(self) -> str:
-        """What the lightbox shows: the largest rendition (the original to its owner, until)."""
+        """What the lightbox shows: the largest rendition."""
         urls = self.rendition_urls()
-        return urls[-1][1] if urls else self.original_url()
+        return urls[-1][1] if urls else ""
 
     @property
     def renditions_visible(self) -> bool:
         return _may_have(self.grant, self.picture, WEB, attachment=False)
 
     @property
-    def original_visible(self) -> bool:
-        """Whether a page may show the original itself, until the renditions exist."""
-        return _may_have(self.grant, self.picture, ORIGINAL, attachment=False)
-
-    @property
     def ready(self) -> bool:
         """Whether there is anything to show this viewer yet (renditions may still be coming)."""
-        return self.renditions_visible or self.original_visible
+        return self.renditions_visible
 
     @property
     def download_sizes(self) -> list[str]:
@@ -298,9 +299,9 @@ class PictureMedia:
             for rendition in self.picture.renditions
         ]
 
-    def original_url(self, filename: str = "") -> str:
-        """The original: shown (see original_visible), or downloaded as `filename`."""
-        if not _may_have(self.grant, self.picture, ORIGINAL, attachment=bool(filename)):
+    def original_url(self, filename: str) -> str:
+        """The original, downloaded as `filename`."""
+        if not _may_have(self.grant, self.picture, ORIGINAL, attachment=True):
             return ""
         return file_url(self.picture, self.picture.photo.name, False, self.grant, filename)
 
@@ -313,10 +314,10 @@ class PictureMedia:
         )
 
     def web_download_url(self, filename: str) -> str:
-        """The largest rendition, as an attachment named `filename`."""
-        if not _may_have(self.grant, self.picture, WEB, attachment=True):
+        """The web size (a 2048 px JPEG), as an attachment named `filename`."""
+        name = self.picture.web_size
+        if not (name and _may_have(self.grant, self.picture, WEB, attachment=True)):
             return ""
-        name = self.picture.renditions[-1]["name"]
         return file_url(self.picture, name, self.picture.renditions_public, self.grant, filename)
 
     def download_url(self, size: str, filename: str) -> str:
@@ -329,19 +330,40 @@ def file_url(picture, name: str, public: bool, grant: Grant, filename: str = "")
 
     Public files shown in a page get their plain, cacheable URL. Everything else, and every
     download (named `filename`, sent as an attachment), gets a URL that works for a while.
+    An original always gets our file view's, wherever it is stored: only the view applies
+    the metadata policy.
     """
     storage = rendition_storage(public)
     if public and not filename:
         return storage.url(name)
     expires = url_expiry()
-    if stores_on_disk(storage):
+    if stores_on_disk(storage) or name == picture.photo.name:
         return signed_file_url(picture, name, public, grant, expires, filename)
     if public:
         return ""  # Never reached: downloads of public files in a bucket go through the view.
-    parameters = {}
+    # The bucket answers with these headers, whatever the object's own metadata says.
+    parameters = {"ResponseContentType": content_type(name)}
     if filename:
         parameters["ResponseContentDisposition"] = content_disposition_header(True, filename)
     return storage.url(name, parameters=parameters, expire=max(1, expires - int(time.time())))
+
+
+def content_type(name: str) -> str:
+    """The type a derivative is sent as, by the extension we gave it."""
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def original_bytes(picture) -> bytes:
+    """
+    The bytes of a picture's original as they may leave the site: the one way they do,
+    for single downloads, ZIPs and the file view alike. The stored file, its metadata as the
+    policy says (images/originals.py); raise OriginalRefused if that cannot be done.
+    """
+    with original_storage().open(picture.photo.name, "rb") as file:
+        data = file.read()
+    return as_it_leaves(
+        data, picture.credit, camera_details=picture.project.camera_details_in_originals()
+    )
 
 
 def url_expiry(now: float | None = None) -> int:

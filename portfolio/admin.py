@@ -31,7 +31,7 @@ def preview_for(request):
         def preview(picture: Picture) -> str:
             media = PictureMedia(picture, grant_for(picture.project, user=request.user))
             urls = media.rendition_urls()
-            src = urls[0][1] if urls else media.original_url()
+            src = urls[0][1] if urls else ""
             if not src:
                 return "—"
             # The height keeps the picture's proportions: no inline style (the CSP).

@@ -41,7 +41,13 @@ class ProjectForm(forms.ModelForm):
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = Profile
-        fields = ["creator", "copyright_notice", "credit_line", "rights_url"]
+        fields = [
+            "creator",
+            "copyright_notice",
+            "credit_line",
+            "rights_url",
+            "camera_details_in_originals",
+        ]
 
 
 class PictureCaptionForm(forms.ModelForm):

@@ -2,9 +2,12 @@
 Background work, run by the TASKS backend (immediately, in the embedded default).
 
 The renditions' lifecycle, all of it (images/renditions.py only turns a file into files),
-and with them the placeholder and the link-preview card made from the same decode:
-- made once the transaction that stores a new picture commits (portfolio/signals.py calls
-  make_renditions_on_commit as it is saved), by the make_renditions task;
+and with them the placeholder, the link-preview card and the web size made from the same
+decode:
+- made by the gate's own decode of an upload (images/gate.py), and stored and recorded once
+  the transaction that stores the new picture commits (portfolio/signals.py calls
+  make_renditions_on_commit as it is saved); else, or if that fails, by the make_renditions
+  task;
 - recorded on the picture's row only if the row still holds the photo they were made from,
   and deleted at once otherwise (the picture was deleted meanwhile);
 - remade by `manage.py build_renditions`, which runs the same task, when they are missing (a
@@ -35,9 +38,12 @@ from django.tasks.signals import task_finished
 
 from portfolio.access import rendition_storage
 from portfolio.images.renditions import (
+    Derivatives,
+    StoredDerivatives,
     delete_renditions,
     possible_rendition_names,
     rendition_spec,
+    save_derivatives,
     store_renditions,
 )
 from portfolio.models import Picture, Selection
@@ -46,10 +52,42 @@ logger = logging.getLogger(__name__)
 
 
 def make_renditions_on_commit(picture: Picture, using: str, force: bool = False) -> None:
-    """Enqueue the renditions of a picture stored (or to remake), once the transaction commits."""
+    """
+    Once the transaction commits, store the renditions the gate made of a new picture, or
+    enqueue the task that makes them (a picture to remake, or none made).
+    """
+    derivatives, spec = getattr(picture, "derivatives_from_upload", (None, ""))
+    picture.derivatives_from_upload = (None, "")
+    if derivatives is not None and not force:
+        store = partial(store_upload_renditions, picture.pk, picture.photo.name, derivatives, spec)
+        transaction.on_commit(store, using=using, robust=True)
+        return
     # Robust: a queue that refuses the task leaves the picture to build_renditions, not a 500.
     enqueue = partial(make_renditions.enqueue, picture.pk, **({"force": True} if force else {}))
     transaction.on_commit(enqueue, using=using, robust=True)
+
+
+def store_upload_renditions(
+    picture_id: int, photo_name: str, derivatives: Derivatives, spec: str
+) -> bool:
+    """
+    Store and record what the gate's decode made of a new picture; enqueue the task instead
+    if the settings or the picture changed meanwhile, or storing fails.
+    """
+    picture = Picture.objects.select_related("project").filter(pk=picture_id).first()
+    if picture is None or picture.photo.name != photo_name:
+        return False
+    if spec != rendition_spec() or picture.focal_point != (0.5, 0.5):
+        make_renditions.enqueue(picture_id)
+        return False
+    public = picture.project.is_public
+    try:
+        stored = save_derivatives(photo_name, spec, derivatives, rendition_storage(public))
+    except Exception:
+        logger.exception("Storing the renditions of picture %s failed; remade.", picture_id)
+        make_renditions.enqueue(picture_id)
+        return False
+    return _record(picture, stored, spec, public)
 
 
 @task
@@ -74,17 +112,26 @@ def make_renditions(picture_id: int, force: bool = False) -> bool:
             into=storage,
             focal_point=picture.focal_point,
             xmp=picture.credit_xmp,
+            credit=picture.credit,
         )
     except Exception:
         logger.exception("Renditions of picture %s failed; build_renditions retries.", picture_id)
         raise
-    made = {record["name"] for record in stored.renditions} | {stored.card} - {""}
+    return _record(picture, stored, spec, public)
+
+
+def _record(picture: Picture, stored: StoredDerivatives, spec: str, public: bool) -> bool:
+    """Record stored renditions on the picture's row if it still holds their photo."""
+    picture_id, photo_name = picture.pk, picture.photo.name
+    storage = rendition_storage(public)
+    made = {record["name"] for record in stored.renditions} | {stored.card, stored.web_size} - {""}
     recorded = Picture.objects.filter(pk=picture_id, photo=photo_name).update(
         renditions=stored.renditions,
         renditions_spec=spec,
         renditions_public=public,
         placeholder=stored.placeholder,
         card=stored.card,
+        web_size=stored.web_size,
     )
     if not recorded:
         delete_renditions(storage, made)

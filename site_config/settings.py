@@ -324,7 +324,8 @@ if folders_overlap(MEDIA_ROOT, PRIVATE_MEDIA_ROOT):
 
 # Responsive renditions made once per picture, after its upload commits (images/renditions.py).
 # Widths in pixels, never upscaled; changing them makes `manage.py build_renditions` remake them.
-PORTFOLIO_RENDITION_WIDTHS = (480, 720, 960, 1600)
+# 2400: sharp in the lightbox on a retina screen and when zoomed.
+PORTFOLIO_RENDITION_WIDTHS = (480, 720, 960, 1600, 2400)
 # "webp" (fast to encode, shown everywhere) or "avif" (smaller files, slower to encode).
 PORTFOLIO_RENDITION_FORMAT = "webp"
 

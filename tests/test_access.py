@@ -38,6 +38,7 @@ from portfolio.access import (
     PictureMedia,
     decide,
     grant_for,
+    original_bytes,
     read_signed_file_url,
     signed_file_url,
     url_expiry,
@@ -97,7 +98,7 @@ class Scene:
     owner: object
     project: Project
     rendered: list[Picture]
-    pending: Picture  # Its renditions not made yet: its owner is shown the original.
+    pending: Picture  # Its renditions not made yet: an empty frame, even to its owner.
     links: dict[str, ShareLink] = field(default_factory=dict)
 
     @property
@@ -218,14 +219,13 @@ def test_what_each_viewer_may_fetch(visibility, viewer):
         urls = media_urls(html)
         shown = {url: stored_name(url) for url in urls}
         renditions = {r["name"] for picture in scene.rendered for r in picture.renditions}
-        originals = {scene.pending.photo.name} if sees_originals else set()
-        assert set(shown.values()) == renditions | originals
+        # An original is never shown in a page, to anyone: only downloaded.
+        assert set(shown.values()) == renditions
         for url, name in shown.items():
-            is_rendition = name in renditions
             status, content, _ = fetch(client, url)
             assert status == 200, url
-            assert content == read(name, public and is_rendition)
-            if public and is_rendition:
+            assert content == read(name, public)
+            if public:
                 assert url == f"{settings.MEDIA_URL}{name}"  # Plain, cacheable.
             else:
                 assert not url.startswith(settings.MEDIA_URL)
@@ -233,8 +233,9 @@ def test_what_each_viewer_may_fetch(visibility, viewer):
                 if "X-Amz-Signature" in url:
                     # Without its signature, the private bucket refuses it.
                     assert requests.get(url.partition("?")[0], timeout=10).status_code == 403
-        # "The URL in the page" for an original: its download link, to whoever may.
-        assert html.count("?size=original") == (len(scene.pictures) + 1 if sees_originals else 0)
+        # "The URL in the page" for an original: its download link, to whoever may, for each
+        # picture shown (a pending one is an empty frame), and the ZIP's.
+        assert html.count("?size=original") == (len(scene.rendered) + 1 if sees_originals else 0)
         if viewer in ("anonymous", "other-owner"):
             assert_no_secret_in(html, {picture.photo.name for picture in scene.pictures})
 
@@ -242,22 +243,22 @@ def test_what_each_viewer_may_fetch(visibility, viewer):
         result, content = download(client, f"{picture_download(picture.pk)}?size=original")
         assert result == want["original"], picture
         if result == OK:
-            assert content == read(picture.photo.name, False)
+            assert content == original_bytes(picture)
     for picture in scene.rendered:
         result, content = download(client, f"{picture_download(picture.pk)}?size=web")
         assert result == want["web"], picture
         if result == OK:
-            assert content == read(picture.renditions[-1]["name"], public)
+            assert content == read(picture.web_size, public)
 
     result, content = download(client, f"{zip_url}?size=web")
     assert result == want["zip_web"]
     if result == OK:
-        largest = [picture.renditions[-1]["name"] for picture in scene.rendered]
-        assert zip_contents(content) == sorted(read(name, public) for name in largest)
+        web_sizes = [picture.web_size for picture in scene.rendered]
+        assert zip_contents(content) == sorted(read(name, public) for name in web_sizes)
     result, content = download(client, f"{zip_url}?size=original")
     assert result == want["zip_original"]
     if result == OK:
-        originals = [read(picture.photo.name, False) for picture in scene.pictures]
+        originals = [original_bytes(picture) for picture in scene.pictures]
         assert zip_contents(content) == sorted(originals)
 
 
@@ -347,13 +348,13 @@ def test_originals_go_to_the_owner_staff_and_links_allowed_them_never_into_a_pub
         "link-originals",
         "link-no-password",
     }
-    # Shown in a page (until the renditions exist): never to the public, downloads or not.
+    # Shown in a page: never, to anyone (it is the upload as it came).
     shown = {
         viewer
         for viewer in VIEWERS
         if decide(grant_of(scene, viewer), picture, name=picture.photo.name, public=False)
     }
-    assert shown == {"owner", "staff", "link-originals", "link-no-password"}
+    assert shown == set()
     html = Client().get(scene.project.get_absolute_url()).content.decode()
     assert picture.photo.name.rpartition("/")[2] not in html
     # A download link for each picture this visitor is shown, and the ZIP's.

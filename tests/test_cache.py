@@ -294,6 +294,7 @@ def every_field_changed(site) -> dict:
             "renditions_public": False,
             "placeholder": "1x1:aabbcc",
             "card": "projects/1/other_card.jpg",
+            "web_size": "projects/1/other_web.jpg",
             "focal_x": 0.25,
             "focal_y": 0.75,
             "metadata": {"camera": {"make": "Leica", "model": "Q3"}},

@@ -46,10 +46,13 @@ def test_the_nginx_sample_serves_every_public_file_a_picture_has(settings):
     pattern = re.search(r'location ~\* "\^/media/(.+?)" \{', sample)[1]
     picture = make_picture(make_project(), size=(1200, 800))
 
-    # 480, 720, 960, the picture's own 1200 and the link-preview card.
-    assert len(picture.rendition_names) == 5 and picture.card in picture.rendition_names
+    # 480, 720, 960, the picture's own 1200, the link-preview card and the web size.
+    assert len(picture.rendition_names) == 6
+    assert {picture.card, picture.web_size} <= set(picture.rendition_names)
     for name in picture.rendition_names:
         assert re.fullmatch(pattern, name, re.IGNORECASE), name
+    # Nor the name an original has, were one ever put there.
+    assert not re.fullmatch(pattern, picture.photo.name, re.IGNORECASE)
 
 
 @pytest.mark.local_media
@@ -75,7 +78,8 @@ def test_an_original_has_no_public_url():
 
     with pytest.raises(NotImplementedError):
         picture.photo.url  # noqa: B018 (the property raises)
-    assert public_media(picture).original_url() == ""  # What anyone but its owner is handed.
+    # What anyone but its owner is handed.
+    assert public_media(picture).original_url("photo.jpg") == ""
 
 
 def test_two_uploads_with_the_same_name_never_collide():

@@ -113,7 +113,7 @@ def test_a_picture_deleted_by_a_request_that_loaded_it_before_the_worker_ran_lea
     # The owner's delete request loads the picture; meanwhile the worker records renditions.
     loaded_by_the_delete_view = Picture.objects.get(project=project)
     run_worker()
-    assert len(stored_files()) == 6  # The photo, four renditions and the card.
+    assert len(stored_files()) == 7  # The photo, four renditions, the card, the web size.
 
     loaded_by_the_delete_view.delete()
 

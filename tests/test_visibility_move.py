@@ -46,7 +46,7 @@ def originals(project) -> set[str]:
 def assert_settled(project, public: bool) -> None:
     """Every rendition in the storage the visibility calls for, and in that one only."""
     names = renditions(project)
-    assert len(names) == 9  # Three pictures: two widths and a card each.
+    assert len(names) == 12  # Three pictures: two widths, a card and a web size each.
     here, there = public_files(), private_files()
     if not public:
         here, there = there, here

@@ -12,8 +12,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.fields.files import ImageFieldFile
+from django.tasks import task_backends
+from django.tasks.backends.immediate import ImmediateBackend
 
 from portfolio.images.gate import PreparedPicture, UploadRejected, prepare_upload
+from portfolio.images.renditions import rendition_spec
 
 # What the file picker offers. Only a hint to the browser: the content decides.
 ACCEPT = "image/*,.heic,.heif,.avif"
@@ -22,6 +25,15 @@ PHOTO_IS_STORED_FOR_GOOD = (
     "A stored picture's photo cannot be replaced: add the new file as a new picture "
     "and delete this one."
 )
+
+
+def renditions_at_upload() -> str:
+    """
+    The spec the gate's decode makes renditions for, or "": with the immediate tasks backend
+    they are made in the upload's request anyway, so one decode serves both; a worker's queue
+    keeps them out of the request (tasks.py makes them there).
+    """
+    return rendition_spec() if isinstance(task_backends["default"], ImmediateBackend) else ""
 
 
 class PhotoChangedError(ValueError):
@@ -43,7 +55,9 @@ class PictureFormField(forms.FileField):
         if upload is None:
             return None
         try:
-            return prepare_upload(upload, credit_defaults=self.credit_defaults)
+            return prepare_upload(
+                upload, credit_defaults=self.credit_defaults, rendition_spec=renditions_at_upload()
+            )
         except UploadRejected as rejection:
             raise ValidationError(rejection.reason, code="rejected") from None
 
@@ -65,7 +79,7 @@ class PictureFieldFile(ImageFieldFile):
         Store `content` once the gate has made it the picture to store.
 
         Raises UploadRejected with the reason when the gate refuses it. The name stored
-        under is the gate's: its extension is the stored format's, whatever `name` says.
+        under is the gate's: its extension is the file's format's, whatever `name` says.
         The credit defaults are the instance's `credit_defaults()`, when it has that method.
         """
         if not self.instance._state.adding:
@@ -73,9 +87,17 @@ class PictureFieldFile(ImageFieldFile):
             raise PhotoChangedError(PHOTO_IS_STORED_FOR_GOOD)
         if not isinstance(content, PreparedPicture):
             defaults = getattr(self.instance, "credit_defaults", None)
-            content = prepare_upload(content, credit_defaults=defaults() if defaults else None)
+            content = prepare_upload(
+                content,
+                credit_defaults=defaults() if defaults else None,
+                rendition_spec=renditions_at_upload(),
+            )
+        # What the judging's decode made: stored once the picture commits (tasks.py).
+        self.instance.derivatives_from_upload = (content.derivatives, content.rendition_spec)
         if self.field.metadata_field:
             setattr(self.instance, self.field.metadata_field, content.metadata)
+        self.file = content
+        self.field.update_dimension_fields(self.instance)
         super().save(content.name, content, save)
 
 
@@ -98,11 +120,14 @@ class PictureField(models.ImageField):
         return super().formfield(**{"form_class": PictureFormField, **kwargs})
 
     def update_dimension_fields(self, instance, force=False, *args, **kwargs) -> None:
-        # Django reads the size of a file as soon as it is assigned: with Pillow, here, outside
-        # the gate's budget. Only stored files and the gate's are measured; an upload assigned
-        # as it came is measured once the gate has judged it, when it is saved.
-        if self.attname in instance.__dict__:  # Not deferred: reading it costs no query.
-            photo = getattr(instance, self.attname)
-            if photo and not photo._committed and not isinstance(photo.file, PreparedPicture):
-                return
-        super().update_dimension_fields(instance, force, *args, **kwargs)
+        # Django would open the file with Pillow to measure it, here, outside the sandbox: the
+        # gate has measured it (the size as shown, orientation applied), and a stored file's
+        # size is on its row.
+        if self.attname not in instance.__dict__:
+            return  # Deferred: nothing was assigned.
+        photo = getattr(instance, self.attname)
+        prepared = getattr(photo, "file", None) if photo and not photo._committed else None
+        if isinstance(prepared, PreparedPicture):
+            width, height = prepared.display_size
+            setattr(instance, self.width_field, width)
+            setattr(instance, self.height_field, height)

@@ -1,7 +1,7 @@
 """
 The gate every picture's file passes: decide whether a file is a picture we accept, by its
-content alone, and turn it into the file we store (upright, re-encoded, without location or
-other identifying metadata: only its credit, images/metadata.py).
+content alone, and record what the site needs to know of it. The file stored is the upload,
+byte for byte; what leaves the site is decided by the metadata policy (images/originals.py).
 """
 
 import io
@@ -10,40 +10,29 @@ import logging
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
-from PIL import ExifTags, Image, JpegImagePlugin
+from PIL import Image
 
-from portfolio.images import sandbox, structure, xmp
-from portfolio.images.icc import kept_profile, to_srgb
+from portfolio.images import sandbox, structure
 from portfolio.images.metadata import credit_xmp, read_metadata
+from portfolio.images.pixels import display_size, orientation
+from portfolio.images.renditions import Derivatives, derive, parse_spec, plan_decode
 
 # Pillow's format names. Only these plugins ever look at an upload's bytes.
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "AVIF", "HEIF")
 ACCEPTED_FORMATS_TEXT = "JPEG, PNG, WebP, GIF, AVIF or HEIC"
 
-# What each accepted format is stored as: HEIC becomes JPEG, which every browser shows.
-STORED_FORMATS = {
-    "JPEG": "JPEG",
-    "PNG": "PNG",
-    "WEBP": "WEBP",
-    "GIF": "GIF",
-    "AVIF": "AVIF",
-    "HEIF": "JPEG",
-    # A multi-picture JPEG (stereo cameras, some phones): its first picture, as a JPEG.
-    "MPO": "JPEG",
+# The stored file's extension by Pillow's format name: the upload is stored as it came.
+EXTENSIONS = {
+    "JPEG": ".jpg",
+    # A multi-picture JPEG (stereo cameras, some phones) is a JPEG to every viewer.
+    "MPO": ".jpg",
+    "PNG": ".png",
+    "WEBP": ".webp",
+    "GIF": ".gif",
+    "AVIF": ".avif",
+    "HEIF": ".heic",
 }
-EXTENSIONS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "GIF": ".gif", "AVIF": ".avif"}
 DAMAGED_OR_UNSUPPORTED = "the file is damaged or unsupported"
-
-# EXIF orientation -> the transposition that shows the picture upright.
-_UPRIGHT = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
 
 logger = logging.getLogger(__name__)
 
@@ -58,35 +47,60 @@ class UploadRejected(Exception):
 
 class PreparedPicture(ContentFile):
     """
-    A file made by the gate: stored as it is, never judged twice (images/fields.py).
+    A file the gate has judged: the upload's bytes, stored as they are, never judged twice
+    (images/fields.py).
 
-    `metadata` is the record the metadata policy keeps (images/metadata.py), for the row.
+    `metadata` is the record the metadata policy keeps (images/metadata.py), for the row, with
+    the facts the site needs of the file under "file": its format, its size as shown
+    (`width`, `height`, orientation applied), its EXIF orientation and its colours.
     """
 
-    def __init__(self, content: bytes, name: str, metadata: dict | None = None) -> None:
+    def __init__(
+        self,
+        content: bytes,
+        name: str,
+        metadata: dict | None = None,
+        derivatives: Derivatives | None = None,
+        rendition_spec: str = "",
+    ) -> None:
         super().__init__(content, name=name)
         self.metadata = metadata or {}
+        # Made from the judging's own decode, for `rendition_spec` (tasks.py stores them).
+        self.derivatives, self.rendition_spec = derivatives, rendition_spec
+
+    @property
+    def display_size(self) -> tuple[int, int]:
+        facts = self.metadata.get("file", {})
+        return facts.get("width", 0), facts.get("height", 0)
 
 
-def prepare_upload(upload: File, *, credit_defaults: dict | None = None) -> PreparedPicture:
+def prepare_upload(
+    upload: File, *, credit_defaults: dict | None = None, rendition_spec: str = ""
+) -> PreparedPicture:
     """
-    Check an uploaded file and return the picture to store, or raise UploadRejected.
+    Check an uploaded file and return the picture to store (its own bytes), or raise
+    UploadRejected.
 
-    Its metadata is read once, before it is re-encoded: the record kept goes with the
-    picture, and its credit (the file's, each missing field from `credit_defaults`, the
-    owner's) is written into it.
+    Its metadata is read once: the record kept goes with the picture, its credit (the
+    file's, each missing field from `credit_defaults`, the owner's) with it, written into
+    every file that leaves the site.
 
     Limits hold before any work: bytes before Pillow opens the file, the structure (scans,
     metadata segments, coded sizes) before Pillow opens it, pixels (read from the header)
     before they are decoded, and a CPU and memory budget from that pixel count while it is
-    decoded and re-encoded. The whole image is decoded once, so a truncated or damaged file
+    decoded. The whole image is decoded once, so a truncated or damaged file
     is refused here rather than failing later in a browser.
+
+    With a `rendition_spec`, the decode that judges the file also makes its renditions, card,
+    placeholder and web size (images/renditions.py), under a budget of their own: a JPEG is
+    then decoded at the scale the largest rendition needs (draft), which reads every scan all
+    the same.
 
     Nothing else escapes: any other error while judging a file refuses it as damaged or
     unsupported, and is logged with its traceback.
     """
     try:
-        return _prepare(upload, credit_defaults)
+        return _prepare(upload, credit_defaults, rendition_spec)
     except UploadRejected:
         raise
     except Exception:
@@ -94,7 +108,7 @@ def prepare_upload(upload: File, *, credit_defaults: dict | None = None) -> Prep
         raise UploadRejected(DAMAGED_OR_UNSUPPORTED) from None
 
 
-def _prepare(upload: File, credit_defaults: dict | None) -> PreparedPicture:
+def _prepare(upload: File, credit_defaults: dict | None, rendition_spec: str) -> PreparedPicture:
     if upload.size == 0:
         raise UploadRejected("empty file")
     if upload.size > settings.PORTFOLIO_UPLOAD_MAX_BYTES:
@@ -110,21 +124,53 @@ def _prepare(upload: File, credit_defaults: dict | None) -> PreparedPicture:
     budget = sandbox.Budget.from_settings()
     max_pixels = settings.PORTFOLIO_UPLOAD_MAX_PIXELS
     try:
-        return sandbox.run_bounded(_judge, data, max_pixels, credit_defaults, budget=budget)
+        return sandbox.run_bounded(
+            _judge, data, max_pixels, credit_defaults, rendition_spec, budget=budget
+        )
     except sandbox.Stopped as stopped:
         raise UploadRejected(stopped.reason) from None
 
 
-def _judge(data: bytes, max_pixels: int, credit_defaults: dict | None) -> PreparedPicture:
-    """In the child process: open, check and decode the file, then re-encode it."""
+def _judge(
+    data: bytes, max_pixels: int, credit_defaults: dict | None, rendition_spec: str = ""
+) -> PreparedPicture:
+    """In the child process: open, check and decode the file, record what it is, and make
+    its renditions from that decode when asked."""
     Image.MAX_IMAGE_PIXELS = max_pixels
-    image = _open(io.BytesIO(data), data[:512], max_pixels)
+    image, facts, sizes = _open(io.BytesIO(data), data[:512], max_pixels, rendition_spec)
     try:
-        # Read under the same budget, before _normalise drops everything the file carried.
         metadata = read_metadata(image, credit_defaults)
-        return _normalise(image, metadata)
+        metadata["file"] = facts
+        name = f"picture{EXTENSIONS[image.format]}"
+        if not rendition_spec:
+            return PreparedPicture(data, name=name, metadata=metadata)
+        # The renditions' own budget, counted afresh from here.
+        sandbox.allow(facts["width"] * facts["height"], image.format)
+        credit = metadata.get("credit", {})
+        derivatives = derive(
+            image,
+            sizes,
+            parse_spec(rendition_spec)[0],
+            (0.5, 0.5),  # A new picture's focal point.
+            credit_xmp(credit),
+            credit,
+        )
+        return PreparedPicture(data, name, metadata, derivatives, rendition_spec)
     finally:
         image.close()
+
+
+def _facts(image: Image.Image) -> dict:
+    """What the site needs of a stored file without opening it again: format, size, colours."""
+    width, height = display_size(image)
+    return {
+        "format": image.format,
+        "width": width,
+        "height": height,
+        "orientation": orientation(image),
+        "mode": image.mode,
+        "icc_profile": bool(image.info.get("icc_profile")),
+    }
 
 
 def describe_limits() -> str:
@@ -148,8 +194,14 @@ def megabytes(size: int) -> str:
     return f"{round(size / 1024, 1):g} KB"
 
 
-def _open(upload: io.BytesIO, header: bytes, max_pixels: int) -> Image.Image:
-    """Open with the accepted formats only, check the pixel count, then decode everything."""
+def _open(
+    upload: io.BytesIO, header: bytes, max_pixels: int, rendition_spec: str = ""
+) -> tuple[Image.Image, dict, list]:
+    """
+    Open with the accepted formats only, check the pixel count, then decode everything: the
+    image, its facts, and the sizes of its renditions when a spec is given (a JPEG is then
+    decoded at the scale they need).
+    """
     too_large = f"more than {_megapixels(max_pixels)}"
     try:
         image = Image.open(upload, formats=ACCEPTED_FORMATS)
@@ -168,6 +220,12 @@ def _open(upload: io.BytesIO, header: bytes, max_pixels: int) -> Image.Image:
         image.close()
         raise UploadRejected("the file is damaged or incomplete")
     sandbox.allow(width * height, image.format)
+    facts = _facts(image)
+    sizes = []
+    if rendition_spec:
+        image_format, widths = parse_spec(rendition_spec)
+        sizes = plan_decode(image, widths, image_format)
+    expected_size = image.size  # The header's, or the scale the decoder was asked for.
     try:
         image.load()
     except Exception as error:
@@ -175,83 +233,11 @@ def _open(upload: io.BytesIO, header: bytes, max_pixels: int) -> Image.Image:
         if sandbox.out_of_memory(error):
             raise UploadRejected(sandbox.TOO_MUCH_MEMORY) from None
         raise UploadRejected("the file is damaged or incomplete") from None
-    if image.size != (width, height):
+    if image.size != expected_size:
         # A decoder that found another size than the header's: the budget was for the header.
         image.close()
         raise UploadRejected("the file is damaged or incomplete")
-    return image
-
-
-def _normalise(image: Image.Image, metadata: dict) -> PreparedPicture:
-    """
-    Re-encode the first frame, upright, keeping only a clean colour profile and the credit.
-
-    Re-encoding from decoded pixels means what we store is only a picture: nothing
-    that rode along in the original (EXIF with GPS, XMP, comments, trailing bytes) survives.
-    The credit is a packet of our own (images/metadata.py), made from the record.
-    """
-    stored_format = STORED_FORMATS[image.format]
-    transparency = image.info.get("transparency")
-    save_options: dict = {}
-
-    upright = _upright(image)
-    icc_profile = None
-    if (original_profile := image.info.get("icc_profile")) and stored_format != "GIF":
-        # Rebuilt from its colour tags alone, or applied to the pixels (images/icc.py).
-        icc_profile = kept_profile(original_profile)
-        if icc_profile is None:
-            upright = to_srgb(upright, original_profile)
-    upright.info = {}
-
-    if image.format in ("JPEG", "MPO") and upright.mode == image.mode:
-        # The original's quantisation tables and subsampling keep its quality and size.
-        save_options["qtables"] = image.quantization
-        sampling = JpegImagePlugin.get_sampling(image)
-        if sampling != -1:
-            save_options["subsampling"] = sampling
-    elif stored_format == "JPEG":
-        save_options["quality"] = 90
-
-    if stored_format == "JPEG" and upright.mode not in ("L", "RGB", "CMYK"):
-        if "A" in upright.getbands() or transparency is not None:
-            # A HEIC with transparency: JPEG has none, PNG keeps it.
-            stored_format = "PNG"
-            save_options = {}
-        else:
-            upright = upright.convert("RGB")
-    if stored_format == "WEBP":
-        save_options["quality"] = 90
-    elif stored_format == "AVIF":
-        # Speed 9, not Pillow's 6: a sixth of the CPU time for the same size (12 MP: 1.6 s
-        # against 8.9 s), so the budget holds big files.
-        save_options.update(quality=85, speed=9)
-    elif stored_format == "PNG":
-        # zlib's fastest level: a 15 MP photo exported as PNG re-encodes in 1.1 s instead of
-        # 4.6 s at the default level (bench figure 6), for a file about 10 % larger.
-        save_options["compress_level"] = 1
-    if icc_profile and stored_format != "GIF":
-        save_options["icc_profile"] = icc_profile
-    if transparency is not None and stored_format in ("PNG", "GIF"):
-        save_options["transparency"] = transparency
-
-    save_options.update(xmp.save_options(stored_format, credit_xmp(metadata.get("credit", {}))))
-
-    buffer = io.BytesIO()
-    upright.save(buffer, format=stored_format, **save_options)
-    return PreparedPicture(
-        buffer.getvalue(), name=f"picture{EXTENSIONS[stored_format]}", metadata=metadata
-    )
-
-
-def _upright(image: Image.Image) -> Image.Image:
-    """The image turned as its EXIF orientation says; itself when it needs no turning."""
-    try:
-        orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
-    except Exception:
-        # A damaged EXIF block raises anything from SyntaxError to struct.error: upright.
-        return image
-    method = _UPRIGHT.get(orientation) if isinstance(orientation, int) else None
-    return image.transpose(method) if method is not None else image
+    return image, facts, sizes
 
 
 # Well-known formats we refuse, named so the owner knows what to convert.

@@ -216,3 +216,71 @@ class _Bits:
 
 class _TooComplex(Exception):
     pass
+
+
+def metadata_extents(data: bytes) -> list[tuple[bytes, int, int]]:
+    """
+    Where a HEIF or AVIF file keeps its metadata items: (b"Exif" or b"mime", offset, length)
+    for each extent in the file itself. An item in the meta box's idat or split in pieces
+    is reported as one extent per piece.
+    """
+    boxes = dict(_boxes(data, 0, len(data)))
+    if b"meta" not in boxes:
+        return []
+    start, end = boxes[b"meta"]
+    meta = dict(_boxes(data, start + 4, end))
+    kinds = _item_types(data, *meta[b"iinf"], wanted=(b"Exif", b"mime"))
+    return [
+        (kinds[item], offset, length)
+        for item, offset, length in _item_extents(data, *meta[b"iloc"], idat=meta.get(b"idat"))
+        if item in kinds
+    ]
+
+
+def _item_types(data: bytes, start: int, end: int, wanted: tuple[bytes, ...]) -> dict[int, bytes]:
+    first = start + 4 + (2 if data[start] == 0 else 4)  # FullBox, then an entry count
+    kinds = {}
+    for kind, (entry, _) in _boxes(data, first, end):
+        version = data[entry]
+        if kind == b"infe" and version >= 2:
+            id_size = 2 if version == 2 else 4
+            item_type = data[entry + 6 + id_size : entry + 10 + id_size]
+            if item_type in wanted:
+                kinds[int.from_bytes(data[entry + 4 : entry + 4 + id_size])] = item_type
+    return kinds
+
+
+def _item_extents(data: bytes, start: int, end: int, idat) -> list[tuple[int, int, int]]:
+    """Every extent of every item: (item, offset in the file, length)."""
+    version = data[start]
+    position = start + 6
+    offset_size, length_size = data[start + 4] >> 4, data[start + 4] & 15
+    base_size, index_size = data[start + 5] >> 4, data[start + 5] & 15
+    if version == 0:
+        index_size = 0
+
+    def read(size: int) -> int:
+        nonlocal position
+        position += size
+        return int.from_bytes(data[position - size : position])
+
+    count = read(4 if version == 2 else 2)
+    if count > MAX_BOXES:
+        raise _TooComplex(f"more than {MAX_BOXES} items")
+    extents = []
+    for _ in range(count):
+        item = read(4 if version == 2 else 2)
+        method = read(2) & 15 if version else 0
+        read(2)  # data reference
+        base = read(base_size)
+        extent_count = read(2)
+        if extent_count > MAX_BOXES:
+            raise _TooComplex(f"more than {MAX_BOXES} extents")
+        for _ in range(extent_count):
+            read(index_size)
+            offset, length = base + read(offset_size), read(length_size)
+            if method == 1:
+                offset += idat[0] if idat else len(data)
+            if method in (0, 1):
+                extents.append((item, offset, length or len(data) - offset))
+    return extents

@@ -66,7 +66,7 @@ def read_metadata(image: Image.Image, credit_defaults: Mapping[str, str] | None 
     if camera := _read_safely(_camera, image):
         record["camera"] = camera
     credit = _read_safely(_file_credit, image)
-    for name, value in _clean_credit(credit_defaults or {}).items():
+    for name, value in clean_credit(credit_defaults or {}).items():
         credit.setdefault(name, value)
     if credit:
         record["credit"] = {name: credit[name] for name in CREDIT_FIELDS if name in credit}
@@ -75,13 +75,13 @@ def read_metadata(image: Image.Image, credit_defaults: Mapping[str, str] | None 
 
 def credit_xmp(credit: Mapping[str, str]) -> bytes | None:
     """An XMP packet carrying the credit fields alone, or None when there are none."""
-    credit = _clean_credit(credit)
+    credit = clean_credit(credit)
     return xmp.credit_packet(credit) if credit else None
 
 
 def read_credit_xmp(packet: bytes | str) -> dict[str, str]:
     """The credit fields an XMP packet carries, cleaned; {} for a packet too large or damaged."""
-    return _clean_credit(_read_safely(xmp.read_credit, packet))
+    return clean_credit(_read_safely(xmp.read_credit, packet))
 
 
 def camera_line(camera: Mapping) -> str:
@@ -147,7 +147,7 @@ def _file_credit(image: Image.Image) -> dict:
 
 
 def _image_xmp_credit(image: Image.Image) -> dict[str, str]:
-    return _clean_credit(xmp.read_credit(image.info.get("xmp") or b""))
+    return clean_credit(xmp.read_credit(image.info.get("xmp") or b""))
 
 
 def _iim_credit(image: Image.Image) -> dict[str, str]:
@@ -166,7 +166,7 @@ def _iim_credit(image: Image.Image) -> dict[str, str]:
         position += 5 + length
         if record == 2 and (name := _IIM_CREDIT.get(dataset)):
             values.setdefault(name, []).append(_decoded(value))
-    return _clean_credit({name: ", ".join(texts) for name, texts in values.items()})
+    return clean_credit({name: ", ".join(texts) for name, texts in values.items()})
 
 
 def _exif_credit(image: Image.Image) -> dict[str, str]:
@@ -174,13 +174,27 @@ def _exif_credit(image: Image.Image) -> dict[str, str]:
         return {}
     exif = image.getexif()
     # EXIF's Copyright may hold the photographer's and the editor's, separated by a NUL.
-    copyright_notice = (_text(exif.get(ExifTags.Base.Copyright), CREDIT_MAX_CHARS) or "").strip()
-    return _clean_credit(
-        {"creator": exif.get(ExifTags.Base.Artist), "copyright_notice": copyright_notice}
+    copyright_notice = _exif_text(exif.get(ExifTags.Base.Copyright))
+    copyright_notice = (_text(copyright_notice, CREDIT_MAX_CHARS) or "").strip()
+    return clean_credit(
+        {
+            "creator": _exif_text(exif.get(ExifTags.Base.Artist)),
+            "copyright_notice": copyright_notice,
+        }
     )
 
 
-def _clean_credit(credit: Mapping) -> dict[str, str]:
+def _exif_text(value):
+    """EXIF text as cameras and phones write it, in UTF-8, which Pillow reads as Latin-1."""
+    if isinstance(value, str):
+        try:
+            return value.encode("latin-1").decode()
+        except UnicodeError:
+            return value
+    return value
+
+
+def clean_credit(credit: Mapping) -> dict[str, str]:
     """The credit fields worth keeping, as clean text; a rights URL only if it is http(s)."""
     cleaned = {}
     for name in CREDIT_FIELDS:

@@ -3,25 +3,41 @@
 import io
 from concurrent.futures import Executor
 
-from PIL import ExifTags, Image, ImageCms, ImageOps
+from PIL import ExifTags, Image, ImageCms
+
+# EXIF orientation -> the transposition that shows the picture upright.
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 def display_size(image: Image.Image) -> tuple[int, int]:
     """The size once EXIF orientation is applied (5 to 8 swap the axes)."""
-    if _orientation(image) in (5, 6, 7, 8):
+    if orientation(image) in (5, 6, 7, 8):
         return image.height, image.width
     return image.width, image.height
 
 
-def _orientation(image: Image.Image) -> int:
-    return image.getexif().get(ExifTags.Base.Orientation, 1)
+def orientation(image: Image.Image) -> int:
+    """The EXIF orientation, 1 to 8; 1 (as it is) when it is missing or damaged."""
+    try:
+        value = image.getexif().get(ExifTags.Base.Orientation, 1)
+    except Exception:
+        # A damaged EXIF block raises anything from SyntaxError to struct.error: upright.
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
 def upright(image: Image.Image) -> Image.Image:
     """Apply the EXIF orientation, without copying an image that needs none."""
-    if _orientation(image) in (2, 3, 4, 5, 6, 7, 8):
-        return ImageOps.exif_transpose(image)
-    return image
+    method = _UPRIGHT.get(orientation(image))
+    return image.transpose(method) if method is not None else image
 
 
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))

@@ -12,8 +12,12 @@ picture is shrunk further, keeping its aspect ratio). Orientation is applied,
 colours are converted to 8-bit sRGB and no metadata (EXIF, XMP, ICC) is written but the
 picture's credit, as XMP, when the caller gives it.
 Beside them: <stem>_card.jpg, a 1200 × 630 JPEG cropped around the picture's focal
-point (images/cards.py; smaller, never upscaled, for a small picture), and a
+point (images/cards.py; smaller, never upscaled, for a small picture), <stem>_web.jpg, the
+"web size" download (a JPEG 2048 px on its long edge, sRGB, with the credit), and a
 placeholder, a few characters stored on the row (images/placeholders.py).
+
+The stored file is the upload as it came: it is decoded in the sandbox (images/sandbox.py),
+under the same budget as the gate's judging.
 
 The pipeline, chosen by bench/ (see the README): the JPEG decoder scales by
 1/2, 1/4 or 1/8 while decoding (draft) to just above the largest width, the
@@ -42,6 +46,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
 from PIL import Image
 
+from portfolio.images import sandbox
 from portfolio.images.cards import card_size, make_card
 from portfolio.images.pixels import (
     DEEP_GREY_MODES,
@@ -71,7 +76,11 @@ RENDITION_FORMATS = {
 
 
 # Written after the widths in a spec: what the pass makes besides the renditions.
-DERIVATIVES_SPEC = "card placeholder"
+DERIVATIVES_SPEC = "card placeholder web2048"
+# The "web size" download: what print labs and every program take.
+WEB_SIZE_LONG_EDGE = 2048
+WEB_SIZE_QUALITY = 90
+_EXIF_ARTIST, _EXIF_COPYRIGHT = 0x013B, 0x8298
 
 
 @dataclass(frozen=True)
@@ -88,15 +97,18 @@ class Derivatives:
     renditions: list[Rendition]
     card: Rendition | None = None
     placeholder: str = ""
+    web_size: Rendition | None = None
 
 
 @dataclass(frozen=True)
 class StoredDerivatives:
-    """Where store_renditions wrote them: rendition records, the card's name, the placeholder."""
+    """Where store_renditions wrote them: rendition records, the card's and web size's names,
+    the placeholder."""
 
     renditions: list[dict]
     card: str
     placeholder: str
+    web_size: str = ""
 
 
 def rendition_spec() -> str:
@@ -118,25 +130,49 @@ def store_renditions(
     into: Storage,
     focal_point: tuple[float, float] = (0.5, 0.5),
     xmp: bytes | None = None,
+    credit: dict | None = None,
 ) -> StoredDerivatives:
     """
-    Make the renditions, card and placeholder of the image `name` stored in `source` for
-    `spec`; write the files in `into`, under names beside its own.
+    Make the renditions, card, web size and placeholder of the image `name` stored in
+    `source` for `spec`, in the sandbox; write the files in `into`, under names beside its own.
 
     Rendition records come smallest first: {"width", "height", "name"}. A file already at
     one of their names (an earlier run) is replaced; if writing fails, none is left. Each
-    file carries `xmp`, the picture's credit (images/metadata.py), when given.
+    file carries `xmp`, the picture's credit (images/metadata.py), when given; the web size
+    also its creator and copyright in EXIF, from `credit`.
     """
-    image_format, widths = _parse_spec(spec)
-    extension = RENDITION_FORMATS[image_format].extension
+    image_format, widths = parse_spec(spec)
     with source.open(name, "rb") as original:
-        derivatives = render_derivatives(original, widths, image_format, focal_point, xmp)
+        data = original.read()
+    derivatives = sandbox.run_bounded(
+        _render_bounded,
+        data,
+        widths,
+        image_format,
+        focal_point,
+        xmp,
+        credit or {},
+        budget=sandbox.Budget.from_settings(),
+    )
+    return save_derivatives(name, spec, derivatives, into)
+
+
+def save_derivatives(
+    name: str, spec: str, derivatives: Derivatives, into: Storage
+) -> StoredDerivatives:
+    """
+    Write what a pass made for the image `name` in `into`, under names beside its own. A file
+    already at one of them (an earlier run) is replaced; if writing fails, none is left.
+    """
+    extension = RENDITION_FORMATS[parse_spec(spec)[0]].extension
     files = [
         (rendition_name(name, rendition.width, extension), rendition)
         for rendition in derivatives.renditions
     ]
     if derivatives.card is not None:
         files.append((card_name(name), derivatives.card))
+    if derivatives.web_size is not None:
+        files.append((web_size_name(name), derivatives.web_size))
     saved_names = []
     try:
         for target, derivative in files:
@@ -149,8 +185,10 @@ def store_renditions(
         {"width": rendition.width, "height": rendition.height, "name": saved}
         for rendition, saved in zip(derivatives.renditions, saved_names, strict=False)
     ]
-    card = saved_names[-1] if derivatives.card is not None else ""
-    return StoredDerivatives(records, card, derivatives.placeholder)
+    extras = iter(saved_names[len(records) :])
+    card = next(extras) if derivatives.card is not None else ""
+    web_size = next(extras) if derivatives.web_size is not None else ""
+    return StoredDerivatives(records, card, derivatives.placeholder, web_size)
 
 
 def rendition_name(name: str, width: int, extension: str) -> str:
@@ -163,6 +201,11 @@ def card_name(name: str) -> str:
     return f"{PurePosixPath(name).with_suffix('')}_card.jpg"
 
 
+def web_size_name(name: str) -> str:
+    """Where the web-size download of the stored image `name` goes: beside it."""
+    return f"{PurePosixPath(name).with_suffix('')}_web.jpg"
+
+
 def possible_rendition_names(name: str, width: int, height: int) -> set[str]:
     """
     Every name store_renditions may give the files it makes from `name`, a width × height
@@ -170,9 +213,9 @@ def possible_rendition_names(name: str, width: int, height: int) -> set[str]:
 
     Either side may be the displayed width: the stored file's orientation is not known here.
     """
-    image_format, widths = _parse_spec(rendition_spec())
+    image_format, widths = parse_spec(rendition_spec())
     rendition_format = RENDITION_FORMATS[image_format]
-    return {card_name(name)} | {
+    return {card_name(name), web_size_name(name)} | {
         rendition_name(name, rendition_width, rendition_format.extension)
         for display_size in {(width, height), (height, width)}
         for rendition_width, _ in rendition_sizes(*display_size, widths, rendition_format.max_side)
@@ -197,9 +240,25 @@ def render_derivatives(
     image_format: str = "webp",
     focal_point: tuple[float, float] = (0.5, 0.5),
     xmp: bytes | None = None,
+    credit: dict | None = None,
 ) -> Derivatives:
-    """Decode an image file once: its renditions at rendition_sizes, its card, placeholder."""
-    return _render(file, widths, image_format, focal_point, xmp)
+    """
+    Decode an image file once: its renditions at rendition_sizes, its card, placeholder and
+    web size. In this process: uploads' bytes go through store_renditions, in the sandbox.
+    """
+    return _render(file, widths, image_format, focal_point, xmp, credit)
+
+
+def _render_bounded(
+    data: bytes,
+    widths: Sequence[int],
+    image_format: str,
+    focal_point: tuple[float, float],
+    xmp: bytes | None,
+    credit: dict,
+) -> Derivatives:
+    """In the sandbox's child: the derivatives of a stored original's bytes."""
+    return _render(io.BytesIO(data), widths, image_format, focal_point, xmp, credit)
 
 
 def rendition_sizes(
@@ -228,7 +287,7 @@ def rendition_widths(source_width: int, widths: Iterable[int]) -> list[int]:
     return chosen
 
 
-def _parse_spec(spec: str) -> tuple[str, list[int]]:
+def parse_spec(spec: str) -> tuple[str, list[int]]:
     image_format, *words = spec.split()
     return image_format, [int(word) for word in words if word.isdigit()]
 
@@ -239,51 +298,105 @@ def _render(
     image_format: str,
     focal_point: tuple[float, float] | None,
     xmp: bytes | None = None,
+    credit: dict | None = None,
 ) -> Derivatives:
     """The pipeline; with no focal point, the renditions alone."""
+    with Image.open(file) as image:
+        # The gate judged these bytes: the budget its pixel count gets there holds here.
+        sandbox.allow(image.width * image.height, image.format)
+        sizes = plan_decode(image, widths, image_format)
+        image.load()
+        return derive(image, sizes, image_format, focal_point, xmp, credit)
+
+
+def plan_decode(image: Image.Image, widths: Sequence[int], image_format: str) -> list:
+    """
+    The rendition sizes of an opened, not yet decoded image, smallest first; a JPEG's decoder
+    is asked for the smallest 1/2^n scale that still covers the largest (draft).
+    """
+    display_width, display_height = display_size(image)
+    max_side = RENDITION_FORMATS[image_format].max_side
+    sizes = rendition_sizes(display_width, display_height, widths, max_side)
+    if image.format in ("JPEG", "MPO"):
+        scale = sizes[-1][0] / display_width
+        requested = (round(image.width * scale), round(image.height * scale))
+        image.draft("RGB", requested)
+    return sizes
+
+
+def derive(
+    image: Image.Image,
+    sizes: list,
+    image_format: str,
+    focal_point: tuple[float, float] | None,
+    xmp: bytes | None = None,
+    credit: dict | None = None,
+) -> Derivatives:
+    """
+    From a decoded image (plan_decode, then load): its renditions at `sizes`, its card,
+    placeholder and web size (none of those without a focal point). Closes the image.
+    """
     _return_large_buffers_to_the_system()
     rendition_format = RENDITION_FORMATS[image_format]
-    with Image.open(file) as image:
-        display_width, display_height = display_size(image)
-        sizes = rendition_sizes(display_width, display_height, widths, rendition_format.max_side)
-        if image.format == "JPEG":
-            # Ask the decoder for the smallest 1/2^n scale that still covers the largest width.
-            scale = sizes[-1][0] / display_width
-            requested = (round(image.width * scale), round(image.height * scale))
-            image.draft("RGB", requested)
-        image.load()
-        frame = to_srgb(upright(image))
-        if frame.mode not in DEEP_GREY_MODES or "transparency" in frame.info:
-            frame = to_8_bit_rgb(frame)
-        if frame is not image:
-            image.close()  # Only one full-size copy of the pixels at a time.
+    frame = to_srgb(upright(image))
+    if frame.mode not in DEEP_GREY_MODES or "transparency" in frame.info:
+        frame = to_8_bit_rgb(frame)
+    if frame is not image:
+        image.close()  # Only one full-size copy of the pixels at a time.
     # Nothing of the original's metadata (EXIF, XMP, ICC profile) goes into a rendition:
     # only the credit given, as WebP, AVIF and the card's JPEG hold XMP.
     frame.info.clear()
-    credit = {"xmp": xmp} if xmp else {}
+    xmp_option = {"xmp": xmp} if xmp else {}
     card = None
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="renditions") as threads:
         largest = resize(frame, sizes[-1], threads)
         # The card from the largest rendition, unless it is too small and the decode is not.
         if focal_point is not None and card_size(*largest.size) < card_size(*frame.size):
-            card = Rendition(*make_card(frame, focal_point, credit))
+            card = Rendition(*make_card(frame, focal_point, xmp_option))
         if frame is not largest:
             frame.close()  # Free the decode before anything else: it is the peak.
-        largest_data = threads.submit(_encode, largest, rendition_format, credit)
+        largest_data = threads.submit(_encode, largest, rendition_format, xmp_option)
         if focal_point is not None and card is None:
-            card = Rendition(*make_card(largest, focal_point, credit))
+            card = Rendition(*make_card(largest, focal_point, xmp_option))
+        web_size = None
+        if focal_point is not None:
+            web_size = threads.submit(_web_size, largest, xmp, credit or {})
         renditions = []
         smaller = largest
         for size in reversed(sizes[:-1]):
             smaller = resize(smaller, size)
-            renditions.append(Rendition(*size, _encode(smaller, rendition_format, credit)))
+            renditions.append(Rendition(*size, _encode(smaller, rendition_format, xmp_option)))
         placeholder = "" if focal_point is None else make_placeholder(to_8_bit_rgb(smaller))
         renditions.reverse()
         renditions.append(Rendition(*sizes[-1], largest_data.result()))
-    return Derivatives(renditions, card, placeholder)
+    return Derivatives(renditions, card, placeholder, web_size and web_size.result())
 
 
-def _encode(image: Image.Image, rendition_format: RenditionFormat, credit: dict) -> bytes:
+def _web_size(largest: Image.Image, xmp: bytes | None, credit: dict) -> Rendition:
+    """The web-size download: the largest rendition brought to 2048 px on its long edge."""
+    image = to_8_bit_rgb(largest) if largest.mode in DEEP_GREY_MODES else largest
+    scale = min(1.0, WEB_SIZE_LONG_EDGE / max(image.size))
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    if size != image.size:
+        image = resize(image, size)
+    if image.mode == "RGBA":  # JPEG has no transparency: shown over white, as pages show it.
+        background = Image.new("RGB", image.size, "white")
+        background.paste(image, mask=image.getchannel("A"))
+        image = background
+    image = image.convert("RGB")
+    exif = Image.Exif()
+    # As UTF-8 bytes: Pillow would write a text's other characters as "?".
+    if creator := credit.get("creator"):
+        exif[_EXIF_ARTIST] = creator.encode()
+    if notice := credit.get("copyright_notice"):
+        exif[_EXIF_COPYRIGHT] = notice.encode()
+    buffer = io.BytesIO()
+    options = {"xmp": xmp} if xmp else {}
+    image.save(buffer, format="JPEG", quality=WEB_SIZE_QUALITY, exif=exif.tobytes(), **options)
+    return Rendition(*size, buffer.getvalue())
+
+
+def _encode(image: Image.Image, rendition_format: RenditionFormat, xmp_option: dict) -> bytes:
     if image.mode in DEEP_GREY_MODES:
         # Resized at its own depth, then made 8 bits: exact, and less to convert.
         image = to_8_bit_rgb(image)
@@ -292,7 +405,7 @@ def _encode(image: Image.Image, rendition_format: RenditionFormat, credit: dict)
         buffer,
         format=rendition_format.pillow_format,
         **rendition_format.encoder_options,
-        **credit,
+        **xmp_option,
     )
     return buffer.getvalue()
 

@@ -23,7 +23,7 @@ def give_each_selection_a_key_nobody_knows(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("portfolio", "0012_project_published"),
+        ("portfolio", "0013_originals"),
     ]
 
     operations = [

@@ -36,6 +36,14 @@ class Profile(models.Model):
         validators=[URLValidator(schemes=["http", "https"])],
         help_text="A page that says how your pictures may be used, such as a licence.",
     )
+    # What downloaded originals say besides the credit (images/originals.py): never where
+    # they were taken, nor a serial number.
+    camera_details_in_originals = models.BooleanField(
+        "camera details in downloaded originals",
+        default=False,
+        help_text="Keep the camera, lens, exposure and capture date in the originals clients "
+        "download. Location and serial numbers are always removed.",
+    )
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"

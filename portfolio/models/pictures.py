@@ -96,6 +96,8 @@ class Picture(PublicContent):
     # and stored with them.
     placeholder = models.CharField(max_length=100, blank=True, editable=False)
     card = models.CharField(max_length=255, blank=True, editable=False)
+    # The "web size" download, made with the renditions: a JPEG 2048 px on its long edge.
+    web_size = models.CharField(max_length=255, blank=True, editable=False)
     # The point that matters, as fractions of the width and height: every crop keeps it.
     focal_x = models.FloatField(
         default=0.5, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
@@ -290,8 +292,9 @@ class Picture(PublicContent):
 
     @property
     def rendition_names(self) -> list[str]:
-        """The files the renditions task made: the renditions and the card."""
-        return [rendition["name"] for rendition in self.renditions] + [self.card] * bool(self.card)
+        """The files the renditions task made: the renditions, the card and the web size."""
+        names = [rendition["name"] for rendition in self.renditions]
+        return names + [name for name in (self.card, self.web_size) if name]
 
     @property
     def display_width(self) -> int:

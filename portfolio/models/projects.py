@@ -293,6 +293,12 @@ class Project(PublicContent):
         profile = Profile.objects.filter(user_id=self.owner_id).first()
         return profile.credit_defaults() if profile else {}
 
+    def camera_details_in_originals(self) -> bool:
+        """Whether the owner's downloaded originals keep their camera details (their profile)."""
+        return Profile.objects.filter(
+            user_id=self.owner_id, camera_details_in_originals=True
+        ).exists()
+
     def lock(self, *, deleting: bool = False) -> bool:
         """
         Lock this project's row for the caller's transaction (ProjectQuerySet.lock); whether

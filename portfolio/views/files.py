@@ -3,11 +3,12 @@ Bytes: private files on disk behind signed URLs, and downloads (one picture, or 
 
 Who may fetch what is decided by portfolio/access.py: these views find who is asking (the
 signed URL's holder, the signed-in user, the share link) and ask access.decide() once per file.
-Downloads come in two sizes: "web" (the largest rendition) and "original". A ZIP holds a
-download slot while it streams (models/downloads.py): beyond the limits, a 429 that says when
-to try again.
+Downloads come in two sizes: "web" (a 2048 px JPEG) and "original". An original's bytes come
+from access.original_bytes() alone, always as an attachment. A ZIP holds a download slot while
+it streams (models/downloads.py): beyond the limits, a 429 that says when to try again.
 """
 
+import io
 import time
 from pathlib import PurePosixPath
 
@@ -28,10 +29,12 @@ from portfolio.access import (
     accel_redirect_path,
     decide,
     grant_for,
+    original_bytes,
     read_signed_file_url,
 )
 from portfolio.addresses import client_address
 from portfolio.downloads import SlotHeldStream, download_names, stream_zip
+from portfolio.images.originals import OriginalRefused
 from portfolio.models import DownloadsBusy, DownloadSlot, Picture, Project, ShareLink
 
 
@@ -39,6 +42,8 @@ def _private_headers(response: HttpResponse, seconds: int) -> HttpResponse:
     patch_cache_control(response, private=True, max_age=max(0, seconds))
     response["Referrer-Policy"] = "no-referrer"
     response["X-Robots-Tag"] = "noindex, nofollow"
+    # Also on what nginx sends for us (X-Accel-Redirect): a file is never sniffed as a page.
+    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 
@@ -89,7 +94,9 @@ class SignedFileView(View):
         if not decision:
             raise Http404("This address no longer works.")
         seconds = signed.expires - int(time.time())
-        if not decision.public and settings.PORTFOLIO_PRIVATE_MEDIA_ACCEL_PREFIX:
+        if decision.name == picture.photo.name:
+            response = _original_response(picture, signed.filename or basename)
+        elif not decision.public and settings.PORTFOLIO_PRIVATE_MEDIA_ACCEL_PREFIX:
             response = HttpResponse(content_type="")  # nginx sets it from the file name.
             del response["Content-Type"]
             response["X-Accel-Redirect"] = accel_redirect_path(decision.name)
@@ -104,6 +111,21 @@ class SignedFileView(View):
                 file, as_attachment=bool(signed.filename), filename=signed.filename or basename
             )
         return _private_headers(response, seconds)
+
+
+def _original_response(picture: Picture, filename: str) -> HttpResponse:
+    """An original as it may leave: an attachment, whatever the URL asked."""
+    try:
+        data = original_bytes(picture)
+    except FileNotFoundError:
+        raise Http404("This file is gone.") from None
+    except OriginalRefused:
+        return HttpResponse(
+            "This original cannot be sent: its metadata could not be cleaned.",
+            status=422,
+            content_type="text/plain; charset=utf-8",
+        )
+    return FileResponse(io.BytesIO(data), as_attachment=True, filename=filename)
 
 
 class DownloadMixin:
@@ -172,11 +194,16 @@ class ProjectZipView(DownloadMixin, View):
             response["Retry-After"] = str(busy.retry_after)
             return _private_headers(response, 0)
 
+        def open_file(picture: Picture, decision: Decision):
+            if size == ORIGINAL:
+                return io.BytesIO(original_bytes(picture))
+            return decision.storage.open(decision.name, "rb")
+
         def entries():
             for picture, decision in allowed:
                 yield (
                     names[picture.pk],
-                    lambda decision=decision: decision.storage.open(decision.name, "rb"),
+                    lambda picture=picture, decision=decision: open_file(picture, decision),
                     picture.created.timetuple()[:6],
                 )
 

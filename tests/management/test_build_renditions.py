@@ -37,14 +37,16 @@ def pictures():
 def test_makes_missing_renditions_with_a_progress_line(pictures):
     output = build()
 
-    assert "3 picture(s) to do for “webp 480 720 960 1600 card placeholder”." in output
+    assert (
+        "3 picture(s) to do for “webp 480 720 960 1600 2400 card placeholder web2048”." in output
+    )
     assert "[1/3]  33.3%" in output and "[3/3] 100.0%" in output
     assert "Renditions made for 3 picture(s)." in output
     for picture in Picture.objects.all():
         assert [record["width"] for record in picture.renditions] == [480, 720, 960, 1200]
-        assert picture.renditions_spec == "webp 480 720 960 1600 card placeholder"
-        assert picture.card and picture.placeholder
-    assert len(rendition_files()) == 3 * 5  # Four renditions and a card each.
+        assert picture.renditions_spec == "webp 480 720 960 1600 2400 card placeholder web2048"
+        assert picture.card and picture.placeholder and picture.web_size
+    assert len(rendition_files()) == 3 * 6  # Four renditions, a card and a web size each.
 
 
 def test_second_run_has_nothing_to_do(pictures):
@@ -76,15 +78,15 @@ def test_remakes_outdated_renditions_after_a_widths_change(pictures, settings):
 
     output = build()
 
-    assert "3 picture(s) to do for “webp 320 640 card placeholder”." in output
+    assert "3 picture(s) to do for “webp 320 640 card placeholder web2048”." in output
     for picture in Picture.objects.all():
         assert [record["width"] for record in picture.renditions] == [320, 640]
-        assert picture.renditions_spec == "webp 320 640 card placeholder"
+        assert picture.renditions_spec == "webp 320 640 card placeholder web2048"
     # The files of the old widths are gone, only the new ones are left.
     assert rendition_files() == {
         name for picture in Picture.objects.all() for name in picture.rendition_names
     }
-    assert len(rendition_files()) == 3 * 3
+    assert len(rendition_files()) == 3 * 4
 
 
 def test_remakes_after_a_format_change(pictures, settings):
@@ -94,8 +96,8 @@ def test_remakes_after_a_format_change(pictures, settings):
     build()
 
     assert rendition_files()
-    assert all(name.endswith((".avif", "_card.jpg")) for name in rendition_files())
-    assert len(rendition_files()) == 3 * 5
+    assert all(name.endswith((".avif", "_card.jpg", "_web.jpg")) for name in rendition_files())
+    assert len(rendition_files()) == 3 * 6
 
 
 def test_force_remakes_everything(pictures):
