@@ -151,7 +151,11 @@ class Picture(PublicContent):
         after = siblings.filter(
             models.Q(position__gt=self.position) | same_place & models.Q(pk__gt=self.pk)
         ).in_display_order()
-        return before.first(), after.first()
+        neighbours = before.first(), after.first()
+        for picture in neighbours:
+            if picture is not None:
+                picture.project = self.project  # their URLs name it: no query for it
+        return neighbours
 
     def move(self, offset: int) -> None:
         """Move this picture `offset` places (negative: earlier), renumbering its project's."""
