@@ -4,6 +4,7 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from portfolio.images.gate import start_judge
 from site_config.environment import refuse_to_serve_with_the_development_key
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_config.settings")
@@ -11,3 +12,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_config.settings")
 # A server signs sessions and CSRF tokens: never with the public development key.
 refuse_to_serve_with_the_development_key()
 application = get_asgi_application()
+# The upload gate's judge process imports Pillow and the gate while the server starts.
+start_judge()

@@ -131,6 +131,11 @@ def _prepare(upload: File, credit_defaults: dict | None, rendition_spec: str) ->
         raise UploadRejected(stopped.reason) from None
 
 
+def start_judge() -> None:
+    """Have a judge process ready before the first upload (servers call it: wsgi.py, asgi.py)."""
+    sandbox.start_spare_judge(_judge.__module__)
+
+
 def _judge(
     data: bytes, max_pixels: int, credit_defaults: dict | None, rendition_spec: str = ""
 ) -> PreparedPicture:

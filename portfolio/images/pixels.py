@@ -92,12 +92,15 @@ RESIZE_BAND_ROWS = 128
 
 
 def resize(
-    image: Image.Image, size: tuple[int, int], threads: Executor | None = None
+    image: Image.Image,
+    size: tuple[int, int],
+    threads: Executor | None = None,
+    resample: Image.Resampling = Image.Resampling.LANCZOS,
 ) -> Image.Image:
     """
-    Lanczos, with a fast integer box reduction first when shrinking more than 3x
-    (reducing_gap), in bands of rows so the intermediate buffer stays a band; the bands
-    on `threads` if given. The image itself if it has that size.
+    Lanczos (or `resample`), with a fast integer box reduction first when shrinking more
+    than 3x (reducing_gap), in bands of rows so the intermediate buffer stays a band; the
+    bands on `threads` if given. The image itself if it has that size.
 
     Each band reads the source rows around it too (box only places it): seamless.
     """
@@ -105,13 +108,13 @@ def resize(
         return image
     width, height = size
     if height <= RESIZE_BAND_ROWS:
-        return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+        return image.resize(size, resample, reducing_gap=3.0)
     scale = image.height / height
 
     def band(top: int) -> Image.Image:
         bottom = min(height, top + RESIZE_BAND_ROWS)
         box = (0, top * scale, image.width, bottom * scale)
-        return image.resize((width, bottom - top), Image.Resampling.LANCZOS, box=box)
+        return image.resize((width, bottom - top), resample, box=box)
 
     tops = range(0, height, RESIZE_BAND_ROWS)
     result = Image.new(image.mode, size)

@@ -6,20 +6,29 @@ about its size can make one allocate far more than the pixel limit allows. A chi
 can be limited by the kernel and killed. The budget grows with the pixel count the header
 claims, so a large honest file gets what it needs and a small liar gets little.
 
-Forking the web process itself is unsafe (it may run threads), and a freshly spawned child
+Forking the web process itself is unsafe (it may run threads), and a freshly started child
 would spend longer importing Pillow than judging a photo. So each thread of a web process
-starts one judge process, once, with the gate imported; it is single-threaded, and forks a
-child for each file, which starts in a few milliseconds.
+has one judge process, a fresh interpreter with the gate imported; it is single-threaded,
+and forks a child for each file, which starts in a few milliseconds. A server starts one
+judge as it starts (start_spare_judge, from wsgi.py and asgi.py), for the first thread that
+uploads: its first upload does not wait for Pillow and the gate to import (half a second
+or more, docs/images.md). Another thread starts its own at its first file: a judge started
+to replace the one taken would import on the cores the upload is using.
 """
 
+import json
 import multiprocessing
 import os
 import resource
 import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 
 from django.conf import settings
 
@@ -91,9 +100,9 @@ def run_bounded(function: Callable, *args, budget: Budget):
     then the budget for that many pixels. Raise Stopped when the child is stopped or dies.
     """
     owner, process, connection = getattr(_judges, "judge", None) or (None, None, None)
-    if owner != os.getpid() or not process.is_alive():
+    if owner != os.getpid() or process.poll() is not None:
         # None yet for this thread, or inherited through a fork, or dead.
-        process, connection = _start_judge()
+        process, connection = _take_judge(function.__module__)
         _judges.judge = (os.getpid(), process, connection)
     try:
         connection.send((function, args, budget))
@@ -102,6 +111,7 @@ def run_bounded(function: Callable, *args, budget: Budget):
         # It died, or this thread was interrupted mid-file: its answer would come to
         # the next file, so it goes and the next file starts another.
         process.kill()
+        process.wait()
         connection.close()
         _judges.judge = None
         if isinstance(error, EOFError | OSError):
@@ -137,24 +147,67 @@ _judges = threading.local()
 _running = None
 
 
-def _start_judge():
-    # "spawn": a fresh interpreter, whatever threads this process runs.
-    context = multiprocessing.get_context("spawn")
-    ours, theirs = context.Pipe()
-    process = context.Process(target=_serve, args=(theirs,), daemon=True)
-    process.start()
-    theirs.close()
-    return process, ours
+def start_spare_judge(module: str) -> None:
+    """
+    Start a judge that imports `module` (the judged function's), ready for the first thread
+    of this process that needs one. Without a call, each thread starts its own.
+    """
+    global _spare
+    with _spare_lock:
+        if _spare is None or _spare[0] != os.getpid() or _spare[1].poll() is not None:
+            _spare = (os.getpid(), *_start_judge(module))
 
 
-def _serve(connection) -> None:
+# The judge started ahead, with its owner's pid (a forked process starts its own).
+_spare = None
+_spare_lock = threading.Lock()
+
+
+def _take_judge(module: str):
+    global _spare
+    with _spare_lock:
+        spare, _spare = _spare, None
+    if spare is None:
+        return _start_judge(module)
+    owner, process, connection = spare
+    if owner != os.getpid() or process.poll() is not None:
+        return _start_judge(module)
+    return process, connection
+
+
+def _start_judge(module: str):
+    # A fresh interpreter, whatever threads this process runs, that imports no more than the
+    # judge needs (multiprocessing's "spawn" would import the server's own main module too).
+    ours, theirs = socket.socketpair()
+    with theirs:
+        process = subprocess.Popen(
+            [sys.executable, "-c", _JUDGE_MAIN, json.dumps([sys.path, theirs.fileno(), module])],
+            stdin=subprocess.DEVNULL,
+            pass_fds=[theirs.fileno()],
+        )
+    return process, Connection(ours.detach())
+
+
+_JUDGE_MAIN = """\
+import json, sys
+path, fd, module = json.loads(sys.argv[1])
+sys.path[:] = path
+from portfolio.images.sandbox import serve_judge
+serve_judge(fd, module)
+"""
+
+
+def serve_judge(fd: int, module: str) -> None:
     """The judge process: for each file, fork a child, watch it and answer with its outcome."""
-    # Pillow's plugins load once here, not in every child. The judged function's module (the
-    # gate) is imported here too, once, as its pickle is first read: never named, so this
-    # module imports nothing that imports it.
+    import importlib
+
     from PIL import Image
 
+    connection = Connection(fd)
+    # Pillow's plugins load once here, not in every child; so does the judged function's
+    # module (the gate), named by the caller: this module imports nothing that imports it.
     Image.init()
+    importlib.import_module(module)
     while True:
         try:
             function, args, budget = connection.recv()
