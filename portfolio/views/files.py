@@ -10,6 +10,7 @@ it streams (models/downloads.py): beyond the limits, a 429 that says when to try
 
 import io
 import time
+from functools import partial
 from pathlib import PurePosixPath
 
 from django.conf import settings
@@ -194,18 +195,18 @@ class ProjectZipView(DownloadMixin, View):
             response["Retry-After"] = str(busy.retry_after)
             return _private_headers(response, 0)
 
-        def open_file(picture: Picture, decision: Decision):
-            if size == ORIGINAL:
-                return io.BytesIO(original_bytes(picture))
-            return decision.storage.open(decision.name, "rb")
-
         def entries():
             for picture, decision in allowed:
-                yield (
-                    names[picture.pk],
-                    lambda picture=picture, decision=decision: open_file(picture, decision),
-                    picture.created.timetuple()[:6],
-                )
+                name, date_time = names[picture.pk], picture.created.timetuple()[:6]
+                if size != ORIGINAL:
+                    yield name, partial(decision.storage.open, decision.name, "rb"), date_time
+                    continue
+                try:
+                    data = original_bytes(picture)
+                except OriginalRefused as refused:
+                    # The rest of the ZIP still comes, with a note where this file would be.
+                    name, data = f"{name} (not sent).txt", f"{name}: {refused}\n".encode()
+                yield name, partial(io.BytesIO, data), date_time
 
         response = StreamingHttpResponse(
             SlotHeldStream(stream_zip(entries()), slot), content_type="application/zip"

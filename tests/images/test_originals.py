@@ -10,11 +10,18 @@ import zipfile
 
 import exiv2
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image, ImageCms, PngImagePlugin
 
-from portfolio.access import grant_for, original_bytes, signed_file_url, url_expiry
+from portfolio.access import (
+    grant_for,
+    original_bytes,
+    original_storage,
+    signed_file_url,
+    url_expiry,
+)
 from portfolio.images import isobmff
 from portfolio.models import Picture, Profile
 from tests.fetching import fetch
@@ -291,6 +298,31 @@ def test_the_zip_of_originals_carries_them_as_they_leave(uploaded, owner_client,
     assert entries == {"DSCF0001.jpg": original_bytes(jpeg), "IMG.heic": original_bytes(heic)}
     for name, data in entries.items():
         assert_leaves_clean(name, data)
+
+
+def test_an_original_that_cannot_leave_is_a_note_in_the_zip_not_an_error(
+    uploaded, owner_client, project
+):
+    kept, damaged = (
+        uploaded(camera_jpeg(), "DSCF0001.jpg"),
+        uploaded(camera_jpeg(), "DSCF0002.jpg"),
+    )
+    # A file damaged in storage after it was judged: the only way to make one here.
+    storage = original_storage()
+    storage.delete(damaged.photo.name)
+    storage.save(damaged.photo.name, ContentFile(b"not a picture any more"))
+
+    response = owner_client.get(
+        reverse("portfolio:project-download", kwargs={"slug": project.slug}),
+        {"size": "original"},
+    )
+
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as archive:
+        entries = {name: archive.read(name) for name in archive.namelist()}
+    assert set(entries) == {"DSCF0001.jpg", "DSCF0002.jpg (not sent).txt"}
+    assert entries["DSCF0001.jpg"] == original_bytes(kept)
+    assert entries["DSCF0002.jpg (not sent).txt"].startswith(b"DSCF0002.jpg: ")
 
 
 def test_the_profile_may_keep_the_camera_details_never_the_location(uploaded, owner_client, owner):

@@ -322,8 +322,9 @@ def test_behind_nginx_password_tries_count_the_clients_address_not_nginxs(site, 
 
 # A project of 32 MB of originals, more than the socket buffers between a reader and the app
 # hold, so a reader who stops reading holds its stream; a share link for each client; a
-# public project for the gallery. The originals are written straight to the private storage:
-# the ZIP reads stored files, whatever made them.
+# public project for the gallery. The web sizes are written straight to the private storage:
+# the ZIP reads stored files, whatever made them (an original would go through the metadata
+# policy, which these bytes would not pass).
 ZIP_SEED = """
 import json
 from django.core.files.base import ContentFile
@@ -335,16 +336,20 @@ make_picture(make_project(owner, title="In the gallery"))
 project = make_project(owner, title="A big shoot", visibility="unlisted")
 original = bytes(range(256)) * 32768
 for number in range(4):
-    name = private_storage().save(f"projects/{project.pk}/{number}.jpg", ContentFile(original))
-    Picture.objects.bulk_create(
-        [Picture(project=project, photo=name, width=1, height=1, position=number)]
-    )
+    stem = f"projects/{project.pk}/{number}"
+    photo = private_storage().save(f"{stem}.jpg", ContentFile(b"never read"))
+    web_size = private_storage().save(f"{stem}_web.jpg", ContentFile(original))
+    rendition = {"width": 1, "height": 1, "name": f"{stem}_w480.webp"}
+    Picture.objects.bulk_create([
+        Picture(project=project, photo=photo, web_size=web_size, renditions=[rendition],
+                width=1, height=1, position=number)
+    ])
 links = [
-    ShareLink.objects.create(project=project, label=f"client {n}", downloads="originals")
+    ShareLink.objects.create(project=project, label=f"client {n}", downloads="web")
     for n in range(7)
 ]
 print(json.dumps({
-    "zips": [link.get_absolute_url() + "download/?size=original" for link in links],
+    "zips": [link.get_absolute_url() + "download/?size=web" for link in links],
     "share_page": links[0].get_absolute_url(),
 }))
 """
