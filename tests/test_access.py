@@ -471,7 +471,10 @@ def test_in_buckets_what_a_revoked_link_handed_out_expires_within_the_lifetime(s
     link.revoke()
 
     assert holder.get(link.get_absolute_url()).status_code == 404
-    for url in urls:
+    # Originals never leave by a presigned URL: our file view sends them, and asks again.
+    originals = [url for url in urls if url.startswith("/files/")]
+    assert originals and all(holder.get(url).status_code == 404 for url in originals)
+    for url in set(urls) - set(originals):
         parts = urlsplit(url)
         assert parts.path.startswith(f"/{private_bucket}/"), url
         query = parse_qs(parts.query)

@@ -115,8 +115,12 @@ def test_a_cdn_domain_replaces_the_bucket_in_every_url(settings):
     expected = f"https://media.example-cdn.net/{options['location']}/{rendition}"
     assert public_media(picture).src == expected
     assert f'src="{expected}"' in html
-    # The renditions task's files: the one rendition and the link-preview card.
-    assert bucket_keys(f"{options['location']}/") == {key_of(rendition), key_of(picture.card)}
+    # The renditions task's files: the one rendition, the link-preview card and the web size.
+    assert bucket_keys(f"{options['location']}/") == {
+        key_of(rendition),
+        key_of(picture.card),
+        key_of(picture.web_size),
+    }
 
 
 def test_deleting_the_picture_removes_every_object(django_capture_on_commit_callbacks):
