@@ -103,8 +103,8 @@ def test_a_client_opens_a_protected_link_downloads_the_zip_and_loses_it_when_rev
     for name in names:
         path = PurePosixPath(name)
         assert path.name == name and not name.startswith("."), name  # No folder, no way out.
-        assert path.suffix == ".webp", name
-    assert sorted(names) == ["Dune at dusk (2).webp", "Dune at dusk.webp", "Ridge.webp"]
+        assert path.suffix == ".jpg", name  # The web size: a JPEG print labs take.
+    assert sorted(names) == ["Dune at dusk (2).jpg", "Dune at dusk.jpg", "Ridge.jpg"]
 
     # The owner revokes it, confirming the question htmx asks.
     dialogs = []
