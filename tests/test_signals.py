@@ -3,7 +3,7 @@
 import io
 import signal
 import sys
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from unittest import mock
 
 import pytest
@@ -472,12 +472,20 @@ def worker_stopped_during_a_task():
     def stop_soon(sender, task_result, **kwargs):
         signal.setitimer(signal.ITIMER_REAL, 0.01)
 
-    previous = signal.signal(signal.SIGALRM, stop)
-    task_started.connect(stop_soon, dispatch_uid="stop_soon")
-    yield
-    task_started.disconnect(dispatch_uid="stop_soon")
-    signal.setitimer(signal.ITIMER_REAL, 0)
-    signal.signal(signal.SIGALRM, previous)
+    @contextmanager
+    def armed():
+        # Armed only around the task the test means: the upload that made its picture ran
+        # tasks of its own (on commit), which must not take the signal.
+        previous = signal.signal(signal.SIGALRM, stop)
+        task_started.connect(stop_soon, dispatch_uid="stop_soon")
+        try:
+            yield
+        finally:
+            task_started.disconnect(dispatch_uid="stop_soon")
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+    return armed
 
 
 @pytest.mark.django_db(transaction=True)
@@ -489,7 +497,7 @@ def test_a_worker_stopped_during_the_renditions_stops_and_build_renditions_picks
     picture = make_picture(make_project(), name="large.jpg", size=(4000, 3000))
     settings.PORTFOLIO_RENDITION_WIDTHS = (640, 1280)
 
-    with pytest.raises(SystemExit):
+    with worker_stopped_during_a_task(), pytest.raises(SystemExit):
         make_renditions.enqueue(picture.pk)
 
     picture.refresh_from_db()
