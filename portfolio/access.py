@@ -362,7 +362,7 @@ def original_bytes(picture) -> bytes:
     with original_storage().open(picture.photo.name, "rb") as file:
         data = file.read()
     return as_it_leaves(
-        data, picture.credit, camera_details=picture.project.camera_details_in_originals()
+        data, picture.credit, camera_details=picture.project.camera_details_in_originals
     )
 
 
