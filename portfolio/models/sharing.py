@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from portfolio.addresses import ADDRESS_LENGTH
 from portfolio.models.projects import Downloads, Project, Visibility
 
 TOKEN_SALT = "portfolio.share-link"
@@ -202,7 +203,7 @@ class PasswordTries(models.Model):
     """
 
     link = models.ForeignKey(ShareLink, on_delete=models.CASCADE, related_name="password_tries")
-    address = models.CharField(max_length=45)  # The longest IPv6 address; "" for none known.
+    address = models.CharField(max_length=ADDRESS_LENGTH)  # "" for none known.
     count = models.PositiveIntegerField(default=0)
     last_try = models.DateTimeField()
 
