@@ -520,8 +520,9 @@ def zip_figure(results: dict) -> Figure:
     section = [
         "## 7. ZIP downloads",
         "",
-        "A project of 8 MB originals downloaded whole by its owner (`/projects/<slug>/download/"
-        "?size=original`), in a fresh process each, through Django's test client, reading the "
+        "A project of 8 MB web-size files downloaded whole by its owner (`/projects/<slug>/"
+        "download/?size=web`; originals pass the metadata policy first, each held whole), in a "
+        "fresh process each, through Django's test client, reading the "
         "streamed response to its end. Memory is the process's peak resident set "
         "(`ru_maxrss`); *work* is what the download added to the peak it had before. Flat "
         "memory means the 1 GB project costs what the 16 MB one does.",
@@ -657,7 +658,7 @@ def zip_load_figure(results: dict) -> Figure:
         "",
         f"{load['readers']} clients, each on a share link of its own (the site takes "
         f"{load['readers']} ZIPs at once, 2 per client), read a {load['zip_mb']} MB ZIP of "
-        f"originals at {load['reader_kb_per_second']:.0f} kB/s each, while a load balancer's "
+        f"web sizes at {load['reader_kb_per_second']:.0f} kB/s each, while a load balancer's "
         "probes ask for `/healthz` and the gallery (`/`, from the page cache), one request at "
         "a time on a new connection, timing out at 5 s. gunicorn runs as docs/production.md "
         "runs it (2 workers of 4 threads for pages; the download process, 20 threads), on "
