@@ -8,8 +8,9 @@ the AV1 decoder allocates for the size coded in the item's sequence header: a fi
 coded size other than the claimed one.
 """
 
-# Boxes in one container (items, properties, locations), and extents over all items: a
-# phone's HEIC of 48 tiles has about 100 boxes in one place, and one extent per item.
+# Boxes in one container (items, properties, locations), and ipma entries and extents over
+# all items: a phone's HEIC of 48 tiles has about 100 boxes in one place, and one ipma entry
+# and one extent per item.
 MAX_BOXES = 10_000
 
 
@@ -102,14 +103,16 @@ def _claimed_sizes(data: bytes, start: int, end: int) -> dict[int, tuple[int, in
     properties = [
         box for kind, (first, last) in iprp if kind == b"ipco" for box in _boxes(data, first, last)
     ]
-    sizes = {}
+    sizes, items_declared = {}, 0
     for kind, (position, _) in iprp:
         if kind != b"ipma":
             continue
         version, wide_index = data[position], data[position + 3] & 1
         id_size = 2 if version == 0 else 4
         count = int.from_bytes(data[position + 4 : position + 8])
-        if count > MAX_BOXES:
+        # Counted over all ipma boxes: each box's entries may run on over the boxes after it.
+        items_declared += count
+        if items_declared > MAX_BOXES:
             raise _TooComplex(f"more than {MAX_BOXES} items")
         position += 8
         for _ in range(count):

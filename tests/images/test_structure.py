@@ -99,6 +99,21 @@ def test_extents_are_counted_over_all_items():
     )
 
 
+def test_heic_of_many_property_associations_is_refused_before_opening():
+    # Each ipma box reads its entries past its own end, over the next boxes: no single box
+    # claims more than 10,000 items.
+    reason = refusal(hostile.many_ipma_heic(boxes=1000, items=10_000))
+
+    assert reason == "too complex to decode safely (more than 10000 items)"
+
+
+def test_property_associations_are_counted_over_all_ipma_boxes():
+    assert isobmff.refusal_reason(hostile.many_ipma_heic(boxes=2, items=5000)) is None
+    assert isobmff.refusal_reason(hostile.many_ipma_heic(boxes=2, items=5001)) == (
+        "too complex to decode safely (more than 10000 items)"
+    )
+
+
 def test_avif_whose_header_claims_fewer_pixels_than_its_image_is_refused():
     reason = refusal(hostile.lying_avif(size=(2000, 1500), claimed=(100, 100)))
 
