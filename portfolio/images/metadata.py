@@ -79,6 +79,17 @@ def credit_xmp(credit: Mapping[str, str]) -> bytes | None:
     return xmp.credit_packet(credit) if credit else None
 
 
+def credit_exif(credit: Mapping[str, str]) -> Image.Exif:
+    """EXIF carrying the creator and copyright notice (Artist, Copyright) alone."""
+    exif = Image.Exif()
+    # As UTF-8 bytes: Pillow would write a text's other characters as "?".
+    if creator := credit.get("creator"):
+        exif[ExifTags.Base.Artist] = creator.encode()
+    if notice := credit.get("copyright_notice"):
+        exif[ExifTags.Base.Copyright] = notice.encode()
+    return exif
+
+
 def read_credit_xmp(packet: bytes | str) -> dict[str, str]:
     """The credit fields an XMP packet carries, cleaned; {} for a packet too large or damaged."""
     return clean_credit(_read_safely(xmp.read_credit, packet))

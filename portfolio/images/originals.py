@@ -32,7 +32,7 @@ from PIL import Image, ImageCms
 
 from portfolio.images import isobmff, sandbox, xmp
 from portfolio.images.icc import kept_profile as rebuilt_profile
-from portfolio.images.metadata import clean_credit, credit_xmp
+from portfolio.images.metadata import clean_credit, credit_exif, credit_xmp
 
 # EXIF tags that say how to show the pixels: kept in every original.
 DISPLAY_TAGS = frozenset(
@@ -74,7 +74,7 @@ CAMERA_TAGS = frozenset(
         "Exif.Photo.ISOSpeedRatings",
     }
 )
-_EXIF_IFD, _ARTIST, _COPYRIGHT = 0x8769, 0x013B, 0x8298
+_EXIF_IFD = 0x8769
 # The blocks exiv2 is given to write the policy's metadata and colour profile into: the
 # pictures and how to show them. Everything else goes.
 _JPEG_KEPT_APPLICATION_SEGMENTS = (
@@ -326,11 +326,7 @@ def _kept_exif_item(block: bytes, credit: dict, wanted: dict[str, set[int]], len
         kept[_EXIF_IFD] = chosen
     with_credit = Image.Exif()
     with_credit.update(kept)
-    # As UTF-8 bytes: Pillow would write a text's other characters as "?".
-    if creator := credit.get("creator"):
-        with_credit[_ARTIST] = creator.encode()
-    if notice := credit.get("copyright_notice"):
-        with_credit[_COPYRIGHT] = notice.encode()
+    with_credit.update(credit_exif(credit))
     # The largest of these that fits: the credit is also in XMP, where there is room.
     for exif in (with_credit, kept, Image.Exif()):
         item = (6).to_bytes(4) + exif.tobytes()

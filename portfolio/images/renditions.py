@@ -48,6 +48,7 @@ from PIL import Image
 
 from portfolio.images import sandbox
 from portfolio.images.cards import card_size, make_card
+from portfolio.images.metadata import credit_exif
 from portfolio.images.pixels import (
     DEEP_GREY_MODES,
     display_size,
@@ -97,7 +98,6 @@ DERIVATIVES_SPEC = "card placeholder web2048"
 # The "web size" download: what print labs and every program take.
 WEB_SIZE_LONG_EDGE = 2048
 WEB_SIZE_QUALITY = 90
-_EXIF_ARTIST, _EXIF_COPYRIGHT = 0x013B, 0x8298
 
 
 @dataclass(frozen=True)
@@ -377,7 +377,7 @@ def derive(
             card = Rendition(*make_card(largest, focal_point, xmp_option))
         web_size = None
         if focal_point is not None:
-            web_size = threads.submit(_web_size, largest, xmp, credit or {})
+            web_size = threads.submit(_web_size, largest, xmp_option, credit or {})
         renditions = []
         smaller = largest
         for size in reversed(sizes[:-1]):
@@ -389,7 +389,7 @@ def derive(
     return Derivatives(renditions, card, placeholder, web_size and web_size.result())
 
 
-def _web_size(largest: Image.Image, xmp: bytes | None, credit: dict) -> Rendition:
+def _web_size(largest: Image.Image, xmp_option: dict, credit: dict) -> Rendition:
     """The web-size download: the largest rendition brought to 2048 px on its long edge."""
     image = to_8_bit_rgb(largest) if largest.mode in DEEP_GREY_MODES else largest
     scale = min(1.0, WEB_SIZE_LONG_EDGE / max(image.size))
@@ -401,15 +401,9 @@ def _web_size(largest: Image.Image, xmp: bytes | None, credit: dict) -> Renditio
         background.paste(image, mask=image.getchannel("A"))
         image = background
     image = image.convert("RGB")
-    exif = Image.Exif()
-    # As UTF-8 bytes: Pillow would write a text's other characters as "?".
-    if creator := credit.get("creator"):
-        exif[_EXIF_ARTIST] = creator.encode()
-    if notice := credit.get("copyright_notice"):
-        exif[_EXIF_COPYRIGHT] = notice.encode()
     buffer = io.BytesIO()
-    options = {"xmp": xmp} if xmp else {}
-    image.save(buffer, format="JPEG", quality=WEB_SIZE_QUALITY, exif=exif.tobytes(), **options)
+    exif = credit_exif(credit).tobytes()
+    image.save(buffer, format="JPEG", quality=WEB_SIZE_QUALITY, exif=exif, **xmp_option)
     return Rendition(*size, buffer.getvalue())
 
 
