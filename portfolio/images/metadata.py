@@ -1,6 +1,5 @@
 """
-The metadata policy: one record per picture, read once by the gate from the file as it came,
-before it is re-encoded without any of its metadata.
+The metadata policy: one record per picture, read once by the gate from the file as it came.
 
 - Never kept: GPS and every position tag, camera and lens serial numbers, maker notes (owner
   names and serials live there: never parsed), the embedded thumbnail, and everything else
@@ -9,7 +8,8 @@ before it is re-encoded without any of its metadata.
   focal length, aperture, exposure time, ISO, capture date.
 - Kept in the files visitors download (`credit`): creator, copyright notice, credit line and
   web statement of rights (IPTC Core, in XMP), from the file or the owner's defaults, written
-  as a packet of our own (credit_xmp, images/xmp.py), never the upload's.
+  as a packet of our own (credit_xmp, images/xmp.py), never the upload's; creator and
+  copyright also in EXIF (credit_exif).
 
 Bounded: EXIF and XMP larger than their limits are not read, XML with a DTD is not parsed,
 and every string is cut short. Damaged metadata is simply not kept: reading it never refuses

@@ -10,7 +10,7 @@ every picture has at least one rendition and the largest always shows it at
 full resolution. No side goes beyond what the format can hold (a very long
 picture is shrunk further, keeping its aspect ratio). Orientation is applied,
 colours are converted to 8-bit sRGB and no metadata (EXIF, XMP, ICC) is written but the
-picture's credit, as XMP, when the caller gives it.
+picture's credit when the caller gives it: as XMP, and in the web size also in EXIF.
 Beside them: <stem>_card.jpg, a 1200 × 630 JPEG cropped around the picture's focal
 point (images/cards.py; smaller, never upscaled, for a small picture), <stem>_web.jpg, the
 "web size" download (a JPEG 2048 px on its long edge, sRGB, with the credit), and a
@@ -24,8 +24,8 @@ The pipeline, chosen by bench/ (see the README): the JPEG decoder scales by
 largest rendition is resized from that on two threads, band by band, and the decode
 freed; the largest is encoded on one thread while the smaller ones are resized, each
 from the one above, and encoded on the other (Pillow releases the GIL in both). The
-card comes from the largest rendition, the placeholder from the smallest. Peak memory
-stays near one reduced decode, not a 24-megapixel one.
+card and the web size come from the largest rendition, the placeholder from the
+smallest. Peak memory stays near one reduced decode, not a 24-megapixel one.
 
 What happens to the files around a picture's life (made, recorded, deleted) is in
 portfolio/tasks.py: this module only turns a stored image into stored files.
@@ -109,7 +109,8 @@ class Rendition:
 
 @dataclass(frozen=True)
 class Derivatives:
-    """What one decode of a picture gives: its renditions, smallest first, card, placeholder."""
+    """What one decode of a picture gives: its renditions, smallest first, card, placeholder
+    and web size."""
 
     renditions: list[Rendition]
     card: Rendition | None = None
@@ -130,7 +131,7 @@ class StoredDerivatives:
 
 def rendition_spec() -> str:
     """
-    What the current settings ask for, e.g. "webp 480 960 1600 card placeholder": stored
+    What the current settings ask for, e.g. "webp 480 960 1600 card placeholder web2048": stored
     with renditions, so a change of settings (or of what a pass makes) marks them outdated.
     """
     image_format = settings.PORTFOLIO_RENDITION_FORMAT
