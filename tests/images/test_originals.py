@@ -26,7 +26,7 @@ from portfolio.images import isobmff
 from portfolio.images.originals import as_it_leaves
 from portfolio.models import Picture, Profile
 from tests.fetching import fetch
-from tests.helpers import read_stored
+from tests.helpers import display_p3_like, read_stored
 
 pytestmark = pytest.mark.django_db
 
@@ -383,9 +383,10 @@ def test_a_heic_keeps_the_same_tags_as_a_jpeg(camera_details):
 
 def test_the_web_size_is_a_2048_px_srgb_jpeg_with_the_credit(uploaded, owner):
     Profile.objects.create(user=owner, creator=CREATOR, copyright_notice=COPYRIGHT)
-    display_p3 = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     buffer = io.BytesIO()
-    Image.new("RGB", (3000, 2000), (200, 90, 40)).save(buffer, "PNG", icc_profile=display_p3)
+    Image.new("RGB", (3000, 2000), (200, 90, 40)).save(
+        buffer, "PNG", icc_profile=display_p3_like()
+    )
 
     picture = uploaded(buffer.getvalue(), "big.png")
 
