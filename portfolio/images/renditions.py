@@ -146,13 +146,14 @@ def store_renditions(
     name: str,
     spec: str,
     into: Storage,
-    focal_point: tuple[float, float] = (0.5, 0.5),
+    focal_point: tuple[float, float] | None = (0.5, 0.5),
     xmp: bytes | None = None,
     credit: dict | None = None,
 ) -> StoredDerivatives:
     """
     Make the renditions, card, web size and placeholder of the image `name` stored in
     `source` for `spec`, in the sandbox; write the files in `into`, under names beside its own.
+    Without a focal point, the renditions alone.
 
     Rendition records come smallest first: {"width", "height", "name"}. A file already at
     one of their names (an earlier run) is replaced; if writing fails, none is left. Each
@@ -271,7 +272,7 @@ def _render_bounded(
     data: bytes,
     widths: Sequence[int],
     image_format: str,
-    focal_point: tuple[float, float],
+    focal_point: tuple[float, float] | None,
     xmp: bytes | None,
     credit: dict,
 ) -> Derivatives:
