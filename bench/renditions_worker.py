@@ -5,8 +5,8 @@ this fresh process, and print the time per image and the peak memory as JSON.
     python bench/renditions_worker.py LIBRARY OUTPUT_FOLDER PHOTO...
 
 LIBRARY: ours (portfolio.images, the site's pipeline: the renditions, the link-preview
-card and the placeholder), ours-renditions (the same pipeline, the four renditions alone:
-what the card and placeholder cost), pyvips, pillow-naive (full
+card, the web size and the placeholder), ours-renditions (the same pipeline, sandbox
+included, the four renditions alone: what the others cost), pyvips, pillow-naive (full
 decode, each size from it), easy-thumbnails, sorl-thumbnail. Each writes through a
 Django FileSystemStorage, as it would in a site.
 """
@@ -100,7 +100,11 @@ def configure(library: str, media_root: Path) -> None:
         PORTFOLIO_RENDITION_WIDTHS=WIDTHS,
         PORTFOLIO_RENDITION_FORMAT="webp",
         # The sandbox's budgets, as the site sets them (renditions decode in the sandbox).
-        **{name: getattr(site_settings, name) for name in dir(site_settings) if "UPLOAD" in name},
+        **{
+            name: getattr(site_settings, name)
+            for name in dir(site_settings)
+            if name.startswith("PORTFOLIO_UPLOAD_")
+        },
         # easy-thumbnails: WebP at the same quality as ours.
         THUMBNAIL_EXTENSION="webp",
         THUMBNAIL_QUALITY=QUALITY,
@@ -126,20 +130,15 @@ def ours():
 
 
 def ours_renditions_only():
-    from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
 
     sys.path.insert(0, str(ROOT))
-    from portfolio.images.renditions import render_renditions, rendition_name
+    from portfolio.images.renditions import rendition_spec, store_renditions
 
-    def make(name: str) -> None:
-        with default_storage.open(name, "rb") as original:
-            renditions = render_renditions(original, WIDTHS)
-        for rendition in renditions:
-            target = rendition_name(name, rendition.width, "webp")
-            default_storage.save(target, ContentFile(rendition.data))
-
-    return make
+    # The same path as ours, sandbox included: without a focal point, the renditions alone.
+    return lambda name: store_renditions(
+        default_storage, name, rendition_spec(), into=default_storage, focal_point=None
+    )
 
 
 def pyvips_pipeline():

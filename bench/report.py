@@ -85,8 +85,9 @@ def work_mb(row: dict) -> float:
 
 LIBRARY_DESCRIPTIONS = {
     "ours": "ours: Pillow, draft decode, largest first, banded Lanczos on two threads, the "
-    "largest encoded while the others are made; with the card and placeholder (the site's)",
-    "ours-renditions": "ours, the four renditions alone (no card, no placeholder)",
+    "largest encoded while the others are made; with the card, web size and placeholder (the "
+    "site's)",
+    "ours-renditions": "ours, the four renditions alone (no card, web size or placeholder)",
     "easy-thumbnails": "easy-thumbnails 2.10.1 (Pillow)",
     "sorl-thumbnail": "sorl-thumbnail 13.4.0 (Pillow engine)",
     "pyvips": "pyvips 3.2.0 + libvips (shrink-on-load, largest first)",
@@ -116,7 +117,7 @@ def renditions_figure(results: dict) -> Figure:
     if alone:
         cost = ours["ms_per_image"] / alone["ms_per_image"]
         summary.append(
-            f"| 1 | card and placeholder: ours ÷ ours with the four renditions alone | "
+            f"| 1 | card, web size and placeholder: ours ÷ ours with the four renditions alone | "
             f"{cost:.2f} ({ours['ms_per_image']:.0f} against {alone['ms_per_image']:.0f} ms "
             f"per image; work memory {work_mb(ours):.0f} against {work_mb(alone):.0f} MB) "
             f"| ≤ 1.15 | {verdict(cost <= 1.15)} |"
@@ -134,9 +135,10 @@ def renditions_figure(results: dict) -> Figure:
         "maximum resident set (`ru_maxrss`); *baseline* is that maximum just before the first "
         "image, after imports and set-up, so *work* is what making renditions added. *CPU* is "
         "the time of all the process's threads (ours runs two at once). *ours* "
-        "also makes each picture's 1200×630 link-preview card (JPEG, one a picture) and its "
-        "placeholder, from the same decode; *ours, the four renditions alone* runs the same "
-        "pipeline without them, to show what they cost.",
+        "also makes each picture's 1200×630 link-preview card (JPEG, one a picture), its "
+        "2048 px web size (JPEG) and its placeholder, from the same decode; *ours, the four "
+        "renditions alone* runs the same pipeline, sandbox included, without them, to show "
+        "what they cost.",
         "",
         "| library | ms per image | CPU ms per image | peak RSS MB | baseline MB | work MB "
         "| files |",
@@ -520,8 +522,9 @@ def zip_figure(results: dict) -> Figure:
     section = [
         "## 7. ZIP downloads",
         "",
-        "A project of 8 MB originals downloaded whole by its owner (`/projects/<slug>/download/"
-        "?size=original`), in a fresh process each, through Django's test client, reading the "
+        "A project of 8 MB web-size files downloaded whole by its owner (`/projects/<slug>/"
+        "download/?size=web`; originals pass the metadata policy first, each held whole), in a "
+        "fresh process each, through Django's test client, reading the "
         "streamed response to its end. Memory is the process's peak resident set "
         "(`ru_maxrss`); *work* is what the download added to the peak it had before. Flat "
         "memory means the 1 GB project costs what the 16 MB one does.",
@@ -657,7 +660,7 @@ def zip_load_figure(results: dict) -> Figure:
         "",
         f"{load['readers']} clients, each on a share link of its own (the site takes "
         f"{load['readers']} ZIPs at once, 2 per client), read a {load['zip_mb']} MB ZIP of "
-        f"originals at {load['reader_kb_per_second']:.0f} kB/s each, while a load balancer's "
+        f"web sizes at {load['reader_kb_per_second']:.0f} kB/s each, while a load balancer's "
         "probes ask for `/healthz` and the gallery (`/`, from the page cache), one request at "
         "a time on a new connection, timing out at 5 s. gunicorn runs as docs/production.md "
         "runs it (2 workers of 4 threads for pages; the download process, 20 threads), on "

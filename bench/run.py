@@ -32,6 +32,9 @@ import report
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
+sys.path.insert(0, str(ROOT))
+from tests.production.nginx_sample import zip_location  # noqa: E402
+
 PYTHON = sys.executable
 PHOTO_COUNT = 10
 LIBRARIES = [
@@ -72,7 +75,6 @@ ZIP_PAST_BUFFER_MB = 16
 PAST_BUFFER_PROBES = 4
 # The download process as docs/production.md runs it on each app server.
 DOWNLOAD_PROCESS = ("--threads", "20", "--timeout", "120")
-PRODUCTION_DOCS = ROOT / "docs" / "production.md"
 # As tests/browser/conftest.py starts it.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -565,7 +567,7 @@ def zip_load(work: Path, env: dict, world: dict) -> dict:
         gunicorn(env, GUNICORN_WORKERS, "--threads", "4", "--timeout", "120") as (pages, _),
         gunicorn(env, 1, *DOWNLOAD_PROCESS) as (downloads, _),
     ):
-        with nginx(work, pages, env, sample_zip_location(downloads)) as base:
+        with nginx(work, pages, env, zip_location(downloads)) as base:
             warm(base)
             phases["alone"] = probe(base)
             phases["readers"] = probe_while_reading(work, base, urls, env, PROBES)
@@ -581,13 +583,6 @@ def zip_load(work: Path, env: dict, world: dict) -> dict:
         "past_buffer_mb": ZIP_PAST_BUFFER_MB,
         "phases": phases,
     }
-
-
-def sample_zip_location(downloads: str) -> str:
-    """The ZIP location of the sample in docs/production.md, proxying to `downloads`."""
-    sample = re.search(r"```nginx\n(.*?)```", PRODUCTION_DOCS.read_text(), re.DOTALL)[1]
-    location = re.search(r'^( *)location ~ "\^/\(projects.*?^\1\}', sample, re.M | re.S)[0]
-    return location.replace("http://portfolio_downloads", downloads)
 
 
 def probe(base: str, count: int = PROBES) -> dict:
@@ -689,7 +684,10 @@ class SlowReader(threading.Thread):
             connection.sendall(request.encode())
             head = b""
             while b"\r\n\r\n" not in head:
-                head += connection.recv(4096)
+                chunk = connection.recv(4096)
+                if not chunk:
+                    return  # Closed before its headers: status stays 0, "none" in the figure.
+                head += chunk
             self.status = int(head.split()[1])
             self.answered.set()
             while not self.stop.is_set():

@@ -335,36 +335,47 @@ def decode(photo: str) -> dict:
     return {"seconds": seconds, "peak_rss_mb": peak_rss_mb(), "baseline_rss_mb": baseline}
 
 
-def zip_download(megabytes: int) -> dict:
+def stored_zip_project(owner, title: str, visibility: str, megabytes: int) -> Project:
     """
-    A project of `megabytes` of originals, downloaded whole as its owner's browser does.
-
-    The files are written straight to the private storage under picture rows: the ZIP reads
-    stored files, whatever made them, and judging a gigabyte of photos is figure 6's matter.
+    A project of `megabytes` of web-size files of 8 MB, written straight to the private
+    storage under picture rows: a ZIP of web sizes streams stored files, whatever made them.
+    (An original would go through the metadata policy, which random bytes do not pass; each
+    is held whole while it is rewritten, up to the upload limit: docs/access.md.)
     """
     from django.core.files.base import ContentFile
 
     from portfolio.access import private_storage
 
-    owner = get_user_model().objects.create_user("zip-owner", password="bench-password-1")
-    project = Project.objects.create(owner=owner, title="Zip", visibility="private")
-    file_mb = 8
-    chunk = os.urandom(file_mb * 1024 * 1024)
-    for number in range(max(1, megabytes // file_mb)):
-        name = private_storage().save(
-            f"projects/{project.pk}/{number:04d}.jpg", ContentFile(chunk)
-        )
+    project = Project.objects.create(owner=owner, title=title, visibility=visibility)
+    chunk = os.urandom(8 * 1024 * 1024)
+    for number in range(max(1, megabytes // 8)):
+        stem = f"projects/{project.pk}/{number:04d}"
         Picture.objects.bulk_create(
-            [Picture(project=project, photo=name, width=1, height=1, position=number)]
+            [
+                Picture(
+                    project=project,
+                    photo=private_storage().save(f"{stem}.jpg", ContentFile(b"never read")),
+                    web_size=private_storage().save(f"{stem}_web.jpg", ContentFile(chunk)),
+                    renditions=[{"width": 1, "height": 1, "name": f"{stem}_w480.webp"}],
+                    width=1,
+                    height=1,
+                    position=number,
+                )
+            ]
         )
-    del chunk
+    return project
+
+
+def zip_download(megabytes: int) -> dict:
+    """A project of `megabytes` of web sizes, downloaded whole as its owner's browser does."""
+    owner = get_user_model().objects.create_user("zip-owner", password="bench-password-1")
+    project = stored_zip_project(owner, "Zip", "private", megabytes)
     client = Client()
     client.force_login(owner)
     baseline = peak_rss_mb()
     started = time.perf_counter()
     response = client.get(
-        reverse("portfolio:project-download", kwargs={"slug": project.slug}),
-        {"size": "original"},
+        reverse("portfolio:project-download", kwargs={"slug": project.slug}), {"size": "web"}
     )
     sent = sum(len(part) for part in response.streaming_content)
     seconds = time.perf_counter() - started
@@ -379,14 +390,11 @@ def zip_download(megabytes: int) -> dict:
 def zip_readers(clients: int) -> dict:
     """
     Twelve public projects for the gallery, each with a small real picture (through the gate,
-    with its renditions), and an unlisted project of 64 MB of originals with a link for each
-    client. The originals are written straight to the private storage, as for figure 7.
+    with its renditions), and an unlisted project of 64 MB of web sizes with a link for each
+    client, made as for figure 7.
     """
     from django.core.files.base import ContentFile
     from PIL import Image
-
-    from portfolio.access import private_storage
-    from portfolio.models import ShareLink
 
     owner = get_user_model().objects.create_user("zips-owner", password="bench-password-1")
     image = io.BytesIO()
@@ -397,22 +405,17 @@ def zip_readers(clients: int) -> dict:
         )
         picture = Picture(project=project, caption=f"Picture {number}")
         picture.photo.save(f"gallery{number}.jpg", ContentFile(image.getvalue()), save=True)
-    project = Project.objects.create(owner=owner, title="Shoot", visibility="unlisted")
-    chunk = os.urandom(8 * 1024 * 1024)
-    for number in range(8):
-        name = private_storage().save(
-            f"projects/{project.pk}/{number:04d}.jpg", ContentFile(chunk)
-        )
-        Picture.objects.bulk_create(
-            [Picture(project=project, photo=name, width=1, height=1, position=number)]
-        )
+    project = stored_zip_project(owner, "Shoot", "unlisted", 64)
     links = [
-        ShareLink.objects.create(project=project, label=f"client {n}", downloads="originals")
+        ShareLink.objects.create(project=project, label=f"client {n}", downloads="web")
         for n in range(clients)
     ]
     return {
         "zip_mb": 64,
-        "zip_urls": [f"{link.get_absolute_url()}download/?size=original" for link in links],
+        "zip_urls": [
+            reverse("portfolio:share-download", kwargs={"token": link.token}) + "?size=web"
+            for link in links
+        ],
     }
 
 

@@ -34,7 +34,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
-from django.utils.functional import LazyObject, empty
+from django.utils.functional import LazyObject, cached_property, empty
 from django.utils.http import content_disposition_header
 
 from portfolio.images.originals import as_it_leaves
@@ -258,18 +258,18 @@ class PictureMedia:
 
     @property
     def srcset(self) -> str:
-        return ", ".join(f"{url} {width}w" for width, url in self.rendition_urls())
+        return ", ".join(f"{url} {width}w" for width, url in self.rendition_urls)
 
     @property
     def src(self) -> str:
         """A middle rendition, for browsers that ignore srcset."""
-        urls = self.rendition_urls()
+        urls = self.rendition_urls
         return urls[len(urls) // 2][1] if urls else ""
 
     @property
     def large_url(self) -> str:
         """What the lightbox shows: the largest rendition."""
-        urls = self.rendition_urls()
+        urls = self.rendition_urls
         return urls[-1][1] if urls else ""
 
     @property
@@ -277,20 +277,20 @@ class PictureMedia:
         return _may_have(self.grant, self.picture, WEB, attachment=False)
 
     @property
-    def ready(self) -> bool:
-        """Whether there is anything to show this viewer yet (renditions may still be coming)."""
-        return self.renditions_visible
-
-    @property
     def download_sizes(self) -> list[str]:
         """The sizes decide() lets this viewer download, of a picture they are shown."""
-        if not self.ready:
+        if not self.renditions_visible:  # Nothing shown yet (renditions may be coming).
             return []
         return [
             size for size in SIZES if decide(self.grant, self.picture, size=size, attachment=True)
         ]
 
+    @cached_property
     def rendition_urls(self) -> list[tuple[int, str]]:
+        """
+        (width, URL) of each rendition this viewer may be shown. Made once: a page reads them
+        for src, srcset and the lightbox, and each private one is a sealed URL.
+        """
         if not self.renditions_visible:
             return []
         public = self.picture.renditions_public
@@ -362,7 +362,7 @@ def original_bytes(picture) -> bytes:
     with original_storage().open(picture.photo.name, "rb") as file:
         data = file.read()
     return as_it_leaves(
-        data, picture.credit, camera_details=picture.project.camera_details_in_originals()
+        data, picture.credit, camera_details=picture.project.camera_details_in_originals
     )
 
 

@@ -13,6 +13,10 @@ import ipaddress
 from django.conf import settings
 from django.http import HttpRequest
 
+# What a column holding one of these needs: an IPv6 address at its longest (45, written with an
+# IPv4 address inside); normal_address() writes at most 39.
+ADDRESS_LENGTH = 45
+
 
 def client_address(request: HttpRequest) -> str:
     """The address of whoever sent `request`, past our own proxies; "" if there is none."""

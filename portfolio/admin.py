@@ -30,10 +30,9 @@ def preview_for(request):
         @admin.display(description="preview")
         def preview(picture: Picture) -> str:
             media = PictureMedia(picture, grant_for(picture.project, user=request.user))
-            urls = media.rendition_urls()
-            src = urls[0][1] if urls else ""
-            if not src:
+            if not media.rendition_urls:
                 return "—"
+            src = media.rendition_urls[0][1]
             # The height keeps the picture's proportions: no inline style (the CSP).
             width, height = picture.display_width, picture.display_height
             return format_html(

@@ -93,8 +93,8 @@ def store_upload_renditions(
 @task
 def make_renditions(picture_id: int, force: bool = False) -> bool:
     """
-    Make and record the renditions, card and placeholder of a picture, unless they are up
-    to date (or `force`).
+    Make and record the renditions, card, web size and placeholder of a picture, unless
+    they are up to date (or `force`).
 
     Safe to run twice and after the picture was deleted: return whether it recorded any.
     """

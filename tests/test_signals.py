@@ -467,6 +467,14 @@ def worker_stopped_during_a_task():
     """
 
     def stop(signum, frame):
+        # Python swallows an exception raised in a finaliser (__del__); gunicorn's arbiter
+        # would follow with SIGKILL, so here the signal comes again 10 ms later instead.
+        caller = frame
+        while caller is not None:
+            if caller.f_code.co_name == "__del__":
+                signal.setitimer(signal.ITIMER_REAL, 0.01)
+                return
+            caller = caller.f_back
         sys.exit(1)
 
     def stop_soon(sender, task_result, **kwargs):

@@ -230,7 +230,7 @@ def test_a_picture_moved_to_another_project_in_the_admin_moves_its_renditions(
 ):
     picture = project.pictures.first()
     names = set(picture.rendition_names)
-    public_urls = {url for _, url in PictureMedia(picture, PUBLIC).rendition_urls()}
+    public_urls = {url for _, url in PictureMedia(picture, PUBLIC).rendition_urls}
     assert names <= public_files() and public_urls
     project.cover = picture
     project.save()

@@ -21,7 +21,7 @@ def public_rendition(picture: Picture) -> tuple[str, int, int] | None:
     """A public project's picture's largest rendition in the public storage, if it has one."""
     if not picture.project.is_public:
         return None
-    urls = PictureMedia(picture, PUBLIC).rendition_urls()
+    urls = PictureMedia(picture, PUBLIC).rendition_urls
     if not urls:
         return None
     largest = picture.renditions[-1]

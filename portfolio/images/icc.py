@@ -4,16 +4,16 @@ Colour profiles: keep what an ICC profile says about colour, and nothing else.
 A profile is kept only rebuilt from its colour tags (primaries, white point, tone curves),
 under its well-known name (Display P3, Adobe RGB…) or a neutral one: whatever else rode
 along (text, HTML, a 16 MB blob) never reaches what visitors download. A profile we cannot
-rebuild (too large, not a matrix profile such as a printer's CMYK one) is applied instead:
-the pixels are converted to sRGB and no profile is stored.
+rebuild (too large, not a matrix profile such as a printer's CMYK one) is None here: the
+caller decides (images/originals.py keeps the upload's own if it parses; renditions are
+converted to sRGB by images/pixels.py).
 """
 
 import io
 import itertools
-import logging
 import struct
 
-from PIL import Image, ImageCms
+from PIL import ImageCms
 
 # Display profiles are a few hundred bytes to a few KB; 64 KB leaves room for long curves.
 MAX_PROFILE_BYTES = 64 * 1024
@@ -49,10 +49,6 @@ _D50 = struct.pack(">3i", 0xF6D6, 0x10000, 0xD32D)
 # Parametric curves: parameters per function type.
 _PARAMETRIC_COUNTS = {0: 1, 1: 3, 2: 4, 3: 5, 4: 7}
 
-_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
-
-logger = logging.getLogger(__name__)
-
 
 def kept_profile(data: bytes) -> bytes | None:
     """The profile rebuilt from its colour tags, or None when it cannot be kept."""
@@ -66,22 +62,6 @@ def kept_profile(data: bytes) -> bytes | None:
     except (ImageCms.PyCMSError, OSError, ValueError, struct.error):
         return None
     return rebuilt
-
-
-def to_srgb(image: Image.Image, data: bytes) -> Image.Image:
-    """The pixels converted from the profile to sRGB; as they are when it cannot be applied."""
-    if image.mode not in ("RGB", "RGBA", "L", "CMYK"):
-        return image
-    try:
-        source = ImageCms.ImageCmsProfile(io.BytesIO(data))
-        if image.mode == "RGB":
-            ImageCms.profileToProfile(image, source, _SRGB, inPlace=True)
-            return image
-        output_mode = "RGBA" if image.mode == "RGBA" else "RGB"
-        return ImageCms.profileToProfile(image, source, _SRGB, outputMode=output_mode)
-    except (ImageCms.PyCMSError, OSError, ValueError):
-        logger.info("A colour profile could not be applied: dropped")
-        return image
 
 
 def _rebuild(data: bytes, description: str) -> bytes:

@@ -1,5 +1,6 @@
 """
-AVIF and HEIF files (ISO base media boxes): the real size of every AV1 image item.
+AVIF and HEIF files (ISO base media boxes): the real size of every AV1 image item, and
+where the metadata items are.
 
 Pillow reports, and the budget follows, the size the header's ispe property claims, while
 the AV1 decoder allocates for the size coded in the item's sequence header: a file claiming
@@ -7,8 +8,9 @@ the AV1 decoder allocates for the size coded in the item's sequence header: a fi
 coded size other than the claimed one.
 """
 
-# Boxes in one container (items, properties, locations): a phone's HEIC of 48 tiles has
-# about 100.
+# Boxes in one container (items, properties, locations), and ipma entries and extents over
+# all items: a phone's HEIC of 48 tiles has about 100 boxes in one place, and one ipma entry
+# and one extent per item.
 MAX_BOXES = 10_000
 
 
@@ -22,6 +24,25 @@ def refusal_reason(data: bytes) -> str | None:
         return None  # malformed: the decoder refuses it
 
 
+def metadata_extents(data: bytes) -> list[tuple[bytes, int, int]]:
+    """
+    Where a HEIF or AVIF file keeps its metadata items: (b"Exif" or b"mime", offset, length)
+    for each extent in the file itself. An item in the meta box's idat or split in pieces
+    is reported as one extent per piece.
+    """
+    boxes = dict(_boxes(data, 0, len(data)))
+    if b"meta" not in boxes:
+        return []
+    start, end = boxes[b"meta"]
+    meta = dict(_boxes(data, start + 4, end))
+    kinds = _item_types(data, *meta[b"iinf"], wanted=(b"Exif", b"mime"))
+    return [
+        (kinds[item], offset, length)
+        for item, offset, length in _item_extents(data, *meta[b"iloc"], idat=meta.get(b"idat"))
+        if item in kinds
+    ]
+
+
 def _coded_size_refusal(data: bytes) -> str | None:
     """Compare every AV1 image item's coded size with the size its ispe claims."""
     boxes = dict(_boxes(data, 0, len(data)))
@@ -30,8 +51,11 @@ def _coded_size_refusal(data: bytes) -> str | None:
     start, end = boxes[b"meta"]
     meta = dict(_boxes(data, start + 4, end))
     claimed = _claimed_sizes(data, *meta[b"iprp"])
-    first_bytes = _items_first_bytes(data, *meta[b"iloc"], idat=meta.get(b"idat"))
-    for item in _av1_items(data, *meta[b"iinf"]):
+    # The first kilobyte of each item's data, where AV1 puts its sequence header.
+    first_bytes = {}
+    for item, offset, length in _item_extents(data, *meta[b"iloc"], idat=meta.get(b"idat")):
+        first_bytes.setdefault(item, data[offset : offset + min(length, 1024)])
+    for item in _item_types(data, *meta[b"iinf"], wanted=(b"av01",)):
         coded = _av1_coded_size(first_bytes.get(item, b""))
         if coded is None:
             return "the file is damaged or incomplete"
@@ -59,17 +83,18 @@ def _boxes(data: bytes, start: int, end: int):
     raise _TooComplex(f"more than {MAX_BOXES} boxes")
 
 
-def _av1_items(data: bytes, start: int, end: int) -> list[int]:
+def _item_types(data: bytes, start: int, end: int, wanted: tuple[bytes, ...]) -> dict[int, bytes]:
+    """The type of each item whose type is wanted, by item ID."""
     first = start + 4 + (2 if data[start] == 0 else 4)  # FullBox, then an entry count
-    items = []
+    kinds = {}
     for kind, (entry, _) in _boxes(data, first, end):
         version = data[entry]
         if kind == b"infe" and version >= 2:
             id_size = 2 if version == 2 else 4
             item_type = data[entry + 6 + id_size : entry + 10 + id_size]
-            if item_type == b"av01":
-                items.append(int.from_bytes(data[entry + 4 : entry + 4 + id_size]))
-    return items
+            if item_type in wanted:
+                kinds[int.from_bytes(data[entry + 4 : entry + 4 + id_size])] = item_type
+    return kinds
 
 
 def _claimed_sizes(data: bytes, start: int, end: int) -> dict[int, tuple[int, int]]:
@@ -78,14 +103,16 @@ def _claimed_sizes(data: bytes, start: int, end: int) -> dict[int, tuple[int, in
     properties = [
         box for kind, (first, last) in iprp if kind == b"ipco" for box in _boxes(data, first, last)
     ]
-    sizes = {}
+    sizes, items_declared = {}, 0
     for kind, (position, _) in iprp:
         if kind != b"ipma":
             continue
         version, wide_index = data[position], data[position + 3] & 1
         id_size = 2 if version == 0 else 4
         count = int.from_bytes(data[position + 4 : position + 8])
-        if count > MAX_BOXES:
+        # Counted over all ipma boxes: each box's entries may run on over the boxes after it.
+        items_declared += count
+        if items_declared > MAX_BOXES:
             raise _TooComplex(f"more than {MAX_BOXES} items")
         position += 8
         for _ in range(count):
@@ -107,8 +134,8 @@ def _claimed_sizes(data: bytes, start: int, end: int) -> dict[int, tuple[int, in
     return sizes
 
 
-def _items_first_bytes(data: bytes, start: int, end: int, idat) -> dict[int, bytes]:
-    """The first kilobyte of each item's data, where AV1 puts its sequence header."""
+def _item_extents(data: bytes, start: int, end: int, idat) -> list[tuple[int, int, int]]:
+    """Every extent of every item: (item, offset in the file, length)."""
     version = data[start]
     position = start + 6
     offset_size, length_size = data[start + 4] >> 4, data[start + 4] & 15
@@ -124,23 +151,26 @@ def _items_first_bytes(data: bytes, start: int, end: int, idat) -> dict[int, byt
     count = read(4 if version == 2 else 2)
     if count > MAX_BOXES:
         raise _TooComplex(f"more than {MAX_BOXES} items")
-    first_bytes = {}
+    extents, extents_declared = [], 0
     for _ in range(count):
         item = read(4 if version == 2 else 2)
         method = read(2) & 15 if version else 0
         read(2)  # data reference
         base = read(base_size)
-        extents = read(2)
-        if extents > MAX_BOXES:
+        extent_count = read(2)
+        # Counted over all items: with offset and length fields declared 0 bytes wide, an
+        # extent costs no byte of the file.
+        extents_declared += extent_count
+        if extents_declared > MAX_BOXES:
             raise _TooComplex(f"more than {MAX_BOXES} extents")
-        for number in range(extents):
+        for _ in range(extent_count):
             read(index_size)
             offset, length = base + read(offset_size), read(length_size)
-            if number == 0 and method in (0, 1):
-                if method == 1:
-                    offset += idat[0] if idat else len(data)
-                first_bytes[item] = data[offset : offset + min(length or 1024, 1024)]
-    return first_bytes
+            if method == 1:
+                offset += idat[0] if idat else len(data)
+            if method in (0, 1):
+                extents.append((item, offset, length or len(data) - offset))
+    return extents
 
 
 def _av1_coded_size(payload: bytes) -> tuple[int, int] | None:
@@ -216,71 +246,3 @@ class _Bits:
 
 class _TooComplex(Exception):
     pass
-
-
-def metadata_extents(data: bytes) -> list[tuple[bytes, int, int]]:
-    """
-    Where a HEIF or AVIF file keeps its metadata items: (b"Exif" or b"mime", offset, length)
-    for each extent in the file itself. An item in the meta box's idat or split in pieces
-    is reported as one extent per piece.
-    """
-    boxes = dict(_boxes(data, 0, len(data)))
-    if b"meta" not in boxes:
-        return []
-    start, end = boxes[b"meta"]
-    meta = dict(_boxes(data, start + 4, end))
-    kinds = _item_types(data, *meta[b"iinf"], wanted=(b"Exif", b"mime"))
-    return [
-        (kinds[item], offset, length)
-        for item, offset, length in _item_extents(data, *meta[b"iloc"], idat=meta.get(b"idat"))
-        if item in kinds
-    ]
-
-
-def _item_types(data: bytes, start: int, end: int, wanted: tuple[bytes, ...]) -> dict[int, bytes]:
-    first = start + 4 + (2 if data[start] == 0 else 4)  # FullBox, then an entry count
-    kinds = {}
-    for kind, (entry, _) in _boxes(data, first, end):
-        version = data[entry]
-        if kind == b"infe" and version >= 2:
-            id_size = 2 if version == 2 else 4
-            item_type = data[entry + 6 + id_size : entry + 10 + id_size]
-            if item_type in wanted:
-                kinds[int.from_bytes(data[entry + 4 : entry + 4 + id_size])] = item_type
-    return kinds
-
-
-def _item_extents(data: bytes, start: int, end: int, idat) -> list[tuple[int, int, int]]:
-    """Every extent of every item: (item, offset in the file, length)."""
-    version = data[start]
-    position = start + 6
-    offset_size, length_size = data[start + 4] >> 4, data[start + 4] & 15
-    base_size, index_size = data[start + 5] >> 4, data[start + 5] & 15
-    if version == 0:
-        index_size = 0
-
-    def read(size: int) -> int:
-        nonlocal position
-        position += size
-        return int.from_bytes(data[position - size : position])
-
-    count = read(4 if version == 2 else 2)
-    if count > MAX_BOXES:
-        raise _TooComplex(f"more than {MAX_BOXES} items")
-    extents = []
-    for _ in range(count):
-        item = read(4 if version == 2 else 2)
-        method = read(2) & 15 if version else 0
-        read(2)  # data reference
-        base = read(base_size)
-        extent_count = read(2)
-        if extent_count > MAX_BOXES:
-            raise _TooComplex(f"more than {MAX_BOXES} extents")
-        for _ in range(extent_count):
-            read(index_size)
-            offset, length = base + read(offset_size), read(length_size)
-            if method == 1:
-                offset += idat[0] if idat else len(data)
-            if method in (0, 1):
-                extents.append((item, offset, length or len(data) - offset))
-    return extents

@@ -1,6 +1,5 @@
 """
-The metadata policy: one record per picture, read once by the gate from the file as it came,
-before it is re-encoded without any of its metadata.
+The metadata policy: one record per picture, read once by the gate from the file as it came.
 
 - Never kept: GPS and every position tag, camera and lens serial numbers, maker notes (owner
   names and serials live there: never parsed), the embedded thumbnail, and everything else
@@ -9,7 +8,8 @@ before it is re-encoded without any of its metadata.
   focal length, aperture, exposure time, ISO, capture date.
 - Kept in the files visitors download (`credit`): creator, copyright notice, credit line and
   web statement of rights (IPTC Core, in XMP), from the file or the owner's defaults, written
-  as a packet of our own (credit_xmp, images/xmp.py), never the upload's.
+  as a packet of our own (credit_xmp, images/xmp.py), never the upload's; creator and
+  copyright also in EXIF (credit_exif).
 
 Bounded: EXIF and XMP larger than their limits are not read, XML with a DTD is not parsed,
 and every string is cut short. Damaged metadata is simply not kept: reading it never refuses
@@ -77,6 +77,17 @@ def credit_xmp(credit: Mapping[str, str]) -> bytes | None:
     """An XMP packet carrying the credit fields alone, or None when there are none."""
     credit = clean_credit(credit)
     return xmp.credit_packet(credit) if credit else None
+
+
+def credit_exif(credit: Mapping[str, str]) -> Image.Exif:
+    """EXIF carrying the creator and copyright notice (Artist, Copyright) alone."""
+    exif = Image.Exif()
+    # As UTF-8 bytes: Pillow would write a text's other characters as "?".
+    if creator := credit.get("creator"):
+        exif[ExifTags.Base.Artist] = creator.encode()
+    if notice := credit.get("copyright_notice"):
+        exif[ExifTags.Base.Copyright] = notice.encode()
+    return exif
 
 
 def read_credit_xmp(packet: bytes | str) -> dict[str, str]:

@@ -32,7 +32,7 @@ from PIL import Image, ImageCms
 
 from portfolio.images import isobmff, sandbox, xmp
 from portfolio.images.icc import kept_profile as rebuilt_profile
-from portfolio.images.metadata import clean_credit, credit_xmp
+from portfolio.images.metadata import clean_credit, credit_exif, credit_xmp
 
 # EXIF tags that say how to show the pixels: kept in every original.
 DISPLAY_TAGS = frozenset(
@@ -74,16 +74,7 @@ CAMERA_TAGS = frozenset(
         "Exif.Photo.ISOSpeedRatings",
     }
 )
-# Pillow's numbers for the same tags, for HEIF and AVIF (rewritten without exiv2).
-_PILLOW_DISPLAY_TAGS = frozenset({0x0112, 0x011A, 0x011B, 0x0128, 0x0213})
-_PILLOW_CAMERA_TAGS = frozenset({0x010F, 0x0110, 0x0132})
-_PILLOW_CAMERA_EXIF_TAGS = frozenset(
-    {
-        0x9003, 0x9004, 0x9010, 0x9011, 0xA433, 0xA434, 0xA432, 0x920A, 0xA405, 0x829D,
-        0x829A, 0x9204, 0x8822, 0xA402, 0x9207, 0x9209, 0xA403, 0x8827, 0xA001,
-    }
-)  # fmt: skip
-_EXIF_IFD, _ARTIST, _COPYRIGHT = 0x8769, 0x013B, 0x8298
+_EXIF_IFD = 0x8769
 # The blocks exiv2 is given to write the policy's metadata and colour profile into: the
 # pictures and how to show them. Everything else goes.
 _JPEG_KEPT_APPLICATION_SEGMENTS = (
@@ -146,9 +137,10 @@ def _rewrite(data: bytes, credit: dict, camera_details: bool) -> bytes:
     exiv2.LogMsg.setLevel(exiv2.LogMsg.Level.mute)
     if data.startswith(b"GIF8"):
         return _gif_pictures(data)
+    wanted = DISPLAY_TAGS | (CAMERA_TAGS if camera_details else frozenset())
     kind = exiv2.ImageFactory.getType(data)
     if kind == exiv2.ImageType.bmff:
-        return _rewrite_in_place(data, credit, camera_details)
+        return _rewrite_in_place(data, credit, _tag_numbers(exiv2, wanted))
     strip = {
         exiv2.ImageType.jpeg: _jpeg_picture_blocks,
         exiv2.ImageType.png: _png_picture_chunks,
@@ -161,7 +153,6 @@ def _rewrite(data: bytes, credit: dict, camera_details: bool) -> bytes:
     original = exiv2.ImageFactory.open(strip(data, metadata=True))
     original.readMetadata()
     kept = exiv2.ExifData()
-    wanted = DISPLAY_TAGS | (CAMERA_TAGS if camera_details else frozenset())
     for datum in original.exifData():
         if datum.key() in wanted:
             kept.add(datum)
@@ -182,6 +173,15 @@ def _rewrite(data: bytes, credit: dict, camera_details: bool) -> bytes:
     image.writeMetadata()
     written = image.io()
     return bytes(written.mmap()[: written.size()])
+
+
+def _tag_numbers(exiv2, keys: frozenset[str]) -> dict[str, set[int]]:
+    """exiv2's keys as the tag numbers Pillow reads, by exiv2's group: "Image" (IFD0), "Photo"."""
+    numbers = {"Image": set(), "Photo": set()}
+    for key in keys:
+        exif_key = exiv2.ExifKey(key)
+        numbers[exif_key.groupName()].add(exif_key.tag())
+    return numbers
 
 
 def _credit_xmp_data(exiv2, credit: dict):
@@ -283,14 +283,17 @@ def _webp_picture_chunks(data: bytes, metadata: bool = False) -> bytes:
     return b"RIFF" + len(body).to_bytes(4, "little") + body
 
 
-def _rewrite_in_place(data: bytes, credit: dict, camera_details: bool) -> bytes:
-    """HEIF and AVIF: each Exif and XMP item overwritten at its own length, padded."""
+def _rewrite_in_place(data: bytes, credit: dict, wanted: dict[str, set[int]]) -> bytes:
+    """
+    HEIF and AVIF: each Exif and XMP item overwritten at its own length, padded, keeping the
+    `wanted` tags (_tag_numbers).
+    """
     result = bytearray(data)
     rewritten = []
     for kind, offset, length in isobmff.metadata_extents(data):
         block = data[offset : offset + length]
         if kind == b"Exif":
-            replacement = _kept_exif_item(block, credit, camera_details, length)
+            replacement = _kept_exif_item(block, credit, wanted, length)
             padding = b"\x00"
         else:
             packet = credit_xmp(credit) or xmp.credit_packet({})
@@ -310,26 +313,20 @@ def _rewrite_in_place(data: bytes, credit: dict, camera_details: bool) -> bytes:
     return bytes(result)
 
 
-def _kept_exif_item(block: bytes, credit: dict, camera_details: bool, length: int) -> bytes:
-    """A HEIF Exif item (an offset, then the TIFF block) with the kept tags alone."""
+def _kept_exif_item(block: bytes, credit: dict, wanted: dict[str, set[int]], length: int) -> bytes:
+    """A HEIF Exif item (an offset, then the TIFF block) with the `wanted` tags alone."""
     start = 4 + int.from_bytes(block[:4])
     original = Image.Exif()
     original.load(block[start:])
     kept = Image.Exif()
-    wanted = _PILLOW_DISPLAY_TAGS | (_PILLOW_CAMERA_TAGS if camera_details else frozenset())
-    for tag in wanted & set(original):
+    for tag in wanted["Image"] & set(original):
         kept[tag] = original[tag]
-    if camera_details:
-        exif_ifd = original.get_ifd(_EXIF_IFD)
-        if chosen := {tag: exif_ifd[tag] for tag in _PILLOW_CAMERA_EXIF_TAGS & set(exif_ifd)}:
-            kept[_EXIF_IFD] = chosen
+    exif_ifd = original.get_ifd(_EXIF_IFD)
+    if chosen := {tag: exif_ifd[tag] for tag in wanted["Photo"] & set(exif_ifd)}:
+        kept[_EXIF_IFD] = chosen
     with_credit = Image.Exif()
     with_credit.update(kept)
-    # As UTF-8 bytes: Pillow would write a text's other characters as "?".
-    if creator := credit.get("creator"):
-        with_credit[_ARTIST] = creator.encode()
-    if notice := credit.get("copyright_notice"):
-        with_credit[_COPYRIGHT] = notice.encode()
+    with_credit.update(credit_exif(credit))
     # The largest of these that fits: the credit is also in XMP, where there is room.
     for exif in (with_credit, kept, Image.Exif()):
         item = (6).to_bytes(4) + exif.tobytes()

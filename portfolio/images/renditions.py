@@ -10,7 +10,7 @@ every picture has at least one rendition and the largest always shows it at
 full resolution. No side goes beyond what the format can hold (a very long
 picture is shrunk further, keeping its aspect ratio). Orientation is applied,
 colours are converted to 8-bit sRGB and no metadata (EXIF, XMP, ICC) is written but the
-picture's credit, as XMP, when the caller gives it.
+picture's credit when the caller gives it: as XMP, and in the web size also in EXIF.
 Beside them: <stem>_card.jpg, a 1200 × 630 JPEG cropped around the picture's focal
 point (images/cards.py; smaller, never upscaled, for a small picture), <stem>_web.jpg, the
 "web size" download (a JPEG 2048 px on its long edge, sRGB, with the credit), and a
@@ -24,8 +24,8 @@ The pipeline, chosen by bench/ (see the README): the JPEG decoder scales by
 largest rendition is resized from that on two threads, band by band, and the decode
 freed; the largest is encoded on one thread while the smaller ones are resized, each
 from the one above, and encoded on the other (Pillow releases the GIL in both). The
-card comes from the largest rendition, the placeholder from the smallest. Peak memory
-stays near one reduced decode, not a 24-megapixel one.
+card and the web size come from the largest rendition, the placeholder from the
+smallest. Peak memory stays near one reduced decode, not a 24-megapixel one.
 
 What happens to the files around a picture's life (made, recorded, deleted) is in
 portfolio/tasks.py: this module only turns a stored image into stored files.
@@ -48,6 +48,7 @@ from PIL import Image
 
 from portfolio.images import sandbox
 from portfolio.images.cards import card_size, make_card
+from portfolio.images.metadata import credit_exif
 from portfolio.images.pixels import (
     DEEP_GREY_MODES,
     display_size,
@@ -97,7 +98,6 @@ DERIVATIVES_SPEC = "card placeholder web2048"
 # The "web size" download: what print labs and every program take.
 WEB_SIZE_LONG_EDGE = 2048
 WEB_SIZE_QUALITY = 90
-_EXIF_ARTIST, _EXIF_COPYRIGHT = 0x013B, 0x8298
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,8 @@ class Rendition:
 
 @dataclass(frozen=True)
 class Derivatives:
-    """What one decode of a picture gives: its renditions, smallest first, card, placeholder."""
+    """What one decode of a picture gives: its renditions, smallest first, card, placeholder
+    and web size."""
 
     renditions: list[Rendition]
     card: Rendition | None = None
@@ -130,7 +131,7 @@ class StoredDerivatives:
 
 def rendition_spec() -> str:
     """
-    What the current settings ask for, e.g. "webp 480 960 1600 card placeholder": stored
+    What the current settings ask for, e.g. "webp 480 960 1600 card placeholder web2048": stored
     with renditions, so a change of settings (or of what a pass makes) marks them outdated.
     """
     image_format = settings.PORTFOLIO_RENDITION_FORMAT
@@ -145,13 +146,14 @@ def store_renditions(
     name: str,
     spec: str,
     into: Storage,
-    focal_point: tuple[float, float] = (0.5, 0.5),
+    focal_point: tuple[float, float] | None = (0.5, 0.5),
     xmp: bytes | None = None,
     credit: dict | None = None,
 ) -> StoredDerivatives:
     """
     Make the renditions, card, web size and placeholder of the image `name` stored in
     `source` for `spec`, in the sandbox; write the files in `into`, under names beside its own.
+    Without a focal point, the renditions alone.
 
     Rendition records come smallest first: {"width", "height", "name"}. A file already at
     one of their names (an earlier run) is replaced; if writing fails, none is left. Each
@@ -270,7 +272,7 @@ def _render_bounded(
     data: bytes,
     widths: Sequence[int],
     image_format: str,
-    focal_point: tuple[float, float],
+    focal_point: tuple[float, float] | None,
     xmp: bytes | None,
     credit: dict,
 ) -> Derivatives:
@@ -377,7 +379,7 @@ def derive(
             card = Rendition(*make_card(largest, focal_point, xmp_option))
         web_size = None
         if focal_point is not None:
-            web_size = threads.submit(_web_size, largest, xmp, credit or {})
+            web_size = threads.submit(_web_size, largest, xmp_option, credit or {})
         renditions = []
         smaller = largest
         for size in reversed(sizes[:-1]):
@@ -389,7 +391,7 @@ def derive(
     return Derivatives(renditions, card, placeholder, web_size and web_size.result())
 
 
-def _web_size(largest: Image.Image, xmp: bytes | None, credit: dict) -> Rendition:
+def _web_size(largest: Image.Image, xmp_option: dict, credit: dict) -> Rendition:
     """The web-size download: the largest rendition brought to 2048 px on its long edge."""
     image = to_8_bit_rgb(largest) if largest.mode in DEEP_GREY_MODES else largest
     scale = min(1.0, WEB_SIZE_LONG_EDGE / max(image.size))
@@ -401,15 +403,9 @@ def _web_size(largest: Image.Image, xmp: bytes | None, credit: dict) -> Renditio
         background.paste(image, mask=image.getchannel("A"))
         image = background
     image = image.convert("RGB")
-    exif = Image.Exif()
-    # As UTF-8 bytes: Pillow would write a text's other characters as "?".
-    if creator := credit.get("creator"):
-        exif[_EXIF_ARTIST] = creator.encode()
-    if notice := credit.get("copyright_notice"):
-        exif[_EXIF_COPYRIGHT] = notice.encode()
     buffer = io.BytesIO()
-    options = {"xmp": xmp} if xmp else {}
-    image.save(buffer, format="JPEG", quality=WEB_SIZE_QUALITY, exif=exif.tobytes(), **options)
+    exif = credit_exif(credit).tobytes()
+    image.save(buffer, format="JPEG", quality=WEB_SIZE_QUALITY, exif=exif, **xmp_option)
     return Rendition(*size, buffer.getvalue())
 
 

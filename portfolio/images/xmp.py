@@ -8,13 +8,8 @@ from collections.abc import Mapping
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
-from PIL import PngImagePlugin
-
 # Lightroom's packets run to tens of KB (edit history included); JPEG holds 64 KB in one.
 XMP_MAX_BYTES = 1024 * 1024
-# The stored formats Pillow writes XMP into (images/gate.py, images/renditions.py). GIF:
-# Pillow writes no XMP, so a GIF is stored without its credit.
-XMP_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "AVIF"})
 
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -58,18 +53,6 @@ def credit_packet(credit: Mapping[str, str]) -> bytes:
         '<?xpacket end="r"?>'
     )
     return packet.encode()
-
-
-def save_options(image_format: str, packet: bytes | None) -> dict:
-    """What Pillow's save() takes to write `packet` into a file of `image_format`."""
-    if not packet or image_format not in XMP_FORMATS:
-        return {}
-    if image_format == "PNG":
-        # Pillow's PNG writer has no xmp option: the packet goes in the iTXt chunk XMP names.
-        info = PngImagePlugin.PngInfo()
-        info.add_itxt("XML:com.adobe.xmp", packet.decode(), zip=False)
-        return {"pnginfo": info}
-    return {"xmp": packet}
 
 
 def read_credit(packet: bytes | str) -> dict[str, str]:

@@ -12,7 +12,13 @@ from portfolio.models.projects import (
     ProjectQuerySet,
     Visibility,
 )
-from portfolio.models.proofing import Favourite, Selection, SelectionQuerySet, SelectionRefused
+from portfolio.models.proofing import (
+    Favourite,
+    Selection,
+    SelectionQuerySet,
+    SelectionRefused,
+    label_selections,
+)
 from portfolio.models.sharing import PasswordTries, ShareLink
 from portfolio.models.site import SiteIdentity
 
@@ -34,6 +40,7 @@ __all__ = [
     "Selection",
     "SelectionQuerySet",
     "SelectionRefused",
+    "label_selections",
     "Visibility",
     "SiteIdentity",
     "picture_upload_to",

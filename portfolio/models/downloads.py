@@ -16,12 +16,12 @@ from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from portfolio.addresses import ADDRESS_LENGTH
+
 # What a refused client is told to wait: a ZIP in progress takes a minute or more.
 RETRY_AFTER_SECONDS = 60
 # Two processes that counted the same free number: the loser counts again, a few times.
 TAKE_ATTEMPTS = 5
-# An IPv6 address at its longest (an IPv4 one mapped into it); anything longer is cut.
-ADDRESS_LENGTH = 45
 
 
 class DownloadsBusy(Exception):
@@ -36,7 +36,6 @@ class DownloadSlotQuerySet(models.QuerySet):
 
     def take(self, holder: str, address: str) -> "DownloadSlot":
         """A slot for one ZIP for `holder` ("link:<id>", "user:<id>", "public") at `address`."""
-        address = address[:ADDRESS_LENGTH]
         per_client = settings.PORTFOLIO_ZIP_DOWNLOADS_PER_CLIENT
         total = settings.PORTFOLIO_ZIP_DOWNLOADS_TOTAL
         for _ in range(TAKE_ATTEMPTS):

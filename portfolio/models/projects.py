@@ -10,6 +10,7 @@ from django.db import models, transaction
 from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.text import slugify
 
 from portfolio.cache import PublicContent, PublicContentQuerySet
@@ -293,8 +294,12 @@ class Project(PublicContent):
         profile = Profile.objects.filter(user_id=self.owner_id).first()
         return profile.credit_defaults() if profile else {}
 
+    @cached_property
     def camera_details_in_originals(self) -> bool:
-        """Whether the owner's downloaded originals keep their camera details (their profile)."""
+        """
+        Whether the owner's downloaded originals keep their camera details (their profile);
+        asked once per project, not once per picture of a ZIP.
+        """
         return Profile.objects.filter(
             user_id=self.owner_id, camera_details_in_originals=True
         ).exists()

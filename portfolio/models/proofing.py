@@ -15,6 +15,7 @@ import hashlib
 import io
 import secrets
 import unicodedata
+from collections import Counter
 from pathlib import PurePosixPath
 
 from django.conf import settings
@@ -299,6 +300,19 @@ class Favourite(models.Model):
 
     def __str__(self) -> str:
         return f"{self.picture} in {self.selection}"
+
+
+def label_selections(selections) -> None:
+    """
+    Give each of one link's selections its `label`: its name, told apart from others of the
+    same name (two people, or one who started again) by their order of start: "Anna (2)".
+    """
+    names = Counter(selection.name.casefold() for selection in selections)
+    seen = Counter()
+    for selection in sorted(selections, key=lambda selection: (selection.created, selection.pk)):
+        name = selection.name.casefold()
+        seen[name] += 1
+        selection.label = f"{selection.name} ({seen[name]})" if names[name] > 1 else selection.name
 
 
 def original_name(picture: Picture) -> str:

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from portfolio.addresses import ADDRESS_LENGTH
 from portfolio.models.projects import Downloads, Project, Visibility
 
 TOKEN_SALT = "portfolio.share-link"
@@ -160,12 +161,14 @@ class ShareLink(models.Model):
         now = timezone.now()
         with transaction.atomic():
             list(ShareLink.objects.select_for_update().filter(pk=self.pk).values_list("pk"))
-            tries, _ = PasswordTries.objects.get_or_create(
-                link=self, address=address, defaults={"last_try": now}
+            # Counts whose cool-off is over start again: gone, so the table keeps only these.
+            self.password_tries.filter(
+                last_try__lte=now - settings.PORTFOLIO_SHARE_PASSWORD_COOLOFF
+            ).delete()
+            tries, _ = self.password_tries.get_or_create(
+                address=address, defaults={"last_try": now}
             )
-            if tries.last_try <= now - settings.PORTFOLIO_SHARE_PASSWORD_COOLOFF:
-                tries.count = 0
-            if tries.count >= settings.PORTFOLIO_SHARE_PASSWORD_TRIES:
+            if tries.wait(now):
                 return False
             tries.count += 1
             tries.last_try = now
@@ -174,21 +177,8 @@ class ShareLink(models.Model):
 
     def password_wait(self, address: str) -> int:
         """Seconds until `address` may try this link's password again: 0 if it may now."""
-        now = timezone.now()
-        last_try = (
-            PasswordTries.objects.filter(
-                link=self,
-                address=address,
-                count__gte=settings.PORTFOLIO_SHARE_PASSWORD_TRIES,
-                last_try__gt=now - settings.PORTFOLIO_SHARE_PASSWORD_COOLOFF,
-            )
-            .values_list("last_try", flat=True)
-            .first()
-        )
-        if last_try is None:
-            return 0
-        waited = now - last_try
-        return math.ceil((settings.PORTFOLIO_SHARE_PASSWORD_COOLOFF - waited).total_seconds())
+        tries = self.password_tries.filter(address=address).first()
+        return tries.wait(timezone.now()) if tries else 0
 
     def forget_password_tries(self, address: str) -> None:
         """The right password was given from `address`: its count starts again."""
@@ -213,7 +203,7 @@ class PasswordTries(models.Model):
     """
 
     link = models.ForeignKey(ShareLink, on_delete=models.CASCADE, related_name="password_tries")
-    address = models.CharField(max_length=45)  # The longest IPv6 address; "" for none known.
+    address = models.CharField(max_length=ADDRESS_LENGTH)  # "" for none known.
     count = models.PositiveIntegerField(default=0)
     last_try = models.DateTimeField()
 
@@ -226,3 +216,11 @@ class PasswordTries(models.Model):
 
     def __str__(self) -> str:
         return f"{self.count} from {self.address or 'an unknown address'} on {self.link}"
+
+    def wait(self, now) -> int:
+        """Seconds until this address may try again: 0 while it has tries left, or once the
+        cool-off after its last one is over (PORTFOLIO_SHARE_PASSWORD_*)."""
+        if self.count < settings.PORTFOLIO_SHARE_PASSWORD_TRIES:
+            return 0
+        left = self.last_try + settings.PORTFOLIO_SHARE_PASSWORD_COOLOFF - now
+        return max(0, math.ceil(left.total_seconds()))

@@ -96,7 +96,8 @@ class SignedFileView(View):
             raise Http404("This address no longer works.")
         seconds = signed.expires - int(time.time())
         if decision.name == picture.photo.name:
-            response = _original_response(picture, signed.filename or basename)
+            # decide() lets an original out only as an attachment: the URL names its file.
+            response = _original_response(picture, signed.filename)
         elif not decision.public and settings.PORTFOLIO_PRIVATE_MEDIA_ACCEL_PREFIX:
             response = HttpResponse(content_type="")  # nginx sets it from the file name.
             del response["Content-Type"]

@@ -3,8 +3,6 @@ The owner's side of sharing: a project's visibility, its share links, and what t
 chose (a link's favourites turned on or off, a selection locked, its names as CSV).
 """
 
-from collections import Counter
-
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -18,7 +16,7 @@ from django.views.generic.base import TemplateResponseMixin
 from portfolio.access import Viewer
 from portfolio.downloads import safe_stem
 from portfolio.forms import ProjectVisibilityForm, ShareLinkFavouritesForm, ShareLinkForm
-from portfolio.models import Project, Selection, ShareLink
+from portfolio.models import Project, Selection, ShareLink, label_selections
 from portfolio.views.editors import EditorRequiredMixin
 
 
@@ -47,32 +45,19 @@ def sharing_context(
 
 def links_with_selections(project: Project) -> list[ShareLink]:
     """
-    The project's links, each with its clients' selections (numbered: number_names()) and
+    The project's links, each with its clients' selections (labelled: label_selections()) and
     their pictures.
     """
     links = list(project.share_links.prefetch_related("selections__favourites__picture"))
     for link in links:
         link.project = project
         selections = link.selections.all()
-        number_names(selections)
+        label_selections(selections)
         for selection in selections:
             selection.link = link
             for picture in selection.pictures():
                 picture.project = project
     return links
-
-
-def number_names(selections) -> None:
-    """
-    Tell apart one link's selections of one name (two people, or one who started again):
-    name_number 1, 2… in order of their start ("Anna (2)"), 0 for a name that is alone.
-    """
-    names = Counter(selection.name.casefold() for selection in selections)
-    seen = Counter()
-    for selection in sorted(selections, key=lambda selection: (selection.created, selection.pk)):
-        name = selection.name.casefold()
-        seen[name] += 1
-        selection.name_number = seen[name] if names[name] > 1 else 0
 
 
 class SharingPanelMixin(EditorRequiredMixin):
@@ -201,14 +186,13 @@ class SelectionCsvView(EditorRequiredMixin, View):
         )
         same_link = [
             selection if other.pk == selection.pk else other
-            for other in selection.link.selections.only("pk", "name", "created")
+            for other in Selection.objects.filter(link_id=selection.link_id).only(
+                "pk", "name", "created"
+            )
         ]
-        number_names(same_link)
-        label = selection.name
-        if selection.name_number:
-            label += f" ({selection.name_number})"
+        label_selections(same_link)
         # A name is no file name: "J. Doe" has no extension to drop.
-        name = f"{project.slug}-{safe_stem(f'{label}.csv') or 'selection'}.csv"
+        name = f"{project.slug}-{safe_stem(f'{selection.label}.csv') or 'selection'}.csv"
         response = HttpResponse(
             selection.as_csv(),
             content_type="text/csv; charset=utf-8",

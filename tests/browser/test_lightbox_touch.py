@@ -96,7 +96,7 @@ def test_swiping_left_and_right_moves_through_the_pictures(phone: Page, pictures
 def test_a_phone_is_shown_a_small_rendition_and_pinching_loads_the_largest(phone: Page, pictures):
     open_lightbox(phone, "Harbour at dawn")
     picture = pictures[0]
-    assert shown_source(phone).endswith(dict(public_media(picture).rendition_urls())[480])
+    assert shown_source(phone).endswith(dict(public_media(picture).rendition_urls)[480])
     session = phone.context.new_cdp_session(phone)
     x, y = centre(phone)
 

@@ -4,28 +4,21 @@ a `download` link would have shown a failed download.
 """
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Page, expect
 
 from portfolio.models import DownloadSlot, ShareLink
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import VIEWPORT, _watched_page
 from tests.helpers import make_picture, make_project
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_third_zip_at_once_shows_a_page_that_says_to_wait(
-    browser: Browser, live_server, request, allow_console_error
-):
+def test_a_third_zip_at_once_shows_a_page_that_says_to_wait(page: Page, allow_console_error):
     project = make_project(visibility="unlisted")
     make_picture(project, original_filename="Dune.jpg")
     link = ShareLink.objects.create(project=project, label="for Anna", downloads="web")
     for _ in range(2):  # Two ZIPs of this client's still streaming (the browser's address).
         DownloadSlot.objects.take(f"link:{link.pk}", "127.0.0.1")
-    context = browser.new_context(
-        base_url=live_server.url, viewport=VIEWPORT, accept_downloads=True
-    )
-    page = _watched_page(context, request)
     downloads = []
     page.on("download", lambda download: downloads.append(download))
     page.goto(link.get_absolute_url())
@@ -37,4 +30,3 @@ def test_a_third_zip_at_once_shows_a_page_that_says_to_wait(
     expect(page.get_by_role("alert")).to_contain_text("2 ZIPs at once already")
     assert downloads == []
     assert_accessible(page)
-    context.close()

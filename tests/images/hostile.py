@@ -89,3 +89,47 @@ def lying_avif(size: tuple[int, int] = (2000, 1500), claimed=(100, 100)) -> byte
         avif[at + 8 : at + 16] = struct.pack(">II", *claimed)
         at = avif.find(b"ispe", at + 4)
     return bytes(avif)
+
+
+def many_extent_heic(items: int, extents: int) -> bytes:
+    """
+    A HEIC whose iloc gives each of `items` items `extents` extents, their offset and length
+    fields declared 0 bytes wide: an extent costs no byte of the file.
+    """
+
+    def box(kind: bytes, content: bytes) -> bytes:
+        return struct.pack(">I", 8 + len(content)) + kind + content
+
+    full_box = b"\x00\x00\x00\x00"  # version 0, no flags
+    iloc = box(
+        b"iloc",
+        full_box
+        + b"\x00\x00"  # offset, length, base offset and index fields: 0 bytes each
+        + struct.pack(">H", items)
+        + b"".join(struct.pack(">HHH", item, 0, extents) for item in range(1, items + 1)),
+    )
+    iinf = box(b"iinf", full_box + struct.pack(">H", 0))
+    iprp = box(b"iprp", box(b"ipco", b"") + box(b"ipma", full_box + struct.pack(">I", 0)))
+    ftyp = box(b"ftyp", b"heic" + struct.pack(">I", 0) + b"mif1heic")
+    return ftyp + box(b"meta", full_box + iinf + iprp + iloc)
+
+
+def many_ipma_heic(boxes: int, items: int) -> bytes:
+    """
+    A HEIC of `boxes` ipma boxes, each claiming `items` entries that lie past its own end:
+    each reads on over the boxes after it, then the zeros of a free box.
+    """
+
+    def box(kind: bytes, content: bytes) -> bytes:
+        return struct.pack(">I", 8 + len(content)) + kind + content
+
+    full_box = b"\x00\x00\x00\x00"  # version 0, no flags
+    ipma = box(b"ipma", full_box + struct.pack(">I", items))
+    # Zeros for every entry to read (3 bytes each, no associations), after the ipma headers
+    # it reads first (under 150 bytes each, with the associations their bytes count).
+    zeros = bytes(3 * items + 150 * boxes)
+    iprp = box(b"iprp", box(b"ipco", b"") + ipma * boxes + box(b"free", zeros))
+    iinf = box(b"iinf", full_box + struct.pack(">H", 0))
+    iloc = box(b"iloc", full_box + b"\x00\x00" + struct.pack(">H", 0))
+    ftyp = box(b"ftyp", b"heic" + struct.pack(">I", 0) + b"mif1heic")
+    return ftyp + box(b"meta", full_box + iinf + iprp + iloc)

@@ -461,6 +461,18 @@ def test_credit_xmp_escapes_what_it_writes():
     assert metadata.credit_xmp({"creator": " \x00 "}) is None
 
 
+def test_credit_exif_holds_the_creator_and_copyright_as_utf_8_alone():
+    exif = metadata.credit_exif({"creator": "Zoë Ōta", "copyright_notice": "© 2026", "x": "y"})
+
+    read = Image.Exif()
+    read.load(exif.tobytes())
+    assert dict(read) == {
+        ExifTags.Base.Artist: "Zoë Ōta".encode().decode("latin-1"),
+        ExifTags.Base.Copyright: "© 2026".encode().decode("latin-1"),
+    }
+    assert dict(metadata.credit_exif({})) == {}
+
+
 @pytest.mark.parametrize(
     ("camera", "line"),
     [

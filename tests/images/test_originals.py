@@ -23,9 +23,10 @@ from portfolio.access import (
     url_expiry,
 )
 from portfolio.images import isobmff
+from portfolio.images.originals import as_it_leaves
 from portfolio.models import Picture, Profile
 from tests.fetching import fetch
-from tests.helpers import read_stored
+from tests.helpers import display_p3_like, read_stored
 
 pytestmark = pytest.mark.django_db
 
@@ -338,11 +339,54 @@ def test_the_profile_may_keep_the_camera_details_never_the_location(uploaded, ow
     assert_leaves_clean("the original", leaving)
 
 
+def display_and_camera_exif() -> Image.Exif:
+    """EXIF with the tags that say how to show the pixels, the camera's, and a serial."""
+    exif = Image.Exif()
+    exif.update({0x0112: 1, 0x011A: 72.0, 0x011B: 72.0, 0x0128: 2, 0x010F: "Apple"})
+    exif.get_ifd(0x8769).update(
+        {
+            0x9000: b"0232",  # ExifVersion
+            0xA001: 1,  # ColorSpace
+            0xA002: 128,  # PixelXDimension
+            0xA003: 96,  # PixelYDimension
+            0x9003: "2026:05:12 10:22:33",  # DateTimeOriginal
+            0x829D: 2.8,  # FNumber
+            0xA431: BODY_SERIAL,
+        }
+    )
+    return exif
+
+
+def kept_tags(data: bytes) -> tuple[set[int], set[int]]:
+    """The tags an original leaves with, in IFD0 (the credit and the pointer aside) and Exif."""
+    with Image.open(io.BytesIO(data)) as image:
+        exif = image.getexif()
+        return set(exif) - {0x013B, 0x8298, 0x8769}, set(exif.get_ifd(0x8769))
+
+
+@pytest.mark.parametrize("camera_details", [False, True])
+def test_a_heic_keeps_the_same_tags_as_a_jpeg(camera_details):
+    exif = display_and_camera_exif().tobytes()
+    jpeg, heic = io.BytesIO(), io.BytesIO()
+    Image.effect_noise((128, 96), 60).convert("RGB").save(jpeg, "JPEG", exif=exif)
+    Image.effect_noise((128, 96), 60).convert("RGB").save(heic, "HEIF", exif=exif)
+    credit = {"creator": CREATOR}
+
+    from_jpeg = kept_tags(as_it_leaves(jpeg.getvalue(), credit, camera_details=camera_details))
+    from_heic = kept_tags(as_it_leaves(heic.getvalue(), credit, camera_details=camera_details))
+
+    assert from_heic == from_jpeg
+    display = ({0x0112, 0x011A, 0x011B, 0x0128}, {0x9000, 0xA001, 0xA002, 0xA003})
+    camera = ({0x010F}, {0x9003, 0x829D}) if camera_details else (set(), set())
+    assert from_heic == (display[0] | camera[0], display[1] | camera[1])
+
+
 def test_the_web_size_is_a_2048_px_srgb_jpeg_with_the_credit(uploaded, owner):
     Profile.objects.create(user=owner, creator=CREATOR, copyright_notice=COPYRIGHT)
-    display_p3 = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     buffer = io.BytesIO()
-    Image.new("RGB", (3000, 2000), (200, 90, 40)).save(buffer, "PNG", icc_profile=display_p3)
+    Image.new("RGB", (3000, 2000), (200, 90, 40)).save(
+        buffer, "PNG", icc_profile=display_p3_like()
+    )
 
     picture = uploaded(buffer.getvalue(), "big.png")
 

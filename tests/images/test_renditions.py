@@ -3,6 +3,8 @@
 import io
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage
 from PIL import Image, ImageDraw
 
 from portfolio.images.cards import CARD_SIZE
@@ -12,6 +14,7 @@ from portfolio.images.renditions import (
     render_derivatives,
     render_renditions,
     rendition_sizes,
+    store_renditions,
 )
 
 # What stored files hold, format by format (PNG, GIF, JPEG, WebP and AVIF are what the
@@ -258,6 +261,24 @@ def test_the_renditions_alone_are_the_same_without_card_or_placeholder():
     file.seek(0)
 
     assert render_renditions(file, [480, 960, 1600]) == derivatives.renditions
+
+
+def test_stored_without_a_focal_point_the_renditions_come_alone(tmp_path):
+    storage = FileSystemStorage(tmp_path / "stored")
+    name = storage.save("photo.jpg", ContentFile(picture_with_a_subject().getvalue()))
+
+    stored = store_renditions(storage, name, "webp 480 960", into=storage, focal_point=None)
+
+    assert (stored.card, stored.web_size, stored.placeholder) == ("", "", "")
+    assert [record["name"] for record in stored.renditions] == [
+        "photo_w480.webp",
+        "photo_w960.webp",
+    ]
+    assert sorted(path.name for path in (tmp_path / "stored").iterdir()) == [
+        "photo.jpg",
+        "photo_w480.webp",
+        "photo_w960.webp",
+    ]
 
 
 def channels(colour: str) -> tuple[int, int, int]:

@@ -10,6 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from portfolio.images import isobmff
 from portfolio.images.gate import UploadRejected, prepare_upload
 from tests.images import hostile
 
@@ -82,6 +83,35 @@ def test_gif_of_many_comment_blocks_is_refused_before_opening():
     reason = refusal(hostile.gif_with_comments(100_000))
 
     assert reason == "too complex to decode safely (more than 100 GIF extension blocks)"
+
+
+def test_heic_of_many_extents_that_cost_no_bytes_is_refused_before_opening():
+    # 1,000 items of 10,000 extents each in 6 KB: no single item is over the limit.
+    reason = refusal(hostile.many_extent_heic(items=1000, extents=10_000))
+
+    assert reason == "too complex to decode safely (more than 10000 extents)"
+
+
+def test_extents_are_counted_over_all_items():
+    assert isobmff.refusal_reason(hostile.many_extent_heic(items=2, extents=5000)) is None
+    assert isobmff.refusal_reason(hostile.many_extent_heic(items=2, extents=5001)) == (
+        "too complex to decode safely (more than 10000 extents)"
+    )
+
+
+def test_heic_of_many_property_associations_is_refused_before_opening():
+    # Each ipma box reads its entries past its own end, over the next boxes: no single box
+    # claims more than 10,000 items.
+    reason = refusal(hostile.many_ipma_heic(boxes=1000, items=10_000))
+
+    assert reason == "too complex to decode safely (more than 10000 items)"
+
+
+def test_property_associations_are_counted_over_all_ipma_boxes():
+    assert isobmff.refusal_reason(hostile.many_ipma_heic(boxes=2, items=5000)) is None
+    assert isobmff.refusal_reason(hostile.many_ipma_heic(boxes=2, items=5001)) == (
+        "too complex to decode safely (more than 10000 items)"
+    )
 
 
 def test_avif_whose_header_claims_fewer_pixels_than_its_image_is_refused():

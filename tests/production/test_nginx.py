@@ -22,11 +22,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.production.nginx_sample import catch_all_server, zip_location
 from tests.production.services import app_server, free_port, manage, production_environment
 
 NGINX = Path("/usr/sbin/nginx")
 ACCEL_PREFIX = "/_private/"
-SAMPLE = Path(__file__).resolve().parents[2] / "docs" / "production.md"
 
 # The world the server starts from: an owner, an unlisted project with one picture (its
 # renditions in the private storage, as every original), and a link that lets its holder
@@ -181,21 +181,6 @@ def nginx(
     finally:
         process.terminate()
         process.wait(timeout=10)
-
-
-def catch_all_server(port: int) -> str:
-    """The sample's server for hosts not ours, listening on the test's port instead."""
-    sample = re.search(r"```nginx\n(.*?)```", SAMPLE.read_text(), re.DOTALL)[1]
-    server = next(block for block in sample.split("\n\n") if "server_name _;" in block)
-    server = "\n".join(line for line in server.splitlines() if "listen" not in line)
-    return server.replace("server {", f"server {{ listen 127.0.0.1:{port} default_server;", 1)
-
-
-def zip_location(downloads_url: str) -> str:
-    """The sample's location for ZIPs, proxying to downloads_url."""
-    sample = re.search(r"```nginx\n(.*?)```", SAMPLE.read_text(), re.DOTALL)[1]
-    location = re.search(r'^( *)location ~ "\^/\(projects.*?^\1\}', sample, re.M | re.S)[0]
-    return location.replace("http://portfolio_downloads", downloads_url)
 
 
 @pytest.fixture

@@ -168,6 +168,18 @@ def test_five_wrong_passwords_from_one_address_pause_the_link_there(project):
     assert client.get(link.get_absolute_url()).status_code == 200
 
 
+def test_counts_past_their_cool_off_are_forgotten_at_the_links_next_try(project):
+    link = make_link(project, PASSWORD)
+    for n in range(LIMIT):
+        give(Client(REMOTE_ADDR="203.0.113.7"), link, f"wrong-{n}")
+    PasswordTries.objects.update(last_try=timezone.now() - timedelta(minutes=15, seconds=1))
+
+    give(Client(REMOTE_ADDR="198.51.100.9"), link, "wrong-again")
+
+    # The table holds what the rule still needs, not every address that ever guessed.
+    assert list(PasswordTries.objects.values_list("address", "count")) == [("198.51.100.9", 1)]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_wrong_passwords_sent_at_once_are_counted_exactly_and_checked_at_most_the_limit(
     project, monkeypatch

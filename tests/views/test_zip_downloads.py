@@ -9,7 +9,9 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -148,3 +150,17 @@ def test_nothing_to_download_takes_no_slot(project):
 
     assert Client().get(url, REMOTE_ADDR=ANNA).status_code == 404
     assert DownloadSlot.objects.count() == 0
+
+
+def test_a_zip_of_originals_asks_the_owners_profile_once_whatever_it_holds(project):
+    link = make_link(project)
+
+    def queries_for_the_zip() -> int:
+        with CaptureQueriesContext(connection) as context:
+            read_whole(Client(REMOTE_ADDR=ANNA).get(zip_url(link)))
+        return sum("portfolio_profile" in query["sql"] for query in context.captured_queries)
+
+    assert queries_for_the_zip() == 1
+    for number in range(3, 7):
+        make_picture(project, original_filename=f"Dune {number}.jpg")
+    assert queries_for_the_zip() == 1
