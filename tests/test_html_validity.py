@@ -60,6 +60,11 @@ def pages_and_fragments(owner, monkeypatch) -> dict[str, str]:
 
     visitor, owner_client = Client(), signed_in(owner)
     slug = {"slug": project.slug}
+    # A change in the grid on the project page sends its cover too, out of band.
+    from_project_page = {
+        **HTMX,
+        "HX-Current-URL": f"http://testserver{project.get_absolute_url()}",
+    }
     documents: dict[str, str] = {}
 
     def page(name: str, client: Client, url: str, status=200, method="get", inside="", **kwargs):
@@ -178,7 +183,7 @@ def pages_and_fragments(owner, monkeypatch) -> dict[str, str]:
         owner_client,
         picture_url("picture-cover", pictures[1]),
         method="post",
-        headers=HTMX,
+        headers=from_project_page,
     )
     page(
         "picture-focus-fragment",
@@ -225,14 +230,14 @@ def pages_and_fragments(owner, monkeypatch) -> dict[str, str]:
         picture_url("picture-move", pictures[1]),
         method="post",
         data={"direction": "up"},
-        headers=HTMX,
+        headers=from_project_page,
     )
     page(
         "picture-delete-fragment",
         owner_client,
         picture_url("picture-delete", pictures[2]),
         method="post",
-        headers=HTMX,
+        headers=from_project_page,
     )
     revoke_url = reverse("portfolio:share-link-revoke", kwargs={**slug, "pk": link.pk})
     page("share-link-revoke-fragment", owner_client, revoke_url, method="post", headers=HTMX)

@@ -78,8 +78,12 @@ def picture_grid_context(
 ) -> dict:
     """What the picture grid needs, in one query however many pictures (and editors)."""
     pictures = list(project.pictures.in_display_order())
-    # As ProjectQuerySet.with_cover() fetches it: the cover badge needs no query of its own.
+    # As ProjectQuerySet.with_cover() fetches them: the cover (the page's hero, the cover
+    # badge), chosen or the first picture, needs no query of its own.
     project.first_pictures = pictures[:1]
+    for picture in pictures:
+        if picture.pk == project.cover_id:
+            project.cover = picture
     return {
         "project": project,
         "pictures": pictures,

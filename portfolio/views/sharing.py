@@ -35,6 +35,7 @@ from portfolio.models import Picture, Project, Selection, SelectionRefused, Shar
 from portfolio.views.events import request_refused
 from portfolio.views.files import PictureDownloadView, ProjectZipView
 from portfolio.views.htmx import wants_fragment
+from portfolio.views.public import picture_grid_context
 
 logger = logging.getLogger(__name__)
 
@@ -157,18 +158,11 @@ class SharedProjectView(ShareLinkMixin, TemplateView):
 
     def page(self, status: int = 200, **proofing) -> HttpResponse:
         """The share page; `proofing` replaces parts of its selection (a form with errors)."""
-        project = self.link.project
-        pictures = list(project.pictures.in_display_order())
-        project.first_pictures = pictures[:1]  # The cover (_project_hero.html), no query.
         context = {
             "link": self.link,
-            "project": project,
-            "pictures": pictures,
-            "viewer": self.viewer,
-            "grant": self.grant,
-            "can_edit": False,
+            **picture_grid_context(self.link.project, viewer=self.viewer, can_edit=False),
         }
-        context.update(proofing_context(self.request, self.link, pictures), **proofing)
+        context.update(proofing_context(self.request, self.link, context["pictures"]), **proofing)
         return self.render_to_response(context, status=status)
 
 

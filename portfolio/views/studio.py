@@ -1,5 +1,7 @@
 """The owners' pages: their projects, uploads and arranging pictures."""
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.db.models import Count
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
@@ -246,9 +248,15 @@ class PictureMixin(EditorRequiredMixin, SingleObjectMixin):
             context = picture_grid_context(
                 project, viewer=viewer, can_edit=True, next_url=next_url
             )
-            return TemplateResponse(
-                self.request, f"portfolio/{fragment}", {**context, "picture": picture}
+            # The project page opens on its cover, which the change may have changed: it comes
+            # too. Not to the edit page, which has none (htmx would log a swap with no target).
+            asked_from = urlsplit(self.request.htmx.current_url or "").path
+            context.update(
+                picture=picture,
+                fragment=f"portfolio/{fragment}",
+                hero=asked_from == project.get_absolute_url(),
             )
+            return TemplateResponse(self.request, "portfolio/_picture_changed.html", context)
         anchor = f"#picture-{picture.pk}" if picture.pk else ""
         return HttpResponseRedirect(f"{next_url.split('#')[0]}{anchor}")
 

@@ -197,6 +197,13 @@ def test_the_bar_stays_in_view_and_filters_and_sends(
     page.get_by_role("button", name="Start choosing").click()
     count = page.locator("#favourite-count")
     expect(count).to_have_text("0 of 4 chosen")
+    # The send sheet comes back open on the personal link, to be read: no field takes the
+    # focus (a phone's keyboard would cover the link). Its <details open> fires toggle on load,
+    # after proofing.js when the script is cached, before it here: the test fires it again.
+    expect(page.locator("#selection-personal-link")).to_be_visible()
+    bar.locator(".bar-sheet").evaluate("sheet => sheet.dispatchEvent(new Event('toggle'))")
+    expect(page.get_by_label("A note for the photographer")).not_to_be_focused()
+    assert page.evaluate("document.activeElement.closest('.bar-sheet') === null")
 
     grid = page.locator("#picture-grid")
     for caption in ["Boats 2", "Boats 5"]:

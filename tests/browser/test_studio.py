@@ -118,6 +118,28 @@ def test_the_move_buttons_still_move_a_picture_from_the_keyboard(page: Page, pro
     assert captions_in_database(project) == ["Two", "One", "Three", "Four"]
 
 
+def test_the_cover_the_page_opens_on_follows_make_cover_and_delete(page: Page, project):
+    sign_in(page, "ada")
+    page.goto(project.get_absolute_url())
+    hero = page.locator(".project-hero img")
+    expect(hero).to_have_attribute("alt", re.compile("^One"))
+
+    page.locator("#picture-grid .picture", has_text="Three").get_by_role(
+        "button", name="Make cover"
+    ).click()
+
+    expect(hero).to_have_attribute("alt", re.compile("^Three"))
+    expect(page.locator(".hero-frame")).to_have_class(re.compile(r"\bar-1000\b"))
+    assert hero.evaluate("image => image.complete && image.naturalWidth > 0")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#picture-grid .picture", has_text="Three").get_by_role(
+        "link", name="Delete"
+    ).click()
+
+    expect(page.locator("#picture-grid .picture")).to_have_count(3)
+    expect(hero).to_have_attribute("alt", re.compile("^One"))
+
+
 def test_a_click_on_the_picture_sets_its_focal_point(page: Page, project):
     sign_in(page, "ada")
     page.goto(project.get_absolute_url())

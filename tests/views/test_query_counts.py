@@ -5,7 +5,7 @@ from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from portfolio.models import Category, Picture
+from portfolio.models import Category, Picture, ShareLink
 from tests.helpers import make_category, make_picture, make_project, make_user
 
 pytestmark = pytest.mark.django_db
@@ -91,11 +91,17 @@ def test_gallery_query_count_does_not_grow_with_the_gallery(client, django_asser
         client.get("/?page=2")
 
 
+@pytest.mark.parametrize("chosen_cover", [False, True], ids=["first-picture", "chosen-cover"])
 @pytest.mark.parametrize("picture_count", [1, 25])
-def test_project_page_runs_four_queries_then_one(client, django_assert_num_queries, picture_count):
+def test_project_page_runs_four_queries_then_one(
+    client, django_assert_num_queries, picture_count, chosen_cover
+):
     project = make_project()
     for _ in range(picture_count):
-        make_picture(project)
+        picture = make_picture(project)
+    if chosen_cover:  # The last: the cover is found among the pictures, not queried.
+        project.cover = picture
+        project.save()
     Picture.objects.update(renditions=RENDITIONS, renditions_spec="webp 480 960 1600")
 
     # The content version, the project, its pictures, the site identity; then the content
@@ -120,3 +126,24 @@ def test_an_editors_project_page_is_rendered_every_time(client, django_assert_nu
         with django_assert_num_queries(6):
             response = client.get(project.get_absolute_url())
         assert b"picture-tools" in response.content
+
+
+@pytest.mark.parametrize("chosen_cover", [False, True], ids=["first-picture", "chosen-cover"])
+@pytest.mark.parametrize("picture_count", [1, 25])
+def test_share_page_runs_four_queries(
+    client, django_assert_num_queries, picture_count, chosen_cover
+):
+    project = make_project()
+    for _ in range(picture_count):
+        picture = make_picture(project)
+    if chosen_cover:
+        project.cover = picture
+        project.save()
+    Picture.objects.update(renditions=RENDITIONS, renditions_spec="webp 480 960 1600")
+    link = ShareLink.objects.create(project=project, label="for Anna")
+
+    # The link with its project, its use counted, the pictures, the site identity. Never kept.
+    for _ in range(2):
+        with django_assert_num_queries(4):
+            response = client.get(link.get_absolute_url())
+        assert response.content.count(b" srcset=") == picture_count + 1

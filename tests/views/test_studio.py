@@ -361,6 +361,118 @@ def test_delete_picture_with_htmx_returns_the_grid_without_it(
     assert len(private_files()) == 2
 
 
+# The project page opens on its cover (_project_hero.html): a change in its grid sends the cover
+# too, out of band, as the page shows it after the change.
+
+
+def from_the_project_page(project) -> dict:
+    """htmx's headers on a request from the project's own page."""
+    return {**HTMX, "HX-Current-URL": f"http://testserver{project.get_absolute_url()}"}
+
+
+def out_of_band_hero(html: str) -> str:
+    """The cover sent out of band, the last element of the answer."""
+    start = html.index('<div id="hero-cover"')
+    assert 'data-hx-swap-oob="true"' in html[start:].split(">", 1)[0]
+    return html[start:].strip()
+
+
+def hero_on_the_page(client, project) -> str:
+    html = client.get(project.get_absolute_url()).content.decode()
+    start = html.index('<div id="hero-cover"')
+    return html[start : html.index('<div class="hero-text">', start)].strip()
+
+
+def shows(hero: str, picture: Picture) -> bool:
+    """Whether the hero shows this picture: its renditions in the srcset."""
+    srcset = re.search(r' srcset="([^"]*)"', hero).group(1)
+    return all(rendition["name"] in srcset for rendition in picture.renditions)
+
+
+def test_make_cover_sends_the_new_cover_out_of_band(owner_client, project):
+    first, _, third = project.pictures.in_display_order()
+
+    response = owner_client.post(
+        picture_url("picture-cover", third), headers=from_the_project_page(project)
+    )
+
+    html = response.content.decode()
+    assert html.strip().startswith('<ul id="picture-grid"')
+    hero = out_of_band_hero(html)
+    assert shows(hero, third) and not shows(hero, first)
+    assert hero.replace(' data-hx-swap-oob="true"', "") == hero_on_the_page(owner_client, project)
+
+
+def test_moving_a_picture_first_sends_it_as_the_cover_when_none_is_chosen(owner_client, project):
+    first, second, _ = project.pictures.in_display_order()
+
+    response = owner_client.post(
+        picture_url("picture-move", second),
+        {"direction": "up"},
+        headers=from_the_project_page(project),
+    )
+
+    hero = out_of_band_hero(response.content.decode())
+    assert shows(hero, second) and not shows(hero, first)
+
+
+def test_deleting_the_cover_sends_the_next_picture_out_of_band(
+    owner_client, project, django_capture_on_commit_callbacks
+):
+    first, second, third = project.pictures.in_display_order()
+    project.cover = third
+    project.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post(
+            picture_url("picture-delete", third), headers=from_the_project_page(project)
+        )
+
+    hero = out_of_band_hero(response.content.decode())
+    assert shows(hero, first) and not shows(hero, third)
+    assert hero.replace(' data-hx-swap-oob="true"', "") == hero_on_the_page(owner_client, project)
+
+
+def test_deleting_the_last_picture_sends_an_empty_cover(owner_client, owner):
+    project = make_project(owner)
+    picture = make_picture(project)
+
+    response = owner_client.post(
+        picture_url("picture-delete", picture), headers=from_the_project_page(project)
+    )
+
+    assert out_of_band_hero(response.content.decode()) == (
+        '<div id="hero-cover" data-hx-swap-oob="true"></div>'
+    )
+
+
+def test_a_new_focal_point_of_the_cover_sends_it_with_the_picture(owner_client, project):
+    first = project.pictures.first()
+
+    response = owner_client.post(
+        picture_url("picture-focus", first),
+        {"focal_x": "0.10", "focal_y": "0.90"},
+        headers=from_the_project_page(project),
+    )
+
+    html = response.content.decode()
+    assert re.match(f'<li class="picture [^"]*" id="picture-{first.pk}"', html.strip())
+    hero = out_of_band_hero(html)
+    assert hero.replace(' data-hx-swap-oob="true"', "") == hero_on_the_page(owner_client, project)
+
+
+def test_the_edit_page_gets_no_cover_it_does_not_show(owner_client, project):
+    edit_url = reverse("portfolio:project-update", kwargs={"slug": project.slug})
+
+    response = owner_client.post(
+        picture_url("picture-cover", project.pictures.last()),
+        headers={**HTMX, "HX-Current-URL": f"http://testserver{edit_url}"},
+    )
+
+    assert "hero-cover" not in owner_client.get(edit_url).content.decode()
+    assert "hero-cover" not in response.content.decode()
+
+
 @pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
 def test_every_answer_to_arranging_varies_on_htmx(owner_client, project, headers):
     # The same address answers htmx with a fragment and a plain post with a page or redirect.
