@@ -15,18 +15,24 @@
     if (status && event.target.closest(".favourite-form")) status.textContent = "";
   });
 
-  // The bar's sheet (<details>, _selection.html): Escape closes it, as a dialog's would, and
-  // gives the focus back to its button; opened, its first empty field takes the focus.
+  // The bar's sheet (<details>, _selection.html): its Close button and Escape close it, as a
+  // dialog's would, and give the focus back to its button; opened, its first empty field takes the focus.
   for (const sheet of document.querySelectorAll(".bar-sheet")) {
     // Open as the page comes with the personal link, which is there to be read and kept: until
     // it is closed, no field takes the focus (a <details open> fires toggle on load, after this
     // script when it is cached), or a phone's keyboard would cover the link.
     let openedByPage = sheet.open && !!sheet.querySelector("#selection-personal-link");
-    sheet.addEventListener("keydown", (event) => {
-      if (event.key !== "Escape" || !sheet.open) return;
+    const close = () => {
       sheet.open = false;
       sheet.querySelector("summary").focus();
+    };
+    sheet.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && sheet.open) close();
     });
+    // On a phone nothing says that the bar's button closes what it opened: a sheet says so.
+    const closeButton = sheet.querySelector(".sheet-close");
+    closeButton.hidden = false;
+    closeButton.addEventListener("click", close);
     sheet.addEventListener("toggle", () => {
       if (!sheet.open) openedByPage = false;
       if (!sheet.open || openedByPage) return;

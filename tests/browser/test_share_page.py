@@ -204,6 +204,10 @@ def test_the_bar_stays_in_view_and_filters_and_sends(
     bar.locator(".bar-sheet").evaluate("sheet => sheet.dispatchEvent(new Event('toggle'))")
     expect(page.get_by_label("A note for the photographer")).not_to_be_focused()
     assert page.evaluate("document.activeElement.closest('.bar-sheet') === null")
+    # Read, it closes by a button of its own (on a phone there is no Escape).
+    page.locator(".sheet").get_by_role("button", name="Close").click()
+    expect(page.locator("#selection-personal-link")).to_be_hidden()
+    expect(bar.locator("summary")).to_be_focused()
 
     grid = page.locator("#picture-grid")
     for caption in ["Boats 2", "Boats 5"]:
