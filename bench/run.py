@@ -376,9 +376,14 @@ def lighthouse(url: str, form_factor: str) -> dict:
     ]
     if form_factor == "desktop":
         command.append("--preset=desktop")
-    completed = subprocess.run(
-        command, env={**os.environ, "CHROME_PATH": CHROMIUM}, capture_output=True, text=True
-    )
+    for _ in range(3):
+        completed = subprocess.run(
+            command, env={**os.environ, "CHROME_PATH": CHROMIUM}, capture_output=True, text=True
+        )
+        # A trace Chrome failed to record (NO_NAVSTART and the like): Lighthouse asks for
+        # another run rather than reporting a score.
+        if "Please run Lighthouse again" not in completed.stderr:
+            break
     if completed.returncode:
         sys.exit(f"Lighthouse failed on {url}:\n{completed.stderr[-2000:]}")
     report = json.loads(completed.stdout)
