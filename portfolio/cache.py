@@ -6,7 +6,9 @@ the database that every write to what the public pages show changes, in the writ
 transaction. The models tell it through one call, content_changed(), made here only, after
 each write: `PublicContent.save()`, every deletion (cascades included, through `post_delete`)
 and `PublicContentQuerySet`'s update() (bulk_update() too) and bulk_create(). Raw SQL,
-`loaddata` and migrations' historical models are not seen.
+`loaddata` and migrations' historical models are not seen. Work of many transactions that
+pages may show half done (a project's files moved in batches) announces itself once, at its
+end: content_changed_once().
 
 Each request reads the version in one query, so every process sharing the database sees a
 write at once: an entry is never stale, only unused, and each process keeps its own pages in
@@ -17,6 +19,9 @@ status 200.
 
 import hashlib
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import partial
 
 from django.contrib.messages import get_messages
@@ -59,15 +64,44 @@ def content_version(using: str = DEFAULT_DB_ALIAS) -> int | None:
     return row[0] if row else None
 
 
+# The databases whose changes wait for the end of a content_changed_once() block, or None.
+_changes_held: ContextVar[set[str] | None] = ContextVar("content_changes_held", default=None)
+
+
+@contextmanager
+def content_changed_once() -> Iterator[None]:
+    """
+    Hold back the version changes of the writes inside, and make one at the end (an error
+    included): for work of many transactions, each of which leaves every page right (a move's
+    batches), so that kept pages are thrown away once, not once a write.
+    """
+    if _changes_held.get() is not None:  # Already inside one: the outer one announces.
+        yield
+        return
+    held = _changes_held.set(set())
+    try:
+        yield
+    finally:
+        changed = _changes_held.get()
+        _changes_held.reset(held)
+        for using in sorted(changed):
+            content_changed(using)
+
+
 def content_changed(using: str = DEFAULT_DB_ALIAS) -> None:
     """
-    Give the content a new version, in the caller's transaction.
+    Give the content a new version, in the caller's transaction (at the end of the
+    content_changed_once() block it is in, if any).
 
     Called after the write it announces, so this row is the last lock a writer takes: after
     the rows it writes and any it locked first (Project.lock()), in the same order for every
     writer, so two never wait for each other (no deadlock on PostgreSQL). Locking is not its
     job: it serialises nothing but the writes' last step.
     """
+    held = _changes_held.get()
+    if held is not None:
+        held.add(using)
+        return
     number = secrets.randbits(63)
     versions = ContentVersion.objects.using(using).filter(pk=VERSION_ID)
     if not versions.update(number=number):

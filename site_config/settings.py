@@ -434,6 +434,9 @@ if TASKS_BACKEND not in TASKS_BACKENDS:
         f"DJANGO_TASKS_BACKEND must be one of {', '.join(TASKS_BACKENDS)}, not {TASKS_BACKEND!r}."
     )
 TASKS = {"default": {"BACKEND": TASKS_BACKENDS[TASKS_BACKEND]}}
+# A visibility move (tasks.move_project_files) reads and moves this many pictures at a time:
+# its memory and each query stay bounded whatever the project holds.
+PORTFOLIO_MOVE_BATCH_PICTURES = 500
 
 # Security. With DEBUG off every default is the production one; `make run` (DEBUG on, plain
 # http on 127.0.0.1) gets the relaxed ones. Each can be changed by its variable.

@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.urls import reverse
 
-from portfolio.cache import ContentVersion, content_version, keep_page
+from portfolio.cache import ContentVersion, content_changed_once, content_version, keep_page
 from portfolio.models import Category, Picture, Project, SiteIdentity
 from portfolio.tasks import make_renditions
 from tests.helpers import (
@@ -369,6 +369,41 @@ def test_writes_elsewhere_keep_the_pages(client, site):
     site.owner.save()
 
     assert from_cache(client.get("/"))
+
+
+def test_writes_changed_once_keep_the_pages_until_the_blocks_end(client, site):
+    """content_changed_once(): a move's batches are written, pages change once, at the end."""
+    client.get("/")
+    version = content_version()
+
+    with content_changed_once():
+        Project.objects.filter(pk=site.hills.pk).update(title="Batch one")
+        with content_changed_once():  # A batch run inside the move: the move announces.
+            Project.objects.filter(pk=site.coast.pk).update(title="Batch two")
+        assert content_version() == version
+        assert from_cache(client.get("/"))
+
+    assert content_version() != version
+    assert "Batch two" in client.get("/").content.decode()
+
+
+def test_writes_changed_once_are_announced_even_when_the_work_fails(client, site):
+    version = content_version()
+
+    with pytest.raises(OSError), content_changed_once():
+        Project.objects.filter(pk=site.hills.pk).update(title="Done before the failure")
+        raise OSError("the storage went away")
+
+    assert content_version() != version
+
+
+def test_no_write_no_new_version():
+    version = content_version()
+
+    with content_changed_once():
+        Project.objects.count()
+
+    assert content_version() == version
 
 
 def test_raw_sql_is_not_seen_until_the_next_write(client, site):
