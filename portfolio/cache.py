@@ -22,7 +22,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import partial
+from functools import partial, wraps
 
 from django.contrib.messages import get_messages
 from django.core.cache import caches
@@ -171,17 +171,32 @@ class CachedForVisitorsMixin:
     """Answer visitors who are not signed in with the page kept for the current content."""
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        key = page_key(request)
-        if key is None:
-            return super().dispatch(request, *args, **kwargs)
-        kept = caches["pages"].get(key)
-        if kept is not None:
-            return kept
-        # Read the version first: what renders after it is at least as new as it says.
-        response = super().dispatch(request, *args, **kwargs)
-        if isinstance(response, SimpleTemplateResponse) and response.status_code == 200:
-            response.add_post_render_callback(partial(keep_page, request, key))
-        return response
+        return kept_or_made(request, partial(super().dispatch, request, *args, **kwargs))
+
+
+def cached_for_visitors(view):
+    """The same for a function view (the sitemap's, Django's own)."""
+
+    @wraps(view)
+    def answer(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        return kept_or_made(request, partial(view, request, *args, **kwargs))
+
+    return answer
+
+
+def kept_or_made(request: HttpRequest, make) -> HttpResponse:
+    """The page kept for this request, or the one make() returns, kept if it may be."""
+    key = page_key(request)
+    if key is None:
+        return make()
+    kept = caches["pages"].get(key)
+    if kept is not None:
+        return kept
+    # Read the version first: what renders after it is at least as new as it says.
+    response = make()
+    if isinstance(response, SimpleTemplateResponse) and response.status_code == 200:
+        response.add_post_render_callback(partial(keep_page, request, key))
+    return response
 
 
 def page_key(request: HttpRequest) -> str | None:
