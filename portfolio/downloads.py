@@ -3,10 +3,10 @@ Downloads: the file names a visitor gets, and a whole project as one ZIP streame
 holding a slot (models/downloads.py) while it streams.
 
 The ZIP is written entry by entry into a small buffer that is handed to the response and
-emptied, from the pictures' rows read PORTFOLIO_ZIP_ROWS_PER_FETCH at a time: memory stays at
-about one chunk whatever the project's size (bench figure 7), but for the names given and the
-ZIP's central directory, a few hundred bytes a picture. Entries are stored, not deflated:
-photos do not compress, and storing costs no CPU.
+emptied, from the pictures' rows read PORTFOLIO_ZIP_ROWS_PER_FETCH a query: memory stays at
+about one chunk and one query's rows whatever the project's size (bench figure 7), but for the
+names given and the ZIP's central directory, about 440 bytes a picture. Entries are stored,
+not deflated: photos do not compress, and storing costs no CPU.
 """
 
 import io

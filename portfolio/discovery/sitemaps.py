@@ -29,11 +29,8 @@ SITEMAP_PICTURE_FIELDS = ("project", "position", "created", "renditions", "rendi
 class LimitedSitemap(Sitemap):
     @property
     def limit(self) -> int:
-        return min(settings.PORTFOLIO_SITEMAP_URLS, self.images_limit)
-
-    @property
-    def images_limit(self) -> int:
-        return settings.PORTFOLIO_SITEMAP_IMAGES
+        """Addresses a file holds: at most one image each, so within both limits."""
+        return min(settings.PORTFOLIO_SITEMAP_URLS, settings.PORTFOLIO_SITEMAP_IMAGES)
 
 
 class GallerySitemap(LimitedSitemap):
