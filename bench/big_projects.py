@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -144,9 +145,10 @@ def measure_sitemaps(projects: int) -> None:
             response = client.get(url)
             timings.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, (url, response.status_code)
+        size, packed = len(response.content), len(zlib.compress(response.content, 1))
         print(
             f"{url}, {projects} projects, {projects * 10} pictures: made {timings[0]:.0f} ms, "
-            f"kept {timings[1]:.1f} ms, {len(response.content) / 1024:.0f} kB"
+            f"kept {timings[1]:.1f} ms, {size // 1024} kB, compressed {packed // 1024} kB"
         )
 
 

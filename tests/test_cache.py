@@ -18,7 +18,13 @@ from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.urls import reverse
 
-from portfolio.cache import ContentVersion, content_changed_once, content_version, keep_page
+from portfolio.cache import (
+    COMPRESSED_FROM_BYTES,
+    ContentVersion,
+    content_changed_once,
+    content_version,
+    keep_page,
+)
 from portfolio.models import Category, Picture, Project, SiteIdentity
 from portfolio.tasks import make_renditions
 from tests.helpers import (
@@ -494,6 +500,20 @@ def test_a_response_setting_a_cookie_is_never_kept(rf):
 
     assert caches["pages"].get("page:with-cookie") is None
     assert caches["pages"].get("page:without").content == b"A page"
+
+
+def test_a_large_page_is_kept_compressed_and_answered_whole(rf):
+    content = "".join(f"<url><loc>http://testserver/p/{n}/</loc></url>" for n in range(20_000))
+    headers = {"Content-Type": "application/xml", "X-Robots-Tag": "noindex"}
+    assert len(content) > COMPRESSED_FROM_BYTES
+
+    keep_page(rf.get("/sitemap.xml"), "page:large", HttpResponse(content, headers=headers))
+
+    kept = caches["pages"].get("page:large")
+    assert len(kept.content) < len(content) / 5
+    answered = kept.response()
+    assert answered.content == content.encode()
+    assert {name: answered[name] for name in headers} == headers
 
 
 def with_a_message(client: Client, text: str) -> None:
