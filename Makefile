@@ -53,9 +53,13 @@ help:
 
 # `make run` is for trying the site: debug on, unless the caller says otherwise.
 run setup: export DJANGO_DEBUG ?= 1
+# Background work (renditions, visibility moves, e-mails) queued in db.sqlite3 for a worker
+# started beside the server and stopped with it: no request waits for it (docs/production.md).
+run: export DJANGO_TASKS_BACKEND ?= database
 
 run: setup
 	$(MANAGE) seed_demo --if-empty
+	$(MANAGE) db_worker --verbosity 0 & worker=$$!; trap 'kill $$worker' EXIT; \
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 # The contract, on a fresh machine as in CI: install what is missing, lint (it fails faster

@@ -6,7 +6,9 @@ the database that every write to what the public pages show changes, in the writ
 transaction. The models tell it through one call, content_changed(), made here only, after
 each write: `PublicContent.save()`, every deletion (cascades included, through `post_delete`)
 and `PublicContentQuerySet`'s update() (bulk_update() too) and bulk_create(). Raw SQL,
-`loaddata` and migrations' historical models are not seen.
+`loaddata` and migrations' historical models are not seen. Work of many transactions that
+pages may show half done (a project's files moved in batches) announces itself once, at its
+end: content_changed_once().
 
 Each request reads the version in one query, so every process sharing the database sees a
 write at once: an entry is never stale, only unused, and each process keeps its own pages in
@@ -17,7 +19,11 @@ status 200.
 
 import hashlib
 import secrets
-from functools import partial
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import partial, wraps
 
 from django.contrib.messages import get_messages
 from django.core.cache import caches
@@ -29,6 +35,9 @@ from django.middleware.csp import get_nonce
 from django.template.response import SimpleTemplateResponse
 
 VERSION_ID = 1
+# Pages this large (a sitemap file: up to 11 MB of XML) are kept compressed, to about a tenth:
+# each process keeps up to 500 pages.
+COMPRESSED_FROM_BYTES = 256 * 1024
 
 
 class ContentVersion(models.Model):
@@ -59,15 +68,44 @@ def content_version(using: str = DEFAULT_DB_ALIAS) -> int | None:
     return row[0] if row else None
 
 
+# The databases whose changes wait for the end of a content_changed_once() block, or None.
+_changes_held: ContextVar[set[str] | None] = ContextVar("content_changes_held", default=None)
+
+
+@contextmanager
+def content_changed_once() -> Iterator[None]:
+    """
+    Hold back the version changes of the writes inside, and make one at the end (an error
+    included): for work of many transactions, each of which leaves every page right (a move's
+    batches), so that kept pages are thrown away once, not once a write.
+    """
+    if _changes_held.get() is not None:  # Already inside one: the outer one announces.
+        yield
+        return
+    held = _changes_held.set(set())
+    try:
+        yield
+    finally:
+        changed = _changes_held.get()
+        _changes_held.reset(held)
+        for using in sorted(changed):
+            content_changed(using)
+
+
 def content_changed(using: str = DEFAULT_DB_ALIAS) -> None:
     """
-    Give the content a new version, in the caller's transaction.
+    Give the content a new version, in the caller's transaction (at the end of the
+    content_changed_once() block it is in, if any).
 
     Called after the write it announces, so this row is the last lock a writer takes: after
     the rows it writes and any it locked first (Project.lock()), in the same order for every
     writer, so two never wait for each other (no deadlock on PostgreSQL). Locking is not its
     job: it serialises nothing but the writes' last step.
     """
+    held = _changes_held.get()
+    if held is not None:
+        held.add(using)
+        return
     number = secrets.randbits(63)
     versions = ContentVersion.objects.using(using).filter(pk=VERSION_ID)
     if not versions.update(number=number):
@@ -137,17 +175,32 @@ class CachedForVisitorsMixin:
     """Answer visitors who are not signed in with the page kept for the current content."""
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        key = page_key(request)
-        if key is None:
-            return super().dispatch(request, *args, **kwargs)
-        kept = caches["pages"].get(key)
-        if kept is not None:
-            return kept
-        # Read the version first: what renders after it is at least as new as it says.
-        response = super().dispatch(request, *args, **kwargs)
-        if isinstance(response, SimpleTemplateResponse) and response.status_code == 200:
-            response.add_post_render_callback(partial(keep_page, request, key))
-        return response
+        return kept_or_made(request, partial(super().dispatch, request, *args, **kwargs))
+
+
+def cached_for_visitors(view):
+    """The same for a function view (the sitemap's, Django's own)."""
+
+    @wraps(view)
+    def answer(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        return kept_or_made(request, partial(view, request, *args, **kwargs))
+
+    return answer
+
+
+def kept_or_made(request: HttpRequest, make) -> HttpResponse:
+    """The page kept for this request, or the one make() returns, kept if it may be."""
+    key = page_key(request)
+    if key is None:
+        return make()
+    kept = caches["pages"].get(key)
+    if kept is not None:
+        return kept.response() if isinstance(kept, CompressedPage) else kept
+    # Read the version first: what renders after it is at least as new as it says.
+    response = make()
+    if isinstance(response, SimpleTemplateResponse) and response.status_code == 200:
+        response.add_post_render_callback(partial(keep_page, request, key))
+    return response
 
 
 def page_key(request: HttpRequest) -> str | None:
@@ -173,4 +226,18 @@ def keep_page(request: HttpRequest, key: str, response: SimpleTemplateResponse) 
         response.cookies or get_nonce(request) or request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
     )
     if not made_for_this_request:
-        caches["pages"].set(key, HttpResponse(response.content, headers=response.headers))
+        kept = HttpResponse(response.content, headers=response.headers)
+        if len(kept.content) >= COMPRESSED_FROM_BYTES:
+            kept = CompressedPage(kept)
+        caches["pages"].set(key, kept)
+
+
+class CompressedPage:
+    """A large page as kept: its bytes compressed, its headers."""
+
+    def __init__(self, page: HttpResponse) -> None:
+        self.content = zlib.compress(page.content, 1)
+        self.headers = dict(page.headers)
+
+    def response(self) -> HttpResponse:
+        return HttpResponse(zlib.decompress(self.content), headers=self.headers)

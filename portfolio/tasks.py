@@ -20,8 +20,11 @@ Visibility moves: the renditions of a public project live in the public storage,
 in the private one (portfolio/access.py). When a project's visibility changes, the
 move_project_files task moves each picture's renditions (settle_picture_files): copied, then
 recorded on the row, then deleted where they were. Interrupted anywhere, nothing is lost and a
-rerun finishes; pages follow the row, so they show each picture from where it is. A picture
-given another project (the admin) is moved the same way, alone (move_picture_files).
+rerun finishes; pages follow the row, so they show each picture from where it is. It goes
+through the pictures in batches of PORTFOLIO_MOVE_BATCH_PICTURES (settle_project_batch), so
+its memory and each query are bounded whatever the project holds, and tells the page cache
+once, at its end (cache.content_changed_once). A picture given another project (the admin)
+is moved the same way, alone (move_picture_files).
 
 And the e-mail that tells an owner a client sent a selection (notify_owner_of_selection),
 so that a slow mail server holds up a worker, not the client's request.
@@ -31,12 +34,14 @@ import logging
 import sys
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
 from django.dispatch import receiver
 from django.tasks import task
 from django.tasks.signals import task_finished
 
 from portfolio.access import rendition_storage
+from portfolio.cache import content_changed_once
 from portfolio.images.renditions import (
     Derivatives,
     StoredDerivatives,
@@ -172,15 +177,39 @@ def move_project_files_on_commit(project_id: int, using: str) -> None:
 
 
 @task
-def move_project_files(project_id: int) -> int:
+def move_project_files(project_id: int, after: int = 0) -> int:
     """
-    Put every picture's renditions of a project in the storage its visibility calls for.
+    Put every picture's renditions of a project (those after picture `after`, by id) in the
+    storage its visibility calls for, a batch at a time; tell the page cache once, at the end.
 
     Idempotent and resumable: run it again after any interruption (`manage.py
     settle_media` does, for every project). Return how many pictures' files moved.
     """
-    picture_ids = Picture.objects.filter(project_id=project_id).values_list("pk", flat=True)
-    return sum(settle_picture_files(picture_id) for picture_id in picture_ids)
+    moved = 0
+    # Each batch leaves every page right (a row names where its files are), so kept pages
+    # need throwing away once, not once a picture: they show what has moved when they were made.
+    with content_changed_once():
+        while True:
+            after, batch_moved = settle_project_batch(project_id, after)
+            moved += batch_moved
+            if after is None:
+                return moved
+
+
+def settle_project_batch(project_id: int, after: int = 0) -> tuple[int | None, int]:
+    """
+    Settle the renditions of the next PORTFOLIO_MOVE_BATCH_PICTURES pictures of a project
+    after picture `after`, by id. Return the last id settled (None once none was left) and
+    how many pictures' files moved.
+    """
+    picture_ids = list(
+        Picture.objects.filter(project_id=project_id, pk__gt=after)
+        .order_by("pk")
+        .values_list("pk", flat=True)[: settings.PORTFOLIO_MOVE_BATCH_PICTURES]
+    )
+    with content_changed_once():  # Run alone (by hand), a batch tells the cache once.
+        moved = sum(settle_picture_files(picture_id) for picture_id in picture_ids)
+    return (picture_ids[-1] if picture_ids else None), moved
 
 
 def move_picture_files_on_commit(picture_id: int, using: str) -> None:

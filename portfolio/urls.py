@@ -1,6 +1,7 @@
 from django.contrib.sitemaps import views as sitemaps
 from django.urls import path
 
+from portfolio.cache import cached_for_visitors
 from portfolio.discovery.feeds import NewProjectsFeed
 from portfolio.discovery.sitemaps import SITEMAPS
 from portfolio.views import (
@@ -27,13 +28,13 @@ urlpatterns = [
     path("robots.txt", public.RobotsView.as_view(), name="robots"),
     path(
         "sitemap.xml",
-        sitemaps.index,
+        cached_for_visitors(sitemaps.index),
         {"sitemaps": SITEMAPS, "sitemap_url_name": "portfolio:sitemap-section"},
         name="sitemap",
     ),
     path(
         "sitemap-<section>.xml",
-        sitemaps.sitemap,
+        cached_for_visitors(sitemaps.sitemap),
         {"sitemaps": SITEMAPS, "template_name": "portfolio/sitemap.xml"},
         name="sitemap-section",
     ),

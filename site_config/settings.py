@@ -214,6 +214,13 @@ if min(PORTFOLIO_ZIP_DOWNLOADS_PER_CLIENT, PORTFOLIO_ZIP_DOWNLOADS_TOTAL) < 1:
     raise ImproperlyConfigured("The PORTFOLIO_ZIP_DOWNLOADS_* limits must be at least 1.")
 if PORTFOLIO_ZIP_LEASE_SECONDS < 30:
     raise ImproperlyConfigured("PORTFOLIO_ZIP_LEASE_SECONDS must be at least 30.")
+# Each sitemap file holds at most this many addresses and image entries, the protocol's
+# 50,000 URLs, and, at under 500 bytes an entry, its 50 MB (discovery/sitemaps.py).
+PORTFOLIO_SITEMAP_URLS = 50_000
+PORTFOLIO_SITEMAP_IMAGES = 50_000
+# A ZIP reads its pictures' rows this many a query as it streams (views/files.py), not all at
+# once: its memory stays flat whatever the project holds.
+PORTFOLIO_ZIP_ROWS_PER_FETCH = 500
 
 
 STORAGES = {
@@ -434,6 +441,9 @@ if TASKS_BACKEND not in TASKS_BACKENDS:
         f"DJANGO_TASKS_BACKEND must be one of {', '.join(TASKS_BACKENDS)}, not {TASKS_BACKEND!r}."
     )
 TASKS = {"default": {"BACKEND": TASKS_BACKENDS[TASKS_BACKEND]}}
+# A visibility move (tasks.move_project_files) reads and moves this many pictures at a time:
+# its memory and each query stay bounded whatever the project holds.
+PORTFOLIO_MOVE_BATCH_PICTURES = 500
 
 # Security. With DEBUG off every default is the production one; `make run` (DEBUG on, plain
 # http on 127.0.0.1) gets the relaxed ones. Each can be changed by its variable.

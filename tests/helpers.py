@@ -6,6 +6,7 @@ import os
 import struct
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -16,7 +17,14 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
-from portfolio.access import PUBLIC, PictureMedia, private_storage, public_storage
+from portfolio.access import (
+    PUBLIC,
+    PictureMedia,
+    private_storage,
+    public_storage,
+    rendition_storage,
+)
+from portfolio.images.renditions import rendition_spec
 from portfolio.models import Category, Picture, Project
 from portfolio.tasks import make_renditions
 from site_config.environment import BASE_DIR
@@ -78,6 +86,41 @@ def make_picture(
         make_renditions.call(picture.pk)
         picture.refresh_from_db()
     return picture
+
+
+def make_stored_pictures(project: Project, count: int) -> list[Picture]:
+    """
+    `count` pictures as rows, each with two small renditions and a web size stored where its
+    project's visibility puts them, and no original: what big-project tests need, made
+    without decoding a thousand images.
+    """
+    public = project.is_public
+    storage = rendition_storage(public)
+    pictures = []
+    for number in range(count):
+        stem = f"projects/{project.pk}/{uuid.uuid4().hex}"
+        renditions = [
+            {"width": width, "height": width * 2 // 3, "name": f"{stem}_w{width}.webp"}
+            for width in (480, 960)
+        ]
+        web_size = f"{stem}_web.jpg"
+        for name in [rendition["name"] for rendition in renditions] + [web_size]:
+            assert storage.save(name, ContentFile(name.encode())) == name
+        pictures.append(
+            Picture(
+                project=project,
+                photo=f"{stem}.jpg",
+                width=960,
+                height=640,
+                original_filename=f"Shoot {number}.jpg",
+                position=number,
+                renditions=renditions,
+                renditions_spec=rendition_spec(),
+                renditions_public=public,
+                web_size=web_size,
+            )
+        )
+    return Picture.objects.bulk_create(pictures)
 
 
 def image_bytes(

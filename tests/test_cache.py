@@ -18,7 +18,13 @@ from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.urls import reverse
 
-from portfolio.cache import ContentVersion, content_version, keep_page
+from portfolio.cache import (
+    COMPRESSED_FROM_BYTES,
+    ContentVersion,
+    content_changed_once,
+    content_version,
+    keep_page,
+)
 from portfolio.models import Category, Picture, Project, SiteIdentity
 from portfolio.tasks import make_renditions
 from tests.helpers import (
@@ -371,6 +377,41 @@ def test_writes_elsewhere_keep_the_pages(client, site):
     assert from_cache(client.get("/"))
 
 
+def test_writes_changed_once_keep_the_pages_until_the_blocks_end(client, site):
+    """content_changed_once(): a move's batches are written, pages change once, at the end."""
+    client.get("/")
+    version = content_version()
+
+    with content_changed_once():
+        Project.objects.filter(pk=site.hills.pk).update(title="Batch one")
+        with content_changed_once():  # A batch run inside the move: the move announces.
+            Project.objects.filter(pk=site.coast.pk).update(title="Batch two")
+        assert content_version() == version
+        assert from_cache(client.get("/"))
+
+    assert content_version() != version
+    assert "Batch two" in client.get("/").content.decode()
+
+
+def test_writes_changed_once_are_announced_even_when_the_work_fails(client, site):
+    version = content_version()
+
+    with pytest.raises(OSError), content_changed_once():
+        Project.objects.filter(pk=site.hills.pk).update(title="Done before the failure")
+        raise OSError("the storage went away")
+
+    assert content_version() != version
+
+
+def test_no_write_no_new_version():
+    version = content_version()
+
+    with content_changed_once():
+        Project.objects.count()
+
+    assert content_version() == version
+
+
 def test_raw_sql_is_not_seen_until_the_next_write(client, site):
     """The limit docs/page-cache.md states: only writes through the models change the version."""
     client.get("/")
@@ -459,6 +500,20 @@ def test_a_response_setting_a_cookie_is_never_kept(rf):
 
     assert caches["pages"].get("page:with-cookie") is None
     assert caches["pages"].get("page:without").content == b"A page"
+
+
+def test_a_large_page_is_kept_compressed_and_answered_whole(rf):
+    content = "".join(f"<url><loc>http://testserver/p/{n}/</loc></url>" for n in range(20_000))
+    headers = {"Content-Type": "application/xml", "X-Robots-Tag": "noindex"}
+    assert len(content) > COMPRESSED_FROM_BYTES
+
+    keep_page(rf.get("/sitemap.xml"), "page:large", HttpResponse(content, headers=headers))
+
+    kept = caches["pages"].get("page:large")
+    assert len(kept.content) < len(content) / 5
+    answered = kept.response()
+    assert answered.content == content.encode()
+    assert {name: answered[name] for name in headers} == headers
 
 
 def with_a_message(client: Client, text: str) -> None:

@@ -7,18 +7,23 @@ left in the wrong storage once it is run again. On disk and, under `make test`, 
 import pytest
 from django.core.files.base import ContentFile
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 import portfolio.tasks
 from portfolio.access import PUBLIC, PictureMedia, private_storage, public_storage
+from portfolio.cache import ContentVersion
 from portfolio.models import Picture, Selection, ShareLink
-from portfolio.tasks import move_project_files
+from portfolio.tasks import move_project_files, settle_project_batch
 from tests.fetching import fetch, media_urls, read, stored_name
 from tests.helpers import (
     make_picture,
     make_project,
     make_staff,
+    make_stored_pictures,
     private_files,
     public_files,
     signed_in,
@@ -272,3 +277,124 @@ def test_a_picture_moved_to_another_project_goes_to_its_end_and_leaves_the_old_l
     assert list(other.pictures.in_display_order()) == [*kept, picture]
     # The old project's link no longer reaches it: it is no favourite there any more.
     assert not selection.favourites.exists()
+
+
+# A project of many pictures: moved in batches, in the background, told to the cache once -----
+
+
+PICTURES, BATCH = 40, 7  # Six batches, the last one short.
+
+
+@pytest.fixture
+def shoot(owner, settings):
+    settings.PORTFOLIO_MOVE_BATCH_PICTURES = BATCH
+    shoot = make_project(owner, visibility="public")
+    make_stored_pictures(shoot, PICTURES)
+    return shoot
+
+
+def where_renditions_are(project) -> dict[str, set[bool]]:
+    """For each rendition of the project: in which storages it is (True: the public one)."""
+    public, private = public_files(), private_files()
+    return {
+        name: {storage for storage, files in ((True, public), (False, private)) if name in files}
+        for picture in project.pictures.all()
+        for name in picture.rendition_names
+    }
+
+
+def assert_all_in(project, public: bool) -> None:
+    assert set(map(frozenset, where_renditions_are(project).values())) == {frozenset({public})}
+    assert set(project.pictures.values_list("renditions_public", flat=True)) == {public}
+
+
+def version_changes(queries) -> int:
+    return sum(
+        query["sql"].startswith(f'UPDATE "{ContentVersion._meta.db_table}"') for query in queries
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_making_a_big_project_private_answers_before_any_file_moves(shoot, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    visibility = reverse("portfolio:project-visibility", kwargs={"slug": shoot.slug})
+
+    response = signed_in(shoot.owner).post(visibility, {"visibility": "private"})
+
+    assert response.status_code == 302
+    assert_all_in(shoot, public=True)  # Not one file copied, not one row changed.
+    queued = DBTaskResult.objects.get()
+    assert queued.task_path == "portfolio.tasks.move_project_files"
+    assert queued.status == "READY"
+    call_command("db_worker", "--batch", "--no-startup-delay", "--verbosity", "0")
+    assert_all_in(shoot, public=False)
+    assert_nothing_lost(shoot)
+
+
+@pytest.mark.parametrize("public", [False, True])
+def test_a_move_of_many_pictures_tells_the_page_cache_once(shoot, public):
+    if public:
+        shoot.visibility = "private"
+        shoot.save()
+        move_project_files.call(shoot.pk)
+    shoot.visibility = "public" if public else "private"
+    shoot.save()
+
+    with CaptureQueriesContext(connection) as queries:
+        moved = move_project_files.call(shoot.pk)
+
+    assert moved == PICTURES
+    assert version_changes(queries) == 1
+    assert_all_in(shoot, public=public)
+    assert_nothing_lost(shoot)
+
+
+def test_a_move_stopped_between_batches_shows_every_picture_and_resumes(shoot):
+    shoot.visibility = "private"
+    shoot.save()
+    after, moved = settle_project_batch(shoot.pk)
+    after, moved_too = settle_project_batch(shoot.pk, after)  # Then the worker stops.
+
+    assert moved == moved_too == BATCH
+    places = where_renditions_are(shoot)
+    assert sum(places[name] == {False} for name in places) == 2 * BATCH * 3
+    assert_nothing_lost(shoot)  # Each picture from where its row says.
+
+    assert move_project_files.call(shoot.pk, after) == PICTURES - 2 * BATCH
+    assert_all_in(shoot, public=False)
+
+
+def test_a_visitors_kept_page_is_made_again_once_the_move_is_done(shoot):
+    shoot.visibility = "private"
+    shoot.save()
+    move_project_files.call(shoot.pk)
+    shoot.visibility = "public"
+    shoot.save()
+    settle_project_batch(shoot.pk)
+    moved = shoot.pictures.order_by("pk")[:BATCH]
+
+    # Halfway, a visitor sees the pictures that moved, and frames for the others: none broken.
+    halfway = media_urls(Client().get(shoot.get_absolute_url()).content.decode())
+    shown = {record["name"] for picture in moved for record in picture.renditions}
+    assert {stored_name(url) for url in halfway} == shown
+    assert all(fetch(Client(), url)[0] == 200 for url in halfway)
+
+    move_project_files.call(shoot.pk)
+
+    done = media_urls(Client().get(shoot.get_absolute_url()).content.decode())
+    assert len(done) == PICTURES * 2  # Not the page kept halfway.
+    assert all(fetch(Client(), url)[0] == 200 for url in done)
+
+
+def test_two_moves_in_a_row_settle_on_the_last_visibility(shoot):
+    shoot.visibility = "private"
+    shoot.save()
+    after, _ = settle_project_batch(shoot.pk)  # The first move's worker has begun.
+    shoot.visibility = "public"
+    shoot.save()
+
+    move_project_files.call(shoot.pk, after)  # The first move goes on...
+    move_project_files.call(shoot.pk)  # ...and the second runs.
+
+    assert_all_in(shoot, public=True)
+    assert_nothing_lost(shoot)

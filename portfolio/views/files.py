@@ -9,7 +9,9 @@ it streams (models/downloads.py): beyond the limits, a 429 that says when to try
 """
 
 import io
+import itertools
 import time
+from collections.abc import Iterator
 from functools import partial
 from pathlib import PurePosixPath
 
@@ -24,7 +26,6 @@ from django.views.generic import View
 
 from portfolio.access import (
     ORIGINAL,
-    Decision,
     Grant,
     PictureMedia,
     accel_redirect_path,
@@ -34,7 +35,7 @@ from portfolio.access import (
     read_signed_file_url,
 )
 from portfolio.addresses import client_address
-from portfolio.downloads import SlotHeldStream, download_names, stream_zip
+from portfolio.downloads import SlotHeldStream, named_downloads, stream_zip
 from portfolio.images.originals import OriginalRefused
 from portfolio.models import DownloadsBusy, DownloadSlot, Picture, Project, ShareLink
 
@@ -136,21 +137,26 @@ class DownloadMixin:
     def get_project_and_grant(self) -> tuple[Project, Grant | None]:
         raise NotImplementedError
 
-    def downloads(self) -> tuple[Project, Grant, str, list[tuple[Picture, Decision]]]:
-        """The project, the grant, the size asked for, and each picture allowed in that size."""
+    def downloads(self) -> tuple[Project, Grant, str, Iterator[tuple[Picture, str]]]:
+        """
+        The project, the grant, the size asked for, and each picture allowed in that size
+        (its `decision` on it) with its file name, in display order: the rows are read as
+        they are reached, PORTFOLIO_ZIP_ROWS_PER_FETCH a query, never all at once.
+        """
         project, grant = self.get_project_and_grant()
         size = self.request.GET.get("size", "web")
-        allowed = []
-        for picture in project.pictures.in_display_order():
-            decision = decide(grant, picture, size=size, attachment=True)
-            if decision:
-                allowed.append((picture, decision))
-        return project, grant, size, allowed
+        pictures = project.pictures.iterate_in_display_order(settings.PORTFOLIO_ZIP_ROWS_PER_FETCH)
 
-    @staticmethod
-    def names(allowed: list[tuple[Picture, Decision]]) -> dict[int, str]:
-        suffix = {picture.pk: PurePosixPath(decision.name).suffix for picture, decision in allowed}
-        return download_names([picture for picture, _ in allowed], lambda p: suffix[p.pk])
+        def allowed() -> Iterator[Picture]:
+            for picture in pictures:
+                picture.decision = decide(grant, picture, size=size, attachment=True)
+                if picture.decision:
+                    yield picture
+
+        def extension(picture: Picture) -> str:
+            return PurePosixPath(picture.decision.name).suffix
+
+        return project, grant, size, named_downloads(allowed(), extension)
 
 
 class PictureDownloadView(DownloadMixin, View):
@@ -160,11 +166,12 @@ class PictureDownloadView(DownloadMixin, View):
 
     def get(self, request, *args, **kwargs) -> HttpResponse:
         _, grant, size, allowed = self.downloads()
-        found = [(p, d) for p, d in allowed if p.pk == self.kwargs["pk"]]
-        if not found:
+        # Named as in the ZIP: by the pictures before it, read until it comes.
+        found = next(((p, name) for p, name in allowed if p.pk == self.kwargs["pk"]), None)
+        if found is None:
             raise Http404("No such picture to download.")
-        picture, decision = found[0]
-        filename = self.names(allowed)[picture.pk]
+        picture, filename = found
+        decision = picture.decision
         url = PictureMedia(picture, grant).download_url(size, filename)
         if url:
             response = redirect(url)
@@ -183,9 +190,9 @@ class ProjectZipView(DownloadMixin, View):
 
     def get(self, request, *args, **kwargs) -> HttpResponse:
         project, grant, size, allowed = self.downloads()
-        if not allowed:
+        first = next(allowed, None)
+        if first is None:
             raise Http404("Nothing to download here.")
-        names = self.names(allowed)
         # Last before the stream that releases it: nothing between may fail and keep it.
         try:
             slot = DownloadSlot.objects.take(grant.holder, client_address(request))
@@ -197,8 +204,8 @@ class ProjectZipView(DownloadMixin, View):
             return _private_headers(response, 0)
 
         def entries():
-            for picture, decision in allowed:
-                name, date_time = names[picture.pk], picture.created.timetuple()[:6]
+            for picture, name in itertools.chain([first], allowed):
+                decision, date_time = picture.decision, picture.created.timetuple()[:6]
                 if size != ORIGINAL:
                     yield name, partial(decision.storage.open, decision.name, "rb"), date_time
                     continue

@@ -29,6 +29,7 @@ from tests.helpers import (
     make_category,
     make_picture,
     make_project,
+    make_stored_pictures,
     public_media,
     signed_in,
     uploaded_image,
@@ -508,10 +509,11 @@ def sitemap_of(client: Client) -> dict[str, list[str]]:
     listed = {}
     for section in ElementTree.fromstring(index.content).iter(f"{SITEMAP}loc"):
         assert section.text.startswith(f"{ORIGIN}/sitemap-")
-        response = client.get(urlsplit(section.text).path)
+        response = client.get(section.text.removeprefix(ORIGIN))
         assert response.status_code == 200
         for url in ElementTree.fromstring(response.content).iter(f"{SITEMAP}url"):
             images = [image.text for image in url.iter(f"{IMAGE}loc")]
+            assert url.find(f"{SITEMAP}loc").text not in listed  # Listed once.
             listed[url.find(f"{SITEMAP}loc").text] = images
     return listed
 
@@ -536,6 +538,69 @@ def test_the_sitemap_lists_every_public_project_with_its_pictures(client, site):
     assert len(listed[absolute(site.hills.get_absolute_url())]) == 2
     for image in listed[absolute(site.hills.get_absolute_url())]:
         assert stored_image_size(image)  # A public file, at an absolute address.
+
+
+@pytest.fixture
+def shoots(owner, settings):
+    """Public projects of 0 to 5 pictures shown, and limits of 3 addresses and 5 images a file."""
+    settings.PORTFOLIO_SITEMAP_URLS, settings.PORTFOLIO_SITEMAP_IMAGES = 3, 5
+    projects = []
+    for count in [0, 2, 4, 5, 1, 3, 0, 2]:
+        project = make_project(owner)
+        make_stored_pictures(project, count)
+        projects.append(project)
+    make_stored_pictures(make_project(owner, visibility="private"), 3)  # Never listed.
+    return projects
+
+
+def sitemap_files(client: Client) -> list[bytes]:
+    """Every file a crawler reads from the index: each section's pages."""
+    index = client.get("/sitemap.xml")
+    assert index.status_code == 200
+    files = []
+    for section in ElementTree.fromstring(index.content).iter(f"{SITEMAP}loc"):
+        response = client.get(section.text.removeprefix(ORIGIN))
+        assert response.status_code == 200
+        files.append(response.content)
+    return files
+
+
+def test_each_sitemap_file_keeps_within_the_limits_and_all_is_listed(client, shoots):
+    files = sitemap_files(client)
+
+    for content in files:
+        urls = list(ElementTree.fromstring(content).iter(f"{SITEMAP}url"))
+        images = list(ElementTree.fromstring(content).iter(f"{IMAGE}image"))
+        assert 1 <= len(urls) <= 3
+        assert len(images) <= 5
+        # Under 500 bytes an entry, so the protocol's 50 MB holds at 50,000 of each.
+        assert len(content) <= 500 * (len(urls) + len(images)) + 300
+    # 1 gallery + 8 projects (their 17 images, a project never cut) + 17 pictures.
+    assert len(files) == 1 + 5 + 6
+    listed = sitemap_of(client)
+    for project in shoots:
+        assert listed[absolute(project.get_absolute_url())] == public_images(project)
+    assert len(listed) == 1 + 8 + 17
+
+
+@pytest.mark.parametrize("page", ["0", "99", "two", "-1", "1.5"])
+def test_a_sitemap_page_that_is_not_there_is_a_404(client, shoots, page):
+    assert client.get(f"/sitemap-projects.xml?p={page}").status_code == 404
+    assert client.get(f"/sitemap-pictures.xml?p={page}").status_code == 404
+
+
+def test_a_kept_sitemap_is_made_again_once_the_content_changes(
+    client, shoots, django_assert_num_queries
+):
+    assert client.get("/sitemap-projects.xml?p=5").status_code == 200
+    with django_assert_num_queries(1):  # The content version: the file was kept.
+        kept = client.get("/sitemap-projects.xml?p=5").content
+
+    make_stored_pictures(shoots[-1], 1)  # Its last project gets a third picture.
+
+    made = client.get("/sitemap-projects.xml?p=5").content
+    assert made != kept
+    assert made.count(b"<image:image>") == kept.count(b"<image:image>") + 1
 
 
 def test_the_sitemap_index_dates_each_section_by_its_latest_public_change(client, site):
@@ -628,13 +693,14 @@ def test_a_project_keeps_the_date_it_was_first_published(site):
 def test_the_sitemap_and_the_feed_cost_the_same_queries_however_many_projects(
     client, site, django_assert_num_queries
 ):
-    # The index: each section's latest change (aggregates: projects two, pictures one) and
-    # count; a section: its count, its rows (projects: their pictures in one more); the feed:
-    # the site's identity, the projects, their covers.
+    # The sitemap: the content version, then, made: the index: each section's latest change
+    # (aggregates: projects two, pictures one) and size (the projects' pages by their
+    # images); a section: its size, its rows (projects: their pictures in one more); the
+    # feed: the site's identity, the projects, their covers.
     queries = {
-        "/sitemap.xml": 5,
-        "/sitemap-projects.xml": 3,
-        "/sitemap-pictures.xml": 2,
+        "/sitemap.xml": 6,
+        "/sitemap-projects.xml": 4,
+        "/sitemap-pictures.xml": 3,
         "/feed/": 3,
         "/robots.txt": 0,
     }

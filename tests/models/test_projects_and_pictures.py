@@ -6,7 +6,14 @@ from django.core.exceptions import ValidationError
 
 from portfolio.models import Picture, Project
 from portfolio.models.pictures import PhotoChangedError
-from tests.helpers import make_picture, make_project, make_user, stored_files, uploaded_image
+from tests.helpers import (
+    make_picture,
+    make_project,
+    make_stored_pictures,
+    make_user,
+    stored_files,
+    uploaded_image,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -270,3 +277,17 @@ def test_saving_another_file_into_a_stored_picture_writes_nothing():
 
     assert stored_files() == before
     assert Picture.objects.get(pk=picture.pk).photo.name == picture.photo.name
+
+
+@pytest.mark.parametrize("rows_per_query", [1, 2, 3, 7, 8])
+def test_pictures_read_a_batch_a_query_come_in_display_order_once_each(rows_per_query):
+    project = make_project()
+    pictures = make_stored_pictures(project, 7)
+    # Ties in position, and positions out of id order: the keyset goes by both.
+    for picture, position in zip(pictures, [3, 1, 1, 0, 3, 1, 2], strict=True):
+        picture.position = position
+    Picture.objects.bulk_update(pictures, ["position"])
+
+    read = list(project.pictures.iterate_in_display_order(rows_per_query))
+
+    assert read == list(project.pictures.in_display_order())

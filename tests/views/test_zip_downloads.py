@@ -3,20 +3,23 @@ ZIPs under load, from the views: each open stream holds a slot, beyond the limit
 Retry-After and a page that says what to do; a closed stream or a lease run out frees its slot.
 """
 
+import gc
 import io
+import weakref
 import zipfile
 from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 from django.db import connection
+from django.db.models.signals import post_init
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from portfolio.models import DownloadSlot, ShareLink
-from tests.helpers import make_picture, make_project, make_user, signed_in
+from portfolio.models import DownloadSlot, Picture, ShareLink
+from tests.helpers import make_picture, make_project, make_stored_pictures, make_user, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -164,3 +167,56 @@ def test_a_zip_of_originals_asks_the_owners_profile_once_whatever_it_holds(proje
     for number in range(3, 7):
         make_picture(project, original_filename=f"Dune {number}.jpg")
     assert queries_for_the_zip() == 1
+
+
+# A ZIP of thousands: its rows read as the stream reaches them --------------------------------
+
+
+def stream_zip_of(project) -> tuple[list[str], int, bytes]:
+    """
+    The SQL of the queries of the project's pictures that a ZIP of their web sizes made, the
+    most pictures held at once while it streamed (counted every 100 chunks, once the
+    collector has freed what nothing holds), and the ZIP.
+    """
+    alive, most = set(), 0
+
+    def made(sender, instance, **kwargs) -> None:
+        alive.add(id(instance))
+        weakref.finalize(instance, alive.discard, id(instance))
+
+    url = reverse("portfolio:project-download", kwargs={"slug": project.slug})
+    post_init.connect(made, sender=Picture, dispatch_uid="count_pictures_alive")
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            chunks = []
+            for number, chunk in enumerate(Client(REMOTE_ADDR=ANNA).get(url).streaming_content):
+                chunks.append(chunk)
+                if number % 100 == 0:
+                    gc.collect()
+                    most = max(most, len(alive))
+    finally:
+        post_init.disconnect(sender=Picture, dispatch_uid="count_pictures_alive")
+    pictures = [query["sql"] for query in queries if 'FROM "portfolio_picture"' in query["sql"]]
+    return pictures, most, b"".join(chunks)
+
+
+def test_a_zip_of_a_thousand_pictures_holds_a_query_of_rows_at_most(settings):
+    settings.PORTFOLIO_ZIP_ROWS_PER_FETCH = 50
+    small, large = (make_project(visibility="public", downloads="web") for _ in "ab")
+    make_stored_pictures(small, 10)
+    made = make_stored_pictures(large, 1000)
+
+    small_queries, small_most, _ = stream_zip_of(small)
+    large_queries, large_most, content = stream_zip_of(large)
+
+    # Each query as cheap as the first: the next 50 after the last read, never an OFFSET.
+    assert len(small_queries) == 1
+    assert len(large_queries) == 1000 // 50 + 1  # And one that finds none left.
+    assert all(query.endswith("LIMIT 50") for query in large_queries)
+    assert "OFFSET" not in "".join(large_queries)
+    assert small_most <= 10
+    assert large_most <= 50 + 2  # A query's rows, the first picture, the one being written.
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        assert archive.testzip() is None
+        assert archive.namelist() == [f"Shoot {number}.jpg" for number in range(1000)]
+        assert archive.read("Shoot 7.jpg") == made[7].web_size.encode()
