@@ -209,6 +209,8 @@ class Project(PublicContent):
         indexes = [
             # The admin's list, all projects newest first.
             models.Index(fields=["-created", "-id"], name="project_created_idx"),
+            # The feed: public projects, as they were first made public.
+            models.Index(fields=["visibility", "-published", "-id"], name="project_feed_idx"),
             # The gallery: public projects, newest first, optionally in one category.
             models.Index(fields=["visibility", "-created", "-id"], name="project_gallery_idx"),
             models.Index(
