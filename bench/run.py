@@ -49,6 +49,10 @@ GUNICORN_WORKERS = 2
 LOAD_SECONDS = 4
 # Five rounds, of which the median: it shrugs off a moment the machine was busy elsewhere.
 LOAD_ROUNDS = 5
+# Figure 3 from issue 21: the lists at a thousand and a hundred thousand projects (ten
+# pictures each), and one project's pages at ten and twenty thousand pictures.
+LIST_PROJECTS = (1_000, 100_000)
+BIG_PROJECT = (10, 20_000)
 # By number, 1 to 5 from issue 4, 6 from issue 9, 7 from issue 11, 8 from issue 13, 9 from
 # issue 19, 10 from issue 20: `bench/run.py 2` runs only page speed.
 FIGURES = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10")
@@ -177,6 +181,30 @@ def run(work: Path, figures: tuple[str, ...] = FIGURES) -> dict:
                 "scale", str(projects), env=site_env(work, db, work / "m")
             )
             print(f"   {projects}: {results['scale'][projects]}")
+        results["scale_big"] = {"sqlite": {}, "postgresql": {}}
+        step(f"3. A project of {' against '.join(map(str, BIG_PROJECT))} pictures, on SQLite")
+        for pictures in BIG_PROJECT:
+            db = fresh_db(work, template_db, f"big-{pictures}")
+            row = worker("big", str(pictures), env=site_env(work, db, work / "m"))
+            results["scale_big"]["sqlite"][pictures] = row
+            print(f"   {pictures}: {row}")
+        step("3. Starting a throwaway PostgreSQL (.ci/services)")
+        with postgresql(work) as server:
+            template = pg_database(server, "bench_template")
+            site("migrate", env=site_env(work, template, "unused"))
+            step(f"3. Lists at {' against '.join(map(str, LIST_PROJECTS))} projects, PostgreSQL")
+            results["scale_lists"] = {}
+            for projects in LIST_PROJECTS:
+                db = pg_database(server, f"bench_lists_{projects}", template="bench_template")
+                row = worker("lists", str(projects), env=site_env(work, db, work / "m"))
+                results["scale_lists"][projects] = row
+                print(f"   {projects}: {row['made_seconds']:.0f} s to make the rows")
+            step(f"3. A project of {' against '.join(map(str, BIG_PROJECT))} pictures, PostgreSQL")
+            for pictures in BIG_PROJECT:
+                db = pg_database(server, f"bench_big_{pictures}", template="bench_template")
+                row = worker("big", str(pictures), env=site_env(work, db, work / "m"))
+                results["scale_big"]["postgresql"][pictures] = row
+                print(f"   {pictures}: {row}")
 
     if "5" in figures:
         step("5. Upload of a 24-megapixel JPEG through the upload view")
@@ -277,12 +305,12 @@ def step(message: str) -> None:
     print(f"== {message}", flush=True)
 
 
-def site_env(work: Path, database: Path, media) -> dict:
+def site_env(work: Path, database: Path | str, media) -> dict:
     return {
         **os.environ,
         "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-anything-else",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-        "DATABASE_URL": f"sqlite:///{database}",
+        "DATABASE_URL": database if isinstance(database, str) else f"sqlite:///{database}",
         "DJANGO_MEDIA_ROOT": str(media),
         # Originals and non-public files: in the run's folder too, never the repository's.
         "DJANGO_PRIVATE_MEDIA_ROOT": f"{media}-private",
@@ -297,6 +325,29 @@ def fresh_db(work: Path, template: Path, name: str) -> Path:
     database = work / f"{name}.sqlite3"
     shutil.copyfile(template, database)
     return database
+
+
+@contextmanager
+def postgresql(work: Path) -> Iterator[str]:
+    """A throwaway PostgreSQL server as the tests start it (.ci/services), by its URL."""
+    env = {**os.environ, "SERVICES_DIR": str(work / "services")}
+    services = [str(ROOT / ".ci" / "services")]
+    subprocess.run([*services, "start"], env=env, check=True, capture_output=True)
+    try:
+        found = re.search(r"DATABASE_URL=(\S+)", (work / "services" / "env").read_text())
+        yield found.group(1)
+    finally:
+        subprocess.run([*services, "stop"], env=env, capture_output=True)
+
+
+def pg_database(server: str, name: str, template: str | None = None) -> str:
+    """A new database on the server (a copy of `template`, if named): its URL."""
+    import psycopg
+
+    copied = f" TEMPLATE {template}" if template else ""
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE {name}{copied}")
+    return f"{server.rsplit('/', 1)[0]}/{name}"
 
 
 def site(*arguments: str, env: dict) -> None:

@@ -3,6 +3,9 @@ The site's side of the benchmark, run with the site's settings in a fresh proces
 
     python bench/site_worker.py seed PHOTO...          projects of the photos, a share link
     python bench/site_worker.py scale PROJECTS         bulk rows, then time the gallery page
+    python bench/site_worker.py lists PROJECTS         bulk rows, then time every list of them
+    python bench/site_worker.py big PICTURES           one project of that many pictures: time
+                                                       its pages' first responses
     python bench/site_worker.py weight                 image bytes of the first screen
     python bench/site_worker.py breakdown              where a gallery request's time goes
     python bench/site_worker.py owner                  an owner and a project to upload to
@@ -158,6 +161,197 @@ def scale(project_count: int) -> dict:
         "queries": len(queries),
         "plans": plans,
     }
+
+
+# Figure 3's lists: what each measures, and who asks (None: a visitor, whose pages are kept).
+LIST_PAGES = {
+    "gallery first page": (None, "/"),
+    "gallery last page": (None, "/?page=last"),
+    "a category": (None, "/?category=travel"),
+    "the feed": (None, "/feed/"),
+    "sitemap index": (None, "/sitemap.xml"),
+    "studio of the big owner": ("owner", "/studio/"),
+    "admin projects": ("staff", "/admin/portfolio/project/"),
+    "admin projects, a search": ("staff", "/admin/portfolio/project/?q=Project+123"),
+    "admin pictures": ("staff", "/admin/portfolio/picture/"),
+    "admin pictures, a search": ("staff", "/admin/portfolio/picture/?q=Project+123"),
+    # Last: on main it loads every project's pictures (the issue: 56 s, 7.8 GB at 100,000).
+    "sitemap projects section": (None, "/sitemap-projects.xml"),
+}
+LIST_ROUNDS = 15
+PROJECT_PAGE_ROUNDS = {10: 10}  # Fewer at 20,000 pictures: one such page took 10-21 s.
+
+
+def lists(project_count: int) -> dict:
+    """
+    `project_count` projects of ten pictures (a tenth of them the big owner's), made by
+    bulk_create and INSERT ... SELECT; then each list page's median time, queries and bytes.
+    """
+    user_model = get_user_model()
+    owners = [
+        user_model.objects.create_user("bench-owner", password="bench-password-1"),
+        user_model.objects.create_user("bench-studio", password="bench-password-1"),
+    ]
+    staff = user_model.objects.create_user("bench-staff", is_staff=True, is_superuser=True)
+    categories = Category.objects.bulk_create(
+        Category(name=name, slug=name.lower()) for name in ["Landscape", "Travel", "Abstract"]
+    )
+    started = time.perf_counter()
+    now = timezone.now()
+    Project.objects.bulk_create(
+        (
+            Project(
+                owner=owners[number % 10 == 1],
+                title=f"Project {number}",
+                slug=f"project-{number}",
+                category=categories[number % 3],
+                visibility="public" if number % 10 else "private",
+                created=now - timedelta(minutes=number),
+                updated=now,
+                published=now - timedelta(minutes=number),
+            )
+            for number in range(project_count)
+        ),
+        batch_size=5000,
+    )
+    copy_pictures(Project.objects.order_by("pk").values_list("pk", flat=True), 10)
+    analyze()
+    made_seconds = time.perf_counter() - started
+    clients = {None: Client(), "owner": Client(), "staff": Client()}
+    clients["owner"].force_login(owners[1])
+    clients["staff"].force_login(staff)
+    pages = {}
+    for name, (who, url) in LIST_PAGES.items():
+        rounds = 1 if "section" in name else LIST_ROUNDS
+        pages[name] = measure(clients[who], url, rounds, explain=project_count >= 100_000)
+    return {
+        "backend": connection.vendor,
+        "projects": Project.objects.count(),
+        "pictures": Picture.objects.count(),
+        "big_owner_projects": Project.objects.filter(owner=owners[1]).count(),
+        "made_seconds": made_seconds,
+        "pages": pages,
+    }
+
+
+def big(picture_count: int) -> dict:
+    """One public project of `picture_count` pictures, shared: its pages' first responses."""
+    owner = get_user_model().objects.create_user("bench-owner", password="bench-password-1")
+    project = Project.objects.create(owner=owner, title="Wedding", visibility="public")
+    copy_pictures([project.pk], picture_count)
+    link = ShareLink.objects.create(
+        project=project, label="bench", downloads="originals", allows_favourites=True
+    )
+    analyze()
+    visitor, signed_in = Client(), Client()
+    signed_in.force_login(owner)
+    rounds = PROJECT_PAGE_ROUNDS.get(picture_count, 3)
+    urls = {
+        "public page": (visitor, project.get_absolute_url()),
+        "share page": (visitor, link.get_absolute_url()),
+        "edit page": (
+            signed_in,
+            reverse("portfolio:project-update", kwargs={"slug": project.slug}),
+        ),
+        "studio list": (signed_in, reverse("portfolio:studio")),
+    }
+    return {
+        "backend": connection.vendor,
+        "pictures": project.pictures.count(),
+        "pages": {name: measure(client, url, rounds) for name, (client, url) in urls.items()},
+    }
+
+
+def copy_pictures(project_ids, per_project: int) -> None:
+    """
+    `per_project` pictures for each project: the first project's made by bulk_create, then
+    copied to the others by the database itself (a million Picture objects take minutes).
+    """
+    project_ids = list(project_ids)
+    renditions = [
+        {"width": width, "height": width * 2 // 3, "name": f"projects/1/a_w{width}.webp"}
+        for width in (480, 720, 960, 1600)
+    ]
+    Picture.objects.bulk_create(
+        (
+            Picture(
+                project_id=project_ids[0],
+                photo=f"projects/1/{position % 3}.jpg",
+                caption=f"Picture {position}",
+                width=6000,
+                height=4000,
+                position=position,
+                renditions=renditions,
+                renditions_spec="webp 480 720 960 1600",
+            )
+            for position in range(per_project)
+        ),
+        batch_size=5000,
+    )
+    if len(project_ids) == 1:
+        return
+    table = Picture._meta.db_table
+    columns = [
+        field.column
+        for field in Picture._meta.local_concrete_fields
+        if field.column not in ("id", "project_id")
+    ]
+    quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
+    copied = ", ".join(f"template.{connection.ops.quote_name(column)}" for column in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (project_id, {quoted}) "
+            f"SELECT project.id, {copied} FROM {Project._meta.db_table} AS project "
+            f"CROSS JOIN {table} AS template "
+            "WHERE template.project_id = %s AND project.id <> %s",
+            [project_ids[0], project_ids[0]],
+        )
+
+
+def analyze() -> None:
+    """Fresh statistics (and, on PostgreSQL, the visibility map index-only scans read)."""
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+
+
+def measure(client: Client, url: str, rounds: int, explain: bool = False) -> dict:
+    """A page rendered afresh `rounds` times (the page cache emptied): median, queries, bytes."""
+    from django.core.cache import caches
+
+    timings = []
+    for _ in range(rounds):
+        caches["pages"].clear()
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            response = client.get(url)
+            timings.append(time.perf_counter() - started)
+        assert response.status_code == 200, (url, response.status_code)
+    row = {
+        "url": url,
+        "median_ms": 1000 * statistics.median(timings),
+        "queries": len(queries),
+        "bytes": len(response.content),
+    }
+    if explain:
+        row["plans"] = [plan for plan in map(explained, queries.captured_queries) if plan]
+    return row
+
+
+def explained(query: dict) -> dict | None:
+    """The plan of a query that reads a table without an index, else None."""
+    sql = query["sql"]
+    if not sql.lstrip().upper().startswith("SELECT"):
+        return None
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"EXPLAIN {sql}")
+            plan = [row[0] for row in cursor.fetchall()]
+            scans = [line for line in plan if "Seq Scan" in line]
+        else:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+            plan = [row[-1] for row in cursor.fetchall()]
+            scans = [line for line in plan if line.startswith("SCAN ")]
+    return {"sql": sql, "plan": plan} if scans else None
 
 
 def breakdown() -> dict:
@@ -448,6 +642,8 @@ if __name__ == "__main__":
     actions = {
         "seed": lambda: seed(arguments),
         "scale": lambda: scale(int(arguments[0])),
+        "lists": lambda: lists(int(arguments[0])),
+        "big": lambda: big(int(arguments[0])),
         "weight": weight,
         "breakdown": breakdown,
         "owner": owner,

@@ -201,6 +201,10 @@ PORTFOLIO_SELECTION_EMAILS = env_flag("PORTFOLIO_SELECTION_EMAILS", True)
 # The selections one share link keeps: each start is a row whoever holds it can add.
 PORTFOLIO_SELECTIONS_PER_LINK = 100
 
+# The rows the admin's lists count at most (a search's matches, the pages): a count of a
+# million pictures reads them all.
+PORTFOLIO_ADMIN_COUNT_LIMIT = 10_000
+
 # ZIP downloads streamed at once (portfolio/models/downloads.py), counted in the database so
 # that the limits hold across processes and app servers: per client (a share link or a user,
 # and an address) and in total; beyond, 429 with Retry-After. The total stays below the

@@ -4,6 +4,8 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
 from portfolio.access import original_bytes, public_storage
@@ -276,8 +278,8 @@ def test_admin_edits_profiles(staff_client):
 def test_staff_delete_projects_from_the_list_with_their_pictures_and_files(
     staff_client, django_capture_on_commit_callbacks
 ):
-    # The list counts each project's pictures (GROUP BY, an outer join): the delete's row
-    # locks must still be taken, on PostgreSQL too.
+    # The list counts each project's pictures (an annotation): the delete's row locks must
+    # still be taken, on PostgreSQL too.
     projects = [make_project(), make_project()]
     pictures = [make_picture(project) for project in projects]
     names = {picture.photo.name for picture in pictures}
@@ -296,3 +298,65 @@ def test_staff_delete_projects_from_the_list_with_their_pictures_and_files(
     assert response.status_code == 302
     assert not Picture.objects.filter(pk__in=[picture.pk for picture in pictures]).exists()
     assert not names & private_files()
+
+
+# Lists at scale ----------------------------------------------------------------------------
+
+LISTS = [
+    "/admin/portfolio/project/",
+    "/admin/portfolio/project/?q=Harbour",
+    "/admin/portfolio/picture/",
+    "/admin/portfolio/picture/?q=Harbour",
+]
+
+
+def add_harbour_projects(count: int, pictures_each: int = 2) -> None:
+    owner = make_user()
+    for number in range(count):
+        project = make_project(owner, title=f"Harbour {number}")
+        for _ in range(pictures_each):
+            make_picture(project, renditions=False)
+
+
+def list_queries(client, url: str) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return [query["sql"] for query in queries.captured_queries]
+
+
+def test_admin_lists_run_the_same_queries_however_many_rows(staff_client):
+    add_harbour_projects(2)
+    small = {url: len(list_queries(staff_client, url)) for url in LISTS}
+    add_harbour_projects(30)
+
+    assert {url: len(list_queries(staff_client, url)) for url in LISTS} == small
+
+
+def test_admin_lists_never_count_every_row(staff_client, settings):
+    settings.PORTFOLIO_ADMIN_COUNT_LIMIT = 5
+    add_harbour_projects(4)
+
+    for url in LISTS:
+        queries = list_queries(staff_client, url)
+        counts = [sql for sql in queries if sql.upper().startswith("SELECT COUNT(")]
+        # One count, of at most the limit's rows: not the whole table's beside it.
+        assert len(counts) == 1, url
+        assert "LIMIT 5" in counts[0], url
+    response = staff_client.get("/admin/portfolio/picture/?q=Harbour")
+    assert response.context["cl"].result_count == 5
+    assert response.context["cl"].full_result_count is None
+
+
+def test_admin_project_list_counts_each_projects_pictures(staff_client):
+    empty = make_project(title="Empty")
+    full = make_project(title="Full")
+    for _ in range(3):
+        make_picture(full, renditions=False)
+
+    response = staff_client.get("/admin/portfolio/project/")
+
+    totals = {project.pk: project.picture_total for project in response.context["cl"].result_list}
+    assert totals == {empty.pk: 0, full.pk: 3}
+    ordered = staff_client.get("/admin/portfolio/project/?o=5")  # By the pictures column.
+    assert [project.pk for project in ordered.context["cl"].result_list] == [empty.pk, full.pk]

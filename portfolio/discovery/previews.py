@@ -48,12 +48,11 @@ def neutral_preview(request: HttpRequest) -> LinkPreview:
 
 
 def gallery_preview(
-    request: HttpRequest, category: Category | None, page_number: int, projects
+    request: HttpRequest, category: Category | None, page_query: dict[str, str], projects
 ) -> LinkPreview:
     """The gallery (a category, a page of it), shown by its newest project's cover."""
     query = {"category": category.slug} if category else {}
-    if page_number > 1:
-        query["page"] = page_number
+    query.update(page_query)
     address = reverse("portfolio:gallery") + (f"?{urlencode(query)}" if query else "")
     newest = next(iter(projects), None)
     cover = newest.cover_picture if newest else None

@@ -1,6 +1,8 @@
 """Categories and projects: what the gallery lists and who may see and change each."""
 
+import re
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -20,6 +22,9 @@ if TYPE_CHECKING:
     from portfolio.models.pictures import Picture
 
 RESERVED_SLUGS = frozenset({"new"})
+# A place in the gallery's order: the project's creation in microseconds since 1970, its id.
+CURSOR = re.compile(r"(\d{1,17})-(\d{1,18})")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Visibility(models.TextChoices):
@@ -127,6 +132,22 @@ class ProjectQuerySet(PublicContentQuerySet):
             self.lock(deleting=True)
             return super().delete()
 
+    def after(self, cursor: str) -> "ProjectQuerySet":
+        """
+        Those after the place `cursor` names in the gallery's order (newest first): a keyset,
+        so a page deep in the gallery reads its own rows, not every row before them.
+
+        Raise ValueError when `cursor` is not one (Project.cursor makes them).
+        """
+        created, pk = parse_cursor(cursor)
+        # `created <= ...` bounds the index's range; the ties on `created` are settled by id.
+        return self.filter(created__lte=created).exclude(created=created, pk__gte=pk)
+
+    def before(self, cursor: str) -> "ProjectQuerySet":
+        """Those before the place `cursor` names, in the gallery's order (see after())."""
+        created, pk = parse_cursor(cursor)
+        return self.filter(created__gte=created).exclude(created=created, pk__lte=pk)
+
     def with_cover(self) -> "ProjectQuerySet":
         """Fetch what a gallery tile shows in two queries, however many projects."""
         pictures = self.model._meta.get_field("pictures").related_model.objects
@@ -186,6 +207,10 @@ class Project(PublicContent):
     class Meta:
         ordering = ["-created", "-id"]
         indexes = [
+            # The admin's list, all projects newest first.
+            models.Index(fields=["-created", "-id"], name="project_created_idx"),
+            # The feed: public projects, as they were first made public.
+            models.Index(fields=["visibility", "-published", "-id"], name="project_feed_idx"),
             # The gallery: public projects, newest first, optionally in one category.
             models.Index(fields=["visibility", "-created", "-id"], name="project_gallery_idx"),
             models.Index(
@@ -199,6 +224,11 @@ class Project(PublicContent):
 
     def get_absolute_url(self) -> str:
         return reverse("portfolio:project-detail", kwargs={"slug": self.slug})
+
+    @property
+    def cursor(self) -> str:
+        """Its place in the gallery's order, for ProjectQuerySet.after() and before()."""
+        return f"{(self.created - EPOCH) // timedelta(microseconds=1)}-{self.pk}"
 
     @property
     def is_public(self) -> bool:
@@ -366,3 +396,11 @@ class Project(PublicContent):
         while Project.objects.filter(slug=slug).exclude(pk=self.pk).exists():
             slug, suffix = f"{base}-{suffix}", suffix + 1
         return slug
+
+
+def parse_cursor(cursor: str) -> tuple[datetime, int]:
+    match = CURSOR.fullmatch(cursor)
+    if not match:
+        raise ValueError(f"Not a place in the gallery: {cursor!r}.")
+    microseconds, pk = match.groups()
+    return EPOCH + timedelta(microseconds=int(microseconds)), int(pk)

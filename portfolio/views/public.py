@@ -1,8 +1,10 @@
 """What visitors see: the gallery, project and picture pages, the about page, robots.txt."""
 
+from dataclasses import dataclass, field
 from functools import partial
+from urllib.parse import urlencode
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
@@ -43,6 +45,12 @@ class GalleryView(CachedForVisitorsMixin, HtmxPartialMixin, ListView):
             projects = projects.filter(category=self.category)
         return projects
 
+    def paginate_queryset(self, queryset, page_size: int) -> tuple:
+        """Page by keyset: no count, and the last page costs what the first does."""
+        query = {"category": self.category.slug} if self.category else {}
+        page = GalleryPage.of(queryset, self.request.GET, page_size, query)
+        return None, page, page.object_list, page.has_other_pages()
+
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(
             categories=self.categories,
@@ -56,7 +64,7 @@ class GalleryView(CachedForVisitorsMixin, HtmxPartialMixin, ListView):
                 gallery_preview,
                 self.request,
                 self.category,
-                context["page_obj"].number,
+                context["page_obj"].query,
                 context["object_list"],
             )
         )
@@ -71,6 +79,75 @@ class GalleryView(CachedForVisitorsMixin, HtmxPartialMixin, ListView):
                 return category
         # Not in the filter bar: an empty category shows an empty grid, a made-up one is a 404.
         return get_object_or_404(Category, slug=slug)
+
+
+@dataclass
+class GalleryPage:
+    """
+    A page of the gallery, found from a neighbour's edge rather than by its number:
+    `?after=<cursor>` the older ones, `?before=<cursor>` the newer ones, `?page=last` the
+    oldest. Each is one query of at most a page and one row, wherever it lies.
+    """
+
+    object_list: list[Project]
+    query: dict[str, str] = field(default_factory=dict)  # What names this page, as asked.
+    has_newer: bool = False
+    has_older: bool = False
+    links: dict[str, str] = field(default_factory=dict)  # newest, newer, older, oldest
+
+    @classmethod
+    def of(cls, projects, asked: QueryDict, size: int, base_query: dict) -> "GalleryPage":
+        """The page `asked` names, of `projects` in the gallery's order; 404 for no page."""
+        asked_for = {name: asked[name] for name in ("after", "before", "page") if name in asked}
+        if len(asked_for) > 1 or asked_for.get("page", "1") not in ("1", "last"):
+            raise Http404("No such page of the gallery.")
+        try:
+            if "after" in asked_for:
+                rows = list(projects.after(asked_for["after"])[: size + 1])
+                page = cls(rows[:size], has_newer=True, has_older=len(rows) > size)
+            elif "before" in asked_for:
+                rows = list(projects.before(asked_for["before"]).reverse()[: size + 1])
+                page = cls(rows[:size][::-1], has_newer=len(rows) > size, has_older=True)
+            elif asked_for.get("page") == "last":
+                rows = list(projects.reverse()[: size + 1])
+                page = cls(rows[:size][::-1], has_newer=len(rows) > size)
+            else:
+                page = None
+        except ValueError:
+            raise Http404("No such page of the gallery.") from None
+        if "before" in asked_for and not page.has_newer:
+            # The newest ones: the first page, at the gallery's own address; whole, at the cost
+            # of a second query, when pages from the oldest end do not meet it exactly.
+            asked_for = {}
+            if len(page.object_list) < size:
+                page = None
+        if page is None:
+            rows = list(projects[: size + 1])
+            page = cls(rows[:size], has_older=len(rows) > size)
+        page.query = {} if asked_for.get("page") == "1" else asked_for
+        page.links = page.make_links(base_query)
+        return page
+
+    def has_other_pages(self) -> bool:
+        return self.has_newer or self.has_older
+
+    def make_links(self, base_query: dict) -> dict[str, str]:
+        links = {}
+        if self.has_newer:
+            links["newest"] = address(base_query)
+            if self.object_list:
+                links["newer"] = address({**base_query, "before": self.object_list[0].cursor})
+            else:  # Asked past the end: the oldest page is the one before.
+                links["newer"] = address({**base_query, "page": "last"})
+        if self.has_older:
+            links["older"] = address({**base_query, "after": self.object_list[-1].cursor})
+            links["oldest"] = address({**base_query, "page": "last"})
+        return links
+
+
+def address(query: dict) -> str:
+    gallery = reverse("portfolio:gallery")
+    return f"{gallery}?{urlencode(query)}" if query else gallery
 
 
 def picture_grid_context(

@@ -184,7 +184,10 @@ def test_a_category_and_a_page_of_the_gallery_are_their_own_canonical_address(cl
     )
     for number in range(30):
         make_project(title=f"Filler {number}")
-    assert tags_of(client, "/?page=2").canonical == f"{ORIGIN}/?page=2"
+    older = client.get("/").context["page_obj"].links["older"]
+    assert tags_of(client, older).canonical == f"{ORIGIN}{older}"
+    assert tags_of(client, "/?page=last").canonical == f"{ORIGIN}/?page=last"
+    assert tags_of(client, "/?page=1").canonical == f"{ORIGIN}/"
 
 
 def test_a_project_page_is_previewed_by_its_cover(client, site):

@@ -1,10 +1,13 @@
 """What visitors see: the gallery, the category filter and project pages."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
+from portfolio.models import Project
 from tests.helpers import HTMX, make_category, make_picture, make_project, make_user, public_media
 
 pytestmark = pytest.mark.django_db
@@ -128,18 +131,114 @@ def test_htmx_history_restore_gets_the_whole_page(client):
     assert "<html" in response.content.decode()
 
 
-def test_gallery_paginates_by_24(client):
+def gallery_of(count: int, *, same_time: int = 1, category=None) -> list:
+    """`count` public projects, newest first as the gallery lists them; `same_time` share each
+    creation time (ties the gallery's order settles by id)."""
     owner = make_user()
-    for number in range(30):
-        make_project(owner, title=f"Project {number:02}")
+    projects = [make_project(owner, title=f"Project {number:03}") for number in range(count)]
+    start = timezone.now() - timedelta(days=1)
+    for number, project in enumerate(projects):
+        project.created = start + timedelta(seconds=number // same_time)
+        project.category = category
+    Project.objects.bulk_update(projects, ["created", "category"])
+    return sorted(projects, key=lambda project: (project.created, project.pk), reverse=True)
 
-    first, second = client.get("/"), client.get("/?page=2")
 
-    assert len(first.context["project_list"]) == 24
-    assert len(second.context["project_list"]) == 6
-    assert b'rel="next"' in first.content
-    assert client.get("/?page=3").status_code == 404
-    assert client.get("/?page=abc").status_code == 404
+def walk(client, url: str, link: str) -> list[list]:
+    """The pages met following `link` (newer or older) from `url`, as a visitor would."""
+    pages = []
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        pages.append(list(response.context["project_list"]))
+        url = response.context["page_obj"].links.get(link)
+    return pages
+
+
+@pytest.mark.parametrize("same_time", [1, 7], ids=["distinct-times", "shared-times"])
+def test_gallery_pages_24_at_a_time_through_older_links_to_the_end(client, same_time):
+    projects = gallery_of(60, same_time=same_time)
+
+    pages = walk(client, "/", "older")
+
+    assert [len(page) for page in pages] == [24, 24, 12]
+    # Every project once, in the gallery's order: no gap, no duplicate at the boundaries.
+    assert [project for page in pages for project in page] == projects
+
+
+@pytest.mark.parametrize("same_time", [1, 7], ids=["distinct-times", "shared-times"])
+def test_the_last_page_holds_the_oldest_and_newer_links_lead_back_to_the_first(client, same_time):
+    projects = gallery_of(60, same_time=same_time)
+
+    pages = walk(client, "/?page=last", "newer")
+
+    assert pages[0] == projects[-24:]
+    # Back up from the oldest: the first page is the gallery's own, whole.
+    assert [len(page) for page in pages] == [24, 24, 24]
+    assert pages[-1] == projects[:24]
+    assert [project for page in reversed(pages) for project in page][24:] == projects[12:]
+
+
+def test_gallery_links_work_without_javascript_and_upgrade_with_htmx(client):
+    projects = gallery_of(30)
+
+    first = client.get("/")
+    last = client.get("/?page=last")
+
+    older = f"/?after={projects[23].cursor}"
+    assert f'rel="next" href="{older}" data-hx-get="{older}"' in first.content.decode()
+    assert 'href="/?page=last" data-hx-get="/?page=last"' in first.content.decode()
+    assert b'rel="prev"' not in first.content
+    newer = f"/?before={projects[-24].cursor}"
+    assert f'rel="prev" href="{newer}" data-hx-get="{newer}"' in last.content.decode()
+    assert 'href="/" data-hx-get="/"' in last.content.decode()
+    assert b'rel="next"' not in last.content
+    # Followed with htmx: the grid alone, its links along.
+    fragment = client.get(older, headers=HTMX).content.decode()
+    assert fragment.lstrip().startswith('<section id="gallery"')
+    assert 'rel="prev"' in fragment
+
+
+def test_a_categorys_pages_stay_in_the_category(client):
+    landscape = make_category("Landscape")
+    projects = gallery_of(30, category=landscape)
+    make_project(title="Elsewhere")
+
+    response = client.get("/?category=landscape")
+    older = response.context["page_obj"].links["older"]
+
+    assert older == f"/?category=landscape&after={projects[23].cursor}"
+    assert list(client.get(older).context["project_list"]) == projects[24:]
+    assert response.context["page_obj"].links["oldest"] == "/?category=landscape&page=last"
+
+
+def test_a_page_past_the_end_is_empty_and_leads_back(client):
+    projects = gallery_of(3)
+
+    response = client.get(f"/?after={projects[-1].cursor}")
+
+    assert response.status_code == 200
+    assert list(response.context["project_list"]) == []
+    newer = client.get(response.context["page_obj"].links["newer"])
+    assert list(newer.context["project_list"]) == projects
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page=2",
+        "page=abc",
+        "after=abc",
+        "after=1-",
+        "before=99999999999999999999-1",
+        "after=1-1&before=1-1",
+        "after=1-1&page=last",
+    ],
+)
+def test_a_page_that_is_none_is_a_404(client, query):
+    gallery_of(30)
+
+    assert client.get(f"/?{query}").status_code == 404
 
 
 def test_project_page_shows_pictures_in_order_with_lazy_sized_images(client):
@@ -252,13 +351,13 @@ def test_gallery_query_count_is_constant(django_assert_num_queries):
 
     add_projects(2)
     # Rendered (tests/views/test_query_counts.py counts kept pages): the content version, then
-    # four, then the site identity.
-    with django_assert_num_queries(6):
+    # three, then the site identity.
+    with django_assert_num_queries(5):
         Client().get("/")
     add_projects(10)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         Client().get("/")
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         Client().get("/?category=landscape")
 
 
