@@ -15,6 +15,7 @@ from django.utils.text import slugify
 
 from portfolio.cache import PublicContent, PublicContentQuerySet
 from portfolio.models.people import Profile
+from portfolio.models.steps import SteppedQuerySet
 
 if TYPE_CHECKING:
     from portfolio.models.pictures import Picture
@@ -79,7 +80,9 @@ class Category(PublicContent):
         return f"{reverse('portfolio:gallery')}?category={self.slug}"
 
 
-class ProjectQuerySet(PublicContentQuerySet):
+class ProjectQuerySet(SteppedQuerySet, PublicContentQuerySet):
+    step_order = ("-created", "-id")  # Meta.ordering: the studio lists them in steps.
+
     def public(self) -> "ProjectQuerySet":
         """What the gallery, its category filter, the sitemap and the feed list."""
         return self.filter(visibility=Visibility.PUBLIC)

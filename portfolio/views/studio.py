@@ -2,8 +2,10 @@
 
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import messages
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -30,27 +32,37 @@ from portfolio.forms import (
 from portfolio.models import Picture, Project
 from portfolio.views.editors import EditorRequiredMixin
 from portfolio.views.events import request_refused, upload_judged
-from portfolio.views.public import picture_grid_context
+from portfolio.views.public import PictureGridMixin, picture_grid_context
 from portfolio.views.share_links import sharing_context
+from portfolio.views.steps import StepsMixin
 
 
-class StudioView(EditorRequiredMixin, ListView):
-    """GET handler for the owner's own projects, drafts included."""
+class StudioView(StepsMixin, EditorRequiredMixin, ListView):
+    """GET handler for the owner's own projects, drafts included, newest first, in steps."""
 
     template_name = "portfolio/studio.html"
+    context_object_name = "project_list"  # Named from a queryset, not from a step's list.
+    step_template_name = "portfolio/studio.html#project-step"
 
     def get_queryset(self):
+        # Counted for the step's projects alone, not grouped over all of the owner's.
+        pictures = Picture.objects.filter(project=OuterRef("pk")).order_by().values("project")
+        counts = pictures.annotate(count=Count("pk")).values("count")
         return (
             self.editable_projects()
             .filter(owner=self.request.user)
             .with_cover()
-            .annotate(picture_count=Count("pictures"))
-            # A GROUP BY query ignores Meta.ordering: say it again.
-            .order_by("-created", "-id")
+            .annotate(picture_count=Coalesce(Subquery(counts), 0))
         )
 
     def get_context_data(self, **kwargs) -> dict:
-        return super().get_context_data(viewer=Viewer(user=self.request.user), **kwargs)
+        step = self.get_step(self.object_list)
+        return super().get_context_data(
+            object_list=step.items,
+            viewer=Viewer(user=self.request.user),
+            **self.step_context(step),
+            **kwargs,
+        )
 
 
 class ProjectCreateView(EditorRequiredMixin, CreateView):
@@ -67,7 +79,7 @@ class ProjectCreateView(EditorRequiredMixin, CreateView):
         return reverse("portfolio:project-update", kwargs={"slug": self.object.slug})
 
 
-class ProjectUpdateView(EditorRequiredMixin, UpdateView):
+class ProjectUpdateView(PictureGridMixin, EditorRequiredMixin, UpdateView):
     """The project's details, its upload form and its pictures to arrange."""
 
     form_class = ProjectForm
@@ -78,8 +90,12 @@ class ProjectUpdateView(EditorRequiredMixin, UpdateView):
     def get_context_data(self, **kwargs) -> dict:
         edit_url = reverse("portfolio:project-update", kwargs={"slug": self.object.slug})
         viewer = Viewer(user=self.request.user)
-        context = picture_grid_context(
-            self.object, viewer=viewer, can_edit=True, next_url=edit_url
+        context = self.grid_context(
+            self.object,
+            self.object.pictures.all(),
+            viewer=viewer,
+            can_edit=True,
+            next_url=edit_url,
         )
         context.update(
             sharing_context(self.object, self.request.user), upload_form=PictureUploadForm()
@@ -245,13 +261,16 @@ class PictureMixin(EditorRequiredMixin, SingleObjectMixin):
         next_url = self.next_url(project.get_absolute_url())
         if self.request.htmx:
             viewer = Viewer(user=self.request.user)
+            step = project.pictures.all().step("", settings.PORTFOLIO_STEP_SIZE)
             context = picture_grid_context(
-                project, viewer=viewer, can_edit=True, next_url=next_url
+                project, step, viewer=viewer, can_edit=True, next_url=next_url
             )
             # The project page opens on its cover, which the change may have changed: it comes
             # too. Not to the edit page, which has none (htmx would log a swap with no target).
             asked_from = urlsplit(self.request.htmx.current_url or "").path
             context.update(
+                step=step,
+                index_offset=0,
                 picture=picture,
                 fragment=f"portfolio/{fragment}",
                 hero=asked_from == project.get_absolute_url(),
