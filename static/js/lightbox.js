@@ -172,6 +172,8 @@
       // Back closes the lightbox: opening it adds the entry that Back leaves.
       if (addToHistory) history.pushState({ lightbox: true }, "", hashOf(link));
       dialog.showModal();
+      // Opened as the page loads (a link to a picture), Chromium leaves the focus on the page.
+      if (!dialog.contains(document.activeElement)) dialog.querySelector("[autofocus]").focus();
     }
     show(index);
   }
@@ -436,7 +438,6 @@
     window.addEventListener("pointerdown", addEntry, true);
     window.addEventListener("keydown", addEntry, true);
   }
-  // After htmx has set up the page: the steps' links load through it.
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", openLinked);
-  else openLinked();
+  // Once htmx has set up the page (its first htmx:load, the body's): the steps load through it.
+  document.addEventListener("htmx:load", openLinked, { once: true });
 })();
