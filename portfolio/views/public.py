@@ -21,7 +21,7 @@ from portfolio.discovery.previews import (
     project_preview,
 )
 from portfolio.forms import PictureUploadForm
-from portfolio.models import Category, Picture, Project, Step
+from portfolio.models import Category, Picture, Project
 from portfolio.views.htmx import HtmxPartialMixin
 from portfolio.views.steps import StepsMixin
 
@@ -75,17 +75,23 @@ class GalleryView(CachedForVisitorsMixin, HtmxPartialMixin, ListView):
 
 
 def picture_grid_context(
-    project: Project, step: Step, *, viewer: Viewer, can_edit: bool, next_url: str = ""
+    project: Project,
+    pictures: list[Picture],
+    *,
+    viewer: Viewer,
+    can_edit: bool,
+    next_url: str = "",
+    first: bool = False,
 ) -> dict:
-    """What the picture grid needs to show a step of the project's pictures."""
+    """What the picture grid needs to show `pictures`, the project's `first` ones or others."""
     # As ProjectQuerySet.with_cover() fetches it: the first picture (the cover unless one is
     # chosen) needs no query of its own on the first step. A chosen cover comes with the
     # project (select_related), wherever it is in the order.
-    if step.is_first and not hasattr(project, "first_pictures"):
-        project.first_pictures = step.items[:1]
+    if first and not hasattr(project, "first_pictures"):
+        project.first_pictures = pictures[:1]
     return {
         "project": project,
-        "pictures": step.items,
+        "pictures": pictures,
         "picture_count": project.pictures.count(),
         "can_edit": can_edit,
         "viewer": viewer,
@@ -107,7 +113,12 @@ class PictureGridMixin(StepsMixin):
         """The grid's context for the step asked for of `pictures` (the project's, or some)."""
         step = self.get_step(pictures)
         context = picture_grid_context(
-            project, step, viewer=viewer, can_edit=can_edit, next_url=next_url
+            project,
+            step.items,
+            viewer=viewer,
+            can_edit=can_edit,
+            next_url=next_url,
+            first=step.is_first,
         )
         context.update(self.step_context(step))
         return context

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from portfolio.models import Favourite, Selection, ShareLink
+from tests.browser.test_upload import sign_in
 from tests.helpers import make_pictures, make_project
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -210,3 +211,53 @@ def test_without_javascript_hearts_on_a_later_step_and_the_count_cover_every_ste
     expect(page.locator("#favourite-count")).to_have_text("1 chosen")
     page.get_by_role("link", name="Only favourites").click()
     assert captions_in_grid(page) == [f"Picture {2 * STEP + 3}"]
+
+
+@pytest.fixture
+def owned(pictures):
+    """The project, its owner signed in on the page."""
+    project = pictures[0].project
+    project.owner.username = "ada"
+    project.owner.save()
+    return project
+
+
+def captions_in_database(project) -> list[str]:
+    return list(project.pictures.in_display_order().values_list("caption", flat=True))
+
+
+def test_the_owner_moves_a_picture_past_the_loaded_ones(page: Page, owned, pictures):
+    sign_in(page, "ada")
+    page.goto(f"/projects/{owned.slug}/edit/")
+    item = page.locator(f"#picture-{pictures[1].pk}")
+    item.get_by_text("Move to", exact=True).click()
+    item.get_by_label("Place, from 1 (the first)").fill(str(2 * STEP + 5))
+
+    with page.expect_response(lambda response: "/move-to/" in response.url) as response:
+        item.get_by_role("button", name="Move", exact=True).click()
+
+    assert response.value.status == 200
+    # Beyond the first step: off the page until its step comes.
+    expect(page.locator(f"#picture-{pictures[1].pk}")).to_have_count(0)
+    expected = every_caption()
+    expected.insert(2 * STEP + 4, expected.pop(1))
+    assert captions_in_database(owned) == expected
+    scroll_to_the_end(page)
+    assert captions_in_grid(page) == expected
+
+
+def test_moving_the_last_picture_of_a_step_later_leaves_no_gap(page: Page, owned, pictures):
+    # Whether the next step came into view by then or not, the grid ends up whole, in order.
+    sign_in(page, "ada")
+    page.goto(owned.get_absolute_url())
+
+    with page.expect_response(lambda response: "/move/" in response.url):
+        page.locator(f"#picture-{pictures[STEP - 1].pk}").get_by_role(
+            "button", name="Move later"
+        ).click()
+
+    expected = every_caption()
+    expected[STEP - 1], expected[STEP] = expected[STEP], expected[STEP - 1]
+    assert captions_in_database(owned) == expected
+    scroll_to_the_end(page)
+    assert captions_in_grid(page) == expected
