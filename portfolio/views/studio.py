@@ -4,7 +4,7 @@ from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 from django.contrib import messages
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -313,14 +313,13 @@ class PictureMixin(EditorRequiredMixin, SingleObjectMixin):
         cover_before = project.cover_picture_id
         was_last = shown.last is not None and shown.last.pk == picture.pk
         if was_last:  # The page's next step now starts after the picture before it.
-            shown.last = shown.before(picture)
+            shown.last = picture.neighbours()[0]
         change()
         project.refresh_from_db(fields=["cover"])
         shown.refresh()
         changes = {}
         if picture.pk and shown.shows(picture):
-            following = project.pictures.after_values(picture.position, picture.pk)
-            changes["placed_before"] = following.in_display_order().first()
+            changes["placed_before"] = picture.neighbours()[1]
             changes["placed_last"] = changes["placed_before"] is None
         if was_last and shown.last is not None:
             changes["more"] = Step([], "", project.pictures.cursor_of(shown.last))
@@ -337,7 +336,6 @@ class ShownGrid:
     """
 
     def __init__(self, project: Project, shown_through: str | None):
-        self.project = project
         self.everything = shown_through == ""
         self.last: Picture | None = None
         if shown_through:
@@ -353,16 +351,6 @@ class ShownGrid:
             return True
         last = self.last
         return last is not None and (picture.position, picture.pk) <= (last.position, last.pk)
-
-    def before(self, picture: Picture) -> Picture | None:
-        """The picture before this one in display order."""
-        return (
-            self.project.pictures.filter(
-                Q(position__lt=picture.position) | Q(position=picture.position, pk__lt=picture.pk)
-            )
-            .order_by("-position", "-id")
-            .first()
-        )
 
     def refresh(self) -> None:
         """Read the last picture shown where it is now: a move renumbers."""

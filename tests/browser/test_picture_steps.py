@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from portfolio.models import Favourite, Selection, ShareLink
+from tests.browser.axe import assert_accessible
 from tests.browser.test_upload import sign_in
 from tests.helpers import make_pictures, make_project
 
@@ -61,6 +62,7 @@ def test_scrolling_loads_every_step_once_in_order(page: Page, pictures):
     steps = record_steps(page)
     page.goto(pictures[0].project.get_absolute_url())
     assert len(captions_in_grid(page)) == STEP
+    assert_accessible(page)  # Its More link too.
 
     scroll_to_the_end(page)
 
@@ -232,6 +234,7 @@ def test_the_owner_moves_a_picture_past_the_loaded_ones(page: Page, owned, pictu
     item = page.locator(f"#picture-{pictures[1].pk}")
     item.get_by_text("Move to", exact=True).click()
     item.get_by_label("Place, from 1 (the first)").fill(str(2 * STEP + 5))
+    assert_accessible(page, "#picture-grid")
 
     with page.expect_response(lambda response: "/move-to/" in response.url) as response:
         item.get_by_role("button", name="Move", exact=True).click()
