@@ -20,7 +20,7 @@ from tests.helpers import (
 
 pytestmark = pytest.mark.django_db
 
-STEP = settings.PORTFOLIO_STEP_SIZE  # 24: the project and share pages' tests have 25.
+STEP = settings.PORTFOLIO_STEP_SIZE  # 12: the project and share pages' tests have 25.
 
 RENDITIONS = [
     {"width": 480, "height": 320, "name": "projects/1/a_w480.webp"},

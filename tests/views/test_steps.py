@@ -24,7 +24,7 @@ def captions_in(html: str) -> list[str]:
 
 def more_link(html: str) -> str:
     """The address of the next step, from its link: "" when there is none."""
-    match = re.search(r'<li class="steps-more"><a [^>]*href="([^"]*)"', html)
+    match = re.search(r'<li class="steps-more"[^>]*><a [^>]*href="([^"]*)"', html)
     return match.group(1).replace("&amp;", "&") if match else ""
 
 
