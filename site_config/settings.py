@@ -198,6 +198,9 @@ else:
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "portfolio@localhost")
 # Whether owners (who gave an e-mail address) are told when a client sends a selection.
 PORTFOLIO_SELECTION_EMAILS = env_flag("PORTFOLIO_SELECTION_EMAILS", True)
+# How many pictures (or studio projects) a page sends at first and then each time the visitor
+# nears the end: a first screen's worth, so a project of 20,000 opens as fast as one of 10.
+PORTFOLIO_STEP_SIZE = 12
 # The selections one share link keeps: each start is a row whoever holds it can add.
 PORTFOLIO_SELECTIONS_PER_LINK = 100
 

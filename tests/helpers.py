@@ -123,6 +123,30 @@ def make_stored_pictures(project: Project, count: int) -> list[Picture]:
     return Picture.objects.bulk_create(pictures)
 
 
+def make_pictures(project: Project, count: int) -> list[Picture]:
+    """
+    `count` pictures in display order, captioned "Picture 1", "Picture 2"…: one made as
+    make_picture makes it, the others rows sharing its files, as fast as a project of
+    thousands can be made.
+    """
+    first = make_picture(project, caption="Picture 1")
+    files = {
+        field: getattr(first, field)
+        for field in ("photo", "width", "height", "renditions", "renditions_spec")
+    }
+    files.update(renditions_public=first.renditions_public, placeholder=first.placeholder)
+    copies = [
+        Picture(
+            project=project,
+            caption=f"Picture {number}",
+            position=first.position + number - 1,
+            **files,
+        )
+        for number in range(2, count + 1)
+    ]
+    return [first, *Picture.objects.bulk_create(copies)]
+
+
 def image_bytes(
     image_format: str = "JPEG",
     size: tuple[int, int] = (64, 48),

@@ -80,6 +80,15 @@ def pages_and_fragments(owner, monkeypatch) -> dict[str, str]:
     page("gallery", visitor, reverse("portfolio:gallery"))
     page("gallery-fragment", visitor, reverse("portfolio:gallery") + "?page=1", headers=HTMX)
     page("project", visitor, project.get_absolute_url())
+    after_first = f"?after={project.pictures.cursor_of(picture)}"
+    page("project-step", visitor, project.get_absolute_url() + after_first)
+    page(
+        "project-step-fragment",
+        visitor,
+        project.get_absolute_url() + after_first,
+        headers=HTMX,
+        inside="ul",  # In place of the grid's More link.
+    )
     page("picture", visitor, picture.get_absolute_url())
     page("about", visitor, reverse("portfolio:about"))
     page("login", visitor, reverse("login"))
@@ -130,6 +139,15 @@ def pages_and_fragments(owner, monkeypatch) -> dict[str, str]:
 
     # What the owner sees.
     page("studio", owner_client, reverse("portfolio:studio"))
+    studio_after = f"?after={owner.projects.cursor_of(draft)}"  # The newest.
+    page("studio-step", owner_client, reverse("portfolio:studio") + studio_after)
+    page(
+        "studio-step-fragment",
+        owner_client,
+        reverse("portfolio:studio") + studio_after,
+        headers=HTMX,
+        inside="ul",
+    )
     page("profile", owner_client, reverse("portfolio:profile"))
     page("project-create", owner_client, reverse("portfolio:project-create"))
     page(
@@ -183,6 +201,14 @@ def pages_and_fragments(owner, monkeypatch) -> dict[str, str]:
         owner_client,
         picture_url("picture-cover", pictures[1]),
         method="post",
+        headers=from_project_page,
+    )
+    page(
+        "picture-move-fragment",
+        owner_client,
+        picture_url("picture-move", pictures[1]),
+        method="post",
+        data={"direction": "up", "shown_through": ""},
         headers=from_project_page,
     )
     page(

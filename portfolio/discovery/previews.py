@@ -86,7 +86,7 @@ def project_preview(
     """A public project's page, with its cover and its JSON-LD; None for any other project."""
     if not project.is_public:
         return None
-    cover = next((p for p in pictures if p.pk == project.cover_picture_id), None)
+    cover = project.cover_picture  # Wherever it is in the order: not always among `pictures`.
     return LinkPreview(
         title=project.title,
         url=request.build_absolute_uri(project.get_absolute_url()),

@@ -21,6 +21,7 @@ from portfolio.models.proofing import (
 )
 from portfolio.models.sharing import PasswordTries, ShareLink
 from portfolio.models.site import SiteIdentity
+from portfolio.models.steps import InvalidCursor, Step, SteppedQuerySet
 
 __all__ = [
     "RESERVED_SLUGS",
@@ -43,5 +44,8 @@ __all__ = [
     "label_selections",
     "Visibility",
     "SiteIdentity",
+    "InvalidCursor",
+    "Step",
+    "SteppedQuerySet",
     "picture_upload_to",
 ]

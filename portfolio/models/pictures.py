@@ -9,6 +9,7 @@ from django.core.files import File
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from portfolio.access import original_storage
@@ -18,6 +19,7 @@ from portfolio.images.metadata import CREDIT_FIELDS, camera_line, credit_xmp
 from portfolio.images.placeholders import Placeholder
 from portfolio.images.renditions import rendition_spec
 from portfolio.models.projects import Project
+from portfolio.models.steps import SteppedQuerySet
 
 
 def picture_upload_to(picture: "Picture", filename: str) -> str:
@@ -33,9 +35,22 @@ def picture_upload_to(picture: "Picture", filename: str) -> str:
     return f"projects/{picture.project_id}/{uuid.uuid4().hex}{extension}"
 
 
-class PictureQuerySet(PublicContentQuerySet):
+class PictureQuerySet(SteppedQuerySet, PublicContentQuerySet):
+    step_order = ("position", "id")
+
     def in_display_order(self) -> "PictureQuerySet":
-        return self.order_by("position", "id")
+        return self.order_by(*self.step_order)
+
+    def after(self, cursor: str) -> "PictureQuerySet":
+        """
+        Those after the picture the cursor names, from where it is now: the owner may have
+        moved pictures since its step was shown (a move renumbers the others), and the next
+        step still starts right after it. From the place the cursor says when it is gone.
+        """
+        position, pk = self.parse_cursor(cursor)
+        now = self.filter(pk=pk).order_by().values("position")[:1]
+        place = Coalesce(models.Subquery(now), models.Value(position))
+        return self.after_values(place, pk).order_by(*self.step_order)
 
     def iterate_in_display_order(self, rows_per_query: int) -> Iterator["Picture"]:
         """
@@ -50,10 +65,7 @@ class PictureQuerySet(PublicContentQuerySet):
             if len(batch) < rows_per_query:
                 return
             last = batch[-1]
-            after = models.Q(position__gt=last.position) | models.Q(
-                position=last.position, pk__gt=last.pk
-            )
-            batch = list(pictures.filter(after)[:rows_per_query])
+            batch = list(pictures.after_values(last.position, last.pk)[:rows_per_query])
 
     def firsts_of_projects(self) -> "PictureQuerySet":
         """

@@ -1,8 +1,6 @@
 """Categories and projects: what the gallery lists and who may see and change each."""
 
-import re
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -17,14 +15,13 @@ from django.utils.text import slugify
 
 from portfolio.cache import PublicContent, PublicContentQuerySet
 from portfolio.models.people import Profile
+from portfolio.models.steps import SteppedQuerySet
 
 if TYPE_CHECKING:
     from portfolio.models.pictures import Picture
 
 RESERVED_SLUGS = frozenset({"new"})
 # A place in the gallery's order: the project's creation in microseconds since 1970, its id.
-CURSOR = re.compile(r"(\d{1,17})-(\d{1,18})")
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Visibility(models.TextChoices):
@@ -84,7 +81,9 @@ class Category(PublicContent):
         return f"{reverse('portfolio:gallery')}?category={self.slug}"
 
 
-class ProjectQuerySet(PublicContentQuerySet):
+class ProjectQuerySet(SteppedQuerySet, PublicContentQuerySet):
+    step_order = ("-created", "-id")  # Meta.ordering: the studio lists them in steps.
+
     def public(self) -> "ProjectQuerySet":
         """What the gallery, its category filter, the sitemap and the feed list."""
         return self.filter(visibility=Visibility.PUBLIC)
@@ -131,22 +130,6 @@ class ProjectQuerySet(PublicContentQuerySet):
         with transaction.atomic(using=self.db):
             self.lock(deleting=True)
             return super().delete()
-
-    def after(self, cursor: str) -> "ProjectQuerySet":
-        """
-        Those after the place `cursor` names in the gallery's order (newest first): a keyset,
-        so a page deep in the gallery reads its own rows, not every row before them.
-
-        Raise ValueError when `cursor` is not one (Project.cursor makes them).
-        """
-        created, pk = parse_cursor(cursor)
-        # `created <= ...` bounds the index's range; the ties on `created` are settled by id.
-        return self.filter(created__lte=created).exclude(created=created, pk__gte=pk)
-
-    def before(self, cursor: str) -> "ProjectQuerySet":
-        """Those before the place `cursor` names, in the gallery's order (see after())."""
-        created, pk = parse_cursor(cursor)
-        return self.filter(created__gte=created).exclude(created=created, pk__lte=pk)
 
     def with_cover(self) -> "ProjectQuerySet":
         """Fetch what a gallery tile shows in two queries, however many projects."""
@@ -227,8 +210,8 @@ class Project(PublicContent):
 
     @property
     def cursor(self) -> str:
-        """Its place in the gallery's order, for ProjectQuerySet.after() and before()."""
-        return f"{(self.created - EPOCH) // timedelta(microseconds=1)}-{self.pk}"
+        """Its place in the projects' order (newest first), for after() and before()."""
+        return Project.objects.cursor_of(self)
 
     @property
     def is_public(self) -> bool:
@@ -396,11 +379,3 @@ class Project(PublicContent):
         while Project.objects.filter(slug=slug).exclude(pk=self.pk).exists():
             slug, suffix = f"{base}-{suffix}", suffix + 1
         return slug
-
-
-def parse_cursor(cursor: str) -> tuple[datetime, int]:
-    match = CURSOR.fullmatch(cursor)
-    if not match:
-        raise ValueError(f"Not a place in the gallery: {cursor!r}.")
-    microseconds, pk = match.groups()
-    return EPOCH + timedelta(microseconds=int(microseconds)), int(pk)

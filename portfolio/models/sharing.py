@@ -89,7 +89,8 @@ class ShareLink(models.Model):
         key, mac = token[:KEY_LENGTH], token[KEY_LENGTH:]
         if len(key) != KEY_LENGTH or not mac:
             return None
-        link = cls.objects.select_related("project").filter(key=key).first()
+        # With the project's chosen cover, which its page opens on, wherever it is in the order.
+        link = cls.objects.select_related("project__cover").filter(key=key).first()
         if link is None:
             return None
         secrets_in_use = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]

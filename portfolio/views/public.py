@@ -25,6 +25,7 @@ from portfolio.discovery.previews import (
 from portfolio.forms import PictureUploadForm
 from portfolio.models import Category, Picture, Project
 from portfolio.views.htmx import HtmxPartialMixin
+from portfolio.views.steps import StepsMixin
 
 
 class GalleryView(CachedForVisitorsMixin, HtmxPartialMixin, ListView):
@@ -151,38 +152,69 @@ def address(query: dict) -> str:
 
 
 def picture_grid_context(
-    project: Project, *, viewer: Viewer, can_edit: bool, next_url: str = ""
+    project: Project,
+    pictures: list[Picture],
+    *,
+    viewer: Viewer,
+    can_edit: bool,
+    next_url: str = "",
+    first: bool = False,
 ) -> dict:
-    """What the picture grid needs, in one query however many pictures (and editors)."""
-    pictures = list(project.pictures.in_display_order())
-    # As ProjectQuerySet.with_cover() fetches them: the cover (the page's hero, the cover
-    # badge), chosen or the first picture, needs no query of its own.
-    project.first_pictures = pictures[:1]
-    for picture in pictures:
-        if picture.pk == project.cover_id:
-            project.cover = picture
+    """What the picture grid needs to show `pictures`, the project's `first` ones or others."""
+    # As ProjectQuerySet.with_cover() fetches it: the first picture (the cover unless one is
+    # chosen) needs no query of its own on the first step. A chosen cover comes with the
+    # project (select_related), wherever it is in the order.
+    if first and not hasattr(project, "first_pictures"):
+        project.first_pictures = pictures[:1]
     return {
         "project": project,
         "pictures": pictures,
+        "picture_count": project.pictures.count(),
         "can_edit": can_edit,
         "viewer": viewer,
         "grant": viewer.grant(project),
-        "cover_id": project.cover_picture_id,
+        # Only an editor's tools show it: a visitor's later step asks nothing for it.
+        "cover_id": SimpleLazyObject(lambda: project.cover_picture_id),
         "next_url": next_url or project.get_absolute_url(),
     }
 
 
-class ProjectDetailView(CachedForVisitorsMixin, DetailView):
+class PictureGridMixin(StepsMixin):
+    """A page of a project's picture grid, in steps: the project page, the share and edit pages."""
+
+    step_template_name = "portfolio/_picture_grid.html#picture-step"
+
+    def grid_context(
+        self, project: Project, pictures, *, viewer: Viewer, can_edit: bool, next_url: str = ""
+    ) -> dict:
+        """The grid's context for the step asked for of `pictures` (the project's, or some)."""
+        step = self.get_step(pictures)
+        context = picture_grid_context(
+            project,
+            step.items,
+            viewer=viewer,
+            can_edit=can_edit,
+            next_url=next_url,
+            first=step.is_first,
+        )
+        context.update(self.step_context(step))
+        return context
+
+
+class ProjectDetailView(CachedForVisitorsMixin, PictureGridMixin, DetailView):
     """A project's pictures in order, each opening large in the lightbox."""
 
     def get_queryset(self):
-        return Project.objects.visible_to(self.request.user).select_related("category")
+        projects = Project.objects.visible_to(self.request.user)
+        return projects.select_related("category", "cover")
 
     def get_context_data(self, **kwargs) -> dict:
         project = self.object
         can_edit = Project.objects.editable_by(self.request.user).filter(pk=project.pk).exists()
         viewer = Viewer(user=self.request.user)
-        context = picture_grid_context(project, viewer=viewer, can_edit=can_edit)
+        context = self.grid_context(
+            project, project.pictures.all(), viewer=viewer, can_edit=can_edit
+        )
         if can_edit:
             context["upload_form"] = PictureUploadForm()
         context["link_preview"] = SimpleLazyObject(

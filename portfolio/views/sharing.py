@@ -17,6 +17,7 @@ never opens anyone's selection. The owner's side of proofing is in views/share_l
 
 import logging
 import math
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -35,7 +36,8 @@ from portfolio.models import Picture, Project, Selection, SelectionRefused, Shar
 from portfolio.views.events import request_refused
 from portfolio.views.files import PictureDownloadView, ProjectZipView
 from portfolio.views.htmx import wants_fragment
-from portfolio.views.public import picture_grid_context
+from portfolio.views.public import PictureGridMixin
+from portfolio.views.steps import AFTER
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +145,7 @@ class ShareLinkMixin:
         return self.link.project, self.grant
 
 
-class SharedProjectView(ShareLinkMixin, TemplateView):
+class SharedProjectView(ShareLinkMixin, PictureGridMixin, TemplateView):
     """The project as its link's holder sees it (a POST carries the password)."""
 
     template_name = "portfolio/share_project.html"
@@ -158,11 +160,18 @@ class SharedProjectView(ShareLinkMixin, TemplateView):
 
     def page(self, status: int = 200, **proofing) -> HttpResponse:
         """The share page; `proofing` replaces parts of its selection (a form with errors)."""
-        context = {
-            "link": self.link,
-            **picture_grid_context(self.link.project, viewer=self.viewer, can_edit=False),
-        }
-        context.update(proofing_context(self.request, self.link, context["pictures"]), **proofing)
+        project = self.link.project
+        context = {"link": self.link, **proofing_context(self.request, self.link)}
+        pictures = project.pictures.all()
+        if context.get("only_favourites"):
+            pictures = pictures.filter(favourites__selection=context["selection"])
+            # The page still opens on the project's cover, which may be no favourite.
+            project.first_pictures = list(project.pictures.in_display_order()[:1])
+        context.update(self.grid_context(project, pictures, viewer=self.viewer, can_edit=False))
+        mark_favourites(context["pictures"], context.get("chosen", set()))
+        if context.get("only_favourites"):
+            context["picture_count"] = context["favourite_count"]
+        context.update(proofing)
         return self.render_to_response(context, status=status)
 
 
@@ -202,32 +211,33 @@ def personal_link(request, link: ShareLink, key: str) -> str:
     return request.build_absolute_uri(path)
 
 
-def proofing_context(request, link: ShareLink, pictures: list[Picture]) -> dict:
+def proofing_context(request, link: ShareLink) -> dict:
     """What the share page adds for a link that takes favourites (SharedProjectView)."""
     if not link.allows_favourites:
         return {}
     selection = current_selection(request, link)
     chosen = set(selection.favourites.values_list("picture_id", flat=True)) if selection else set()
-    for picture in pictures:
-        picture.is_favourite = picture.pk in chosen
     query = request.POST if request.method == "POST" else request.GET  # A refused POST too.
-    only_favourites = bool(selection) and query.get(FAVOURITES_ONLY) == "1"
     # Shown on the first page after starting, then forgotten: only its hash is kept.
     new_key = request.session.pop(new_key_session_key(link), "") if selection else ""
-    context = {
+    return {
         "selection": selection,
+        "chosen": chosen,
         "personal_link": personal_link(request, link, new_key) if new_key else "",
         "favourite_count": len(chosen),
         "can_choose": bool(selection) and not selection.refusal(),
-        "only_favourites": only_favourites,
+        # Over every step: the grid shows only theirs, stepping through them alone.
+        "only_favourites": bool(selection) and query.get(FAVOURITES_ONLY) == "1",
         "start_form": SelectionStartForm(),
         "send_form": SelectionSendForm(instance=selection) if selection else None,
         # The hearts post with htmx: _base.html gives it the CSRF token.
         "htmx_posts": bool(selection),
     }
-    if only_favourites:
-        context["pictures"] = [picture for picture in pictures if picture.is_favourite]
-    return context
+
+
+def mark_favourites(pictures: list[Picture], chosen: set[int]) -> None:
+    for picture in pictures:
+        picture.is_favourite = picture.pk in chosen
 
 
 class ProofingActionView(SharedProjectView):
@@ -252,9 +262,12 @@ class ProofingActionView(SharedProjectView):
         raise NotImplementedError
 
     def back(self, anchor: str = "selection") -> HttpResponse:
-        url = self.link.get_absolute_url()
+        query = {}
         if self.request.POST.get(FAVOURITES_ONLY) == "1":
-            url += f"?{FAVOURITES_ONLY}=1"
+            query[FAVOURITES_ONLY] = "1"
+        if after := self.request.POST.get(AFTER):  # A heart on a later step's page.
+            query[AFTER] = after
+        url = self.link.get_absolute_url() + (f"?{urlencode(query)}" if query else "")
         return HttpResponseRedirect(f"{url}#{anchor}")
 
     def refused(self, message: str, status: int) -> HttpResponse:

@@ -1,9 +1,11 @@
 """The owners' pages: their projects, uploads and arranging pictures."""
 
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 from django.contrib import messages
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -27,30 +29,40 @@ from portfolio.forms import (
     UploadResult,
     save_uploads,
 )
-from portfolio.models import Picture, Project
+from portfolio.models import InvalidCursor, Picture, Project, Step
 from portfolio.views.editors import EditorRequiredMixin
 from portfolio.views.events import request_refused, upload_judged
-from portfolio.views.public import picture_grid_context
+from portfolio.views.public import PictureGridMixin, picture_grid_context
 from portfolio.views.share_links import sharing_context
+from portfolio.views.steps import AFTER, StepsMixin
 
 
-class StudioView(EditorRequiredMixin, ListView):
-    """GET handler for the owner's own projects, drafts included."""
+class StudioView(StepsMixin, EditorRequiredMixin, ListView):
+    """GET handler for the owner's own projects, drafts included, newest first, in steps."""
 
     template_name = "portfolio/studio.html"
+    context_object_name = "project_list"  # Named from a queryset, not from a step's list.
+    step_template_name = "portfolio/studio.html#project-step"
 
     def get_queryset(self):
+        # Counted for the step's projects alone, not grouped over all of the owner's.
+        pictures = Picture.objects.filter(project=OuterRef("pk")).order_by().values("project")
+        counts = pictures.annotate(count=Count("pk")).values("count")
         return (
             self.editable_projects()
             .filter(owner=self.request.user)
             .with_cover()
-            .annotate(picture_count=Count("pictures"))
-            # A GROUP BY query ignores Meta.ordering: say it again.
-            .order_by("-created", "-id")
+            .annotate(picture_count=Coalesce(Subquery(counts), 0))
         )
 
     def get_context_data(self, **kwargs) -> dict:
-        return super().get_context_data(viewer=Viewer(user=self.request.user), **kwargs)
+        step = self.get_step(self.object_list)
+        return super().get_context_data(
+            object_list=step.items,
+            viewer=Viewer(user=self.request.user),
+            **self.step_context(step),
+            **kwargs,
+        )
 
 
 class ProjectCreateView(EditorRequiredMixin, CreateView):
@@ -67,7 +79,7 @@ class ProjectCreateView(EditorRequiredMixin, CreateView):
         return reverse("portfolio:project-update", kwargs={"slug": self.object.slug})
 
 
-class ProjectUpdateView(EditorRequiredMixin, UpdateView):
+class ProjectUpdateView(PictureGridMixin, EditorRequiredMixin, UpdateView):
     """The project's details, its upload form and its pictures to arrange."""
 
     form_class = ProjectForm
@@ -78,8 +90,12 @@ class ProjectUpdateView(EditorRequiredMixin, UpdateView):
     def get_context_data(self, **kwargs) -> dict:
         edit_url = reverse("portfolio:project-update", kwargs={"slug": self.object.slug})
         viewer = Viewer(user=self.request.user)
-        context = picture_grid_context(
-            self.object, viewer=viewer, can_edit=True, next_url=edit_url
+        context = self.grid_context(
+            self.object,
+            self.object.pictures.all(),
+            viewer=viewer,
+            can_edit=True,
+            next_url=edit_url,
         )
         context.update(
             sharing_context(self.object, self.request.user), upload_form=PictureUploadForm()
@@ -239,26 +255,107 @@ class PictureMixin(EditorRequiredMixin, SingleObjectMixin):
         viewer = Viewer(user=self.request.user)
         return super().get_context_data(next_url=next_url, viewer=viewer, **kwargs)
 
-    def changed(self, picture: Picture, fragment: str = "_picture_grid.html") -> HttpResponse:
-        """Answer htmx with the changed fragment, a plain post with a redirect to its page."""
+    def changed(
+        self,
+        picture: Picture,
+        fragment: str = "_picture_grid.html#picture-item",
+        *,
+        redrawn: Iterable[int | None] = (),
+        **changes,
+    ) -> HttpResponse:
+        """
+        Answer htmx with what changed (_picture_changed.html): `fragment` for the picture (""
+        where its item goes), the pictures `redrawn` (ids) that the page shows, and the
+        `changes` a move or a deletion makes (ShownGrid); a plain post, with a redirect to its
+        page.
+        """
         project = picture.project
         next_url = self.next_url(project.get_absolute_url())
-        if self.request.htmx:
-            viewer = Viewer(user=self.request.user)
-            context = picture_grid_context(
-                project, viewer=viewer, can_edit=True, next_url=next_url
-            )
-            # The project page opens on its cover, which the change may have changed: it comes
-            # too. Not to the edit page, which has none (htmx would log a swap with no target).
-            asked_from = urlsplit(self.request.htmx.current_url or "").path
-            context.update(
-                picture=picture,
-                fragment=f"portfolio/{fragment}",
-                hero=asked_from == project.get_absolute_url(),
-            )
-            return TemplateResponse(self.request, "portfolio/_picture_changed.html", context)
-        anchor = f"#picture-{picture.pk}" if picture.pk else ""
-        return HttpResponseRedirect(f"{next_url.split('#')[0]}{anchor}")
+        if not self.request.htmx:
+            anchor = f"#picture-{picture.pk}" if picture.pk else ""
+            return HttpResponseRedirect(f"{next_url.split('#')[0]}{anchor}")
+        viewer = Viewer(user=self.request.user)
+        context = picture_grid_context(
+            project, [], viewer=viewer, can_edit=True, next_url=next_url
+        )
+        # The picture itself is in `fragment`, or placed, unless only redrawn (a new cover).
+        ids = {pk for pk in redrawn if pk and (pk != picture.pk or not fragment)}
+        shown = self.shown_grid(project)
+        # The project page opens on its cover, which the change may have changed: it comes
+        # too. Not to the edit page, which has none (htmx would log a swap with no target).
+        asked_from = urlsplit(self.request.htmx.current_url or "").path
+        context.update(
+            picture=picture,
+            fragment=f"portfolio/{fragment}" if fragment else "",
+            redrawn=[p for p in project.pictures.filter(pk__in=ids) if shown.shows(p)],
+            hero=asked_from == project.get_absolute_url(),
+            **changes,
+        )
+        if more := changes.get("more"):
+            context["next_step_url"] = f"{asked_from}?{AFTER}={more.next_cursor}"
+        return TemplateResponse(self.request, "portfolio/_picture_changed.html", context)
+
+    def shown_grid(self, project: Project) -> "ShownGrid":
+        # Kept for the request: a move reads it before and after.
+        if getattr(self, "_shown_grid", None) is None:
+            self._shown_grid = ShownGrid(project, self.request.POST.get("shown_through"))
+        return self._shown_grid
+
+    def rearranged(self, picture: Picture, change: Callable[[], object]) -> HttpResponse:
+        """
+        Make `change` (a move, a deletion) and answer with where the picture now is on the
+        page: put back at its place when the page shows that place, else gone (a later step
+        brings it); the More link again when its last picture was this one; the cover's badge
+        where it moved.
+        """
+        project = picture.project
+        shown = self.shown_grid(project)
+        cover_before = project.cover_picture_id
+        was_last = shown.last is not None and shown.last.pk == picture.pk
+        if was_last:  # The page's next step now starts after the picture before it.
+            shown.last = picture.neighbours()[0]
+        change()
+        project.refresh_from_db(fields=["cover"])
+        shown.refresh()
+        changes = {}
+        if picture.pk and shown.shows(picture):
+            changes["placed_before"] = picture.neighbours()[1]
+            changes["placed_last"] = changes["placed_before"] is None
+        if was_last and shown.last is not None:
+            changes["more"] = Step([], "", project.pictures.cursor_of(shown.last))
+        # Its own badge comes with it where it is placed; gone, it needs none.
+        covers = {cover_before, project.cover_picture_id} - {picture.pk}
+        return self.changed(picture, "", redrawn=covers, **changes)
+
+
+class ShownGrid:
+    """
+    What the owner's page shows of a project's grid, as studio.js says with each change it
+    posts (`shown_through`): every picture (""), or the first ones through the picture its More
+    link names (a cursor); nothing else is known (no script: a plain post, redirected).
+    """
+
+    def __init__(self, project: Project, shown_through: str | None):
+        self.everything = shown_through == ""
+        self.last: Picture | None = None
+        if shown_through:
+            try:
+                position, pk = project.pictures.parse_cursor(shown_through)
+            except InvalidCursor:
+                return
+            # Gone since (another tab): the page shows through its place.
+            self.last = project.pictures.filter(pk=pk).first() or Picture(pk=pk, position=position)
+
+    def shows(self, picture: Picture) -> bool:
+        if self.everything:
+            return True
+        last = self.last
+        return last is not None and (picture.position, picture.pk) <= (last.position, last.pk)
+
+    def refresh(self) -> None:
+        """Read the last picture shown where it is now: a move renumbers."""
+        if self.last is not None and self.last.project_id:
+            self.last.refresh_from_db(fields=["position"])
 
 
 class PictureFormView(PictureMixin, UpdateView):
@@ -292,9 +389,11 @@ class PictureCoverView(PictureMixin, View):
     def post(self, request, *args, **kwargs) -> HttpResponse:
         picture = self.get_object()
         project = picture.project
+        cover_before = project.cover_picture_id
         project.cover = picture
         project.save(update_fields=["cover", "updated"])
-        return self.changed(picture)
+        # The picture with its badge, and the one that had it.
+        return self.changed(picture, "", redrawn=[picture.pk, cover_before])
 
 
 class PictureMoveView(PictureMixin, View):
@@ -307,21 +406,25 @@ class PictureMoveView(PictureMixin, View):
         offset = self.offsets.get(request.POST.get("direction", ""))
         if offset is None:
             return HttpResponseBadRequest("direction must be “up” or “down”.")
-        picture.move(offset)
-        return self.changed(picture)
+        return self.rearranged(picture, lambda: picture.move(offset))
 
 
 class PictureMoveToView(PictureMixin, View):
-    """POST handler: move a picture to `position` (from 0), as a drop in the grid does."""
+    """
+    POST handler: move a picture to `position` (from 0), as a drop in the grid does, or to
+    `place` (from 1), as the owner counts in the Move to form: anywhere, shown or not yet.
+    """
 
     def post(self, request, *args, **kwargs) -> HttpResponse:
         picture = self.get_object()
+        place = request.POST.get("place")
         try:
-            position = int(request.POST.get("position", ""))
+            position = (
+                int(place) - 1 if place is not None else int(request.POST.get("position", ""))
+            )
         except ValueError:
-            return HttpResponseBadRequest("position must be a whole number.")
-        picture.move_to(position)
-        return self.changed(picture)
+            return HttpResponseBadRequest("position and place must be whole numbers.")
+        return self.rearranged(picture, lambda: picture.move_to(position))
 
 
 class PictureFocusView(PictureFormView):
@@ -336,9 +439,7 @@ class PictureDeleteView(PictureMixin, DeleteView):
     """Ask (a page without JavaScript, a confirm() with htmx), then delete the picture."""
 
     def form_valid(self, form) -> HttpResponse:
-        self.object.delete()
-        # The database let go of the cover if it was this picture; the project in hand too.
-        self.object.project.refresh_from_db(fields=["cover"])
         if not self.request.htmx:
             messages.success(self.request, "Picture deleted.")
-        return self.changed(self.object)
+        # The database lets go of the cover if it was this picture (rearranged() reads it).
+        return self.rearranged(self.object, self.object.delete)

@@ -4,6 +4,8 @@
 // double-tap (or + and -) zoom into the largest rendition, and a slideshow plays on request.
 // The address names the open picture (#picture-<id>): such a link opens it on load, and Back
 // closes it once the viewer has touched the page (see the end of this file).
+// The grid comes in steps (portfolio/views/steps.py): past the last picture loaded, the
+// lightbox loads the next step first, and a link to a picture not loaded yet loads up to it.
 (() => {
   "use strict";
 
@@ -35,6 +37,7 @@
 
   let links = [];
   let current = 0;
+  let loading = false;
   let slideTimer = null;
   let scale = 1;
   let panX = 0;
@@ -43,6 +46,61 @@
   // Collected on every open, so pictures added by htmx take part too.
   function pictureLinks() {
     return Array.from(document.querySelectorAll("a[data-lightbox]"));
+  }
+
+  // Of the whole grid, loaded or not, where it starts at the first picture (not a later step's
+  // page, which a visitor without JavaScript reached).
+  function pictureCount() {
+    const grid = document.getElementById("picture-grid");
+    if (!grid || !grid.hasAttribute("data-from-the-start")) return links.length;
+    return Math.max(Number(grid.dataset.pictureCount) || 0, links.length);
+  }
+
+  // The next step's link (_step_more.html), while there is one.
+  function moreLink() {
+    return document.querySelector("#picture-grid .steps-more a");
+  }
+
+  // Load the next step; resolves true once its pictures are in the grid, false if it failed.
+  // The link may be loading already (it came into view): htmx drops the second request, and
+  // the first one's pictures are waited for all the same.
+  function loadMore() {
+    const more = moreLink();
+    if (!more) return Promise.resolve(false);
+    const item = more.closest("li");
+    return new Promise((resolve) => {
+      const done = (loaded) => {
+        document.removeEventListener("htmx:load", loadedOne);
+        more.removeEventListener("htmx:afterRequest", failed);
+        resolve(loaded);
+      };
+      const loadedOne = () => {
+        if (!item.isConnected) done(true);
+      };
+      const failed = (event) => {
+        if (!event.detail.successful) done(false);
+      };
+      document.addEventListener("htmx:load", loadedOne);
+      more.addEventListener("htmx:afterRequest", failed);
+      window.htmx.trigger(more, "load-more");
+    });
+  }
+
+  // Picture `index` of the grid, loading steps up to it; before the first, the last one only
+  // once every step is in (the first step's pictures alone would make the end look near).
+  async function goTo(index) {
+    if (loading) return;
+    loading = true;
+    links = pictureLinks(); // Scrolling may have loaded steps meanwhile.
+    try {
+      while (index >= links.length && moreLink() && (await loadMore())) {
+        links = pictureLinks();
+      }
+    } finally {
+      loading = false;
+    }
+    if (index < 0 && moreLink()) return;
+    show(index);
   }
 
   function hashOf(link) {
@@ -60,7 +118,7 @@
     caption.textContent = link.dataset.caption || "";
     details.textContent = link.dataset.details || "";
     if (link.dataset.details) caption.append(details);
-    position.textContent = `${current + 1} / ${links.length}`;
+    position.textContent = `${current + 1} / ${pictureCount()}`;
     showDownloads(link);
     if (slideTimer && !reducedMotion.matches) fadeIn();
     // The entry keeps its state: the lightbox's own, or, for a linked picture not yet touched,
@@ -114,6 +172,8 @@
       // Back closes the lightbox: opening it adds the entry that Back leaves.
       if (addToHistory) history.pushState({ lightbox: true }, "", hashOf(link));
       dialog.showModal();
+      // Opened as the page loads (a link to a picture), Chromium leaves the focus on the page.
+      if (!dialog.contains(document.activeElement)) dialog.querySelector("[autofocus]").focus();
     }
     show(index);
   }
@@ -278,9 +338,9 @@
 
   function scheduleSlide() {
     window.clearTimeout(slideTimer);
-    slideTimer = window.setTimeout(() => {
-      show(current + 1);
-      scheduleSlide();
+    slideTimer = window.setTimeout(async () => {
+      await goTo(current + 1);
+      if (slideTimer) scheduleSlide();
     }, SLIDE_MILLISECONDS);
   }
 
@@ -292,8 +352,8 @@
   }
 
   // Moving by hand while playing waits a whole slide before the next.
-  function step(offset) {
-    show(current + offset);
+  async function step(offset) {
+    await goTo(current + offset);
     if (slideTimer) scheduleSlide();
   }
 
@@ -356,12 +416,16 @@
     }
   });
 
-  // A link to #picture-<id> opens that picture. Its history entry, with the page without it
-  // one Back away, waits for the viewer's first touch, click or key: WebKit (every iPhone
-  // browser) skips on Back the entries a script added without the user's interaction, so an
-  // entry added on load would make Back leave the page. Until then, Back leaves it everywhere.
-  const linked = linkForHash();
-  if (linked) {
+  // A link to #picture-<id> opens that picture, once the steps up to it are loaded. Its history
+  // entry, with the page without it one Back away, waits for the viewer's first touch, click
+  // or key: WebKit (every iPhone browser) skips on Back the entries a script added without the
+  // user's interaction, so an entry added on load would make Back leave the page. Until then,
+  // Back leaves it everywhere.
+  async function openLinked() {
+    if (!/^#picture-\d+$/.test(window.location.hash)) return;
+    let linked = linkForHash();
+    while (!linked && moreLink() && (await loadMore())) linked = linkForHash();
+    if (!linked) return;
     open(linked, { addToHistory: false });
     const addEntry = () => {
       window.removeEventListener("pointerdown", addEntry, true);
@@ -374,4 +438,6 @@
     window.addEventListener("pointerdown", addEntry, true);
     window.addEventListener("keydown", addEntry, true);
   }
+  // Once htmx has set up the page (its first htmx:load, the body's): the steps load through it.
+  document.addEventListener("htmx:load", openLinked, { once: true });
 })();

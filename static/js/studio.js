@@ -8,8 +8,11 @@
   // After a drop the browser still sends a click to the picture: it must not open the lightbox.
   let droppedAt = 0;
 
+  // Dropped at index i of the grid, a picture goes to position i: only where the grid starts at
+  // the first picture (not on a later step's page).
   function makeSortable(grid) {
-    if (!grid || !window.Sortable || window.Sortable.get(grid)) return;
+    if (!grid || !grid.hasAttribute("data-from-the-start")) return;
+    if (!window.Sortable || window.Sortable.get(grid)) return;
     window.Sortable.create(grid, {
       draggable: ".picture",
       // Its tools are for clicking and typing, not for picking the picture up.
@@ -28,10 +31,12 @@
         if (event.oldDraggableIndex === event.newDraggableIndex) return;
         const item = event.item;
         const next = item.querySelector("input[name='next']");
+        // The answer puts it back where the server placed it (or takes it away, past the
+        // pictures loaded): the item Sortable moved goes.
         window.htmx.ajax("POST", item.dataset.moveTo, {
           source: item,
-          target: "#picture-grid",
-          swap: "outerHTML",
+          target: item,
+          swap: "delete",
           values: { position: event.newDraggableIndex, next: next ? next.value : "" },
         });
       },
@@ -70,6 +75,28 @@
     const grid = document.getElementById("picture-grid");
     if (!grid || !grid.contains(event.detail.target)) return;
     for (const styled of grid.querySelectorAll("[style]")) styled.removeAttribute("style");
+  });
+
+  // Every change the tools post says what the page shows of the grid, so that the answer
+  // touches only that (views/studio.py, ShownGrid): through the picture its More link names
+  // (the step's cursor), or every picture ("").
+  document.addEventListener("htmx:configRequest", (event) => {
+    const grid = document.getElementById("picture-grid");
+    if (event.detail.verb !== "post" || !grid || !grid.contains(event.detail.elt)) return;
+    if (!grid.hasAttribute("data-from-the-start")) return;
+    const more = grid.querySelector(".steps-more a");
+    const cursor = more ? new URL(more.href).searchParams.get("after") : "";
+    event.detail.parameters.shown_through = cursor;
+  });
+
+  // A picture uploaded here is added at the grid's end; the step that holds it, loaded later,
+  // brings it again at its place: the copy goes.
+  document.addEventListener("htmx:load", (event) => {
+    const item = event.target;
+    if (!item.classList || !item.classList.contains("picture") || !item.id) return;
+    for (const other of document.querySelectorAll(`[id="${item.id}"]`)) {
+      if (other !== item) other.remove();
+    }
   });
 
   makeSortable(document.getElementById("picture-grid"));

@@ -1,14 +1,26 @@
 """The pages run a small, constant number of queries, however much there is to show."""
 
 import pytest
+from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
-from portfolio.models import Category, Picture, ShareLink
-from tests.helpers import make_category, make_picture, make_project, make_user
+from portfolio.models import Category, Favourite, Picture, Project, Selection, ShareLink
+from tests.helpers import (
+    HTMX,
+    make_category,
+    make_picture,
+    make_pictures,
+    make_project,
+    make_user,
+    signed_in,
+)
 
 pytestmark = pytest.mark.django_db
+
+STEP = settings.PORTFOLIO_STEP_SIZE  # 12: the project and share pages' tests have 25.
 
 RENDITIONS = [
     {"width": 480, "height": 320, "name": "projects/1/a_w480.webp"},
@@ -99,7 +111,7 @@ def test_gallery_query_count_does_not_grow_with_the_gallery(client, django_asser
 
 @pytest.mark.parametrize("chosen_cover", [False, True], ids=["first-picture", "chosen-cover"])
 @pytest.mark.parametrize("picture_count", [1, 25])
-def test_project_page_runs_four_queries_then_one(
+def test_project_page_runs_five_queries_then_one(
     client, django_assert_num_queries, picture_count, chosen_cover
 ):
     project = make_project()
@@ -110,13 +122,13 @@ def test_project_page_runs_four_queries_then_one(
         project.save()
     Picture.objects.update(renditions=RENDITIONS, renditions_spec="webp 480 960 1600")
 
-    # The content version, the project, its pictures, the site identity; then the content
-    # version alone.
-    for queries in [4, 1]:
+    # The content version, the project, its first step of pictures, their count, the site
+    # identity; then the content version alone.
+    for queries in [5, 1]:
         with django_assert_num_queries(queries):
             response = client.get(project.get_absolute_url())
-        # Each picture in the grid, and the cover the page opens on.
-        assert response.content.count(b" srcset=") == picture_count + 1
+        # Each picture of the first step, and the cover the page opens on.
+        assert response.content.count(b" srcset=") == min(picture_count, STEP) + 1
 
 
 def test_an_editors_project_page_is_rendered_every_time(client, django_assert_num_queries):
@@ -126,17 +138,17 @@ def test_an_editors_project_page_is_rendered_every_time(client, django_assert_nu
     client.force_login(owner)
     client.get(project.get_absolute_url())
 
-    # The session and its user, the project, may they edit it, its pictures, the site
-    # identity: never kept.
+    # The session and its user, the project, may they edit it, its first step of pictures,
+    # their count, the site identity: never kept.
     for _ in range(2):
-        with django_assert_num_queries(6):
+        with django_assert_num_queries(7):
             response = client.get(project.get_absolute_url())
         assert b"picture-tools" in response.content
 
 
 @pytest.mark.parametrize("chosen_cover", [False, True], ids=["first-picture", "chosen-cover"])
 @pytest.mark.parametrize("picture_count", [1, 25])
-def test_share_page_runs_four_queries(
+def test_share_page_runs_five_queries(
     client, django_assert_num_queries, picture_count, chosen_cover
 ):
     project = make_project()
@@ -148,8 +160,86 @@ def test_share_page_runs_four_queries(
     Picture.objects.update(renditions=RENDITIONS, renditions_spec="webp 480 960 1600")
     link = ShareLink.objects.create(project=project, label="for Anna")
 
-    # The link with its project, its use counted, the pictures, the site identity. Never kept.
+    # The link with its project, its use counted, the first step of pictures, their count,
+    # the site identity. Never kept.
     for _ in range(2):
-        with django_assert_num_queries(4):
+        with django_assert_num_queries(5):
             response = client.get(link.get_absolute_url())
-        assert response.content.count(b" srcset=") == picture_count + 1
+        assert response.content.count(b" srcset=") == min(picture_count, STEP) + 1
+
+
+def first_response_queries(client, url: str) -> tuple[int, bytes]:
+    """The queries and the body of a page's first response, rendered afresh."""
+    caches["pages"].clear()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries), response.content
+
+
+@pytest.mark.parametrize("page", ["project", "share", "edit", "favourites"])
+def test_the_first_response_costs_as_much_for_2000_pictures_as_for_10(client, settings, page):
+    settings.PORTFOLIO_STEP_SIZE = 8
+    owner = make_user()
+    if page == "edit":
+        client.force_login(owner)
+    costs = {}
+    for picture_count in (10, 2000):
+        project = make_project(owner)
+        pictures = make_pictures(project, picture_count)
+        project.cover = pictures[-1]  # Far beyond the first step: the page still opens on it.
+        project.save()
+        url = {"project": project.get_absolute_url(), "edit": f"/projects/{project.slug}/edit/"}
+        if page in ("share", "favourites"):
+            link = ShareLink.objects.create(project=project, allows_favourites=True)
+            url["share"] = url["favourites"] = link.get_absolute_url()
+        if page == "favourites":
+            start = reverse("portfolio:share-selection-start", kwargs={"token": link.token})
+            client.post(start, {"name": "Anna"})
+            selection = Selection.objects.get(link=link)
+            Favourite.objects.bulk_create(
+                Favourite(selection=selection, picture=picture) for picture in pictures[1:]
+            )
+            url["favourites"] += "?favourites=1"
+        queries, html = first_response_queries(client, url[page])
+        # The step's pictures, each with its tools or heart; the cover the page opens on.
+        assert html.count(b'class="picture ') == 8
+        if page != "edit":
+            assert f'alt="{pictures[-1].caption}"'.encode() in html.split(b'id="picture-grid"')[0]
+        costs[picture_count] = queries, len(html)
+
+    (small_queries, small_bytes), (large_queries, large_bytes) = costs[10], costs[2000]
+    assert small_queries == large_queries
+    assert large_bytes < 1.05 * small_bytes
+
+
+def test_a_later_step_costs_what_the_first_does(client, django_assert_num_queries, settings):
+    settings.PORTFOLIO_STEP_SIZE = 8
+    project = make_project()
+    make_pictures(project, 100)
+    first = client.get(project.get_absolute_url()).context["step"]
+    second = client.get(f"{project.get_absolute_url()}?after={first.next_cursor}", headers=HTMX)
+    third_url = f"{project.get_absolute_url()}?after={second.context['step'].next_cursor}"
+
+    # The content version, the project, the step's pictures, their count: no site identity
+    # in a fragment.
+    with django_assert_num_queries(4):
+        response = client.get(third_url, headers=HTMX)
+    assert response.content.count(b'class="picture ') == 8
+
+
+def test_the_studio_costs_as_much_for_300_projects_as_for_3(django_assert_num_queries, settings):
+    settings.PORTFOLIO_STEP_SIZE = 6
+    costs = []
+    for project_count in (3, 300):
+        owner = make_user()
+        Project.objects.bulk_create(
+            Project(owner=owner, title=f"Project {number}", slug=f"{owner}-{number}")
+            for number in range(project_count)
+        )
+        client = signed_in(owner)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/studio/")
+        assert response.content.count(b'class="project-tile"') == min(project_count, 6)
+        costs.append(len(queries))
+    assert costs[0] == costs[1]

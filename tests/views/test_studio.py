@@ -29,6 +29,10 @@ def project(project):
     return project
 
 
+# What studio.js sends with each change: the page shows every picture.
+EVERY_PICTURE_SHOWN = {"shown_through": ""}
+
+
 def captions(project) -> list[str]:
     return list(project.pictures.in_display_order().values_list("caption", flat=True))
 
@@ -260,18 +264,44 @@ def test_too_long_caption_is_refused_inline_with_htmx(owner_client, project):
     assert picture.caption == "first"
 
 
-def test_set_cover_with_htmx_returns_the_grid(owner_client, project):
-    third = project.pictures.last()
+def test_set_cover_with_htmx_answers_the_new_cover_and_the_old_one(owner_client, project):
+    first, _, third = project.pictures.in_display_order()
 
-    response = owner_client.post(picture_url("picture-cover", third), headers=HTMX)
+    response = owner_client.post(
+        picture_url("picture-cover", third), EVERY_PICTURE_SHOWN, headers=HTMX
+    )
 
     html = response.content.decode()
     assert "<html" not in html
-    assert html.strip().startswith('<ul id="picture-grid"')
+    # The new cover and the one that was (the first picture), by their ids.
+    assert html.strip().startswith("<template>")
+    assert html.count('<li class="picture ') == 2
+    assert f'id="picture-{third.pk}" data-hx-swap-oob="true"' in html
+    assert f'id="picture-{first.pk}" data-hx-swap-oob="true"' in html
     project.refresh_from_db()
     assert project.cover == third
     assert html.count("cover-badge") == 1
     assert f'id="cover-{third.pk}"' not in html
+    assert f'id="cover-{first.pk}"' in html
+
+
+def test_set_cover_with_htmx_leaves_alone_an_old_cover_the_page_does_not_show(
+    owner_client, project, settings
+):
+    settings.PORTFOLIO_STEP_SIZE = 1
+    first, second, third = project.pictures.in_display_order()
+    project.cover = third
+    project.save()
+    # The page shows the first picture alone: its More link names it.
+    shown_through = project.pictures.cursor_of(first)
+
+    response = owner_client.post(
+        picture_url("picture-cover", first), {"shown_through": shown_through}, headers=HTMX
+    )
+
+    html = response.content.decode()
+    assert html.count('<li class="picture ') == 1  # No swap to an element not on the page.
+    assert f'id="picture-{third.pk}"' not in html
 
 
 def test_set_cover_without_javascript_redirects(owner_client, project):
@@ -302,16 +332,23 @@ def test_move(owner_client, project, index, direction, expected):
     assert captions(project) == expected
 
 
-def test_move_with_htmx_returns_the_grid_in_the_new_order(owner_client, project):
-    first = project.pictures.first()
+def test_move_with_htmx_puts_the_picture_back_at_its_new_place(owner_client, project):
+    first, second, third = project.pictures.in_display_order()
 
     response = owner_client.post(
-        picture_url("picture-move", first), {"direction": "down"}, headers=HTMX
+        picture_url("picture-move", first),
+        {"direction": "down", **EVERY_PICTURE_SHOWN},
+        headers=HTMX,
     )
 
     html = response.content.decode()
     assert "<html" not in html
-    assert html.index("second") < html.index("first") < html.index("third")
+    # Its item goes (hx-swap="delete"); it comes back before the third, out of band.
+    assert html.strip().startswith(f'<ul data-hx-swap-oob="beforebegin:#picture-{third.pk}">')
+    assert html.count('<li class="picture ') == 2  # It, and the second: its cover badge now.
+    assert html.index(f'id="picture-{first.pk}"') < html.index(f'id="picture-{second.pk}"')
+    assert f'id="picture-{second.pk}" data-hx-swap-oob="true"' in html
+    assert captions(project) == ["second", "first", "third"]
 
 
 def test_move_without_a_direction_is_a_400(owner_client, project):
@@ -340,21 +377,24 @@ def test_delete_picture_asks_first_without_javascript(
     assert len(private_files()) == 2
 
 
-def test_delete_picture_with_htmx_returns_the_grid_without_it(
+def test_delete_picture_with_htmx_answers_the_new_cover_alone(
     owner_client, project, django_capture_on_commit_callbacks
 ):
-    picture = project.pictures.first()
+    picture, second, _ = project.pictures.in_display_order()
     project.cover = picture
     project.save()
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = owner_client.post(picture_url("picture-delete", picture), headers=HTMX)
+        response = owner_client.post(
+            picture_url("picture-delete", picture), EVERY_PICTURE_SHOWN, headers=HTMX
+        )
 
     html = response.content.decode()
     assert "<html" not in html
     assert f'id="picture-{picture.pk}"' not in html
-    assert html.count('<li class="picture ') == 2
-    # The cover is gone: the first remaining picture stands in, as in the gallery.
+    # The cover is gone: the first remaining picture stands in, as in the gallery; its badge.
+    assert html.count('<li class="picture ') == 1
+    assert f'id="picture-{second.pk}" data-hx-swap-oob="true"' in html
     project.refresh_from_db()
     assert project.cover is None
     assert html.count("cover-badge") == 1
@@ -393,11 +433,13 @@ def test_make_cover_sends_the_new_cover_out_of_band(owner_client, project):
     first, _, third = project.pictures.in_display_order()
 
     response = owner_client.post(
-        picture_url("picture-cover", third), headers=from_the_project_page(project)
+        picture_url("picture-cover", third),
+        EVERY_PICTURE_SHOWN,
+        headers=from_the_project_page(project),
     )
 
     html = response.content.decode()
-    assert html.strip().startswith('<ul id="picture-grid"')
+    assert f'id="picture-{third.pk}" data-hx-swap-oob="true"' in html
     hero = out_of_band_hero(html)
     assert shows(hero, third) and not shows(hero, first)
     assert hero.replace(' data-hx-swap-oob="true"', "") == hero_on_the_page(owner_client, project)
@@ -498,10 +540,11 @@ def test_project_page_query_count_for_editors_is_constant(
     for _ in range(12):
         make_picture(large)
 
-    # Session, user, project, may-edit check, pictures, the site identity.
-    with django_assert_num_queries(6):
+    # Session, user, project, may-edit check, the first step of pictures, their count, the
+    # site identity.
+    with django_assert_num_queries(7):
         owner_client.get(small.get_absolute_url())
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         owner_client.get(large.get_absolute_url())
 
 
@@ -547,17 +590,66 @@ def test_move_to_puts_the_picture_at_the_position_and_returns_to_its_page(owner_
     assert captions(project) == ["third", "first", "second"]
 
 
-def test_move_to_with_htmx_returns_the_grid_in_the_new_order(owner_client, project):
-    first = project.pictures.first()
+def test_move_to_with_htmx_puts_the_picture_back_at_its_new_place(owner_client, project):
+    first, second, third = project.pictures.in_display_order()
 
     response = owner_client.post(
-        picture_url("picture-move-to", first), {"position": "2"}, headers=HTMX
+        picture_url("picture-move-to", first),
+        {"position": "2", **EVERY_PICTURE_SHOWN},
+        headers=HTMX,
     )
 
     html = response.content.decode()
     assert "<html" not in html
-    assert html.strip().startswith('<ul id="picture-grid"')
-    assert html.index("second") < html.index("third") < html.index("first")
+    assert html.strip().startswith('<ul data-hx-swap-oob="beforeend:#picture-grid">')
+    assert captions(project) == ["second", "third", "first"]
+
+
+def test_move_to_a_place_counted_from_one(owner_client, project):
+    first = project.pictures.first()
+
+    response = owner_client.post(picture_url("picture-move-to", first), {"place": "2"})
+
+    assert response.status_code == 302
+    assert captions(project) == ["second", "first", "third"]
+
+
+def test_moving_past_the_pictures_shown_takes_it_off_the_page(owner_client, project, settings):
+    first, second, third = project.pictures.in_display_order()
+    shown_through = project.pictures.cursor_of(second)  # The page shows two.
+
+    response = owner_client.post(
+        picture_url("picture-move-to", first),
+        {"place": "3", "shown_through": shown_through},
+        headers=HTMX,
+    )
+
+    # Its item goes; the next step brings it (after the second, which is still the last shown).
+    html = response.content.decode()
+    assert 'id="picture-' not in html.replace(f'id="picture-{second.pk}" data-hx-swap-oob', "")
+    assert "steps-more" not in html
+    assert captions(project) == ["second", "third", "first"]
+
+
+def test_moving_the_last_picture_shown_sends_the_more_link_again(owner_client, project):
+    first, second, third = project.pictures.in_display_order()
+    shown_through = project.pictures.cursor_of(second)  # The page shows two.
+
+    response = owner_client.post(
+        picture_url("picture-move", second),
+        {"direction": "down", "shown_through": shown_through},
+        headers={**HTMX, "HX-Current-URL": f"http://testserver/projects/{project.slug}/edit/"},
+    )
+
+    # The second goes past the third: the page's next step now starts after the first.
+    html = response.content.decode()
+    assert captions(project) == ["first", "third", "second"]
+    more = f"/projects/{project.slug}/edit/?after={project.pictures.cursor_of(first)}"
+    link = re.search(
+        r'<li class="steps-more" id="steps-more" data-hx-swap-oob="true">.*?</li>', html
+    )
+    assert f'href="{more}"' in link.group(0)
+    assert f'id="picture-{second.pk}"' not in html
 
 
 @pytest.mark.parametrize("position", ["", "two", "1.5"])
