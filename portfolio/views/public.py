@@ -107,7 +107,7 @@ class GalleryPage:
                 rows = list(projects.after(asked_for["after"])[: size + 1])
                 page = cls(rows[:size], has_newer=True, has_older=len(rows) > size)
             elif "before" in asked_for:
-                rows = list(projects.before(asked_for["before"]).reverse()[: size + 1])
+                rows = list(projects.before(asked_for["before"])[: size + 1])
                 page = cls(rows[:size][::-1], has_newer=len(rows) > size, has_older=True)
             elif asked_for.get("page") == "last":
                 rows = list(projects.reverse()[: size + 1])
