@@ -134,3 +134,21 @@ def test_projects_come_newest_first_in_steps_with_their_dates_as_cursors():
 def test_a_date_beyond_any_date_is_refused(cursor):
     with pytest.raises(InvalidCursor):
         Project.objects.all().step(cursor, 3)
+
+
+def test_before_reads_back_from_a_cursor_nearest_first_with_ties_settled_by_id():
+    owner = make_user("archive")
+    same_time = datetime(2025, 5, 1, tzinfo=UTC)
+    projects = [make_project(owner, title=f"Project {number}") for number in range(6)]
+    # Three share a creation time: the id orders them.
+    Project.objects.filter(pk__in=[project.pk for project in projects[1:4]]).update(
+        created=same_time
+    )
+    newest_first = list(Project.objects.order_by("-created", "-id"))
+    middle = newest_first[3]
+
+    before = list(Project.objects.before(middle.cursor))
+    after = list(Project.objects.after(middle.cursor))
+
+    assert before == newest_first[:3][::-1]
+    assert after == newest_first[4:]
