@@ -32,6 +32,13 @@ from tests.helpers import (
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def one_step_shows_every_picture(settings):
+    # These tests read every picture's files off the owner's page; pages in steps are
+    # tests/views/test_steps.py's concern.
+    settings.PORTFOLIO_STEP_SIZE = 1000
+
+
 @pytest.fixture
 def project(owner):
     project = make_project(owner, visibility="public")
