@@ -261,10 +261,22 @@ class PictureMedia:
         return ", ".join(f"{url} {width}w" for width, url in self.rendition_urls)
 
     @property
-    def src(self) -> str:
-        """A middle rendition, for browsers that ignore srcset."""
+    def cover_srcset(self) -> str:
+        """
+        A cover's: short of the largest rendition, which is there for the lightbox's zoom. A
+        cover is cropped and seen behind its title, where 1600 px across a retina laptop's
+        screen looks as sharp, and it is what a page's first screen weighs most
+        (docs/images.md).
+        """
         urls = self.rendition_urls
-        return urls[len(urls) // 2][1] if urls else ""
+        shown = urls[:-1] if len(urls) > 1 else urls
+        return ", ".join(f"{url} {width}w" for width, url in shown)
+
+    @property
+    def src(self) -> str:
+        """A middle rendition (the lower of two), for browsers that ignore srcset."""
+        urls = self.rendition_urls
+        return urls[(len(urls) - 1) // 2][1] if urls else ""
 
     @property
     def large_url(self) -> str:

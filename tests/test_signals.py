@@ -60,10 +60,11 @@ def test_upload_makes_renditions_beside_the_original(upload):
         {"width": 480, "height": 240, "name": f"{stem}_w480.webp"},
         {"width": 720, "height": 360, "name": f"{stem}_w720.webp"},
         {"width": 960, "height": 480, "name": f"{stem}_w960.webp"},
+        {"width": 1200, "height": 600, "name": f"{stem}_w1200.webp"},
         {"width": 1600, "height": 800, "name": f"{stem}_w1600.webp"},
         {"width": 2000, "height": 1000, "name": f"{stem}_w2000.webp"},  # Its own width.
     ]
-    assert picture.renditions_spec == "webp 480 720 960 1600 2400 card placeholder web2048"
+    assert picture.renditions_spec == "webp 480 720 960 1200 1600 2400 card placeholder web2048"
     for record in picture.renditions:
         with open_stored_image(record["name"]) as rendition:
             assert rendition.format == "WEBP"
@@ -152,7 +153,7 @@ def test_avif_is_an_option(upload, settings):
     assert all(record["name"].endswith(".avif") for record in picture.renditions)
     with open_stored_image(picture.renditions[0]["name"]) as rendition:
         assert rendition.format == "AVIF"
-    assert picture.renditions_spec == "avif 480 720 960 1600 2400 card placeholder web2048"
+    assert picture.renditions_spec == "avif 480 720 960 1200 1600 2400 card placeholder web2048"
 
 
 @pytest.mark.parametrize(
@@ -161,8 +162,8 @@ def test_avif_is_an_option(upload, settings):
         ((700, 500), [480, 700]),  # Its own width is the largest: full resolution, not more.
         ((960, 640), [480, 720, 960]),
         ((300, 200), [300]),  # Narrower than every width: one rendition, its own size.
-        ((2000, 1500), [480, 720, 960, 1600, 2000]),
-        ((4000, 3000), [480, 720, 960, 1600, 2400]),
+        ((2000, 1500), [480, 720, 960, 1200, 1600, 2000]),
+        ((4000, 3000), [480, 720, 960, 1200, 1600, 2400]),
     ],
 )
 def test_renditions_are_never_upscaled(upload, size, expected_widths):
@@ -373,7 +374,7 @@ def test_gallery_images_use_srcset_sizes_and_load_the_first_row_first(upload, cl
     stem = public_storage().url(picture.photo.name).removesuffix(".jpg")
     srcset = (
         f"{stem}_w480.webp 480w, {stem}_w720.webp 720w, {stem}_w960.webp 960w, "
-        f"{stem}_w1600.webp 1600w, {stem}_w2000.webp 2000w"
+        f"{stem}_w1200.webp 1200w, {stem}_w1600.webp 1600w, {stem}_w2000.webp 2000w"
     )
     assert f'<img src="{stem}_w960.webp" srcset="{srcset}"' in html
     assert 'sizes="(max-width: 639px) calc(100vw - 24px), (max-width: 999px) 47vw' in html

@@ -370,21 +370,26 @@ def derive(
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="renditions") as threads:
         largest = resize(frame, sizes[-1], threads, CHAIN_FILTER)
         # The card from the largest rendition, unless it is too small and the decode is not.
-        if focal_point is not None and card_size(*largest.size) < card_size(*frame.size):
+        full_card = card_size(*frame.size)
+        if focal_point is not None and card_size(*largest.size) < full_card:
             card = Rendition(*make_card(frame, focal_point, xmp_option))
         if frame is not largest:
             frame.close()  # Free the decode before anything else: it is the peak.
         largest_data = threads.submit(_encode, largest, rendition_format, xmp_option)
-        if focal_point is not None and card is None:
-            card = Rendition(*make_card(largest, focal_point, xmp_option))
         web_size = None
         if focal_point is not None:
             web_size = threads.submit(_web_size, largest, xmp_option, credit or {})
         renditions = []
-        smaller = largest
+        smaller = card_source = largest
         for size in reversed(sizes[:-1]):
             smaller = resize(smaller, size, resample=CHAIN_FILTER)
             renditions.append(Rendition(*size, _encode(smaller, rendition_format, xmp_option)))
+            if card_size(*smaller.size) == full_card:
+                card_source = smaller
+        # Otherwise from the smallest rendition that still gives the whole card: a 1200 px
+        # one is cropped, not resized (docs/images.md).
+        if focal_point is not None and card is None:
+            card = Rendition(*make_card(card_source, focal_point, xmp_option))
         placeholder = "" if focal_point is None else make_placeholder(to_8_bit_rgb(smaller))
         renditions.reverse()
         renditions.append(Rendition(*sizes[-1], largest_data.result()))

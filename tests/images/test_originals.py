@@ -396,7 +396,7 @@ def test_the_web_size_is_a_2048_px_srgb_jpeg_with_the_credit(uploaded, owner):
         assert web_size.mode == "RGB"
         assert "icc_profile" not in web_size.info  # sRGB, as a file without a profile is.
     assert_credit("the web size", read_stored(picture.web_size))
-    assert [record["width"] for record in picture.renditions] == [480, 720, 960, 1600, 2400]
+    assert [record["width"] for record in picture.renditions] == [480, 720, 960, 1200, 1600, 2400]
 
 
 # A polyglot: a valid JPEG whose bytes a browser sniffing them would take for a page.

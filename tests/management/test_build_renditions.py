@@ -38,13 +38,16 @@ def test_makes_missing_renditions_with_a_progress_line(pictures):
     output = build()
 
     assert (
-        "3 picture(s) to do for “webp 480 720 960 1600 2400 card placeholder web2048”." in output
+        "3 picture(s) to do for “webp 480 720 960 1200 1600 2400 card placeholder web2048”."
+        in output
     )
     assert "[1/3]  33.3%" in output and "[3/3] 100.0%" in output
     assert "Renditions made for 3 picture(s)." in output
     for picture in Picture.objects.all():
         assert [record["width"] for record in picture.renditions] == [480, 720, 960, 1200]
-        assert picture.renditions_spec == "webp 480 720 960 1600 2400 card placeholder web2048"
+        assert (
+            picture.renditions_spec == "webp 480 720 960 1200 1600 2400 card placeholder web2048"
+        )
         assert picture.card and picture.placeholder and picture.web_size
     assert len(rendition_files()) == 3 * 6  # Four renditions, a card and a web size each.
 

@@ -265,6 +265,9 @@ def test_project_page_shows_pictures_in_order_with_lazy_sized_images(client):
 def test_project_page_opens_on_its_cover_then_the_pictures_then_the_words(client):
     project = make_project(title="Harbour", description="Boats before sunrise.", downloads="web")
     pictures = [make_picture(project, caption=f"Frame {number}") for number in range(4)]
+    # The cover wide enough for four renditions (480, 720, 960 and its own 1000).
+    pictures[2] = make_picture(project, caption="Frame 2", size=(1000, 750))
+    pictures[2].move_to(2)
     project.cover = pictures[2]
     project.save()
 
@@ -281,6 +284,13 @@ def test_project_page_opens_on_its_cover_then_the_pictures_then_the_words(client
     assert html.count('fetchpriority="high"') == 1
     assert html.index('fetchpriority="high"') < grid
     assert 'sizes="(min-width: 1600px) 1600px, 100vw"' in html[hero:grid]
+    # Up to the rendition below the largest: the largest is the lightbox's.
+    cover_srcset = re.search(r' srcset="([^"]*)"', html[hero:grid]).group(1)
+    *shown, largest = public_media(pictures[2]).rendition_urls
+    assert [width for width, _ in shown] == [480, 720, 960]
+    assert cover_srcset == ", ".join(f"{url} {width}w" for width, url in shown)
+    assert f'{largest[1]} {largest[0]}w"' in html[grid:]
+    assert f'data-large="{largest[1]}"' in html[grid:]
 
 
 def test_a_picture_page_links_the_previous_and_next_in_display_order(client):
