@@ -183,6 +183,7 @@ class PictureGridMixin(StepsMixin):
     """A page of a project's picture grid, in steps: the project page, the share and edit pages."""
 
     step_template_name = "portfolio/_picture_grid.html#picture-step"
+    item_anchor = "picture-{pk}"  # The lightbox opens the picture a link names.
 
     def grid_context(
         self, project: Project, pictures, *, viewer: Viewer, can_edit: bool, next_url: str = ""
@@ -207,6 +208,11 @@ class ProjectDetailView(CachedForVisitorsMixin, PictureGridMixin, DetailView):
     def get_queryset(self):
         projects = Project.objects.visible_to(self.request.user)
         return projects.select_related("category", "cover")
+
+    def get(self, request, *args, **kwargs) -> HttpResponse:
+        if self.asks_where():
+            return self.where_is(self.get_object().pictures.all())
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs) -> dict:
         project = self.object
