@@ -5,7 +5,8 @@
 // The address names the open picture (#picture-<id>): such a link opens it on load, and Back
 // closes it once the viewer has touched the page (see the end of this file).
 // The grid comes in steps (portfolio/views/steps.py): past the last picture loaded, the
-// lightbox loads the next step first, and a link to a picture not loaded yet loads up to it.
+// lightbox loads the next step first; a link to a picture not loaded yet asks the page where
+// it is, then loads the steps up to it when it is near, or opens the page at its step.
 (() => {
   "use strict";
 
@@ -416,6 +417,55 @@
     }
   });
 
+  // Where the linked picture is, as the page says in a step-found event (views/events.py):
+  // {url, step, near}; null when the page has no such picture (a 404) or did not answer.
+  async function findStep() {
+    const grid = document.getElementById("picture-grid");
+    if (!grid) return null;
+    const address = new URL(window.location.href);
+    address.hash = "";
+    address.searchParams.set("at", window.location.hash.slice("#picture-".length));
+    let found = null;
+    const listen = (event) => {
+      found = event.detail;
+    };
+    grid.addEventListener("step-found", listen);
+    try {
+      await window.htmx.ajax("GET", address.pathname + address.search, {
+        source: grid,
+        swap: "none",
+      });
+    } catch {
+      // Not answered: nothing opens, as for a 404.
+    } finally {
+      grid.removeEventListener("step-found", listen);
+    }
+    return found;
+  }
+
+  // The linked picture's link, once loaded: at once when the page has it; else, where the page
+  // says it is, the steps up to it when they are few (from the first), or the page at its step.
+  async function loadLinked() {
+    let linked = linkForHash();
+    if (linked) return linked;
+    const found = await findStep();
+    if (!found) return null;
+    const grid = document.getElementById("picture-grid");
+    if (found.near && grid.hasAttribute("data-from-the-start")) {
+      for (let loaded = 0; !linked && loaded < found.step && (await loadMore()); loaded++) {
+        linked = linkForHash();
+      }
+      return linked;
+    }
+    // Not if this page is that step already (a picture still being prepared has no link).
+    const step = new URL(found.url, window.location.href);
+    if (step.pathname + step.search !== window.location.pathname + window.location.search) {
+      // In place of this address, so that Back does not come back to go there again.
+      window.location.replace(step.href);
+    }
+    return null;
+  }
+
   // A link to #picture-<id> opens that picture, once the steps up to it are loaded. Its history
   // entry, with the page without it one Back away, waits for the viewer's first touch, click
   // or key: WebKit (every iPhone browser) skips on Back the entries a script added without the
@@ -423,8 +473,7 @@
   // Back leaves it everywhere.
   async function openLinked() {
     if (!/^#picture-\d+$/.test(window.location.hash)) return;
-    let linked = linkForHash();
-    while (!linked && moreLink() && (await loadMore())) linked = linkForHash();
+    const linked = await loadLinked();
     if (!linked) return;
     open(linked, { addToHistory: false });
     const addEntry = () => {
