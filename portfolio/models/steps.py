@@ -75,6 +75,11 @@ class SteppedQuerySet(models.QuerySet):
         step_after = nearest_first.values_list(*names)[index_in_step]
         return Place(index, step, _cursor(step_after))
 
+    def count_before(self, item: models.Model) -> int:
+        """How many come before `item` in the list's order: a count of one range on its index."""
+        values = (getattr(item, field.lstrip("-")) for field in self.step_order)
+        return self.after_values(*values, backwards=True).order_by().count()
+
     def after(self, cursor: str) -> "SteppedQuerySet":
         """Those after the item the cursor names, in order; InvalidCursor if it names none."""
         first, second = self.parse_cursor(cursor)

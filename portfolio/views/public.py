@@ -199,6 +199,9 @@ class PictureGridMixin(StepsMixin):
             first=step.is_first,
         )
         context.update(self.step_context(step))
+        if not step.is_first and step.items and not self.wants_step():
+            # A later step's page (a link far down opens one): the lightbox counts from here.
+            context["first_place"] = pictures.count_before(step.items[0])
         return context
 
 

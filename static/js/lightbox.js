@@ -49,12 +49,21 @@
     return Array.from(document.querySelectorAll("a[data-lightbox]"));
   }
 
-  // Of the whole grid, loaded or not, where it starts at the first picture (not a later step's
-  // page, which a visitor without JavaScript reached).
+  // Of the whole grid, loaded or not, where the page says where its pictures start: at the
+  // first, or, on a later step's page (a link far down opens one), after data-first-place.
   function pictureCount() {
     const grid = document.getElementById("picture-grid");
-    if (!grid || !grid.hasAttribute("data-from-the-start")) return links.length;
-    return Math.max(Number(grid.dataset.pictureCount) || 0, links.length);
+    if (!grid) return links.length;
+    if (!grid.hasAttribute("data-from-the-start") && !("firstPlace" in grid.dataset)) {
+      return links.length;
+    }
+    return Math.max(Number(grid.dataset.pictureCount) || 0, firstPlace() + links.length);
+  }
+
+  // How many pictures come before the grid's first, where the page says so.
+  function firstPlace() {
+    const grid = document.getElementById("picture-grid");
+    return (grid && Number(grid.dataset.firstPlace)) || 0;
   }
 
   // The next step's link (_step_more.html), while there is one.
@@ -119,7 +128,7 @@
     caption.textContent = link.dataset.caption || "";
     details.textContent = link.dataset.details || "";
     if (link.dataset.details) caption.append(details);
-    position.textContent = `${current + 1} / ${pictureCount()}`;
+    position.textContent = `${firstPlace() + current + 1} / ${pictureCount()}`;
     showDownloads(link);
     if (slideTimer && !reducedMotion.matches) fadeIn();
     // The entry keeps its state: the lightbox's own, or, for a linked picture not yet touched,

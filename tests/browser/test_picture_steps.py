@@ -156,6 +156,7 @@ def test_a_link_to_the_last_of_hundreds_opens_the_page_at_its_step(page: Page, m
     page.goto(f"{last.project.get_absolute_url()}#picture-{last.pk}")
 
     expect(lightbox_caption(page)).to_have_text(f"Picture {MANY}")
+    expect(page.locator("#lightbox .lightbox-position")).to_have_text(f"{MANY} / {MANY}")
     assert re.search(rf"\?after=[\d.]+#picture-{last.pk}$", page.url)
     assert captions_in_grid(page) == [f"Picture {n}" for n in range(MANY - STEP + 1, MANY + 1)]
     page.wait_for_load_state("networkidle")

@@ -228,6 +228,22 @@ def test_a_later_step_costs_what_the_first_does(client, django_assert_num_querie
     assert response.content.count(b'class="picture ') == 8
 
 
+def test_a_later_steps_page_costs_as_much_for_2000_pictures_as_for_10(client, settings):
+    settings.PORTFOLIO_STEP_SIZE = 8
+    costs = []
+    for picture_count in (10, 2000):
+        project = make_project()
+        pictures = make_pictures(project, picture_count)
+        # Its last step, as a link to its last picture opens it: the count before it included.
+        cursor = project.pictures.cursor_of(pictures[(picture_count - 1) // 8 * 8 - 1])
+        queries, html = first_response_queries(
+            client, f"{project.get_absolute_url()}?after={cursor}"
+        )
+        assert f'data-first-place="{(picture_count - 1) // 8 * 8}"'.encode() in html
+        costs.append(queries)
+    assert costs[0] == costs[1]
+
+
 def test_the_studio_costs_as_much_for_300_projects_as_for_3(django_assert_num_queries, settings):
     settings.PORTFOLIO_STEP_SIZE = 6
     costs = []

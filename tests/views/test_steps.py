@@ -80,9 +80,20 @@ def test_a_step_followed_without_javascript_is_a_page_with_a_way_back(client, pr
     assert "<html" in html
     assert captions_in(html) == ["Picture 5", "Picture 6", "Picture 7", "Picture 8"]
     assert f'<a href="{project.get_absolute_url()}">Back to the first pictures</a>' in html
-    # The page still opens on the project's cover, and counts every picture.
+    # The page still opens on the project's cover, and counts every picture, and those before
+    # its first (the lightbox's count, for a link that opened this step).
     assert 'id="hero-cover" class="hero-frame' in html
     assert 'data-picture-count="10"' in html
+    assert 'data-first-place="4"' in html
+    assert "data-from-the-start" not in html
+
+
+def test_a_later_steps_page_says_how_many_pictures_come_before_it(client, project):
+    pages = every_step(client, project.get_absolute_url())
+
+    assert "data-first-place" not in pages[0]
+    assert ['data-first-place="4"' in page for page in pages] == [False, True, False]
+    assert 'data-first-place="8"' in pages[2]
 
 
 def test_the_last_step_has_no_more_link(client, project):
