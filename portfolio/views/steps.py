@@ -28,8 +28,9 @@ class StepsMixin:
     request: HtmxHttpRequest
     # A step alone, for htmx: its items and its More link.
     step_template_name: str
-    # The id of an item's element on the page, the anchor a link to it names.
-    item_anchor = "item-{pk}"
+    # The id of an item's element on the page, the anchor a link to it names ("picture-{pk}"):
+    # where_is() needs it.
+    item_anchor: str
 
     def dispatch(self, request, *args, **kwargs) -> HttpResponse:
         # The same address answers a page, and htmx its step alone.
