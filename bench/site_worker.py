@@ -6,6 +6,8 @@ The site's side of the benchmark, run with the site's settings in a fresh proces
     python bench/site_worker.py lists PROJECTS         bulk rows, then time every list of them
     python bench/site_worker.py big PICTURES           one project of that many pictures: time
                                                        its pages' first responses
+    python bench/site_worker.py where PICTURES         one project of that many pictures: time
+                                                       where its last picture is, and a step
     python bench/site_worker.py weight                 image bytes of the first screen
     python bench/site_worker.py breakdown              where a gallery request's time goes
     python bench/site_worker.py owner                  an owner and a project to upload to
@@ -40,6 +42,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.files import File  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
@@ -262,6 +265,31 @@ def big(picture_count: int) -> dict:
     }
 
 
+def where(picture_count: int) -> dict:
+    """
+    One public project of `picture_count` pictures: where its last picture is, as a link to it
+    asks (htmx, ?at=<id>), against a step, which a link loaded for every step before it.
+    """
+    owner = get_user_model().objects.create_user("bench-owner", password="bench-password-1")
+    project = Project.objects.create(owner=owner, title="Wedding", visibility="public")
+    copy_pictures([project.pk], picture_count)
+    analyze()
+    last = project.pictures.in_display_order().last()
+    url = project.get_absolute_url()
+    htmx = Client(headers={"HX-Request": "true"})
+    rounds = 20
+    row = {
+        "backend": connection.vendor,
+        "pictures": project.pictures.count(),
+        "where": measure(htmx, f"{url}?at={last.pk}", rounds, explain=True, status=204),
+        "steps before it": (picture_count - 1) // settings.PORTFOLIO_STEP_SIZE,
+    }
+    found = json.loads(htmx.get(f"{url}?at={last.pk}")["HX-Trigger"])["step-found"]
+    if found["step"]:  # Its step, as htmx loads it (the first step is the page).
+        row["its step"] = measure(htmx, found["url"].split("#")[0], rounds)
+    return row
+
+
 def copy_pictures(project_ids, per_project: int) -> None:
     """
     `per_project` pictures for each project: the first project's made by bulk_create, then
@@ -314,7 +342,9 @@ def analyze() -> None:
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
 
 
-def measure(client: Client, url: str, rounds: int, explain: bool = False) -> dict:
+def measure(
+    client: Client, url: str, rounds: int, explain: bool = False, status: int = 200
+) -> dict:
     """A page rendered afresh `rounds` times (the page cache emptied): median, queries, bytes."""
     from django.core.cache import caches
 
@@ -325,7 +355,7 @@ def measure(client: Client, url: str, rounds: int, explain: bool = False) -> dic
             started = time.perf_counter()
             response = client.get(url)
             timings.append(time.perf_counter() - started)
-        assert response.status_code == 200, (url, response.status_code)
+        assert response.status_code == status, (url, response.status_code)
     row = {
         "url": url,
         "median_ms": 1000 * statistics.median(timings),
@@ -644,6 +674,7 @@ if __name__ == "__main__":
         "scale": lambda: scale(int(arguments[0])),
         "lists": lambda: lists(int(arguments[0])),
         "big": lambda: big(int(arguments[0])),
+        "where": lambda: where(int(arguments[0])),
         "weight": weight,
         "breakdown": breakdown,
         "owner": owner,

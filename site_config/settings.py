@@ -201,6 +201,9 @@ PORTFOLIO_SELECTION_EMAILS = env_flag("PORTFOLIO_SELECTION_EMAILS", True)
 # How many pictures (or studio projects) a page sends at first and then each time the visitor
 # nears the end: a first screen's worth, so a project of 20,000 opens as fast as one of 10.
 PORTFOLIO_STEP_SIZE = 12
+# A link to a picture this many steps down at most loads the steps up to it, one request each;
+# further, the page opens at the picture's step, in one (views/steps.py, static/js/lightbox.js).
+PORTFOLIO_STEPS_LOADED_FOR_A_LINK = 3
 # The selections one share link keeps: each start is a row whoever holds it can add.
 PORTFOLIO_SELECTIONS_PER_LINK = 100
 

@@ -21,7 +21,7 @@ from portfolio.models.proofing import (
 )
 from portfolio.models.sharing import PasswordTries, ShareLink
 from portfolio.models.site import SiteIdentity
-from portfolio.models.steps import InvalidCursor, Step, SteppedQuerySet
+from portfolio.models.steps import InvalidCursor, Place, Step, SteppedQuerySet
 
 __all__ = [
     "RESERVED_SLUGS",
@@ -45,6 +45,7 @@ __all__ = [
     "Visibility",
     "SiteIdentity",
     "InvalidCursor",
+    "Place",
     "Step",
     "SteppedQuerySet",
     "picture_upload_to",

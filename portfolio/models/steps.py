@@ -32,6 +32,15 @@ class Step:
         return not self.after
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where an item is in a list read in steps (SteppedQuerySet.place_of)."""
+
+    index: int  # Its place in the list, from 0.
+    step: int  # Its step's, from 0 (the first).
+    after: str  # The cursor its step starts after, as the More links name it: "" for the first.
+
+
 class SteppedQuerySet(models.QuerySet):
     """A queryset read in steps: its subclass names its order and how a cursor cuts it."""
 
@@ -44,6 +53,32 @@ class SteppedQuerySet(models.QuerySet):
         items = list(items[: size + 1])  # One more tells whether another step follows.
         next_cursor = self.cursor_of(items[size - 1]) if len(items) > size else ""
         return Step(items[:size], after, next_cursor)
+
+    def place_of(self, pk: int, size: int) -> Place | None:
+        """
+        Where the item `pk` is, read in steps of `size`; None when this list does not hold it.
+        Three queries at most, whatever the list holds: the item, a count of those before it
+        (one range on the list's index), and the last item of the step before its own,
+        counted back from it (at most `size` rows).
+        """
+        names = [field.lstrip("-") for field in self.step_order]
+        values = self.filter(pk=pk).values_list(*names).first()
+        if values is None:
+            return None
+        earlier = self.after_values(*values, backwards=True)
+        index = earlier.order_by().count()
+        step, index_in_step = divmod(index, size)
+        if step == 0:
+            return Place(index, step, "")
+        nearest_first = earlier.order_by(*(_reversed(field) for field in self.step_order))
+        # The last item of the step before its own.
+        step_after = nearest_first.values_list(*names)[index_in_step]
+        return Place(index, step, _cursor(step_after))
+
+    def count_before(self, item: models.Model) -> int:
+        """How many come before `item` in the list's order: a count of one range on its index."""
+        values = (getattr(item, field.lstrip("-")) for field in self.step_order)
+        return self.after_values(*values, backwards=True).order_by().count()
 
     def after(self, cursor: str) -> "SteppedQuerySet":
         """Those after the item the cursor names, in order; InvalidCursor if it names none."""
@@ -72,8 +107,7 @@ class SteppedQuerySet(models.QuerySet):
         )
 
     def cursor_of(self, item: models.Model) -> str:
-        values = (getattr(item, field.lstrip("-")) for field in self.step_order)
-        return ".".join(str(_as_number(value)) for value in values)
+        return _cursor(getattr(item, field.lstrip("-")) for field in self.step_order)
 
     def parse_cursor(self, cursor: str) -> tuple:
         parts = cursor.split(".")
@@ -102,6 +136,10 @@ def _reversed(field: str) -> str:
 
 def _lookup(field: str) -> tuple[str, str]:
     return (field[1:], "lt") if field.startswith("-") else (field, "gt")
+
+
+def _cursor(values) -> str:
+    return ".".join(str(_as_number(value)) for value in values)
 
 
 def _as_number(value) -> int:

@@ -183,6 +183,7 @@ class PictureGridMixin(StepsMixin):
     """A page of a project's picture grid, in steps: the project page, the share and edit pages."""
 
     step_template_name = "portfolio/_picture_grid.html#picture-step"
+    item_anchor = "picture-{pk}"  # The lightbox opens the picture a link names.
 
     def grid_context(
         self, project: Project, pictures, *, viewer: Viewer, can_edit: bool, next_url: str = ""
@@ -198,6 +199,9 @@ class PictureGridMixin(StepsMixin):
             first=step.is_first,
         )
         context.update(self.step_context(step))
+        if not step.is_first and step.items and not self.wants_step():
+            # A later step's page (a link far down opens one): the lightbox counts from here.
+            context["first_place"] = pictures.count_before(step.items[0])
         return context
 
 
@@ -207,6 +211,11 @@ class ProjectDetailView(CachedForVisitorsMixin, PictureGridMixin, DetailView):
     def get_queryset(self):
         projects = Project.objects.visible_to(self.request.user)
         return projects.select_related("category", "cover")
+
+    def get(self, request, *args, **kwargs) -> HttpResponse:
+        if self.asks_where():
+            return self.where_is(self.get_object().pictures.all())
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs) -> dict:
         project = self.object

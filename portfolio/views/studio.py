@@ -87,6 +87,11 @@ class ProjectUpdateView(PictureGridMixin, EditorRequiredMixin, UpdateView):
     def get_queryset(self):
         return self.editable_projects().select_related("category")
 
+    def get(self, request, *args, **kwargs) -> HttpResponse:
+        if self.asks_where():
+            return self.where_is(self.get_object().pictures.all())
+        return super().get(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs) -> dict:
         edit_url = reverse("portfolio:project-update", kwargs={"slug": self.object.slug})
         viewer = Viewer(user=self.request.user)

@@ -5,7 +5,8 @@
 // The address names the open picture (#picture-<id>): such a link opens it on load, and Back
 // closes it once the viewer has touched the page (see the end of this file).
 // The grid comes in steps (portfolio/views/steps.py): past the last picture loaded, the
-// lightbox loads the next step first, and a link to a picture not loaded yet loads up to it.
+// lightbox loads the next step first; a link to a picture not loaded yet asks the page where
+// it is, then loads the steps up to it when it is near, or opens the page at its step.
 (() => {
   "use strict";
 
@@ -48,12 +49,21 @@
     return Array.from(document.querySelectorAll("a[data-lightbox]"));
   }
 
-  // Of the whole grid, loaded or not, where it starts at the first picture (not a later step's
-  // page, which a visitor without JavaScript reached).
+  // Of the whole grid, loaded or not, where the page says where its pictures start: at the
+  // first, or, on a later step's page (a link far down opens one), after data-first-place.
   function pictureCount() {
     const grid = document.getElementById("picture-grid");
-    if (!grid || !grid.hasAttribute("data-from-the-start")) return links.length;
-    return Math.max(Number(grid.dataset.pictureCount) || 0, links.length);
+    if (!grid) return links.length;
+    if (!grid.hasAttribute("data-from-the-start") && !("firstPlace" in grid.dataset)) {
+      return links.length;
+    }
+    return Math.max(Number(grid.dataset.pictureCount) || 0, firstPlace() + links.length);
+  }
+
+  // How many pictures come before the grid's first, where the page says so.
+  function firstPlace() {
+    const grid = document.getElementById("picture-grid");
+    return (grid && Number(grid.dataset.firstPlace)) || 0;
   }
 
   // The next step's link (_step_more.html), while there is one.
@@ -118,7 +128,7 @@
     caption.textContent = link.dataset.caption || "";
     details.textContent = link.dataset.details || "";
     if (link.dataset.details) caption.append(details);
-    position.textContent = `${current + 1} / ${pictureCount()}`;
+    position.textContent = `${firstPlace() + current + 1} / ${pictureCount()}`;
     showDownloads(link);
     if (slideTimer && !reducedMotion.matches) fadeIn();
     // The entry keeps its state: the lightbox's own, or, for a linked picture not yet touched,
@@ -416,6 +426,55 @@
     }
   });
 
+  // Where the linked picture is, as the page says in a step-found event (views/events.py):
+  // {url, step, near}; null when the page has no such picture (a 404) or did not answer.
+  async function findStep() {
+    const grid = document.getElementById("picture-grid");
+    if (!grid) return null;
+    const address = new URL(window.location.href);
+    address.hash = "";
+    address.searchParams.set("at", window.location.hash.slice("#picture-".length));
+    let found = null;
+    const listen = (event) => {
+      found = event.detail;
+    };
+    grid.addEventListener("step-found", listen);
+    try {
+      await window.htmx.ajax("GET", address.pathname + address.search, {
+        source: grid,
+        swap: "none",
+      });
+    } catch {
+      // Not answered: nothing opens, as for a 404.
+    } finally {
+      grid.removeEventListener("step-found", listen);
+    }
+    return found;
+  }
+
+  // The linked picture's link, once loaded: at once when the page has it; else, where the page
+  // says it is, the steps up to it when they are few (from the first), or the page at its step.
+  async function loadLinked() {
+    let linked = linkForHash();
+    if (linked) return linked;
+    const found = await findStep();
+    if (!found) return null;
+    const grid = document.getElementById("picture-grid");
+    if (found.near && grid.hasAttribute("data-from-the-start")) {
+      for (let loaded = 0; !linked && loaded < found.step && (await loadMore()); loaded++) {
+        linked = linkForHash();
+      }
+      return linked;
+    }
+    // Not if this page is that step already (a picture still being prepared has no link).
+    const step = new URL(found.url, window.location.href);
+    if (step.pathname + step.search !== window.location.pathname + window.location.search) {
+      // In place of this address, so that Back does not come back to go there again.
+      window.location.replace(step.href);
+    }
+    return null;
+  }
+
   // A link to #picture-<id> opens that picture, once the steps up to it are loaded. Its history
   // entry, with the page without it one Back away, waits for the viewer's first touch, click
   // or key: WebKit (every iPhone browser) skips on Back the entries a script added without the
@@ -423,8 +482,7 @@
   // Back leaves it everywhere.
   async function openLinked() {
     if (!/^#picture-\d+$/.test(window.location.hash)) return;
-    let linked = linkForHash();
-    while (!linked && moreLink() && (await loadMore())) linked = linkForHash();
+    const linked = await loadLinked();
     if (!linked) return;
     open(linked, { addToHistory: false });
     const addEntry = () => {

@@ -1,8 +1,9 @@
 """
 A project of a few hundred pictures, sent in small steps (portfolio/views/steps.py): scrolling
-loads the rest once each, in order; the lightbox crosses from one step to the next and back,
-and a link to the last picture opens it; favourites and their count cover every step; without
-JavaScript the More links lead through every picture.
+loads the rest once each, in order; the lightbox crosses from one step to the next and back;
+a link to a picture a few steps down loads up to it, one far down opens the page at its step,
+one to no picture of the page asks once and opens nothing; favourites and their count cover
+every step; without JavaScript the More links lead through every picture.
 """
 
 import re
@@ -111,7 +112,8 @@ def test_the_first_picture_does_not_wrap_to_the_last_loaded_one(page: Page, pict
     expect(lightbox_caption(page)).to_have_text("Picture 1")
 
 
-def test_a_link_to_the_last_picture_loads_up_to_it_and_opens_it(page: Page, pictures):
+def test_a_link_to_the_last_picture_loads_up_to_it_and_opens_it(page: Page, pictures, settings):
+    settings.PORTFOLIO_STEPS_LOADED_FOR_A_LINK = PICTURES // STEP  # Near, however far.
     steps = record_steps(page)
     page.goto(f"{pictures[0].project.get_absolute_url()}#picture-{pictures[-1].pk}")
 
@@ -122,6 +124,85 @@ def test_a_link_to_the_last_picture_loads_up_to_it_and_opens_it(page: Page, pict
     # Complete now: the next picture is the first again.
     page.keyboard.press("ArrowRight")
     expect(lightbox_caption(page)).to_have_text("Picture 1")
+
+
+def record_requests(page: Page) -> list[str]:
+    """The addresses of the pages and htmx requests the page makes, in order (no files)."""
+    requests = []
+    page.on(
+        "request",
+        lambda request: (
+            request.resource_type in ("document", "xhr", "fetch") and requests.append(request.url)
+        ),
+    )
+    return requests
+
+
+def asked(requests: list[str], parameter: str) -> list[str]:
+    return [url for url in requests if f"{parameter}=" in url]
+
+
+MANY = 300  # 25 steps of 12.
+
+
+@pytest.fixture
+def many_pictures():
+    return make_pictures(make_project(title="A Longer Wedding"), MANY)
+
+
+def test_a_link_to_the_last_of_hundreds_opens_the_page_at_its_step(page: Page, many_pictures):
+    requests = record_requests(page)
+    last = many_pictures[-1]
+    page.goto(f"{last.project.get_absolute_url()}#picture-{last.pk}")
+
+    expect(lightbox_caption(page)).to_have_text(f"Picture {MANY}")
+    expect(page.locator("#lightbox .lightbox-position")).to_have_text(f"{MANY} / {MANY}")
+    assert re.search(rf"\?after=[\d.]+#picture-{last.pk}$", page.url)
+    assert captions_in_grid(page) == [f"Picture {n}" for n in range(MANY - STEP + 1, MANY + 1)]
+    page.wait_for_load_state("networkidle")
+    # The page, where the picture is, and its step's page: no step before it.
+    assert len(asked(requests, "at")) == 1
+    assert asked(requests, "after") == [page.url.split("#")[0]]
+    assert len(requests) == 3
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("link", name="Back to the first pictures")).to_be_visible()
+
+
+def test_a_link_a_few_steps_down_loads_the_steps_up_to_it(page: Page, many_pictures):
+    requests = record_requests(page)
+    linked = many_pictures[3 * STEP + 4]  # In the fourth step: three More links down.
+    url = linked.project.get_absolute_url()
+    page.goto(f"{url}#picture-{linked.pk}")
+
+    expect(lightbox_caption(page)).to_have_text(f"Picture {3 * STEP + 5}")
+    expect(page.locator("#lightbox .lightbox-position")).to_have_text(f"{3 * STEP + 5} / {MANY}")
+    assert page.url.endswith(f"{url}#picture-{linked.pk}")
+    page.wait_for_load_state("networkidle")
+    assert len(asked(requests, "at")) == 1
+    assert len(asked(requests, "after")) == len(set(asked(requests, "after"))) == 3
+    assert len(requests) == 5
+
+
+@pytest.mark.parametrize("missing", ["another-projects", "no-ones"])
+def test_a_link_to_no_picture_of_the_page_asks_once_and_opens_nothing(
+    page: Page, many_pictures, allow_console_error, missing
+):
+    allow_console_error(r"(status of|Error Code) 404")  # The browser and htmx log the answer.
+    url = many_pictures[0].project.get_absolute_url()
+    pk = make_pictures(make_project(), 1)[0].pk if missing == "another-projects" else 987654321
+    requests = record_requests(page)
+
+    with page.expect_response(lambda response: "at=" in response.url) as answer:
+        page.goto(f"{url}#picture-{pk}")
+
+    assert answer.value.status == 404
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(300)
+    expect(page.locator("#lightbox")).not_to_have_attribute("open", "")
+    assert page.url.endswith(f"{url}#picture-{pk}")
+    assert len(captions_in_grid(page)) == STEP
+    assert len(asked(requests, "at")) == 1
+    assert asked(requests, "after") == []
 
 
 @pytest.fixture

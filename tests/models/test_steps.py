@@ -152,3 +152,59 @@ def test_before_reads_back_from_a_cursor_nearest_first_with_ties_settled_by_id()
 
     assert before == newest_first[:3][::-1]
     assert after == newest_first[4:]
+
+
+def test_an_items_place_names_the_step_its_cursors_lead_to():
+    project = make_project()
+    make_pictures(project, 11)
+    Picture.objects.filter(caption="Picture 11").first().move_to(5)
+    pictures = project.pictures.all()
+    steps = every_step(pictures, 4)
+
+    for number, step in enumerate(steps):
+        for index_in_step, picture in enumerate(step.items):
+            place = pictures.place_of(picture.pk, 4)
+            assert (place.index, place.step, place.after) == (
+                4 * number + index_in_step,
+                number,
+                step.after,
+            )
+            assert pictures.count_before(picture) == place.index
+
+
+def test_an_item_the_list_does_not_hold_has_no_place():
+    project = make_project()
+    pictures = make_pictures(project, 6)
+    other = make_pictures(make_project(), 1)[0]
+
+    assert project.pictures.all().place_of(other.pk, 4) is None
+    assert project.pictures.filter(caption="Picture 1").place_of(pictures[5].pk, 4) is None
+    assert project.pictures.all().place_of(2**63 - 1, 4) is None
+
+
+def test_a_place_costs_three_queries_reading_at_most_a_step_back_by_keyset():
+    project = make_project()
+    pictures = make_pictures(project, 50)
+
+    with CaptureQueriesContext(connection) as queries:
+        place = project.pictures.all().place_of(pictures[-1].pk, 4)
+
+    assert (place.index, place.step) == (49, 12)
+    the_item, count, step_before = (query["sql"].upper() for query in queries.captured_queries)
+    assert "COUNT(" in count
+    assert "LIMIT 1 OFFSET 1" in step_before  # The 49th is the second back from the 50th.
+
+
+def test_a_projects_place_among_the_newest_first_with_ties_on_their_dates():
+    owner = make_user()
+    projects = [make_project(owner, title=f"Project {number}") for number in range(7)]
+    # Two made in the same microsecond, the oldest: either side of the second step's end.
+    same = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    Project.objects.filter(pk__in=[projects[3].pk, projects[4].pk]).update(created=same)
+    listed = Project.objects.filter(owner=owner)
+    steps = every_step(listed, 3)
+
+    for number, step in enumerate(steps):
+        for project in step.items:
+            assert listed.place_of(project.pk, 3).step == number
+            assert listed.place_of(project.pk, 3).after == step.after

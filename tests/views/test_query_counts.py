@@ -228,6 +228,22 @@ def test_a_later_step_costs_what_the_first_does(client, django_assert_num_querie
     assert response.content.count(b'class="picture ') == 8
 
 
+def test_a_later_steps_page_costs_as_much_for_2000_pictures_as_for_10(client, settings):
+    settings.PORTFOLIO_STEP_SIZE = 8
+    costs = []
+    for picture_count in (10, 2000):
+        project = make_project()
+        pictures = make_pictures(project, picture_count)
+        # Its last step, as a link to its last picture opens it: the count before it included.
+        cursor = project.pictures.cursor_of(pictures[(picture_count - 1) // 8 * 8 - 1])
+        queries, html = first_response_queries(
+            client, f"{project.get_absolute_url()}?after={cursor}"
+        )
+        assert f'data-first-place="{(picture_count - 1) // 8 * 8}"'.encode() in html
+        costs.append(queries)
+    assert costs[0] == costs[1]
+
+
 def test_the_studio_costs_as_much_for_300_projects_as_for_3(django_assert_num_queries, settings):
     settings.PORTFOLIO_STEP_SIZE = 6
     costs = []
@@ -243,3 +259,38 @@ def test_the_studio_costs_as_much_for_300_projects_as_for_3(django_assert_num_qu
         assert response.content.count(b'class="project-tile"') == min(project_count, 6)
         costs.append(len(queries))
     assert costs[0] == costs[1]
+
+
+@pytest.mark.parametrize("page", ["project", "share", "edit"])
+def test_where_a_picture_is_costs_as_much_for_2000_pictures_as_for_10(client, settings, page):
+    settings.PORTFOLIO_STEP_SIZE = 8
+    owner = make_user()
+    if page == "edit":
+        client.force_login(owner)
+    costs = []
+    for picture_count in (10, 2000):
+        project = make_project(owner)
+        last = make_pictures(project, picture_count)[-1]
+        url = {
+            "project": project.get_absolute_url(),
+            "share": ShareLink.objects.create(project=project).get_absolute_url(),
+            "edit": f"/projects/{project.slug}/edit/",
+        }[page]
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"{url}?at={last.pk}", headers=HTMX)
+        assert response.status_code == 204
+        costs.append(len(queries))
+    assert costs[0] == costs[1]
+
+
+def test_where_a_picture_is_runs_five_queries(client, django_assert_num_queries, settings):
+    settings.PORTFOLIO_STEP_SIZE = 8
+    project = make_project()
+    last = make_pictures(project, 100)[-1]
+
+    # The content version, the project, the picture, a count of those before it, the last of
+    # the step before its own: nothing is rendered, nothing kept.
+    for _ in range(2):
+        with django_assert_num_queries(5):
+            response = client.get(f"{project.get_absolute_url()}?at={last.pk}", headers=HTMX)
+        assert response.status_code == 204

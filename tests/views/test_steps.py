@@ -1,5 +1,6 @@
 """Pages whose lists come in steps: the first step, the next through its link, hostile cursors."""
 
+import json
 import re
 
 import pytest
@@ -79,9 +80,20 @@ def test_a_step_followed_without_javascript_is_a_page_with_a_way_back(client, pr
     assert "<html" in html
     assert captions_in(html) == ["Picture 5", "Picture 6", "Picture 7", "Picture 8"]
     assert f'<a href="{project.get_absolute_url()}">Back to the first pictures</a>' in html
-    # The page still opens on the project's cover, and counts every picture.
+    # The page still opens on the project's cover, and counts every picture, and those before
+    # its first (the lightbox's count, for a link that opened this step).
     assert 'id="hero-cover" class="hero-frame' in html
     assert 'data-picture-count="10"' in html
+    assert 'data-first-place="4"' in html
+    assert "data-from-the-start" not in html
+
+
+def test_a_later_steps_page_says_how_many_pictures_come_before_it(client, project):
+    pages = every_step(client, project.get_absolute_url())
+
+    assert "data-first-place" not in pages[0]
+    assert ['data-first-place="4"' in page for page in pages] == [False, True, False]
+    assert 'data-first-place="8"' in pages[2]
 
 
 def test_the_last_step_has_no_more_link(client, project):
@@ -218,3 +230,144 @@ def test_the_studio_step_page_without_javascript_has_a_way_back(client):
 
     assert "Back to your newest projects" in html
     assert html.count('class="project-tile"') == 2
+
+
+# ---------------------------------------------------------------- where a picture is (?at=<id>)
+
+
+def step_found(response) -> dict:
+    """What an answer to ?at=<id> tells htmx: its step-found event."""
+    assert response.status_code == 204
+    return json.loads(response["HX-Trigger"])["step-found"]
+
+
+def test_asked_where_a_picture_is_the_page_names_its_step_as_the_more_links_do(client, project):
+    url = project.get_absolute_url()
+    steps = [url] + [more_link(answer) for answer in every_step(client, url, **HTMX)[:-1]]
+    pictures = list(project.pictures.in_display_order())
+
+    for index, picture in enumerate(pictures):
+        found = step_found(client.get(f"{url}?at={picture.pk}", headers=HTMX))
+
+        assert found == {
+            "url": f"{steps[index // STEP]}#picture-{picture.pk}",
+            "step": index // STEP,
+            "near": True,
+        }
+        step = client.get(found["url"].split("#")[0], headers=HTMX).content.decode()
+        assert picture.caption in captions_in(step)
+
+
+def test_a_step_beyond_those_a_link_loads_is_not_near(client, settings):
+    settings.PORTFOLIO_STEPS_LOADED_FOR_A_LINK = 2
+    project = make_project()
+    pictures = make_pictures(project, 4 * STEP)
+    url = project.get_absolute_url()
+
+    near, far = (
+        step_found(client.get(f"{url}?at={pictures[index].pk}", headers=HTMX))
+        for index in (3 * STEP - 1, 3 * STEP)
+    )
+
+    assert (near["step"], near["near"]) == (2, True)
+    assert (far["step"], far["near"]) == (3, False)
+
+
+def test_without_htmx_the_page_asked_where_a_picture_is_goes_there(client, project):
+    asked = f"{project.get_absolute_url()}?at={project.pictures.in_display_order().last().pk}"
+
+    response = client.get(asked)
+
+    assert response.status_code == 302
+    assert response["Location"] == step_found(client.get(asked, headers=HTMX))["url"]
+    assert "HX-Request" in response["Vary"]
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])
+def test_a_picture_of_another_project_is_not_on_the_page(client, project, headers):
+    other = make_pictures(make_project(), 1)[0]
+    hidden = make_pictures(make_project(visibility="private"), 1)[0]
+
+    for picture in (other, hidden):
+        response = client.get(f"{project.get_absolute_url()}?at={picture.pk}", headers=headers)
+        assert response.status_code == 404
+        assert "HX-Trigger" not in response
+
+
+def test_a_private_projects_pictures_are_placed_only_for_those_who_may_see_it(client):
+    project = make_project(visibility="private")
+    picture = make_pictures(project, 6)[5]
+    asked = f"{project.get_absolute_url()}?at={picture.pk}"
+
+    assert client.get(asked, headers=HTMX).status_code == 404
+    assert signed_in(make_user()).get(asked, headers=HTMX).status_code == 404
+    found = step_found(signed_in(project.owner).get(asked, headers=HTMX))
+    assert found["step"] == 1
+
+
+@pytest.mark.parametrize(
+    "asked", ["", "x", "-1", "1.5", "1e3", "１２", "%00", "1%0a", "9" * 30, f"{2**63}"]
+)
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])
+def test_what_is_no_id_is_a_400_on_every_page_of_pictures(client, project, asked, headers):
+    owner_client = signed_in(project.owner)
+    link = ShareLink.objects.create(project=project)
+    pages = [
+        (client, project.get_absolute_url()),
+        (client, link.get_absolute_url()),
+        (owner_client, reverse("portfolio:project-update", kwargs={"slug": project.slug})),
+    ]
+    for page_client, url in pages:
+        response = page_client.get(f"{url}?at={asked}", headers=headers)
+        assert response.status_code == 400, url
+
+
+def test_an_id_no_row_has_is_a_404(client, project):
+    response = client.get(f"{project.get_absolute_url()}?at={2**63 - 1}", headers=HTMX)
+
+    assert response.status_code == 404
+
+
+def test_the_edit_page_places_a_picture_for_its_editors_alone(project):
+    picture = project.pictures.in_display_order().last()
+    edit_url = reverse("portfolio:project-update", kwargs={"slug": project.slug})
+    asked = f"{edit_url}?at={picture.pk}"
+
+    assert signed_in(make_user()).get(asked, headers=HTMX).status_code == 404
+    found = step_found(signed_in(project.owner).get(asked, headers=HTMX))
+    assert found["url"].startswith(f"{edit_url}?after=")
+
+
+def test_the_share_page_places_a_picture_among_those_it_shows(client):
+    project = make_project(visibility="unlisted")
+    pictures = make_pictures(project, 20)
+    link = ShareLink.objects.create(project=project, allows_favourites=True)
+    favourites_of(client, link, pictures[1::3])  # 2, 5, 8, 11, 14, 17, 20: over two steps.
+    share_url = link.get_absolute_url()
+
+    found = step_found(client.get(f"{share_url}?at={pictures[19].pk}", headers=HTMX))
+    favourite = client.get(f"{share_url}?favourites=1&at={pictures[19].pk}", headers=HTMX)
+    not_chosen = client.get(f"{share_url}?favourites=1&at={pictures[0].pk}", headers=HTMX)
+
+    assert found["step"] == 4
+    # Among the favourites, the next step's address as the More link names it.
+    favourites = every_step(client, f"{share_url}?favourites=1", **HTMX)
+    assert step_found(favourite)["url"] == f"{more_link(favourites[0])}#picture-{pictures[19].pk}"
+    assert "at=" not in step_found(favourite)["url"]
+    assert not_chosen.status_code == 404
+    # Neither the project's page, where the unlisted project is not shown.
+    assert client.get(f"{project.get_absolute_url()}?at={pictures[19].pk}").status_code == 404
+
+
+def test_a_share_link_asks_its_password_before_placing_anything(client):
+    project = make_project(visibility="unlisted")
+    picture = make_pictures(project, 6)[5]
+    link = ShareLink(project=project)
+    link.set_password("secret")
+    link.save()
+
+    response = client.get(f"{link.get_absolute_url()}?at={picture.pk}", headers=HTMX)
+
+    assert response.status_code == 200
+    assert "HX-Trigger" not in response
+    assert b'name="password"' in response.content
