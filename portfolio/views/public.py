@@ -164,8 +164,8 @@ def picture_grid_context(
     # As ProjectQuerySet.with_cover() fetches it: the first picture (the cover unless one is
     # chosen) needs no query of its own on the first step. A chosen cover comes with the
     # project (select_related), wherever it is in the order.
-    if first and not hasattr(project, "first_pictures"):
-        project.first_pictures = pictures[:1]
+    if first and not Project.first_picture.is_cached(project):
+        project.first_picture = pictures[0] if pictures else None
     return {
         "project": project,
         "pictures": pictures,

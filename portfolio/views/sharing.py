@@ -166,7 +166,7 @@ class SharedProjectView(ShareLinkMixin, PictureGridMixin, TemplateView):
         if context.get("only_favourites"):
             pictures = pictures.filter(favourites__selection=context["selection"])
             # The page still opens on the project's cover, which may be no favourite.
-            project.first_pictures = list(project.pictures.in_display_order()[:1])
+            project.first_picture = project.pictures.in_display_order().first()
         if self.asks_where():  # Among the pictures this page shows: only theirs, if so.
             return self.where_is(pictures)
         context.update(self.grid_context(project, pictures, viewer=self.viewer, can_edit=False))

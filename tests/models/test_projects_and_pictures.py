@@ -58,6 +58,20 @@ def test_cover_picture_is_the_chosen_cover_else_the_first_picture(django_assert_
         assert project.cover_picture_id == first.pk
 
 
+def test_with_cover_fetches_each_projects_first_picture_in_one_query(django_assert_num_queries):
+    big, small, empty = make_project(title="Big"), make_project(title="Small"), make_project()
+    pictures = make_stored_pictures(big, 30)
+    pictures[17].move_to(0)
+    (alone,) = make_stored_pictures(small, 1)
+
+    with django_assert_num_queries(2):  # The projects, then every first picture.
+        listed = {project.pk: project for project in Project.objects.with_cover()}
+        assert listed[big.pk].first_picture == pictures[17]
+        assert listed[small.pk].first_picture == alone
+        assert listed[empty.pk].first_picture is None
+        assert listed[big.pk].first_picture.project.title == "Big"  # Its project given.
+
+
 def test_new_pictures_go_to_the_end():
     project = make_project()
 
