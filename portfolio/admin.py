@@ -5,7 +5,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.core.paginator import Paginator
-from django.db import models
+from django.db import connections, models
 from django.db.models.constants import LOOKUP_SEP
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
@@ -80,14 +80,17 @@ class LargeListAdmin(admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         """
-        Django's search, on the rows one term finds through indexes: each field's match is a
-        query of its own table (on PostgreSQL a trigram index serves it, migration 0017),
+        Django's search, on PostgreSQL on the rows one term finds through indexes: each
+        field's match is a query of its own table (a trigram index serves it, migration 0017),
         where Django's OR across a join reads every row. The term found in the fewest rows
         finds them; every term is then checked on them as Django checks it. A term found
         in PORTFOLIO_ADMIN_COUNT_LIMIT rows or more is left to Django's search, which meets
         a page of such common matches soon reading the newest rows first.
         """
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if connections[queryset.db].vendor != "postgresql":
+            # No trigram indexes (SQLite): finding a term's rows would read the table again.
+            return queryset, may_have_duplicates
         search_fields = self.get_search_fields(request)
         each_term_rows = [
             rows

@@ -347,7 +347,8 @@ def test_admin_lists_never_count_every_row(staff_client, settings):
         counts = [sql for sql in queries if sql.upper().startswith("SELECT COUNT(")]
         # The list's count, and a search's of each term's rows: each of at most the limit's
         # rows, never the whole table's beside them.
-        terms = url.partition("?q=")[2].split("+") if "?q=" in url else []
+        searched = "?q=" in url and connection.vendor == "postgresql"  # By its indexes.
+        terms = url.partition("?q=")[2].split("+") if searched else []
         assert len(counts) == 1 + len(terms), url
         assert all("LIMIT 5" in sql for sql in counts), url
     response = staff_client.get("/admin/portfolio/picture/?q=Harbour")
@@ -370,6 +371,7 @@ def test_admin_project_list_counts_each_projects_pictures(staff_client):
 
 
 # The search, through indexes ----------------------------------------------------------------
+# On PostgreSQL (`make test`'s pass on the servers); on SQLite the admin's search is Django's.
 
 SEARCHES = [
     "harbour",  # A project's title (and slug).
