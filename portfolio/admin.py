@@ -1,5 +1,4 @@
 import re
-from operator import itemgetter
 
 from django import forms
 from django.conf import settings
@@ -97,12 +96,16 @@ class LargeListAdmin(admin.ModelAdmin):
             for term in search_terms(search_term)
             if (rows := self.rows_matching(term, search_fields)) is not None
         ]
-        if each_term_rows:
-            limit = settings.PORTFOLIO_ADMIN_COUNT_LIMIT
-            counted = [(rows[:limit].count(), rows) for rows in each_term_rows]
-            found, fewest = min(counted, key=itemgetter(0))
+        limit, fewest = settings.PORTFOLIO_ADMIN_COUNT_LIMIT, None
+        for rows in each_term_rows:
+            # Counted up to the fewest rows so far: past them, a term cannot have fewer.
+            found = rows[:limit].count()
             if found < limit:
-                queryset = queryset.filter(pk__in=fewest)
+                limit, fewest = found, rows
+            if not limit:
+                break  # A term in no row: nothing to look for after it.
+        if fewest is not None:
+            queryset = queryset.filter(pk__in=fewest)
         return queryset, may_have_duplicates
 
     def rows_matching(self, term: str, search_fields) -> models.QuerySet | None:

@@ -350,7 +350,8 @@ def test_admin_lists_never_count_every_row(staff_client, settings):
         searched = "?q=" in url and connection.vendor == "postgresql"  # By its indexes.
         terms = url.partition("?q=")[2].split("+") if searched else []
         assert len(counts) == 1 + len(terms), url
-        assert all("LIMIT 5" in sql for sql in counts), url
+        limits = [re.search(r"LIMIT (\d+)", sql) for sql in counts]
+        assert all(limit and int(limit[1]) <= 5 for limit in limits), url
     response = staff_client.get("/admin/portfolio/picture/?q=Harbour")
     assert response.context["cl"].result_count == 5
     assert response.context["cl"].full_result_count is None
