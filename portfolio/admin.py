@@ -87,10 +87,10 @@ class LargeListAdmin(admin.ModelAdmin):
         a page of such common matches soon reading the newest rows first.
         """
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        if connections[queryset.db].vendor != "postgresql":
+        search_fields = self.get_search_fields(request)
+        if not search_fields or connections[queryset.db].vendor != "postgresql":
             # No trigram indexes (SQLite): finding a term's rows would read the table again.
             return queryset, may_have_duplicates
-        search_fields = self.get_search_fields(request)
         each_term_rows = [
             rows
             for term in search_terms(search_term)
