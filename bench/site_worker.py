@@ -4,6 +4,7 @@ The site's side of the benchmark, run with the site's settings in a fresh proces
     python bench/site_worker.py seed PHOTO...          projects of the photos, a share link
     python bench/site_worker.py scale PROJECTS         bulk rows, then time the gallery page
     python bench/site_worker.py lists PROJECTS         bulk rows, then time every list of them
+    python bench/site_worker.py admin_lists PROJECTS   the same rows, then the admin's lists
     python bench/site_worker.py big PICTURES           one project of that many pictures: time
                                                        its pages' first responses
     python bench/site_worker.py where PICTURES         one project of that many pictures: time
@@ -182,6 +183,11 @@ LIST_PAGES = {
     "sitemap projects section": (None, "/sitemap-projects.xml"),
 }
 LIST_ROUNDS = 15
+# A term every row has: Django's search meets a page of matches at once, newest first.
+ADMIN_COMMON_SEARCHES = {
+    "admin projects, a common term": ("staff", "/admin/portfolio/project/?q=Project"),
+    "admin pictures, a common term": ("staff", "/admin/portfolio/picture/?q=Project"),
+}
 PROJECT_PAGE_ROUNDS = {10: 10}  # Fewer at 20,000 pictures: one such page took 10-21 s.
 
 
@@ -190,6 +196,16 @@ def lists(project_count: int) -> dict:
     `project_count` projects of ten pictures (a tenth of them the big owner's), made by
     bulk_create and INSERT ... SELECT; then each list page's median time, queries and bytes.
     """
+    return list_rows_and_pages(project_count, LIST_PAGES)
+
+
+def admin_lists(project_count: int) -> dict:
+    """Figure 3's rows, then only the admin's lists, with the plans of every query they run."""
+    pages = {name: page for name, page in LIST_PAGES.items() if name.startswith("admin")}
+    return list_rows_and_pages(project_count, {**pages, **ADMIN_COMMON_SEARCHES}, plan=planned)
+
+
+def list_rows_and_pages(project_count: int, list_pages: dict, plan=None) -> dict:
     user_model = get_user_model()
     owners = [
         user_model.objects.create_user("bench-owner", password="bench-password-1"),
@@ -224,9 +240,10 @@ def lists(project_count: int) -> dict:
     clients["owner"].force_login(owners[1])
     clients["staff"].force_login(staff)
     pages = {}
-    for name, (who, url) in LIST_PAGES.items():
+    for name, (who, url) in list_pages.items():
         rounds = 1 if "section" in name else LIST_ROUNDS
-        pages[name] = measure(clients[who], url, rounds, explain=project_count >= 100_000)
+        explain = project_count >= 100_000
+        pages[name] = measure(clients[who], url, rounds, explain=explain, plan=plan)
     return {
         "backend": connection.vendor,
         "projects": Project.objects.count(),
@@ -343,7 +360,12 @@ def analyze() -> None:
 
 
 def measure(
-    client: Client, url: str, rounds: int, explain: bool = False, status: int = 200
+    client: Client,
+    url: str,
+    rounds: int,
+    explain: bool = False,
+    status: int = 200,
+    plan=None,
 ) -> dict:
     """A page rendered afresh `rounds` times (the page cache emptied): median, queries, bytes."""
     from django.core.cache import caches
@@ -362,8 +384,10 @@ def measure(
         "queries": len(queries),
         "bytes": len(response.content),
     }
-    if explain:
-        row["plans"] = [plan for plan in map(explained, queries.captured_queries) if plan]
+    # The plans `plan` returns (explained's, of what reads a big table without an index).
+    plan = plan or (explained if explain else None)
+    if plan:
+        row["plans"] = [found for found in map(plan, queries.captured_queries) if found]
     return row
 
 
@@ -382,6 +406,18 @@ def explained(query: dict) -> dict | None:
             plan = [row[-1] for row in cursor.fetchall()]
             scans = [line for line in plan if line.startswith("SCAN ")]
     return {"sql": sql, "plan": plan} if scans else None
+
+
+def planned(query: dict) -> dict | None:
+    """The plan, as run (EXPLAIN ANALYZE), of a query that reads the projects or pictures."""
+    sql = query["sql"]
+    tables = (Project._meta.db_table, Picture._meta.db_table)
+    if not sql.lstrip().upper().startswith("SELECT") or not any(t in sql for t in tables):
+        return None
+    analyze = "EXPLAIN ANALYZE" if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN"
+    with connection.cursor() as cursor:
+        cursor.execute(f"{analyze} {sql}")
+        return {"sql": sql, "plan": [row[-1] for row in cursor.fetchall()]}
 
 
 def breakdown() -> dict:
@@ -673,6 +709,7 @@ if __name__ == "__main__":
         "seed": lambda: seed(arguments),
         "scale": lambda: scale(int(arguments[0])),
         "lists": lambda: lists(int(arguments[0])),
+        "admin_lists": lambda: admin_lists(int(arguments[0])),
         "big": lambda: big(int(arguments[0])),
         "where": lambda: where(int(arguments[0])),
         "weight": weight,
