@@ -185,11 +185,9 @@ def run(work: Path, figures: tuple[str, ...] = FIGURES) -> dict:
             print(f"   {projects}: {results['scale'][projects]}")
         results["scale_big"] = {"sqlite": {}, "postgresql": {}}
         step(f"3. A project of {' against '.join(map(str, BIG_PROJECT))} pictures, on SQLite")
-        for pictures in BIG_PROJECT:
-            db = fresh_db(work, template_db, f"big-{pictures}")
-            row = worker("big", str(pictures), env=site_env(work, db, work / "m"))
-            results["scale_big"]["sqlite"][pictures] = row
-            print(f"   {pictures}: {row}")
+        results["scale_big"]["sqlite"] = big_project_pages(
+            work, lambda name: fresh_db(work, template_db, name)
+        )
         step("3. Starting a throwaway PostgreSQL (.ci/services)")
         with postgresql(work) as server:
             template = pg_database(server, "bench_template")
@@ -202,11 +200,9 @@ def run(work: Path, figures: tuple[str, ...] = FIGURES) -> dict:
                 results["scale_lists"][projects] = row
                 print(f"   {projects}: {row['made_seconds']:.0f} s to make the rows")
             step(f"3. A project of {' against '.join(map(str, BIG_PROJECT))} pictures, PostgreSQL")
-            for pictures in BIG_PROJECT:
-                db = pg_database(server, f"bench_big_{pictures}", template="bench_template")
-                row = worker("big", str(pictures), env=site_env(work, db, work / "m"))
-                results["scale_big"]["postgresql"][pictures] = row
-                print(f"   {pictures}: {row}")
+            results["scale_big"]["postgresql"] = big_project_pages(
+                work, lambda name: pg_database(server, f"bench_{name}", template="bench_template")
+            )
 
     if "5" in figures:
         step("5. Upload of a 24-megapixel JPEG through the upload view")
@@ -756,6 +752,19 @@ class SlowReader(threading.Thread):
 
 
 # Upload #######################################################################
+
+
+def big_project_pages(work: Path, database) -> dict:
+    """
+    Figure 3's one project of each BIG_PROJECT size: its pages' first responses (the "big"
+    worker), each size in a fresh database that `database(name)` makes.
+    """
+    rows = {}
+    for pictures in BIG_PROJECT:
+        env = site_env(work, database(f"big_{pictures}"), work / "m")
+        rows[pictures] = worker("big", str(pictures), env=env)
+        print(f"   {pictures}: {rows[pictures]}")
+    return rows
 
 
 def upload(env: dict, photo: str) -> tuple[dict, dict]:
