@@ -124,11 +124,12 @@ def _prepare(upload: File, credit_defaults: dict | None, rendition_spec: str) ->
     budget = sandbox.Budget.from_settings()
     max_pixels = settings.PORTFOLIO_UPLOAD_MAX_PIXELS
     try:
-        return sandbox.run_bounded(
+        name, metadata, derivatives = sandbox.run_bounded(
             _judge, data, max_pixels, credit_defaults, rendition_spec, budget=budget
         )
     except sandbox.Stopped as stopped:
         raise UploadRejected(stopped.reason) from None
+    return PreparedPicture(data, name, metadata, derivatives, rendition_spec)
 
 
 def start_judge() -> None:
@@ -138,9 +139,12 @@ def start_judge() -> None:
 
 def _judge(
     data: bytes, max_pixels: int, credit_defaults: dict | None, rendition_spec: str = ""
-) -> PreparedPicture:
-    """In the child process: open, check and decode the file, record what it is, and make
-    its renditions from that decode when asked."""
+) -> tuple[str, dict, Derivatives | None]:
+    """
+    In the child process: open, check and decode the file, record what it is, and make its
+    renditions from that decode when asked. What it found goes back, not the bytes it was
+    given (the caller has them: 7.5 MB back through two pipes cost 43 ms a 24-MP JPEG).
+    """
     Image.MAX_IMAGE_PIXELS = max_pixels
     image, facts, sizes = _open(io.BytesIO(data), data[:512], max_pixels, rendition_spec)
     try:
@@ -148,7 +152,7 @@ def _judge(
         metadata["file"] = facts
         name = f"picture{EXTENSIONS[image.format]}"
         if not rendition_spec:
-            return PreparedPicture(data, name=name, metadata=metadata)
+            return name, metadata, None
         # The renditions' own budget, counted afresh from here.
         sandbox.allow(facts["width"] * facts["height"], image.format)
         credit = metadata.get("credit", {})
@@ -160,7 +164,7 @@ def _judge(
             credit_xmp(credit),
             credit,
         )
-        return PreparedPicture(data, name, metadata, derivatives, rendition_spec)
+        return name, metadata, derivatives
     finally:
         image.close()
 
