@@ -213,10 +213,10 @@ def serve_judge(fd: int, module: str) -> None:
             function, args, budget = connection.recv()
         except EOFError:
             return
-        connection.send(_judge_in_child(function, args, budget))
+        _judge_in_child(function, args, budget, answer=connection.send)
 
 
-def _judge_in_child(function: Callable, args: tuple, budget: Budget) -> tuple:
+def _judge_in_child(function: Callable, args: tuple, budget: Budget, answer: Callable) -> None:
     receiver, sender = multiprocessing.Pipe(duplex=False)
     pid = os.fork()
     if pid == 0:
@@ -228,6 +228,10 @@ def _judge_in_child(function: Callable, args: tuple, budget: Budget) -> tuple:
     sender.close()
     try:
         outcome = _wait_for_outcome(receiver, budget)
+        if outcome is not None:
+            # Answered before the child is reaped: the kernel freeing what a decode held
+            # takes a while, which the upload need not wait for.
+            answer(outcome)
     finally:
         receiver.close()
         os.kill(pid, signal.SIGKILL)  # nothing to a child that has already ended
@@ -235,8 +239,7 @@ def _judge_in_child(function: Callable, args: tuple, budget: Budget) -> tuple:
     if outcome is None:
         # It died before answering: the kernel stopped it at its CPU limit, or it crashed.
         stopped = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU
-        outcome = ("raised", Stopped(TOO_SLOW if stopped else CRASHED))
-    return outcome
+        answer(("raised", Stopped(TOO_SLOW if stopped else CRASHED)))
 
 
 def _wait_for_outcome(receiver, budget: Budget) -> tuple | None:
