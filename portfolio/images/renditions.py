@@ -379,11 +379,12 @@ def derive(
         web_size = None
         if focal_point is not None:
             web_size = threads.submit(_web_size, largest, xmp_option, credit or {})
-        renditions = []
+        # This thread resizes down the chain; the two others encode what it gives them.
+        encoding = []
         smaller = card_source = largest
         for size in reversed(sizes[:-1]):
             smaller = resize(smaller, size, resample=CHAIN_FILTER)
-            renditions.append(Rendition(*size, _encode(smaller, rendition_format, xmp_option)))
+            encoding.append((size, threads.submit(_encode, smaller, rendition_format, xmp_option)))
             if card_size(*smaller.size) == full_card:
                 card_source = smaller
         # Otherwise from the smallest rendition that still gives the whole card: a 1200 px
@@ -391,7 +392,7 @@ def derive(
         if focal_point is not None and card is None:
             card = Rendition(*make_card(card_source, focal_point, xmp_option))
         placeholder = "" if focal_point is None else make_placeholder(to_8_bit_rgb(smaller))
-        renditions.reverse()
+        renditions = [Rendition(*size, data.result()) for size, data in reversed(encoding)]
         renditions.append(Rendition(*sizes[-1], largest_data.result()))
     return Derivatives(renditions, card, placeholder, web_size and web_size.result())
 
