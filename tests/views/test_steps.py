@@ -116,19 +116,27 @@ def test_the_cover_the_page_opens_on_need_not_be_in_the_first_step(client):
     assert "Picture 10" not in captions_in(html)
 
 
+def pages_of_pictures(client, project) -> list[tuple]:
+    """The project's pages of pictures in steps, each with a client that may open it: its
+    public page and a share link's (a visitor), its edit page (its owner)."""
+    link = ShareLink.objects.create(project=project)
+    return [
+        (client, project.get_absolute_url()),
+        (client, link.get_absolute_url()),
+        (
+            signed_in(project.owner),
+            reverse("portfolio:project-update", kwargs={"slug": project.slug}),
+        ),
+    ]
+
+
 @pytest.mark.parametrize(
     "cursor",
     ["x", "1", "1.2.3", "-1.2", f"{2**63}.1", "1." + "9" * 30, "%00", "1.2%0a", "１.２"],
 )
 def test_a_cursor_the_site_never_made_is_a_400_on_every_page_in_steps(client, project, cursor):
-    owner_client = signed_in(project.owner)
-    link = ShareLink.objects.create(project=project)
-    pages = [
-        (client, project.get_absolute_url()),
-        (client, link.get_absolute_url()),
-        (owner_client, reverse("portfolio:project-update", kwargs={"slug": project.slug})),
-        (owner_client, reverse("portfolio:studio")),
-    ]
+    pages = pages_of_pictures(client, project)
+    pages.append((signed_in(project.owner), reverse("portfolio:studio")))
     for page_client, url in pages:
         for headers in ({}, HTMX):
             response = page_client.get(f"{url}?after={cursor}", headers=headers)
@@ -310,14 +318,7 @@ def test_a_private_projects_pictures_are_placed_only_for_those_who_may_see_it(cl
 )
 @pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])
 def test_what_is_no_id_is_a_400_on_every_page_of_pictures(client, project, asked, headers):
-    owner_client = signed_in(project.owner)
-    link = ShareLink.objects.create(project=project)
-    pages = [
-        (client, project.get_absolute_url()),
-        (client, link.get_absolute_url()),
-        (owner_client, reverse("portfolio:project-update", kwargs={"slug": project.slug})),
-    ]
-    for page_client, url in pages:
+    for page_client, url in pages_of_pictures(client, project):
         response = page_client.get(f"{url}?at={asked}", headers=headers)
         assert response.status_code == 400, url
 
