@@ -6,7 +6,6 @@ from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import connections, models
 from django.db.models.constants import LOOKUP_SEP
-from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -204,18 +203,6 @@ class ProjectAdmin(LargeListAdmin):
     autocomplete_fields = ["owner", "category"]
     raw_id_fields = ["cover"]
     inlines = [PictureInline]
-
-    def get_queryset(self, request):
-        # Counted per listed project on picture_order_idx: a join with GROUP BY would count
-        # every project's pictures before a page of them is cut.
-        pictures = Picture.objects.filter(project=models.OuterRef("pk")).order_by()
-        count = pictures.values("project").annotate(total=models.Count("pk")).values("total")
-        total = Coalesce(models.Subquery(count), 0)
-        return super().get_queryset(request).annotate(picture_total=total)
-
-    @admin.display(description="pictures", ordering="picture_total")
-    def picture_count(self, project: Project) -> int:
-        return project.picture_total
 
 
 @admin.register(Profile)

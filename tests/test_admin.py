@@ -365,7 +365,7 @@ def test_admin_project_list_counts_each_projects_pictures(staff_client):
 
     response = staff_client.get("/admin/portfolio/project/")
 
-    totals = {project.pk: project.picture_total for project in response.context["cl"].result_list}
+    totals = {project.pk: project.picture_count for project in response.context["cl"].result_list}
     assert totals == {empty.pk: 0, full.pk: 3}
     ordered = staff_client.get("/admin/portfolio/project/?o=5")  # By the pictures column.
     assert [project.pk for project in ordered.context["cl"].result_list] == [empty.pk, full.pk]

@@ -285,6 +285,7 @@ def every_field_changed(site) -> dict:
             "created": earlier,
             "updated": earlier,
             "published": earlier,
+            "picture_count": 7,
         },
         Picture: {
             "project": site.coast,

@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.core.paginator import EmptyPage, PageNotAnInteger
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Max, Prefetch, QuerySet
 from django.urls import reverse
 from django.utils.functional import cached_property
 
@@ -50,14 +50,13 @@ class ProjectSitemap(LimitedSitemap):
 
     @cached_property
     def paginator(self) -> "ProjectPages":
-        shown = Q(pictures__renditions_public=True)
-        images = Project.objects.public().annotate(images=Count("pictures", filter=shown))
+        # Weighed by picture_count, read from the projects' rows: at most their image entries
+        # (only pictures with a public rendition have one), so a file may hold fewer projects
+        # than it could, never more than the limits; counting the entries joins every picture.
+        weights = Project.objects.public().order_by("pk").values_list("pk", "picture_count")
         return ProjectPages(
             self.items(),
-            [
-                (project_id, min(count, self.images_per_project))
-                for project_id, count in images.order_by("pk").values_list("pk", "images")
-            ],
+            [(project_id, min(count, self.images_per_project)) for project_id, count in weights],
             urls=settings.PORTFOLIO_SITEMAP_URLS,
             images=settings.PORTFOLIO_SITEMAP_IMAGES,
         )

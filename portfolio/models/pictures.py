@@ -70,8 +70,18 @@ class PictureQuerySet(SteppedQuerySet, PublicContentQuerySet):
     def delete(self) -> tuple[int, dict[str, int]]:
         with transaction.atomic(using=self.db):
             # The order of their projects' pictures changes: under the projects' lock.
-            Project.objects.using(self.db).filter(pk__in=self.values("project_id")).lock()
-            return super().delete()
+            projects = Project.objects.using(self.db).filter(pk__in=self.values("project_id"))
+            locked = projects.lock()
+            deleted = super().delete()
+            projects.model.objects.using(self.db).filter(pk__in=locked).count_pictures()
+            return deleted
+
+    def bulk_create(self, objs, *args, **kwargs) -> list:
+        with transaction.atomic(using=self.db):
+            created = super().bulk_create(objs, *args, **kwargs)
+            project_ids = {picture.project_id for picture in created}
+            Project.objects.using(self.db).filter(pk__in=project_ids).count_pictures()
+        return created
 
     def needing_renditions(self) -> "PictureQuerySet":
         """Pictures whose renditions are missing or were made for other settings."""
@@ -213,7 +223,18 @@ class Picture(PublicContent):
         with transaction.atomic(using=using or self._state.db):
             # Its project's order changes (and its cover may go): under the project's lock.
             Project.objects.using(using or self._state.db).filter(pk=self.project_id).lock()
-            return super().delete(using=using, keep_parents=keep_parents)
+            project_id = self.project_id
+            deleted = super().delete(using=using, keep_parents=keep_parents)
+            self._count_in_project(-1, using=using, project_id=project_id)
+            return deleted
+
+    def _count_in_project(self, added: int, using=None, project_id=None) -> None:
+        """Its project's picture_count, in the database and on the project it holds."""
+        project_id = project_id or self.project_id
+        projects = Project.objects.using(using or self._state.db).filter(pk=project_id)
+        projects.add_to_picture_count(added)
+        if Picture.project.is_cached(self) and self.project.pk == project_id:
+            self.project.picture_count += added
 
     def clean(self) -> None:
         if not self._state.adding and self._photo_is_unsaved_file():
@@ -249,6 +270,8 @@ class Picture(PublicContent):
                     # of its links' clients (their links do not reach it any more).
                     Project.objects.filter(pk=left, cover_id=self.pk).update(cover=None)
                     self.favourites.all().delete()
+                    self._count_in_project(-1, project_id=left)
+                    self._count_in_project(1)
             self._stored_project_id = self.project_id
             return
         with transaction.atomic(using=kwargs.get("using")):
@@ -257,6 +280,7 @@ class Picture(PublicContent):
                 self.position = self.project.next_picture_position()
             # Its renditions are made once this commits (portfolio/signals.py).
             super().save(*args, update_fields=update_fields, **kwargs)
+            self._count_in_project(1)
         self._stored_focal_point, self._stored_project_id = self.focal_point, self.project_id
 
     def credit_defaults(self) -> dict[str, str]:

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -132,6 +133,20 @@ class ProjectQuerySet(SteppedQuerySet, PublicContentQuerySet):
             self.lock(deleting=True)
             return super().delete()
 
+    def count_pictures(self) -> int:
+        """
+        Set these projects' picture_count from their pictures, counted afresh: for writes that
+        go around Picture (the migration that added it, raw SQL) or touch many at once.
+        """
+        picture_model = Project._meta.get_field("pictures").related_model
+        pictures = picture_model.objects.filter(project=models.OuterRef("pk")).order_by()
+        counted = pictures.values("project").annotate(total=models.Count("pk")).values("total")
+        return self.update(picture_count=Coalesce(models.Subquery(counted), 0))
+
+    def add_to_picture_count(self, added: int) -> int:
+        """Add `added` (negative: removed) to these projects' picture_count, in the database."""
+        return self.update(picture_count=models.F("picture_count") + added)
+
     def with_cover(self) -> "ProjectQuerySet":
         """Fetch what a gallery tile shows in two queries, however many projects."""
         return self.select_related("category", "cover").prefetch_related("first_picture")
@@ -223,6 +238,11 @@ class Project(PublicContent):
     updated = models.DateTimeField(auto_now=True)
     # When it was first made public: what the feed dates it by (portfolio/discovery/feeds.py).
     published = models.DateTimeField(null=True, blank=True, editable=False)
+    # Kept by Picture's writes under this project's lock: a page of a project of 20,000
+    # pictures says how many it has without counting them (9 ms on PostgreSQL).
+    picture_count = models.PositiveIntegerField(
+        "pictures", default=0, db_default=0, editable=False
+    )
 
     objects = ProjectQuerySet.as_manager()
 
@@ -274,6 +294,17 @@ class Project(PublicContent):
         return project
 
     def save(self, *args, **kwargs) -> None:
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            # Pictures keep picture_count: an instance loaded before an upload finished (an
+            # edit form's) must not write its stale number back.
+            deferred = self.get_deferred_fields()
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key
+                and field.name != "picture_count"
+                and field.attname not in deferred
+            ]
         if not self.slug:
             self.slug = self._unique_slug()
         if self.is_public and self.published is None:

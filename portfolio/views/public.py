@@ -169,7 +169,7 @@ def picture_grid_context(
     return {
         "project": project,
         "pictures": pictures,
-        "picture_count": project.pictures.count(),
+        "picture_count": project.picture_count,
         "can_edit": can_edit,
         "viewer": viewer,
         "grant": viewer.grant(project),

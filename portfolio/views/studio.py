@@ -4,8 +4,6 @@ from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 from django.contrib import messages
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -45,15 +43,7 @@ class StudioView(StepsMixin, EditorRequiredMixin, ListView):
     step_template_name = "portfolio/studio.html#project-step"
 
     def get_queryset(self):
-        # Counted for the step's projects alone, not grouped over all of the owner's.
-        pictures = Picture.objects.filter(project=OuterRef("pk")).order_by().values("project")
-        counts = pictures.annotate(count=Count("pk")).values("count")
-        return (
-            self.editable_projects()
-            .filter(owner=self.request.user)
-            .with_cover()
-            .annotate(picture_count=Coalesce(Subquery(counts), 0))
-        )
+        return self.editable_projects().filter(owner=self.request.user).with_cover()
 
     def get_context_data(self, **kwargs) -> dict:
         step = self.get_step(self.object_list)

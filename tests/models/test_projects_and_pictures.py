@@ -80,6 +80,57 @@ def test_new_pictures_go_to_the_end():
     assert positions == [0, 1, 2]
 
 
+def counts(*projects: Project) -> list[int]:
+    return [Project.objects.get(pk=project.pk).picture_count for project in projects]
+
+
+def test_a_projects_picture_count_follows_every_way_pictures_come_and_go():
+    wedding, portraits = make_project(), make_project()
+    first = make_picture(wedding)
+    assert counts(wedding, portraits) == [1, 0]
+    assert wedding.picture_count == 1  # The project the picture was made with follows it.
+
+    make_stored_pictures(wedding, 3)  # bulk_create
+    make_stored_pictures(portraits, 2)
+    assert counts(wedding, portraits) == [4, 2]
+
+    first.project = portraits  # A move to another project.
+    first.save()
+    assert counts(wedding, portraits) == [3, 3]
+
+    first.delete()
+    assert counts(wedding, portraits) == [3, 2]
+
+    # A queryset's deletion across both projects, as the admin's action deletes.
+    Picture.objects.filter(
+        pk__in=[*wedding.pictures.values_list("pk", flat=True)[:2], portraits.pictures.first().pk]
+    ).delete()
+    assert counts(wedding, portraits) == [1, 1]
+    assert counts(wedding, portraits) == [wedding.pictures.count(), portraits.pictures.count()]
+
+
+def test_saving_a_project_loaded_before_its_pictures_keeps_their_count():
+    project = make_project()
+    edited = Project.objects.get(pk=project.pk)  # An edit form's, opened before an upload.
+    make_stored_pictures(project, 2)
+
+    edited.title = "Renamed"
+    edited.save()
+
+    assert counts(project) == [2]
+    assert Project.objects.get(pk=project.pk).title == "Renamed"
+
+
+def test_count_pictures_sets_the_count_from_the_rows():
+    project = make_project()
+    make_stored_pictures(project, 3)
+    Project.objects.filter(pk=project.pk).update(picture_count=99)  # Rows written around it.
+
+    Project.objects.count_pictures()
+
+    assert counts(project) == [3]
+
+
 def test_visibility_rules():
     owner, stranger, staff = make_user(), make_user(), make_user(is_staff=True)
     published, draft = make_project(owner), make_project(owner, visibility="private")

@@ -377,9 +377,8 @@ def test_project_page_query_count_is_constant(django_assert_num_queries):
     for _ in range(12):
         make_picture(large)
 
-    # The content version, the project, its first step of pictures, their count, the site
-    # identity.
-    with django_assert_num_queries(5):
+    # The content version, the project, its first step of pictures, the site identity.
+    with django_assert_num_queries(4):
         Client().get(small.get_absolute_url())
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         Client().get(large.get_absolute_url())

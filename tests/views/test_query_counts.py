@@ -111,7 +111,7 @@ def test_gallery_query_count_does_not_grow_with_the_gallery(client, django_asser
 
 @pytest.mark.parametrize("chosen_cover", [False, True], ids=["first-picture", "chosen-cover"])
 @pytest.mark.parametrize("picture_count", [1, 25])
-def test_project_page_runs_five_queries_then_one(
+def test_project_page_runs_four_queries_then_one(
     client, django_assert_num_queries, picture_count, chosen_cover
 ):
     project = make_project()
@@ -122,9 +122,9 @@ def test_project_page_runs_five_queries_then_one(
         project.save()
     Picture.objects.update(renditions=RENDITIONS, renditions_spec="webp 480 960 1600")
 
-    # The content version, the project, its first step of pictures, their count, the site
-    # identity; then the content version alone.
-    for queries in [5, 1]:
+    # The content version, the project (with its count of pictures), its first step of
+    # pictures, the site identity; then the content version alone.
+    for queries in [4, 1]:
         with django_assert_num_queries(queries):
             response = client.get(project.get_absolute_url())
         # Each picture of the first step, and the cover the page opens on.
@@ -139,16 +139,16 @@ def test_an_editors_project_page_is_rendered_every_time(client, django_assert_nu
     client.get(project.get_absolute_url())
 
     # The session and its user, the project, may they edit it, its first step of pictures,
-    # their count, the site identity: never kept.
+    # the site identity: never kept.
     for _ in range(2):
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(6):
             response = client.get(project.get_absolute_url())
         assert b"picture-tools" in response.content
 
 
 @pytest.mark.parametrize("chosen_cover", [False, True], ids=["first-picture", "chosen-cover"])
 @pytest.mark.parametrize("picture_count", [1, 25])
-def test_share_page_runs_five_queries(
+def test_share_page_runs_four_queries(
     client, django_assert_num_queries, picture_count, chosen_cover
 ):
     project = make_project()
@@ -160,10 +160,10 @@ def test_share_page_runs_five_queries(
     Picture.objects.update(renditions=RENDITIONS, renditions_spec="webp 480 960 1600")
     link = ShareLink.objects.create(project=project, label="for Anna")
 
-    # The link with its project, its use counted, the first step of pictures, their count,
-    # the site identity. Never kept.
+    # The link with its project, its use counted, the first step of pictures, the site
+    # identity. Never kept.
     for _ in range(2):
-        with django_assert_num_queries(5):
+        with django_assert_num_queries(4):
             response = client.get(link.get_absolute_url())
         assert response.content.count(b" srcset=") == min(picture_count, STEP) + 1
 
@@ -221,9 +221,8 @@ def test_a_later_step_costs_what_the_first_does(client, django_assert_num_querie
     second = client.get(f"{project.get_absolute_url()}?after={first.next_cursor}", headers=HTMX)
     third_url = f"{project.get_absolute_url()}?after={second.context['step'].next_cursor}"
 
-    # The content version, the project, the step's pictures, their count: no site identity
-    # in a fragment.
-    with django_assert_num_queries(4):
+    # The content version, the project, the step's pictures: no site identity in a fragment.
+    with django_assert_num_queries(3):
         response = client.get(third_url, headers=HTMX)
     assert response.content.count(b'class="picture ') == 8
 

@@ -542,11 +542,10 @@ def test_project_page_query_count_for_editors_is_constant(
     for _ in range(12):
         make_picture(large)
 
-    # Session, user, project, may-edit check, the first step of pictures, their count, the
-    # site identity.
-    with django_assert_num_queries(7):
+    # Session, user, project, may-edit check, the first step of pictures, the site identity.
+    with django_assert_num_queries(6):
         owner_client.get(small.get_absolute_url())
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         owner_client.get(large.get_absolute_url())
 
 
