@@ -369,9 +369,9 @@ def project_page_lines(projects: dict) -> Figure:
             f"### One project of {small['pictures']} and of {big['pictures']:,} pictures, "
             f"{backend}",
             "",
-            "Pictures by `bulk_create`, a share link; each page's first response rendered "
-            "afresh, median of 10 (3 at the larger size); the owner asks for the edit page "
-            "and the studio.",
+            "Both projects in one database, pictures by `bulk_create`, a share link each; "
+            "each page's first response rendered afresh, median of 15, the pages of both "
+            "asked in turn; each project's owner asks for its edit page and their studio.",
             "",
             f"| page | {small['pictures']}: ms | queries | kB | {big['pictures']:,}: ms | "
             "queries | kB | time ÷ | bytes ÷ |",

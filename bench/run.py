@@ -756,15 +756,14 @@ class SlowReader(threading.Thread):
 
 def big_project_pages(work: Path, database) -> dict:
     """
-    Figure 3's one project of each BIG_PROJECT size: its pages' first responses (the "big"
-    worker), each size in a fresh database that `database(name)` makes.
+    Figure 3's one project of each BIG_PROJECT size, in one database that `database(name)`
+    makes: their pages' first responses, timed in turn (the "big" worker).
     """
-    rows = {}
-    for pictures in BIG_PROJECT:
-        env = site_env(work, database(f"big_{pictures}"), work / "m")
-        rows[pictures] = worker("big", str(pictures), env=env)
-        print(f"   {pictures}: {rows[pictures]}")
-    return rows
+    env = site_env(work, database("big"), work / "m")
+    rows = worker("big", *map(str, BIG_PROJECT), env=env)
+    for pictures, row in rows.items():
+        print(f"   {pictures}: {row}")
+    return {int(pictures): row for pictures, row in rows.items()}
 
 
 def upload(env: dict, photo: str) -> tuple[dict, dict]:

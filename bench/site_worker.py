@@ -5,8 +5,8 @@ The site's side of the benchmark, run with the site's settings in a fresh proces
     python bench/site_worker.py scale PROJECTS         bulk rows, then time the gallery page
     python bench/site_worker.py lists PROJECTS         bulk rows, then time every list of them
     python bench/site_worker.py admin_lists PROJECTS   the same rows, then the admin's lists
-    python bench/site_worker.py big PICTURES           one project of that many pictures: time
-                                                       its pages' first responses
+    python bench/site_worker.py big PICTURES...        a project of each many pictures: time
+                                                       their pages' first responses, in turn
     python bench/site_worker.py where PICTURES         one project of that many pictures: time
                                                        where its last picture is, and a step
     python bench/site_worker.py weight                 image bytes of the first screen
@@ -188,7 +188,7 @@ ADMIN_COMMON_SEARCHES = {
     "admin projects, a common term": ("staff", "/admin/portfolio/project/?q=Project"),
     "admin pictures, a common term": ("staff", "/admin/portfolio/picture/?q=Project"),
 }
-PROJECT_PAGE_ROUNDS = {10: 10}  # Fewer at 20,000 pictures: one such page took 10-21 s.
+PROJECT_PAGE_ROUNDS = 15  # Each page at each size: a first response is 10-70 ms.
 
 
 def lists(project_count: int) -> dict:
@@ -254,32 +254,72 @@ def list_rows_and_pages(project_count: int, list_pages: dict, plan=None) -> dict
     }
 
 
-def big(picture_count: int) -> dict:
-    """One public project of `picture_count` pictures, shared: its pages' first responses."""
-    owner = get_user_model().objects.create_user("bench-owner", password="bench-password-1")
-    project = Project.objects.create(owner=owner, title="Wedding", visibility="public")
-    copy_pictures([project.pk], picture_count)
-    link = ShareLink.objects.create(
-        project=project, label="bench", downloads="originals", allows_favourites=True
-    )
+def big(picture_counts: list[int]) -> dict:
+    """
+    One public project of each of `picture_counts` pictures, shared, each its own owner's, in
+    one database: their pages' first responses, timed in turn (a round asks every page of
+    every project once), so that a busy moment of the machine falls on all of them.
+    """
+    pages, projects = {}, {}
+    for count in picture_counts:
+        owner = get_user_model().objects.create_user(
+            f"bench-owner-{count}", password="bench-password-1"
+        )
+        project = Project.objects.create(
+            owner=owner, title=f"Wedding {count}", visibility="public"
+        )
+        copy_pictures([project.pk], count)
+        link = ShareLink.objects.create(
+            project=project, label="bench", downloads="originals", allows_favourites=True
+        )
+        visitor, signed_in = Client(), Client()
+        signed_in.force_login(owner)
+        projects[count] = project
+        pages[count] = {
+            "public page": (visitor, project.get_absolute_url()),
+            "share page": (visitor, link.get_absolute_url()),
+            "edit page": (
+                signed_in,
+                reverse("portfolio:project-update", kwargs={"slug": project.slug}),
+            ),
+            "studio list": (signed_in, reverse("portfolio:studio")),
+        }
     analyze()
-    visitor, signed_in = Client(), Client()
-    signed_in.force_login(owner)
-    rounds = PROJECT_PAGE_ROUNDS.get(picture_count, 3)
-    urls = {
-        "public page": (visitor, project.get_absolute_url()),
-        "share page": (visitor, link.get_absolute_url()),
-        "edit page": (
-            signed_in,
-            reverse("portfolio:project-update", kwargs={"slug": project.slug}),
-        ),
-        "studio list": (signed_in, reverse("portfolio:studio")),
-    }
+    timed = measure_in_turn(
+        {(count, name): page for count in pages for name, page in pages[count].items()},
+        PROJECT_PAGE_ROUNDS,
+    )
     return {
-        "backend": connection.vendor,
-        "pictures": project.pictures.count(),
-        "pages": {name: measure(client, url, rounds) for name, (client, url) in urls.items()},
+        count: {
+            "backend": connection.vendor,
+            "pictures": project.pictures.count(),
+            "pages": {name: timed[count, name] for name in pages[count]},
+        }
+        for count, project in projects.items()
     }
+
+
+def measure_in_turn(pages: dict, rounds: int) -> dict:
+    """
+    Each of `pages` ({key: (client, url)}) rendered afresh `rounds` times, one of each in
+    turn: {key: its median, queries and bytes}, as measure() gives them.
+    """
+    from django.core.cache import caches
+
+    timings = {key: [] for key in pages}
+    rows = {}
+    for _ in range(rounds):
+        for key, (client, url) in pages.items():
+            caches["pages"].clear()
+            with CaptureQueriesContext(connection) as queries:
+                started = time.perf_counter()
+                response = client.get(url)
+                timings[key].append(time.perf_counter() - started)
+            assert response.status_code == 200, (url, response.status_code)
+            rows[key] = {"url": url, "queries": len(queries), "bytes": len(response.content)}
+    for key, row in rows.items():
+        row["median_ms"] = 1000 * statistics.median(timings[key])
+    return rows
 
 
 def where(picture_count: int) -> dict:
@@ -711,7 +751,7 @@ if __name__ == "__main__":
         "scale": lambda: scale(int(arguments[0])),
         "lists": lambda: lists(int(arguments[0])),
         "admin_lists": lambda: admin_lists(int(arguments[0])),
-        "big": lambda: big(int(arguments[0])),
+        "big": lambda: big([int(count) for count in arguments]),
         "where": lambda: where(int(arguments[0])),
         "weight": weight,
         "breakdown": breakdown,

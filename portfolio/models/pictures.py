@@ -77,10 +77,15 @@ class PictureQuerySet(SteppedQuerySet, PublicContentQuerySet):
             return deleted
 
     def bulk_create(self, objs, *args, **kwargs) -> list:
+        objs = list(objs)
         with transaction.atomic(using=self.db):
+            # Their projects locked first, as every writer does (portfolio/cache.py).
+            projects = Project.objects.using(self.db).filter(
+                pk__in={picture.project_id for picture in objs}
+            )
+            projects.lock()
             created = super().bulk_create(objs, *args, **kwargs)
-            project_ids = {picture.project_id for picture in created}
-            Project.objects.using(self.db).filter(pk__in=project_ids).count_pictures()
+            projects.count_pictures()
         return created
 
     def needing_renditions(self) -> "PictureQuerySet":
@@ -278,9 +283,11 @@ class Picture(PublicContent):
             # The place read and the row written under one lock (next_picture_position).
             if not self.position:
                 self.position = self.project.next_picture_position()
+            # Counted first: the project's row is locked before the page cache's, as every
+            # writer locks them (portfolio/cache.py), even when the place was given.
+            self._count_in_project(1, using=kwargs.get("using"))
             # Its renditions are made once this commits (portfolio/signals.py).
             super().save(*args, update_fields=update_fields, **kwargs)
-            self._count_in_project(1)
         self._stored_focal_point, self._stored_project_id = self.focal_point, self.project_id
 
     def credit_defaults(self) -> dict[str, str]:
