@@ -45,7 +45,10 @@ def print_table(results: dict, show_plans: bool) -> None:
     print("| --- |" + " --- |" * (len(sizes) + 1))
     for name, first in results[sizes[0]]["pages"].items():
         rows = [results[size]["pages"][name] for size in sizes]
-        cells = [f"{row['median_ms']:.1f} ms, {row['queries']} queries" for row in rows]
+        cells = [
+            f"{row['median_ms']:.1f} ms, {row['queries']} queries, {row.get('rows', '?')} rows"
+            for row in rows
+        ]
         ratio = rows[-1]["median_ms"] / first["median_ms"]
         print(f"| {name} (`{first['url']}`) | " + " | ".join(cells) + f" | {ratio:.2f} |")
     if not show_plans:

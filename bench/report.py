@@ -308,8 +308,10 @@ def list_lines(lists: dict) -> Figure:
     ]
     for name, row in small["pages"].items():
         large = big["pages"][name]
+        # An admin list's rows shown: a search may find a page at one size, a few at the other.
+        shown = f", {row['rows']} and {large['rows']} rows shown" if "rows" in row else ""
         section.append(
-            f"| {name} (`{row['url']}`) | {row['median_ms']:.1f} | {row['queries']} | "
+            f"| {name} (`{row['url']}`{shown}) | {row['median_ms']:.1f} | {row['queries']} | "
             f"{row['bytes'] / 1e3:,.1f} | {large['median_ms']:.1f} | {large['queries']} | "
             f"{large['bytes'] / 1e3:,.1f} | {ratios[name]:.2f} |"
         )

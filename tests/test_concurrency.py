@@ -83,6 +83,12 @@ print(json.dumps([
     for picture in Picture.objects.all()
 ]))
 """
+# Each project's count as its row keeps it (Project.picture_count).
+COUNTS = """
+import json
+from portfolio.models import Project
+print(json.dumps(dict(Project.objects.values_list("pk", "picture_count"))))
+"""
 
 
 @pytest.fixture
@@ -144,6 +150,10 @@ def test_concurrent_uploads_and_edits_lose_nothing(site_environment, tmp_path):
     for project in by_project:
         positions = [row["position"] for row in report if row["project"] == project]
         assert len(positions) == len(set(positions)), f"positions repeat in project {project}"
+    # Added and deleted at once, each project's kept count is its rows'.
+    counts = {int(pk): count for pk, count in run_in_site(COUNTS, site_environment).items()}
+    rows = Counter(row["project"] for row in report)
+    assert counts == {pk: rows[pk] for pk in counts}
 
     # Every row has its file and every file its row: nothing half-stored, nothing left over.
     stored = files_under(tmp_path / "media") | files_under(tmp_path / "private-media")
@@ -369,4 +379,5 @@ def test_a_project_edited_while_a_picture_is_added_waits_and_both_are_kept(clien
     other.join()
 
     assert project.pictures.count() == 1
+    assert Project.objects.get(pk=project.pk).picture_count == 1  # Not the stale 0 it held.
     assert "Renamed meanwhile" in client.get(project.get_absolute_url()).content.decode()
