@@ -69,12 +69,20 @@ class PictureQuerySet(SteppedQuerySet, PublicContentQuerySet):
 
     def delete(self) -> tuple[int, dict[str, int]]:
         with transaction.atomic(using=self.db):
-            # The order of their projects' pictures changes: under the projects' lock.
+            # The order of their projects' pictures changes: under the projects' lock. Only
+            # the rows of the projects locked: one moved meanwhile into another stays.
             projects = Project.objects.using(self.db).filter(pk__in=self.values("project_id"))
             locked = projects.lock()
-            deleted = super().delete()
-            projects.model.objects.using(self.db).filter(pk__in=locked).count_pictures()
+            mine = self.filter(project_id__in=locked)
+            deleted = super(PictureQuerySet, mine).delete()
+            Project.objects.using(self.db).filter(pk__in=locked).count_pictures()
             return deleted
+
+    def update(self, **kwargs) -> int:
+        if {"project", "project_id"} & kwargs.keys():
+            # Their projects' counts, orders, covers and files follow a move: Picture.save().
+            raise TypeError("Move pictures to another project with Picture.save(), one by one.")
+        return super().update(**kwargs)
 
     def bulk_create(self, objs, *args, **kwargs) -> list:
         objs = list(objs)
@@ -86,6 +94,8 @@ class PictureQuerySet(SteppedQuerySet, PublicContentQuerySet):
             projects.lock()
             created = super().bulk_create(objs, *args, **kwargs)
             projects.count_pictures()
+        for picture in created:
+            picture._stored_project_id = picture.project_id  # As if loaded: a move is seen.
         return created
 
     def needing_renditions(self) -> "PictureQuerySet":
@@ -225,10 +235,19 @@ class Picture(PublicContent):
             self.position = target
 
     def delete(self, using=None, keep_parents=False) -> tuple[int, dict[str, int]]:
-        with transaction.atomic(using=using or self._state.db):
-            # Its project's order changes (and its cover may go): under the project's lock.
-            Project.objects.using(using or self._state.db).filter(pk=self.project_id).lock()
-            project_id = self.project_id
+        using = using or self._state.db
+        with transaction.atomic(using=using):
+            # Its project's order changes (and its cover may go): under the lock of the project
+            # it is in now (another tab may have moved or deleted it since it was loaded),
+            # which a move out of that project waits for.
+            rows = Picture.objects.using(using).filter(pk=self.pk)
+            while (project_id := rows.values_list("project_id", flat=True).first()) is not None:
+                Project.objects.using(using).filter(pk=project_id).lock()
+                if rows.filter(project_id=project_id).exists():
+                    break
+            if project_id is None:
+                return 0, {}  # Deleted meanwhile: nothing to delete or count.
+            self.project_id = project_id
             deleted = super().delete(using=using, keep_parents=keep_parents)
             self._count_in_project(-1, using=using, project_id=project_id)
             return deleted

@@ -121,8 +121,8 @@ class ProjectQuerySet(SteppedQuerySet, PublicContentQuerySet):
         """
         projects = self
         if self.query.annotations or self.query.group_by:
-            # FOR UPDATE refuses GROUP BY and outer joins (the admin's list counts pictures):
-            # lock the same rows by id.
+            # FOR UPDATE refuses GROUP BY and outer joins (an annotated queryset): lock the
+            # same rows by id.
             ids = list(self.values_list("pk", flat=True))
             projects = self.model._base_manager.db_manager(self.db).filter(pk__in=ids)
         locked = projects.select_for_update(no_key=not deleting).order_by("pk")

@@ -103,8 +103,13 @@ class ProjectUpdateView(PictureGridMixin, EditorRequiredMixin, UpdateView):
         return super().form_invalid(form)
 
     def form_valid(self, form) -> HttpResponse:
+        try:
+            response = super().form_valid(form)
+        except Project.NotUpdated:
+            # Deleted in another tab since this page was opened: nothing to save it into.
+            raise Http404("This project was deleted meanwhile.") from None
         messages.success(self.request, "Project saved.")
-        return super().form_valid(form)
+        return response
 
     def get_success_url(self) -> str:
         return reverse("portfolio:project-update", kwargs={"slug": self.object.slug})

@@ -3,6 +3,7 @@
 import pytest
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from portfolio.models import Picture, Project
 from portfolio.models.pictures import PhotoChangedError
@@ -97,16 +98,47 @@ def test_a_projects_picture_count_follows_every_way_pictures_come_and_go():
     first.project = portraits  # A move to another project.
     first.save()
     assert counts(wedding, portraits) == [3, 3]
+    (made,) = make_stored_pictures(wedding, 1)  # As bulk_create returns it: a move counts.
+    made.project = portraits
+    made.save()
+    assert counts(wedding, portraits) == [3, 4]
 
     first.delete()
-    assert counts(wedding, portraits) == [3, 2]
+    assert counts(wedding, portraits) == [3, 3]
 
     # A queryset's deletion across both projects, as the admin's action deletes.
     Picture.objects.filter(
         pk__in=[*wedding.pictures.values_list("pk", flat=True)[:2], portraits.pictures.first().pk]
     ).delete()
-    assert counts(wedding, portraits) == [1, 1]
+    assert counts(wedding, portraits) == [1, 2]
     assert counts(wedding, portraits) == [wedding.pictures.count(), portraits.pictures.count()]
+
+
+def test_a_picture_deleted_twice_or_moved_since_it_was_loaded_is_counted_where_it_is():
+    wedding, portraits = make_project(), make_project()
+    kept, gone, moved = make_stored_pictures(wedding, 3)
+    Picture.objects.get(pk=gone.pk).delete()  # Another tab deletes it first.
+    assert gone.delete() == (0, {})  # Nothing more: no count taken twice.
+    elsewhere = Picture.objects.get(pk=moved.pk)  # Another tab moves it.
+    elsewhere.project = portraits
+    elsewhere.save()
+
+    moved.delete()  # This tab's instance still says the wedding.
+
+    assert counts(wedding, portraits) == [1, 0]
+    assert list(wedding.pictures.all()) == [kept]
+
+
+def test_pictures_change_project_only_through_save():
+    wedding, portraits = make_project(), make_project()
+    make_stored_pictures(wedding, 2)
+
+    with pytest.raises(TypeError):
+        wedding.pictures.update(project=portraits)
+    with pytest.raises(TypeError), transaction.atomic():  # bulk_update's own has no savepoint.
+        Picture.objects.bulk_update(list(wedding.pictures.all()), ["project"])
+
+    assert counts(wedding, portraits) == [2, 0]
 
 
 def test_saving_a_project_loaded_before_its_pictures_keeps_their_count():

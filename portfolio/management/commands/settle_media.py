@@ -1,4 +1,7 @@
-"""Finish every visibility move: each picture's renditions in the storage its project calls for."""
+"""
+Settle what a stopped worker or an older release may have left: each picture's renditions in
+the storage its project calls for, each project's count of pictures its rows'.
+"""
 
 from django.core.management.base import BaseCommand
 
@@ -9,7 +12,9 @@ from portfolio.tasks import move_project_files
 class Command(BaseCommand):
     help = (
         "Move the renditions of every project to the storage its visibility calls for (public "
-        "or private), finishing moves a stopped worker left half done. Safe to run any time."
+        "or private), finishing moves a stopped worker left half done, and count each "
+        "project's pictures afresh (what the previous release wrote while this one migrated). "
+        "Safe to run any time."
     )
 
     def handle(self, *args, **options) -> None:
@@ -17,3 +22,5 @@ class Command(BaseCommand):
         for project_id in Project.objects.values_list("pk", flat=True).iterator():
             moved += move_project_files.call(project_id)
         self.stdout.write(f"Files of {moved} picture(s) moved.")
+        counted = Project.objects.count_pictures()
+        self.stdout.write(f"Pictures of {counted} project(s) counted.")
