@@ -309,22 +309,13 @@ def measure_in_turn(pages: dict, rounds: int) -> dict:
     Each of `pages` ({key: (client, url)}) rendered afresh `rounds` times, one of each in
     turn: {key: its median, queries and bytes}, as measure() gives them.
     """
-    from django.core.cache import caches
-
     timings = {key: [] for key in pages}
-    rows = {}
+    last = {}
     for _ in range(rounds):
         for key, (client, url) in pages.items():
-            caches["pages"].clear()
-            with CaptureQueriesContext(connection) as queries:
-                started = time.perf_counter()
-                response = client.get(url)
-                timings[key].append(time.perf_counter() - started)
-            assert response.status_code == 200, (url, response.status_code)
-            rows[key] = {"url": url, "queries": len(queries), "bytes": len(response.content)}
-    for key, row in rows.items():
-        row["median_ms"] = 1000 * statistics.median(timings[key])
-    return rows
+            seconds, *last[key] = render_afresh(client, url)
+            timings[key].append(seconds)
+    return {key: page_row(url, timings[key], *last[key]) for key, (_, url) in pages.items()}
 
 
 def where(picture_count: int) -> dict:
@@ -414,16 +405,33 @@ def measure(
     plan=None,
 ) -> dict:
     """A page rendered afresh `rounds` times (the page cache emptied): median, queries, bytes."""
-    from django.core.cache import caches
-
     timings = []
     for _ in range(rounds):
-        caches["pages"].clear()
-        with CaptureQueriesContext(connection) as queries:
-            started = time.perf_counter()
-            response = client.get(url)
-            timings.append(time.perf_counter() - started)
-        assert response.status_code == status, (url, response.status_code)
+        seconds, queries, response = render_afresh(client, url, status)
+        timings.append(seconds)
+    row = page_row(url, timings, queries, response)
+    # The plans `plan` returns (explained's, of what reads a big table without an index).
+    plan = plan or (explained if explain else None)
+    if plan:
+        row["plans"] = [found for found in map(plan, queries.captured_queries) if found]
+    return row
+
+
+def render_afresh(client: Client, url: str, status: int = 200) -> tuple:
+    """The page rendered with the page cache emptied: its seconds, its queries, the response."""
+    from django.core.cache import caches
+
+    caches["pages"].clear()
+    with CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
+        response = client.get(url)
+        seconds = time.perf_counter() - started
+    assert response.status_code == status, (url, response.status_code)
+    return seconds, queries, response
+
+
+def page_row(url: str, timings: list[float], queries, response) -> dict:
+    """What a page's measure shows: its median time, its last queries and bytes."""
     row = {
         "url": url,
         "median_ms": 1000 * statistics.median(timings),
@@ -432,10 +440,6 @@ def measure(
     }
     if "/admin/" in url:  # An admin list: the rows it shows, a checkbox each.
         row["rows"] = response.content.count(b'class="action-checkbox"')
-    # The plans `plan` returns (explained's, of what reads a big table without an index).
-    plan = plan or (explained if explain else None)
-    if plan:
-        row["plans"] = [found for found in map(plan, queries.captured_queries) if found]
     return row
 
 

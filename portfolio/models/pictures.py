@@ -18,7 +18,7 @@ from portfolio.images.fields import PHOTO_IS_STORED_FOR_GOOD, PhotoChangedError,
 from portfolio.images.metadata import CREDIT_FIELDS, camera_line, credit_xmp
 from portfolio.images.placeholders import Placeholder
 from portfolio.images.renditions import rendition_spec
-from portfolio.models.projects import Project
+from portfolio.models.projects import Project, columns_save_writes
 from portfolio.models.steps import SteppedQuerySet
 
 
@@ -249,7 +249,7 @@ class Picture(PublicContent):
                 return 0, {}  # Deleted meanwhile: nothing to delete or count.
             self.project_id = project_id
             deleted = super().delete(using=using, keep_parents=keep_parents)
-            self._count_in_project(-1, using=using, project_id=project_id)
+            self._count_in_project(-1, using=using)
             return deleted
 
     def _count_in_project(self, added: int, using=None, project_id=None) -> None:
@@ -270,14 +270,7 @@ class Picture(PublicContent):
             if update_fields is None:
                 # The renditions task owns those columns: saving an instance loaded before it
                 # ran (an edited caption) must not write its stale, empty list back.
-                deferred = self.get_deferred_fields()
-                update_fields = [
-                    field.name
-                    for field in self._meta.concrete_fields
-                    if not field.primary_key
-                    and field.name not in RENDITION_FIELDS
-                    and field.attname not in deferred
-                ]
+                update_fields = columns_save_writes(self, RENDITION_FIELDS)
             left = self._project_left(update_fields)
             with transaction.atomic(using=kwargs.get("using")):
                 if left is not None:

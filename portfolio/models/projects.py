@@ -1,6 +1,6 @@
 """Categories and projects: what the gallery lists and who may see and change each."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,23 @@ if TYPE_CHECKING:
     from portfolio.models.pictures import Picture
 
 RESERVED_SLUGS = frozenset({"new"})
+
+
+def columns_save_writes(instance: models.Model, kept_elsewhere: Collection[str]) -> list[str]:
+    """
+    The update_fields of a loaded instance's save(): every column it loaded but those another
+    writer keeps, which an instance loaded before that writer ran must not write back.
+    """
+    deferred = instance.get_deferred_fields()
+    return [
+        field.name
+        for field in instance._meta.concrete_fields
+        if not field.primary_key
+        and field.name not in kept_elsewhere
+        and field.attname not in deferred
+    ]
+
+
 # A place in the gallery's order: the project's creation in microseconds since 1970, its id.
 
 
@@ -297,14 +314,7 @@ class Project(PublicContent):
         if not self._state.adding and kwargs.get("update_fields") is None:
             # Pictures keep picture_count: an instance loaded before an upload finished (an
             # edit form's) must not write its stale number back.
-            deferred = self.get_deferred_fields()
-            kwargs["update_fields"] = [
-                field.name
-                for field in self._meta.concrete_fields
-                if not field.primary_key
-                and field.name != "picture_count"
-                and field.attname not in deferred
-            ]
+            kwargs["update_fields"] = columns_save_writes(self, ["picture_count"])
         if not self.slug:
             self.slug = self._unique_slug()
         if self.is_public and self.published is None:

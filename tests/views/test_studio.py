@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.db.models.signals import pre_save
 from django.test import Client
 from django.urls import reverse
 
@@ -172,6 +173,30 @@ def test_edit_changes_the_slug_and_follows_it(owner_client, project):
         "portfolio:project-update", kwargs={"slug": "scottish-highlands"}
     )
     assert Project.objects.get(pk=project.pk).slug == "scottish-highlands"
+
+
+def test_an_edit_of_a_project_deleted_meanwhile_is_a_404_not_a_500(owner_client, project):
+    def deleted_in_another_tab(sender, instance, **kwargs):
+        # Between the view's read of the project and its save, as a second tab deletes it.
+        Project.objects.filter(pk=instance.pk).delete()
+
+    pre_save.connect(deleted_in_another_tab, sender=Project)
+    try:
+        response = owner_client.post(
+            reverse("portfolio:project-update", kwargs={"slug": project.slug}),
+            {
+                "title": "Renamed",
+                "slug": project.slug,
+                "visibility": "public",
+                "downloads": "none",
+            },
+        )
+    finally:
+        pre_save.disconnect(deleted_in_another_tab, sender=Project)
+
+    assert response.status_code == 404
+    # The request's transaction undone whole (here the deletion too, made inside it).
+    assert Project.objects.get(pk=project.pk).title == project.title
 
 
 def test_invalid_edit_keeps_working_links_to_the_saved_slug(owner_client, project):
