@@ -54,7 +54,9 @@ def test_a_lying_avif_is_stopped_by_the_memory_budget_even_unrecognised(settings
     monkeypatch.setattr(isobmff, "refusal_reason", lambda content: None)
     settings.PORTFOLIO_UPLOAD_MEMORY_BYTES = 16 * 2**20
 
-    content = hostile.lying_avif(size=(4000, 3000), claimed=(100, 100))
+    # 48 MP coded: it decodes in 100-150 MB (measured), far past the budget. A 12 MP liar
+    # decoded in about 27 MB, too near the budget to be refused on every machine.
+    content = hostile.lying_avif(size=(8000, 6000), claimed=(100, 100))
 
     # Refused, whichever way the AVIF decoder reports running out of its 16 MB: as memory, as
     # a damaged file, or (seen once in three full runs) as an error of its own.
