@@ -4,7 +4,7 @@ The site's side of the benchmark, run with the site's settings in a fresh proces
     python bench/site_worker.py seed PHOTO...          projects of the photos, a share link
     python bench/site_worker.py scale PROJECTS         bulk rows, then time the gallery page
     python bench/site_worker.py lists PROJECTS         bulk rows, then time every list of them
-    python bench/site_worker.py admin_lists PROJECTS   the same rows, then the admin's lists
+    python bench/site_worker.py some_lists PROJECTS PREFIX   the same rows, then the lists named so
     python bench/site_worker.py big PICTURES...        a project of each many pictures: time
                                                        their pages' first responses, in turn
     python bench/site_worker.py where PICTURES         one project of that many pictures: time
@@ -192,6 +192,13 @@ ADMIN_COMMON_SEARCHES = {
     "admin projects, a common term": ("staff", "/admin/portfolio/project/?q=Project"),
     "admin pictures, a common term": ("staff", "/admin/portfolio/picture/?q=Project"),
 }
+# Each section's first and last file: the last is where an OFFSET would grow. "last" is
+# read from the index once the rows are made.
+SITEMAP_SECTIONS = {
+    "sitemap pictures section": (None, "/sitemap-pictures.xml"),
+    "sitemap projects section, its last file": (None, "/sitemap-projects.xml?p=last"),
+    "sitemap pictures section, its last file": (None, "/sitemap-pictures.xml?p=last"),
+}
 PROJECT_PAGE_ROUNDS = 15  # Each page at each size: a first response is 10-70 ms.
 
 
@@ -203,10 +210,14 @@ def lists(project_count: int) -> dict:
     return list_rows_and_pages(project_count, LIST_PAGES)
 
 
-def admin_lists(project_count: int) -> dict:
-    """Figure 3's rows, then only the admin's lists, with the plans of every query they run."""
-    pages = {name: page for name, page in LIST_PAGES.items() if name.startswith("admin")}
-    return list_rows_and_pages(project_count, {**pages, **ADMIN_COMMON_SEARCHES}, plan=planned)
+def some_lists(project_count: int, prefix: str) -> dict:
+    """
+    Figure 3's rows, then only its lists whose name starts with `prefix` ("admin", "sitemap"),
+    with the plans of every query they run.
+    """
+    pages = {**LIST_PAGES, **ADMIN_COMMON_SEARCHES, **SITEMAP_SECTIONS}
+    chosen = {name: page for name, page in pages.items() if name.startswith(prefix)}
+    return list_rows_and_pages(project_count, chosen, plan=planned)
 
 
 def list_rows_and_pages(project_count: int, list_pages: dict, plan=None) -> dict:
@@ -246,6 +257,7 @@ def list_rows_and_pages(project_count: int, list_pages: dict, plan=None) -> dict
     clients["staff"].force_login(staff)
     pages = {}
     for name, (who, url) in list_pages.items():
+        url = last_sitemap_file(clients[None], url) if url.endswith("?p=last") else url
         rounds = 1 if "section" in name else LIST_ROUNDS
         explain = project_count >= 100_000
         pages[name] = measure(clients[who], url, rounds, explain=explain, plan=plan)
@@ -257,6 +269,17 @@ def list_rows_and_pages(project_count: int, list_pages: dict, plan=None) -> dict
         "made_seconds": made_seconds,
         "pages": pages,
     }
+
+
+def last_sitemap_file(client: Client, url: str) -> str:
+    """`url` with the number of its section's last file, as the sitemap's index lists it."""
+    from django.core.cache import caches
+
+    section = url.removesuffix("?p=last")
+    caches["pages"].clear()  # Another size's database may have left its index under this version.
+    index = client.get("/sitemap.xml").content.decode()
+    last = max([1, *map(int, re.findall(re.escape(section) + r"\?p=(\d+)<", index))])
+    return f"{section}?p={last}"
 
 
 def big(picture_counts: list[int]) -> dict:
@@ -378,7 +401,13 @@ def copy_pictures(project_ids, per_project: int) -> None:
         if field.column not in ("id", "project_id")
     ]
     quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
-    copied = ", ".join(f"template.{connection.ops.quote_name(column)}" for column in columns)
+    # A public project's renditions are public files (the sitemap lists them), others not.
+    copied = ", ".join(
+        "project.visibility = 'public'"
+        if column == "renditions_public"
+        else f"template.{connection.ops.quote_name(column)}"
+        for column in columns
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (project_id, {quoted}) "
@@ -387,7 +416,7 @@ def copy_pictures(project_ids, per_project: int) -> None:
             "WHERE template.project_id = %s AND project.id <> %s",
             [project_ids[0], project_ids[0]],
         )
-    Project.objects.count_pictures()  # Rows written around Picture: counted afresh.
+    Project.objects.count_pictures(changed=False)  # Rows written around Picture: counted afresh.
 
 
 def analyze() -> None:
@@ -761,7 +790,7 @@ if __name__ == "__main__":
         "seed": lambda: seed(arguments),
         "scale": lambda: scale(int(arguments[0])),
         "lists": lambda: lists(int(arguments[0])),
-        "admin_lists": lambda: admin_lists(int(arguments[0])),
+        "some_lists": lambda: some_lists(int(arguments[0]), arguments[1]),
         "big": lambda: big([int(count) for count in arguments]),
         "where": lambda: where(int(arguments[0])),
         "weight": weight,

@@ -311,6 +311,13 @@ class PictureMedia:
             for rendition in self.picture.renditions
         ]
 
+    def largest_rendition_url(self) -> str:
+        """The largest rendition's URL alone (a sitemap's image), or "" where none is shown."""
+        if not (self.renditions_visible and self.picture.renditions):
+            return ""
+        name = self.picture.renditions[-1]["name"]
+        return file_url(self.picture, name, self.picture.renditions_public, self.grant)
+
     def original_url(self, filename: str) -> str:
         """The original, downloaded as `filename`."""
         if not _may_have(self.grant, self.picture, ORIGINAL, attachment=True):

@@ -21,8 +21,8 @@ def public_rendition(picture: Picture) -> tuple[str, int, int] | None:
     """A public project's picture's largest rendition in the public storage, if it has one."""
     if not picture.project.is_public:
         return None
-    urls = PictureMedia(picture, PUBLIC).rendition_urls
-    if not urls:
+    url = PictureMedia(picture, PUBLIC).largest_rendition_url()
+    if not url:
         return None
     largest = picture.renditions[-1]
-    return urls[-1][1], largest["width"], largest["height"]
+    return url, largest["width"], largest["height"]

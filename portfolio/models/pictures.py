@@ -75,7 +75,7 @@ class PictureQuerySet(SteppedQuerySet, PublicContentQuerySet):
             locked = projects.lock()
             mine = self.filter(project_id__in=locked)
             deleted = super(PictureQuerySet, mine).delete()
-            Project.objects.using(self.db).filter(pk__in=locked).count_pictures()
+            Project.objects.using(self.db).filter(pk__in=locked).count_pictures(changed=True)
             return deleted
 
     def update(self, **kwargs) -> int:
@@ -93,7 +93,7 @@ class PictureQuerySet(SteppedQuerySet, PublicContentQuerySet):
             )
             projects.lock()
             created = super().bulk_create(objs, *args, **kwargs)
-            projects.count_pictures()
+            projects.count_pictures(changed=True)
         for picture in created:
             picture._stored_project_id = picture.project_id  # As if loaded: a move is seen.
         return created

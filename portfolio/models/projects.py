@@ -150,19 +150,24 @@ class ProjectQuerySet(SteppedQuerySet, PublicContentQuerySet):
             self.lock(deleting=True)
             return super().delete()
 
-    def count_pictures(self) -> int:
+    def count_pictures(self, *, changed: bool) -> int:
         """
         Set these projects' picture_count from their pictures, counted afresh: for writes that
-        go around Picture (the migration that added it, raw SQL) or touch many at once.
+        go around Picture (the migration that added it, raw SQL) or touch many at once. When
+        their pictures `changed`, so did they (`updated`: the sitemap's and the feed's date).
         """
         picture_model = Project._meta.get_field("pictures").related_model
         pictures = picture_model.objects.filter(project=models.OuterRef("pk")).order_by()
         counted = pictures.values("project").annotate(total=models.Count("pk")).values("total")
-        return self.update(picture_count=Coalesce(models.Subquery(counted), 0))
+        touched = {"updated": timezone.now()} if changed else {}
+        return self.update(picture_count=Coalesce(models.Subquery(counted), 0), **touched)
 
     def add_to_picture_count(self, added: int) -> int:
-        """Add `added` (negative: removed) to these projects' picture_count, in the database."""
-        return self.update(picture_count=models.F("picture_count") + added)
+        """
+        Add `added` (negative: removed) to these projects' picture_count, in the database: a
+        project changes when a picture comes or goes.
+        """
+        return self.update(picture_count=models.F("picture_count") + added, updated=timezone.now())
 
     def with_cover(self) -> "ProjectQuerySet":
         """Fetch what a gallery tile shows in two queries, however many projects."""
@@ -276,6 +281,8 @@ class Project(PublicContent):
                 fields=["category", "visibility", "-created", "-id"],
                 name="project_category_idx",
             ),
+            # The sitemap's index: the latest change of a public project (its pictures' too).
+            models.Index(fields=["visibility", "-updated"], name="project_updated_idx"),
         ]
 
     def __str__(self) -> str:

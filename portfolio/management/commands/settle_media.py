@@ -22,5 +22,5 @@ class Command(BaseCommand):
         for project_id in Project.objects.values_list("pk", flat=True).iterator():
             moved += move_project_files.call(project_id)
         self.stdout.write(f"Files of {moved} picture(s) moved.")
-        counted = Project.objects.count_pictures()
+        counted = Project.objects.count_pictures(changed=False)
         self.stdout.write(f"Pictures of {counted} project(s) counted.")

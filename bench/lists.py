@@ -1,11 +1,12 @@
 """
-The admin's project and picture lists, with and without a search, at 1,000 and 100,000
-projects of ten pictures on a throwaway PostgreSQL, the rows made as bench figure 3 makes
-them: a few minutes, where the whole figure takes an hour.
+Some of bench figure 3's lists, at 1,000 and 100,000 projects of ten pictures on a throwaway
+PostgreSQL, the rows made as the figure makes them: a few minutes, where the whole figure
+takes an hour. The admin's project and picture lists with and without a search, or the
+sitemap's index and sections (their first and last files).
 
-    bench/.venv/bin/python bench/admin_lists.py              both sizes
-    bench/.venv/bin/python bench/admin_lists.py 100000       only that many projects
-    bench/.venv/bin/python bench/admin_lists.py --plans      and the plans of their queries
+    bench/.venv/bin/python bench/lists.py admin              both sizes
+    bench/.venv/bin/python bench/lists.py sitemap 100000     only that many projects
+    bench/.venv/bin/python bench/lists.py admin --plans      and the plans of their queries
 
 Prints each list's median time and queries, and the ratio of the larger size to the smaller.
 """
@@ -20,8 +21,9 @@ import run
 def main() -> None:
     arguments = sys.argv[1:]
     show_plans = "--plans" in arguments
+    kind = "sitemap" if "sitemap" in arguments else "admin"
     sizes = [int(size) for size in arguments if size.isdigit()] or list(run.LIST_PROJECTS)
-    with tempfile.TemporaryDirectory(prefix="admin-lists-") as folder:
+    with tempfile.TemporaryDirectory(prefix=f"{kind}-lists-") as folder:
         work = Path(folder)
         run.step("Starting a throwaway PostgreSQL (.ci/services)")
         with run.postgresql(work) as server:
@@ -32,9 +34,9 @@ def main() -> None:
             results = {}
             for projects in sizes:
                 run.step(f"{projects:,} projects of ten pictures")
-                database = run.pg_database(server, f"bench_admin_{projects}", "bench_template")
+                database = run.pg_database(server, f"bench_{kind}_{projects}", "bench_template")
                 env = run.site_env(work, database, work / "media")
-                results[projects] = run.worker("admin_lists", str(projects), env=env)
+                results[projects] = run.worker("some_lists", str(projects), kind, env=env)
                 print(f"   rows made in {results[projects]['made_seconds']:.0f} s")
     print_table(results, show_plans)
 
