@@ -224,10 +224,12 @@ if min(PORTFOLIO_ZIP_DOWNLOADS_PER_CLIENT, PORTFOLIO_ZIP_DOWNLOADS_TOTAL) < 1:
     raise ImproperlyConfigured("The PORTFOLIO_ZIP_DOWNLOADS_* limits must be at least 1.")
 if PORTFOLIO_ZIP_LEASE_SECONDS < 30:
     raise ImproperlyConfigured("PORTFOLIO_ZIP_LEASE_SECONDS must be at least 30.")
-# Each sitemap file holds at most this many addresses and image entries, the protocol's
-# 50,000 URLs, and, at under 500 bytes an entry, its 50 MB (discovery/sitemaps.py).
-PORTFOLIO_SITEMAP_URLS = 50_000
-PORTFOLIO_SITEMAP_IMAGES = 50_000
+# Each sitemap file holds at most this many addresses and image entries (discovery/sitemaps.py):
+# a fifth of the protocol's 50,000, as a full file of 50,000 pictures took 21 s to make on
+# PostgreSQL (docs/discovery.md), near a worker's timeout. At most 50,000 each, and, at under
+# 500 bytes an entry, within the protocol's 50 MB.
+PORTFOLIO_SITEMAP_URLS = 10_000
+PORTFOLIO_SITEMAP_IMAGES = 10_000
 # A ZIP reads its pictures' rows this many a query as it streams (views/files.py), not all at
 # once: its memory stays flat whatever the project holds.
 PORTFOLIO_ZIP_ROWS_PER_FETCH = 500
