@@ -1,14 +1,15 @@
 """
 The sitemap: the gallery, every public project and picture, each picture's image.
 
-Each file keeps within the protocol's limits, as settings: at most PORTFOLIO_SITEMAP_URLS
-addresses (50,000) and PORTFOLIO_SITEMAP_IMAGES image entries (50,000), each entry under 500
-bytes, so under its 50 MB. A picture's image is listed once, with its own page (at most one
-image an address); a project's page is listed without its pictures' images.
+Each file holds at most PORTFOLIO_SITEMAP_URLS addresses and PORTFOLIO_SITEMAP_IMAGES image
+entries (10,000 each, within the protocol's 50,000), each entry under 500 bytes, so under its
+50 MB. A picture's image is listed once, with its own page (at most one image an address); a
+project's page is listed without its pictures' images.
 
 The index reads no picture: the pictures' section is counted by their projects'
-picture_count, and every file is dated by the latest change of a public project, whose
-`updated` follows its pictures' arrivals and departures (on project_updated_idx).
+picture_count (and paged by it: PicturePages), and every file is dated by the latest change
+of a public project, whose `updated` follows its pictures' arrivals and departures (on
+project_updated_idx).
 """
 
 from datetime import datetime
@@ -16,8 +17,8 @@ from urllib.parse import urljoin
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
-from django.core.paginator import Paginator
-from django.db.models import QuerySet, Sum
+from django.core.paginator import Page, Paginator
+from django.db.models import F, QuerySet, Sum, Window
 from django.urls import reverse
 from django.utils.functional import cached_property
 
@@ -74,13 +75,8 @@ class PictureSitemap(LimitedSitemap):
         )
 
     @cached_property
-    def paginator(self) -> Paginator:
-        return CountedPaginator(self.items(), self.limit, count=self.count_items)
-
-    def count_items(self) -> int:
-        # Their projects' kept counts: the index counts no picture.
-        counted = Project.objects.public().aggregate(pictures=Sum("picture_count"))
-        return counted["pictures"] or 0
+    def paginator(self) -> "PicturePages":
+        return PicturePages(self.items(), self.limit)
 
     def lastmod(self, picture: Picture) -> datetime:
         return picture.created
@@ -93,16 +89,40 @@ class PictureSitemap(LimitedSitemap):
         return urls
 
 
-class CountedPaginator(Paginator):
-    """A Paginator told its count (a sum kept elsewhere) instead of counting its rows."""
-
-    def __init__(self, object_list, per_page, *, count) -> None:
-        super().__init__(object_list, per_page)
-        self._count = count
+class PicturePages(Paginator):
+    """
+    The pictures' section in pages, as Django's Paginator answers a sitemap, but with no
+    count of the pictures and no OFFSET over every picture before a page: the pictures are
+    counted by their projects' picture_count, and a page starts in the project whose running
+    sum of them passes its first place, at that place in it.
+    """
 
     @cached_property
     def count(self) -> int:
-        return self._count()
+        counted = Project.objects.public().aggregate(pictures=Sum("picture_count"))
+        return counted["pictures"] or 0
+
+    def page(self, number) -> Page:
+        number = self.validate_number(number)
+        return self._get_page(self.pictures_from((number - 1) * self.per_page), number, self)
+
+    def pictures_from(self, first: int) -> list[Picture]:
+        """per_page pictures from the `first`-th (0-based), in the section's order."""
+        running = Window(Sum("picture_count"), order_by=F("pk").asc())
+        projects = Project.objects.public().annotate(through=running).filter(through__gt=first)
+        found = projects.order_by("pk").values_list("pk", "through", "picture_count").first()
+        if found is None:
+            return []
+        project_id, through, count = found
+        skip = first - (through - count)  # Its pictures before the page's first.
+        # An OFFSET within that one project, on picture_order_idx, then from the next.
+        pictures = list(
+            self.object_list.filter(project_id=project_id)[skip : skip + self.per_page]
+        )
+        if len(pictures) < self.per_page:
+            after = self.object_list.filter(project_id__gt=project_id)
+            pictures += after[: self.per_page - len(pictures)]
+        return pictures
 
 
 def sitemap_images(pictures: list[Picture], origin: str) -> list[dict]:

@@ -587,6 +587,13 @@ def test_each_sitemap_file_keeps_within_the_limits_and_all_is_listed(client, sho
                 absolute(public_rendition(picture)[0])
             ]
     assert len(listed) == 1 + 8 + 17
+    # The pictures' files, one after another: the projects in turn, each in its own order.
+    pictures = [
+        absolute(picture.get_absolute_url())
+        for project in sorted(shoots, key=lambda project: project.pk)
+        for picture in project.pictures.in_display_order()
+    ]
+    assert [url for url in listed if url in pictures] == pictures
 
 
 @pytest.mark.parametrize("page", ["0", "99", "two", "-1", "1.5"])
@@ -710,12 +717,13 @@ def test_the_sitemap_and_the_feed_cost_the_same_queries_however_many_projects(
 ):
     # The sitemap: the content version, then, made: the index: each section's latest change
     # (one index entry each) and the projects' and pictures' sizes (their projects' count,
-    # their kept picture_count summed); a section: its size, its rows; the feed: the site's
+    # their kept picture_count summed); a section: its size, its rows (the pictures': the
+    # project the page starts in, its rows there, the rows after); the feed: the site's
     # identity, the projects, their covers.
     queries = {
         "/sitemap.xml": 6,
         "/sitemap-projects.xml": 3,
-        "/sitemap-pictures.xml": 3,
+        "/sitemap-pictures.xml": 5,
         "/feed/": 3,
         "/robots.txt": 0,
     }
