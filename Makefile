@@ -77,11 +77,13 @@ test: system-packages $(VENV)/.installed-dev $(LIGHTHOUSE) $(VNU)
 	$(EMBEDDED) $(BIN)/pytest -m "not services" $(PYTEST_ARGS)
 
 # What runs on the real servers besides tests/production: storing, naming, serving and
-# deleting files, transactions and locks, the page cache's version row, the task queue.
+# deleting files, transactions and locks, the page cache's version row, the task queue, ZIPs
+# streamed from the bucket.
 BACKEND_TESTS := tests/production tests/models tests/test_concurrency.py tests/test_uploads.py \
 	tests/test_media.py tests/test_signals.py tests/test_storage_outage.py tests/test_tasks.py \
 	tests/test_cache.py tests/views/test_query_counts.py tests/test_migrations.py \
-	tests/test_admin.py tests/test_access.py tests/test_visibility_move.py
+	tests/test_admin.py tests/test_access.py tests/test_visibility_move.py \
+	tests/views/test_zip_downloads.py
 
 # No apt, no servers, no browser: what changes from one edit to the next.
 # (The Nu checker's jar is whatever `make test` last installed in tests/vnu/.)
