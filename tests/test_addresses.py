@@ -29,8 +29,19 @@ def address(remote: str, forwarded: str | None = None) -> str:
         (1, "127.0.0.1", None, "127.0.0.1"),
         # Spellings of one address are one address.
         (0, "::ffff:203.0.113.7", None, "203.0.113.7"),
-        (1, "::1", "2001:DB8::0:1", "2001:db8::1"),
-        (1, "::1", "fe80::1%" + "x" * 500, "fe80::1"),
+        (1, "::1", "2001:DB8::0:1", "2001:db8::/64"),
+        (1, "::1", "fe80::1%" + "x" * 500, "fe80::/64"),
+        # An IPv6 client is its /64 (RFC 6177: each host is given one), whichever address
+        # of it asks; another /64 is another client.
+        (0, "2001:db8:0:1:aaaa::1", None, "2001:db8:0:1::/64"),
+        (0, "2001:db8:0:1:ffff:ffff:ffff:ffff", None, "2001:db8:0:1::/64"),
+        (0, "2001:db8:0:2::1", None, "2001:db8:0:2::/64"),
+        (
+            1,
+            "::1",
+            "198.51.100.20, 2001:db8:ffff:ffff:ffff:ffff:ffff:ffff",
+            "2001:db8:ffff:ffff::/64",
+        ),
         # Not an address where a proxy of ours wrote: the nearest address to its right.
         (1, "127.0.0.1", "10.0.0.1, not-an-address", "127.0.0.1"),
         (0, "", None, ""),

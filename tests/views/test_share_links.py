@@ -168,6 +168,19 @@ def test_five_wrong_passwords_from_one_address_pause_the_link_there(project):
     assert client.get(link.get_absolute_url()).status_code == 200
 
 
+def test_a_stranger_changing_address_within_its_ipv6_64_is_paused_all_the_same(project):
+    link = make_link(project, PASSWORD)
+    guesses = [
+        give(Client(REMOTE_ADDR=f"2001:db8:0:1::{n + 1:x}"), link, f"wrong-{n}").status_code
+        for n in range(LIMIT)
+    ]
+
+    assert guesses == [400] * (LIMIT - 1) + [429]
+    assert give(Client(REMOTE_ADDR="2001:db8:0:1:ffff::9"), link, PASSWORD).status_code == 429
+    # A client in another /64 is another client.
+    assert give(Client(REMOTE_ADDR="2001:db8:0:2::1"), link, PASSWORD).status_code == 302
+
+
 def test_counts_past_their_cool_off_are_forgotten_at_the_links_next_try(project):
     link = make_link(project, PASSWORD)
     for n in range(LIMIT):
