@@ -51,7 +51,7 @@ from portfolio.images.renditions import (
     save_derivatives,
     store_renditions,
 )
-from portfolio.models import Picture, Selection
+from portfolio.models import Picture, Project, Selection
 
 logger = logging.getLogger(__name__)
 
@@ -130,14 +130,19 @@ def _record(picture: Picture, stored: StoredDerivatives, spec: str, public: bool
     picture_id, photo_name = picture.pk, picture.photo.name
     storage = rendition_storage(public)
     made = {record["name"] for record in stored.renditions} | {stored.card, stored.web_size} - {""}
-    recorded = Picture.objects.filter(pk=picture_id, photo=photo_name).update(
-        renditions=stored.renditions,
-        renditions_spec=spec,
-        renditions_public=public,
-        placeholder=stored.placeholder,
-        card=stored.card,
-        web_size=stored.web_size,
-    )
+    with transaction.atomic():
+        if public:
+            # Its image is listed from now on (the sitemap): a change of its project. Locked
+            # before the picture's row, in the order every writer takes them.
+            Project.objects.filter(pk=picture.project_id).touch()
+        recorded = Picture.objects.filter(pk=picture_id, photo=photo_name).update(
+            renditions=stored.renditions,
+            renditions_spec=spec,
+            renditions_public=public,
+            placeholder=stored.placeholder,
+            card=stored.card,
+            web_size=stored.web_size,
+        )
     if not recorded:
         delete_renditions(storage, made)
         return False
@@ -193,7 +198,11 @@ def move_project_files(project_id: int, after: int = 0) -> int:
             after, batch_moved = settle_project_batch(project_id, after)
             moved += batch_moved
             if after is None:
-                return moved
+                break
+        if moved:
+            # Its images are listed (or no longer) from now on: a change of the project.
+            Project.objects.filter(pk=project_id).touch()
+    return moved
 
 
 def settle_project_batch(project_id: int, after: int = 0) -> tuple[int | None, int]:

@@ -4,6 +4,8 @@ A project's visibility moves its renditions between the public and the private s
 left in the wrong storage once it is run again. On disk and, under `make test`, in buckets.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.core.files.base import ContentFile
 from django.core.management import call_command
@@ -11,13 +13,14 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 import portfolio.tasks
 from portfolio.access import PUBLIC, PictureMedia, private_storage, public_storage
 from portfolio.cache import ContentVersion
-from portfolio.models import Picture, Selection, ShareLink
-from portfolio.tasks import move_project_files, settle_project_batch
+from portfolio.models import Picture, Project, Selection, ShareLink
+from portfolio.tasks import make_renditions, move_project_files, settle_project_batch
 from tests.fetching import fetch, media_urls, read, stored_name
 from tests.helpers import (
     make_picture,
@@ -354,6 +357,30 @@ def test_a_move_of_many_pictures_tells_the_page_cache_once(shoot, public):
     assert version_changes(queries) == 1
     assert_all_in(shoot, public=public)
     assert_nothing_lost(shoot)
+
+
+def test_a_project_is_dated_when_its_images_have_moved_and_when_one_arrives(project):
+    project.visibility = "private"
+    project.save()
+    move_project_files.call(project.pk)
+    project.visibility = "public"
+    project.save()
+    long_ago = timezone.now() - timedelta(days=30)
+    Project.objects.filter(pk=project.pk).update(updated=long_ago)
+
+    move_project_files.call(project.pk)  # Its images listed from now on (the sitemap).
+    project.refresh_from_db()
+    assert project.updated > long_ago
+
+    Project.objects.filter(pk=project.pk).update(updated=long_ago)
+    move_project_files.call(project.pk)  # Nothing moved: nothing changed.
+    project.refresh_from_db()
+    assert project.updated == long_ago
+    picture = make_picture(project, renditions=False)
+    Project.objects.filter(pk=project.pk).update(updated=long_ago)
+    make_renditions.call(picture.pk)  # Its image arrives in the public storage.
+    project.refresh_from_db()
+    assert project.updated > long_ago
 
 
 def test_a_move_stopped_between_batches_shows_every_picture_and_resumes(shoot):

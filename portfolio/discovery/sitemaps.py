@@ -93,8 +93,8 @@ class PicturePages(Paginator):
     """
     The pictures' section in pages, as Django's Paginator answers a sitemap, but with no
     count of the pictures and no OFFSET over every picture before a page: the pictures are
-    counted by their projects' picture_count, and a page starts in the project whose running
-    sum of them passes its first place, at that place in it.
+    counted by their projects' picture_count, and a page reads the pictures of the public
+    projects its places fall in, found by a running sum of those counts.
     """
 
     @cached_property
@@ -109,20 +109,21 @@ class PicturePages(Paginator):
     def pictures_from(self, first: int) -> list[Picture]:
         """per_page pictures from the `first`-th (0-based), in the section's order."""
         running = Window(Sum("picture_count"), order_by=F("pk").asc())
-        projects = Project.objects.public().annotate(through=running).filter(through__gt=first)
-        found = projects.order_by("pk").values_list("pk", "through", "picture_count").first()
+        # The public projects with pictures, each with the count of the pictures up to its own.
+        projects = Project.objects.public().filter(picture_count__gt=0).annotate(through=running)
+        found = projects.filter(through__gt=first).order_by("pk")
+        found = found.values_list("through", "picture_count").first()
         if found is None:
             return []
-        project_id, through, count = found
-        skip = first - (through - count)  # Its pictures before the page's first.
-        # An OFFSET within that one project, on picture_order_idx, then from the next.
-        pictures = list(
-            self.object_list.filter(project_id=project_id)[skip : skip + self.per_page]
-        )
-        if len(pictures) < self.per_page:
-            after = self.object_list.filter(project_id__gt=project_id)
-            pictures += after[: self.per_page - len(pictures)]
-        return pictures
+        through, count = found
+        # The projects the page's places fall in, and none between them (a private project's
+        # pictures are not read), from the first's: its pictures before the page are skipped,
+        # an OFFSET within that one project.
+        end = first + self.per_page
+        covering = projects.filter(through__gt=first, through__lt=end + F("picture_count"))
+        pictures = self.object_list.filter(project__in=covering.values("pk"))
+        skip = first - (through - count)
+        return list(pictures[skip : skip + self.per_page])
 
 
 def sitemap_images(pictures: list[Picture], origin: str) -> list[dict]:

@@ -162,6 +162,10 @@ class ProjectQuerySet(SteppedQuerySet, PublicContentQuerySet):
         touched = {"updated": timezone.now()} if changed else {}
         return self.update(picture_count=Coalesce(models.Subquery(counted), 0), **touched)
 
+    def touch(self) -> int:
+        """Date these projects' last change now: their pictures' images arrived where shown."""
+        return self.update(updated=timezone.now())
+
     def add_to_picture_count(self, added: int) -> int:
         """
         Add `added` (negative: removed) to these projects' picture_count, in the database: a

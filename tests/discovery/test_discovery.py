@@ -551,7 +551,10 @@ def shoots(owner, settings):
         project = make_project(owner)
         make_stored_pictures(project, count)
         projects.append(project)
-    make_stored_pictures(make_project(owner, visibility="private"), 3)  # Never listed.
+        if count == 4:  # Never listed, between the listed ones.
+            make_stored_pictures(make_project(owner, visibility="private"), 3)
+            make_stored_pictures(make_project(owner, visibility="unlisted"), 2)
+    make_stored_pictures(make_project(owner, visibility="private"), 3)
     return projects
 
 
@@ -718,12 +721,12 @@ def test_the_sitemap_and_the_feed_cost_the_same_queries_however_many_projects(
     # The sitemap: the content version, then, made: the index: each section's latest change
     # (one index entry each) and the projects' and pictures' sizes (their projects' count,
     # their kept picture_count summed); a section: its size, its rows (the pictures': the
-    # project the page starts in, its rows there, the rows after); the feed: the site's
-    # identity, the projects, their covers.
+    # project the page starts in, then its rows); the feed: the site's identity, the
+    # projects, their covers.
     queries = {
         "/sitemap.xml": 6,
         "/sitemap-projects.xml": 3,
-        "/sitemap-pictures.xml": 5,
+        "/sitemap-pictures.xml": 4,
         "/feed/": 3,
         "/robots.txt": 0,
     }

@@ -1,9 +1,12 @@
 """The models' own rules: slugs, ordering, covers, a photo stored for good, file clean-up."""
 
+from datetime import timedelta
+
 import pytest
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from portfolio.models import Picture, Project
 from portfolio.models.pictures import PhotoChangedError
@@ -161,6 +164,23 @@ def test_count_pictures_sets_the_count_from_the_rows():
     Project.objects.count_pictures(changed=False)
 
     assert counts(project) == [3]
+
+
+def test_a_project_is_dated_by_every_way_its_pictures_come_and_go():
+    project = make_project()
+    long_ago = timezone.now() - timedelta(days=30)
+
+    def dated_now(change) -> bool:
+        Project.objects.filter(pk=project.pk).update(updated=long_ago)
+        change()
+        return Project.objects.get(pk=project.pk).updated > long_ago
+
+    assert dated_now(lambda: make_picture(project))
+    assert dated_now(lambda: make_stored_pictures(project, 2))  # bulk_create
+    assert dated_now(lambda: project.pictures.first().delete())
+    assert dated_now(lambda: project.pictures.all().delete())  # The admin's action.
+    # Counted afresh after writes around Picture (settle_media): nothing came or went.
+    assert not dated_now(lambda: Project.objects.count_pictures(changed=False))
 
 
 def test_visibility_rules():
