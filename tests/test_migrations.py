@@ -1,6 +1,7 @@
 """Every model change comes with its migration."""
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.conf import settings
@@ -129,3 +130,34 @@ def test_selection_keys_migration_keeps_selections_for_the_browsers_that_hold_th
     page = browser.get(current_link.get_absolute_url()).content.decode()
     assert "Choosing as <strong>Anna</strong>" in page
     assert "Choosing as" not in Client().get(current_link.get_absolute_url()).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_updated_index_migration_dates_projects_by_their_latest_picture():
+    """0019: a project is dated by its latest picture when that is later, from now on kept so."""
+    executor = MigrationExecutor(connection)
+    executor.migrate([("portfolio", "0018_project_picture_count")])
+    old = executor.loader.project_state([("portfolio", "0018_project_picture_count")]).apps
+    User = old.get_model(*settings.AUTH_USER_MODEL.split("."))
+    Project, Picture = (old.get_model("portfolio", name) for name in ("Project", "Picture"))
+    owner = User.objects.create(username="before")
+    edited = datetime(2026, 3, 1, tzinfo=UTC)
+    projects = {}
+    for slug in ("later-pictures", "earlier-pictures", "no-pictures"):
+        projects[slug] = Project.objects.create(owner=owner, title=slug, slug=slug)
+    Project.objects.update(updated=edited)
+    for slug, days in (("later-pictures", 5), ("later-pictures", 9), ("earlier-pictures", -5)):
+        picture = Picture.objects.create(project=projects[slug], photo="projects/1/p.jpg")
+        Picture.objects.filter(pk=picture.pk).update(created=edited + timedelta(days=days))
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes("portfolio"))
+
+    from portfolio.models import Project as CurrentProject
+
+    dates = dict(CurrentProject.objects.values_list("slug", "updated"))
+    assert dates == {
+        "later-pictures": edited + timedelta(days=9),
+        "earlier-pictures": edited,
+        "no-pictures": edited,
+    }

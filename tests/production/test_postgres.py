@@ -41,13 +41,12 @@ def test_a_list_of_projects_reads_as_many_pictures_whatever_they_hold():
     """
     projects = [make_project(title=title) for title in ("Wedding", "Portraits")]
     for project in projects:
-        make_stored_pictures(project, 3)
-    few = pictures_read_by_with_cover()
-    for project in projects:
-        make_stored_pictures(project, 60)
+        make_stored_pictures(project, 63)
 
-    # A few index lookups a project (the planner may look one up more than once).
-    assert pictures_read_by_with_cover() == few <= 4 * len(projects)
+    # A few index lookups a project (the planner may look one up more than once), not 63.
+    # (Compared with the rows read at 3 pictures a project, the plan the planner chose for
+    # 6 rows after other tests read 14 once: a plan of a table that small says nothing.)
+    assert pictures_read_by_with_cover() <= 4 * len(projects)
 
 
 def test_a_sitemap_file_of_pictures_reads_its_own_whatever_comes_before_it(settings):
