@@ -29,7 +29,11 @@ urlpatterns = [
     path(
         "sitemap.xml",
         cached_for_visitors(sitemaps.index),
-        {"sitemaps": SITEMAPS, "sitemap_url_name": "portfolio:sitemap-section"},
+        {
+            "sitemaps": SITEMAPS,
+            "sitemap_url_name": "portfolio:sitemap-section",
+            "template_name": "portfolio/sitemap_index.xml",
+        },
         name="sitemap",
     ),
     path(

@@ -2,14 +2,15 @@
 The sitemap: the gallery, every public project and picture, each picture's image.
 
 Each file holds at most PORTFOLIO_SITEMAP_URLS addresses and PORTFOLIO_SITEMAP_IMAGES image
-entries (10,000 each, within the protocol's 50,000), each entry under 500 bytes, so under its
-50 MB. A picture's image is listed once, with its own page (at most one image an address); a
-project's page is listed without its pictures' images.
+entries (1,000 each, within the protocol's 50,000: a file costs what a page costs), each
+entry under 500 bytes, so under its 50 MB. A picture's image is listed once, with its own
+page (at most one image an address); a project's page is listed without its pictures' images.
 
 The index reads no picture: the pictures' section is counted by their projects'
 picture_count (and paged by it: PicturePages), and every file is dated by the latest change
 of a public project, whose `updated` follows its pictures' arrivals and departures (on
-project_updated_idx).
+project_updated_idx). Neither section pages by an OFFSET over the rows before a file: each
+finds its file's first project in project_public_totals_idx (ProjectPages, PicturePages).
 """
 
 from datetime import datetime
@@ -18,7 +19,7 @@ from urllib.parse import urljoin
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.core.paginator import Page, Paginator
-from django.db.models import F, QuerySet, Sum, Window
+from django.db.models import F, QuerySet, Subquery, Sum, Window
 from django.urls import reverse
 from django.utils.functional import cached_property
 
@@ -56,6 +57,25 @@ class ProjectSitemap(LimitedSitemap):
 
     def items(self) -> QuerySet[Project]:
         return Project.objects.public().only("slug", "updated", "visibility").order_by("pk")
+
+    @cached_property
+    def paginator(self) -> "ProjectPages":
+        return ProjectPages(self.items(), self.limit)
+
+
+class ProjectPages(Paginator):
+    """
+    The projects' section in pages, each read from its first project on: that project is
+    found in project_public_totals_idx alone, where an OFFSET read every public project's row
+    before the page.
+    """
+
+    def page(self, number) -> Page:
+        number = self.validate_number(number)
+        first = Project.objects.public().order_by("pk").values("pk")
+        first = first[(number - 1) * self.per_page :][:1]
+        rows = self.object_list.filter(pk__gte=Subquery(first))[: self.per_page]
+        return self._get_page(list(rows), number, self)
 
     def lastmod(self, project: Project) -> datetime:
         # Its pictures' arrivals and departures date it too (add_to_picture_count()).
@@ -109,19 +129,18 @@ class PicturePages(Paginator):
     def pictures_from(self, first: int) -> list[Picture]:
         """per_page pictures from the `first`-th (0-based), in the section's order."""
         running = Window(Sum("picture_count"), order_by=F("pk").asc())
-        # The public projects with pictures, each with the count of the pictures up to its own.
+        # The public projects with pictures, each with the count of the pictures up to its own
+        # (from project_public_totals_idx alone); of those, the ones the page's places fall in,
+        # and none between them (a private project's pictures are not read).
         projects = Project.objects.public().filter(picture_count__gt=0).annotate(through=running)
-        found = projects.filter(through__gt=first).order_by("pk")
-        found = found.values_list("through", "picture_count").first()
-        if found is None:
-            return []
-        through, count = found
-        # The projects the page's places fall in, and none between them (a private project's
-        # pictures are not read), from the first's: its pictures before the page are skipped,
-        # an OFFSET within that one project.
         end = first + self.per_page
         covering = projects.filter(through__gt=first, through__lt=end + F("picture_count"))
-        pictures = self.object_list.filter(project__in=covering.values("pk"))
+        covering = list(covering.order_by("pk").values_list("pk", "through", "picture_count"))
+        if not covering:
+            return []
+        _pk, through, count = covering[0]
+        pictures = self.object_list.filter(project__in=[pk for pk, *_counts in covering])
+        # The first project's pictures before the page are skipped: an OFFSET within it.
         skip = first - (through - count)
         return list(pictures[skip : skip + self.per_page])
 

@@ -287,6 +287,14 @@ class Project(PublicContent):
             ),
             # The sitemap's index: the latest change of a public project (its pictures' too).
             models.Index(fields=["visibility", "-updated"], name="project_updated_idx"),
+            # And its count of the public projects and their pictures, each file's first
+            # project and a file of pictures' running count: read from this index alone, not
+            # from the projects' rows.
+            models.Index(
+                fields=["id", "picture_count"],
+                condition=models.Q(visibility=Visibility.PUBLIC),
+                name="project_public_totals_idx",
+            ),
         ]
 
     def __str__(self) -> str:
