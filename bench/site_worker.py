@@ -199,6 +199,7 @@ SITEMAP_SECTIONS = {
     "sitemap projects section, its last file": (None, "/sitemap-projects.xml?p=last"),
     "sitemap pictures section, its last file": (None, "/sitemap-pictures.xml?p=last"),
 }
+ALL_LISTS = {**LIST_PAGES, **ADMIN_COMMON_SEARCHES, **SITEMAP_SECTIONS}
 PROJECT_PAGE_ROUNDS = 15  # Each page at each size: a first response is 10-70 ms.
 
 
@@ -207,7 +208,7 @@ def lists(project_count: int) -> dict:
     `project_count` projects of ten pictures (a tenth of them the big owner's), made by
     bulk_create and INSERT ... SELECT; then each list page's median time, queries and bytes.
     """
-    return list_rows_and_pages(project_count, LIST_PAGES)
+    return list_rows_and_pages(project_count, ALL_LISTS)
 
 
 def some_lists(project_count: int, prefix: str) -> dict:
@@ -215,8 +216,7 @@ def some_lists(project_count: int, prefix: str) -> dict:
     Figure 3's rows, then only its lists whose name starts with `prefix` ("admin", "sitemap"),
     with the plans of every query they run.
     """
-    pages = {**LIST_PAGES, **ADMIN_COMMON_SEARCHES, **SITEMAP_SECTIONS}
-    chosen = {name: page for name, page in pages.items() if name.startswith(prefix)}
+    chosen = {name: page for name, page in ALL_LISTS.items() if name.startswith(prefix)}
     return list_rows_and_pages(project_count, chosen, plan=planned)
 
 
