@@ -11,11 +11,9 @@ file of the pixel count they claim. Prints one JSON object.
 
 import io
 import json
-import multiprocessing
 import os
 import statistics
 import sys
-import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +28,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
+from judged_memory import MEMORY_KEY, MEMORY_SAMPLE_SECONDS, judge_measuring_memory  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from portfolio.images import gate, sandbox, structure  # noqa: E402
@@ -41,7 +40,6 @@ HONEST_ROUNDS = 2
 # Files that cost milliseconds: the median of this many.
 QUICK_ROUNDS = 15
 SMALL = (64, 48)
-MEMORY_SAMPLE_SECONDS = 0.002
 
 
 def honest_files(photo: Path) -> list[tuple[str, bytes]]:
@@ -126,7 +124,7 @@ def measure_honest(name: str, content: bytes, budget: sandbox.Budget) -> dict:
         for _ in range(HONEST_ROUNDS):
             cpu_before, started = judge_cpu_seconds(), time.perf_counter()
             try:
-                _, memory = judge(content)
+                memory = judge(content).metadata.pop(MEMORY_KEY)
                 refused = None
             except UploadRejected as rejected:
                 memory, refused = None, rejected.reason
@@ -232,61 +230,40 @@ def seconds_of(function) -> float:
 
 
 def judge_cpu_seconds() -> float:
-    """CPU seconds of the judge process's children so far: each file's child, once ended."""
-    (process,) = multiprocessing.active_children()
-    fields = Path(f"/proc/{process.pid}/stat").read_text().rpartition(")")[2].split()
+    """
+    CPU seconds of the judge process's children so far: each file's child, once reaped (the
+    judge answers first and reaps it after, so this waits until it has no child).
+    """
+    (judge_pid,) = children_of(os.getpid())  # The judge, started by the first file.
+    deadline = time.monotonic() + 10
+    while children_of(judge_pid) and time.monotonic() < deadline:
+        time.sleep(0.001)
+    fields = Path(f"/proc/{judge_pid}/stat").read_text().rpartition(")")[2].split()
     # cutime and cstime, fields 16 and 17 of proc_pid_stat(5), in clock ticks.
     ticks = int(fields[13]) + int(fields[14])
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def children_of(pid: int) -> set[int]:
+    """The processes `pid`'s threads started, as /proc lists them (proc_pid_task(5))."""
+    children = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children.update(map(int, (task / "children").read_text().split()))
+    return children
+
+
 @contextmanager
 def measured_child_memory():
-    """prepare_upload returns (picture, memory) while this lasts: the gate's own judging,
-    wrapped to report the child's peak memory above what it started with."""
+    """
+    While this lasts, prepare_upload's picture carries its judging's memory (under MEMORY_KEY
+    in its metadata): the child's peak above what it started with.
+    """
     original = gate._judge
     gate._judge = judge_measuring_memory
     try:
         yield
     finally:
         gate._judge = original
-
-
-def judge_measuring_memory(data: bytes, max_pixels: int, credit_defaults: dict | None):
-    """In the child: the gate's judging, with the peak of the memory its budget counts."""
-    threading.stack_size(256 * 1024)  # The sampler's stack counts in VmData too.
-    peak = {"data": 0}
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.wait(MEMORY_SAMPLE_SECONDS):
-            peak["data"] = max(peak["data"], memory_status()["VmData"])
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    start = memory_status()
-    try:
-        picture = gate._judge(data, max_pixels, credit_defaults)
-    finally:
-        done.set()
-        sampler.join()
-    end = memory_status()
-    peak_data = max(peak["data"], end["VmData"])
-    return picture, {
-        "data_bytes": peak_data - start["VmData"],
-        "rss_bytes": end["VmHWM"] - start["VmRSS"],
-    }
-
-
-def memory_status() -> dict[str, int]:
-    """VmData, VmRSS and VmHWM of this process, in bytes."""
-    values = {}
-    with open("/proc/self/status") as status:
-        for line in status:
-            key, _, rest = line.partition(":")
-            if key in ("VmData", "VmRSS", "VmHWM"):
-                values[key] = int(rest.split()[0]) * 1024
-    return values
 
 
 if __name__ == "__main__":

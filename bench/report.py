@@ -508,6 +508,7 @@ def judging_figure(results: dict) -> Figure:
         (share, f"{row['name']}, {kind}") for row in honest for kind, share in shares(row)
     )
     refused_honest = [f'{row["name"]}, "{row["refused"]}"' for row in honest if row["refused"]]
+    honest_met = largest_share <= HONEST_SHARE and not refused_honest
     slowest = max(hostile, key=structural_ratio)
     all_refused = all(row["reason"] for row in hostile)
     # The kernel checks the limit at each tick: a tenth of a second of slack.
@@ -517,7 +518,7 @@ def judging_figure(results: dict) -> Figure:
         f"| 6 | judging well-formed uploads: CPU seconds and peak memory ÷ their budget, the "
         f"largest | {largest_share:.2f} ({largest_name})"
         + (f"; **refused**: {'; '.join(refused_honest)}" if refused_honest else "")
-        + f" | ≤ {HONEST_SHARE} | {verdict(largest_share <= HONEST_SHARE)} |",
+        + f" | ≤ {HONEST_SHARE} | {verdict(honest_met)} |",
         f"| 6 | hostile uploads refused by their structure: time until refused ÷ judging a "
         f"well-formed file of the pixel count they claim, the largest | "
         f"{structural_ratio(slowest):.2f} ({slowest['name']}); "
