@@ -35,9 +35,9 @@ from django.middleware.csp import get_nonce
 from django.template.response import SimpleTemplateResponse
 
 VERSION_ID = 1
-# Pages this large (a sitemap file: up to 11 MB of XML) are kept compressed, to about a tenth:
-# each process keeps up to 500 pages.
-COMPRESSED_FROM_BYTES = 256 * 1024
+# Pages this large (a sitemap file of 1,000 addresses: 100-220 kB of XML) are kept
+# compressed, to about a tenth: each process keeps up to 500 pages.
+COMPRESSED_FROM_BYTES = 64 * 1024
 
 
 class ContentVersion(models.Model):

@@ -225,11 +225,13 @@ if min(PORTFOLIO_ZIP_DOWNLOADS_PER_CLIENT, PORTFOLIO_ZIP_DOWNLOADS_TOTAL) < 1:
 if PORTFOLIO_ZIP_LEASE_SECONDS < 30:
     raise ImproperlyConfigured("PORTFOLIO_ZIP_LEASE_SECONDS must be at least 30.")
 # Each sitemap file holds at most this many addresses and image entries (discovery/sitemaps.py):
-# a file costs what a page costs (about 0.2 ms an entry, so 200-300 ms where 10,000 took
-# seconds, docs/scale.md), as Yoast's 1,000 a file does. At most the protocol's 50,000 each,
-# and, at under 500 bytes an entry, within its 50 MB.
+# a file costs what a page costs (150-450 ms made afresh at a million pictures, where one of
+# 10,000 took seconds, docs/scale.md), as Yoast's 1,000 a file does. At most the protocol's
+# 50,000 each, and, at under 500 bytes an entry, within its 50 MB.
 PORTFOLIO_SITEMAP_URLS = 1_000
 PORTFOLIO_SITEMAP_IMAGES = 1_000
+if not all(1 <= limit <= 50_000 for limit in (PORTFOLIO_SITEMAP_URLS, PORTFOLIO_SITEMAP_IMAGES)):
+    raise ImproperlyConfigured("The PORTFOLIO_SITEMAP_* limits must be from 1 to 50,000.")
 # A ZIP reads its pictures' rows this many a query as it streams (views/files.py), not all at
 # once: its memory stays flat whatever the project holds.
 PORTFOLIO_ZIP_ROWS_PER_FETCH = 500

@@ -10,7 +10,8 @@ The index reads no picture: the pictures' section is counted by their projects'
 picture_count (and paged by it: PicturePages), and every file is dated by the latest change
 of a public project, whose `updated` follows its pictures' arrivals and departures (on
 project_updated_idx). Neither section pages by an OFFSET over the rows before a file: each
-finds its file's first project in project_public_totals_idx (ProjectPages, PicturePages).
+finds its file's first project among project_public_totals_idx's entries (ProjectPages,
+PicturePages).
 """
 
 from datetime import datetime
@@ -62,24 +63,23 @@ class ProjectSitemap(LimitedSitemap):
     def paginator(self) -> "ProjectPages":
         return ProjectPages(self.items(), self.limit)
 
+    def lastmod(self, project: Project) -> datetime:
+        # Its pictures' arrivals and departures date it too (add_to_picture_count()).
+        return project.updated
+
 
 class ProjectPages(Paginator):
     """
     The projects' section in pages, each read from its first project on: that project is
-    found in project_public_totals_idx alone, where an OFFSET read every public project's row
-    before the page.
+    found by an OFFSET over project_public_totals_idx's entries (read from the index alone
+    once vacuumed), where an OFFSET over the rows read every public project before the page.
     """
 
     def page(self, number) -> Page:
         number = self.validate_number(number)
-        first = Project.objects.public().order_by("pk").values("pk")
-        first = first[(number - 1) * self.per_page :][:1]
+        first = self.object_list.values("pk")[(number - 1) * self.per_page :][:1]
         rows = self.object_list.filter(pk__gte=Subquery(first))[: self.per_page]
         return self._get_page(list(rows), number, self)
-
-    def lastmod(self, project: Project) -> datetime:
-        # Its pictures' arrivals and departures date it too (add_to_picture_count()).
-        return project.updated
 
 
 class PictureSitemap(LimitedSitemap):
@@ -138,8 +138,8 @@ class PicturePages(Paginator):
         covering = list(covering.order_by("pk").values_list("pk", "through", "picture_count"))
         if not covering:
             return []
-        _pk, through, count = covering[0]
-        pictures = self.object_list.filter(project__in=[pk for pk, *_counts in covering])
+        _first_pk, through, count = covering[0]
+        pictures = self.object_list.filter(project__in=[pk for pk, _through, _n in covering])
         # The first project's pictures before the page are skipped: an OFFSET within it.
         skip = first - (through - count)
         return list(pictures[skip : skip + self.per_page])

@@ -7,7 +7,7 @@ Nothing unlisted or private appears in any of them.
 import io
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from types import SimpleNamespace
 from urllib.parse import urljoin, urlsplit
@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.test import Client
 from django.utils import timezone
+from django.utils.http import http_date
 from PIL import Image
 
 from portfolio.access import PUBLIC, PictureMedia, public_storage
@@ -648,6 +649,26 @@ def test_the_sitemap_index_dates_each_section_by_its_latest_public_change(client
     assert index_dates(client) == {site.coast.updated.isoformat()}
 
 
+def test_each_sitemap_entry_is_dated_and_each_file_answers_when_it_last_changed(client, shoots):
+    index = ElementTree.fromstring(client.get("/sitemap.xml").content)
+    files = [entry.text.removeprefix(ORIGIN) for entry in index.iter(f"{SITEMAP}loc")]
+    dates = {}
+    for address in files[1:]:  # The gallery's page has no date of its own.
+        response = client.get(address)
+        urls = list(ElementTree.fromstring(response.content).iter(f"{SITEMAP}url"))
+        own = {url.find(f"{SITEMAP}loc").text: url.find(f"{SITEMAP}lastmod").text for url in urls}
+        # For a crawler's conditional request: the latest of the file's entries.
+        latest = max(datetime.fromisoformat(date) for date in own.values())
+        assert response["Last-Modified"] == http_date(latest.timestamp())
+        dates.update(own)
+
+    for project in shoots:
+        project.refresh_from_db()  # Dated by its pictures' arrivals since it was made.
+        assert dates[absolute(project.get_absolute_url())] == project.updated.isoformat()
+        for picture in project.pictures.all():
+            assert dates[absolute(picture.get_absolute_url())] == picture.created.isoformat()
+
+
 def feed_of(client: Client) -> ElementTree.Element:
     response = client.get("/feed/")
     assert response.status_code == 200
@@ -721,7 +742,7 @@ def test_the_sitemap_and_the_feed_cost_the_same_queries_however_many_projects(
     # The sitemap: the content version, then, made: the index: each section's latest change
     # (one index entry each) and the projects' and pictures' sizes (their projects' count,
     # their kept picture_count summed); a section: its size, its rows (the pictures': the
-    # project the page starts in, then its rows); the feed: the site's identity, the
+    # projects the page falls in, then their rows); the feed: the site's identity, the
     # projects, their covers.
     queries = {
         "/sitemap.xml": 6,
