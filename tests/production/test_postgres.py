@@ -99,7 +99,7 @@ def test_a_sitemap_file_of_projects_reads_its_own_whatever_comes_before_it(setti
         rows_read(partial(pages.page, number), 1, "portfolio_project", subqueries=False)
         for number in range(1, pages.num_pages + 1)
     ]
-    # Its own 3 rows, whether 0 or 9 public projects come before it (by OFFSET: 3, 6, 9, 12).
+    # Its own 3 rows, whether 0 or 9 public projects come before it (by OFFSET: 3, 6, 12, 12).
     assert read == [3, 3, 3, 3]
 
 
