@@ -6,12 +6,12 @@ entries (1,000 each, within the protocol's 50,000: a file costs what a page cost
 entry under 500 bytes, so under its 50 MB. A picture's image is listed once, with its own
 page (at most one image an address); a project's page is listed without its pictures' images.
 
-The index reads no picture: the pictures' section is counted by their projects'
-picture_count (and paged by it: PicturePages), and every file is dated by the latest change
-of a public project, whose `updated` follows its pictures' arrivals and departures (on
-project_updated_idx). Neither section pages by an OFFSET over the rows before a file: each
-finds its file's first project among project_public_totals_idx's entries (ProjectPages,
-PicturePages).
+The index reads no picture and counts no project: the database counts both sections as
+projects change (PublicTotals: the public projects and the sum of their picture_count), and
+every file is dated by the latest change of a public project, whose `updated` follows its
+pictures' arrivals and departures (on project_updated_idx). Neither section pages by an
+OFFSET over the rows before a file: each finds its file's first project among
+project_public_totals_idx's entries (ProjectPages, PicturePages).
 """
 
 from datetime import datetime
@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 
 from portfolio.discovery.facts import public_rendition
-from portfolio.models import Picture, Project
+from portfolio.models import Picture, Project, PublicTotals
 
 # What a picture's entry is made of: its page, date and largest public rendition.
 SITEMAP_PICTURE_FIELDS = ("project", "position", "created", "renditions", "renditions_public")
@@ -75,6 +75,11 @@ class ProjectPages(Paginator):
     once vacuumed), where an OFFSET over the rows read every public project before the page.
     """
 
+    @cached_property
+    def count(self) -> int:
+        counted = PublicTotals.current()
+        return counted.projects if counted else super().count
+
     def page(self, number) -> Page:
         number = self.validate_number(number)
         first = self.object_list.values("pk")[(number - 1) * self.per_page :][:1]
@@ -119,8 +124,10 @@ class PicturePages(Paginator):
 
     @cached_property
     def count(self) -> int:
-        counted = Project.objects.public().aggregate(pictures=Sum("picture_count"))
-        return counted["pictures"] or 0
+        counted = PublicTotals.current()
+        if counted:
+            return counted.pictures
+        return Project.objects.public().aggregate(pictures=Sum("picture_count"))["pictures"] or 0
 
     def page(self, number) -> Page:
         number = self.validate_number(number)

@@ -22,6 +22,7 @@ from portfolio.models.proofing import (
 from portfolio.models.sharing import PasswordTries, ShareLink
 from portfolio.models.site import SiteIdentity
 from portfolio.models.steps import InvalidCursor, Place, Step, SteppedQuerySet
+from portfolio.models.totals import Counted, PublicChange, PublicTotals
 
 __all__ = [
     "RESERVED_SLUGS",
@@ -44,6 +45,9 @@ __all__ = [
     "label_selections",
     "Visibility",
     "SiteIdentity",
+    "Counted",
+    "PublicChange",
+    "PublicTotals",
     "InvalidCursor",
     "Place",
     "Step",

@@ -1,0 +1,211 @@
+"""The public projects and their pictures, counted by the database as they change: every
+way a project is written keeps the counts, however it comes; reading folds them."""
+
+import threading
+import time
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.db.migrations.executor import MigrationExecutor
+from django.db.models import Count, Sum
+
+from portfolio.models import Counted, Project, PublicChange, PublicTotals
+from portfolio.models.totals import COUNTING_TRIGGER_NAMES, FOLD_FROM
+from tests.helpers import make_picture, make_project, make_stored_pictures, make_user
+from tests.production.services import needs_postgres
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def counted_afresh():
+    # A test's flush (transactional tests) empties the row the migration made.
+    PublicTotals.recount()
+
+
+def counted_from_the_projects() -> Counted:
+    public = Project.objects.public()
+    counted = public.aggregate(projects=Count("pk"), pictures=Sum("picture_count"))
+    pictures = Project.objects.public().aggregate(pictures=Count("pictures"))["pictures"]
+    assert counted["pictures"] in (pictures, None)  # picture_count is right, too.
+    return Counted(counted["projects"], counted["pictures"] or 0)
+
+
+def test_every_way_a_project_is_written_keeps_the_counts():
+    owner = make_user()
+    shown = make_project(owner)
+    assert PublicTotals.current() == counted_from_the_projects() == (1, 0)
+
+    make_project(owner, visibility="private")
+    make_picture(shown, renditions=False)
+    make_stored_pictures(shown, 3)
+    Project.objects.bulk_create(
+        Project(owner=owner, title=f"Bulk {n}", slug=f"bulk-{n}", visibility=visibility)
+        for n, visibility in enumerate(["public", "private", "unlisted", "public"])
+    )
+    assert PublicTotals.current() == counted_from_the_projects() == (3, 4)
+
+    shown.visibility = "unlisted"  # Its four pictures leave the count with it.
+    shown.save()
+    assert PublicTotals.current() == counted_from_the_projects() == (2, 0)
+
+    Project.objects.filter(title__startswith="Bulk").update(visibility="public")
+    shown.refresh_from_db()
+    shown.visibility = "public"
+    shown.save()
+    assert PublicTotals.current() == counted_from_the_projects() == (5, 4)
+
+    shown.pictures.first().delete()
+    Project.objects.filter(title="Bulk 0").delete()
+    assert PublicTotals.current() == counted_from_the_projects() == (4, 3)
+
+    with connection.cursor() as cursor:  # Around the ORM: counted all the same.
+        cursor.execute(f"UPDATE {Project._meta.db_table} SET visibility = 'private'")
+    assert PublicTotals.current() == counted_from_the_projects() == (0, 0)
+
+
+def test_deleting_an_owner_takes_their_projects_out_of_the_counts():
+    owner, other = make_user(), make_user()
+    make_stored_pictures(make_project(owner), 2)
+    make_stored_pictures(make_project(other), 5)
+
+    get_user_model().objects.filter(pk=owner.pk).delete()
+
+    assert PublicTotals.current() == counted_from_the_projects() == (1, 5)
+
+
+def test_a_write_rolled_back_changes_no_count():
+    make_project()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        make_stored_pictures(make_project(), 3)
+        raise RuntimeError
+
+    assert PublicTotals.current() == counted_from_the_projects() == (1, 0)
+
+
+def test_changes_are_added_up_on_reading_and_folded_once_they_are_many():
+    owner = make_user()
+    for _ in range(FOLD_FROM - 1):
+        make_project(owner)
+    assert PublicChange.objects.count() == FOLD_FROM - 1
+    assert PublicTotals.current() == (FOLD_FROM - 1, 0)
+    assert PublicTotals.objects.get().projects == 0  # Not folded yet: added up.
+
+    make_project(owner)
+    assert PublicTotals.current() == (FOLD_FROM, 0)
+
+    assert PublicChange.objects.count() == 0
+    assert PublicTotals.objects.values_list("projects", "pictures").get() == (FOLD_FROM, 0)
+    assert PublicTotals.current() == counted_from_the_projects()
+
+
+def test_a_write_that_changes_no_count_leaves_no_change():
+    project = make_project(visibility="private")
+    project.title = "Renamed"
+    project.save()
+    shown = make_project()
+    shown.title = "Renamed too"
+    shown.save()  # Public before and after, as many pictures: nothing to count.
+
+    assert PublicChange.objects.count() == 1  # The public project's arrival.
+
+
+def test_without_the_totals_row_the_sitemap_counts_the_projects(client):
+    for _ in range(3):
+        make_stored_pictures(make_project(), 1)
+    PublicTotals.objects.all().delete()  # As a test's flush leaves it.
+
+    assert PublicTotals.current() is None
+    index = client.get("/sitemap.xml").content.decode()
+    pictures = client.get("/sitemap-pictures.xml").content.decode()
+    assert "/sitemap-projects.xml</loc>" in index
+    assert pictures.count("<url>") == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_counting_triggers_are_there_after_every_migration():
+    """A migration that remakes portfolio_project on SQLite drops them: it must add them back."""
+    executor = MigrationExecutor(connection)
+    assert not executor.migration_plan(executor.loader.graph.leaf_nodes())  # All applied.
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass",
+                [Project._meta.db_table],
+            )
+        else:
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
+                [Project._meta.db_table],
+            )
+        installed = {row[0] for row in cursor.fetchall()}
+
+    assert set(COUNTING_TRIGGER_NAMES[connection.vendor]) <= installed
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_folds_at_once_add_each_change_once():
+    """
+    A fold deletes the changes it adds: a second fold waits for the first's rows, then finds
+    them gone. Writers only insert, so none of them waits for a fold.
+    """
+    owner = make_user()
+    for _ in range(3):
+        make_project(owner)
+    locked, go_on = threading.Event(), threading.Event()
+
+    def first_fold():  # Holds the changes' rows until told to fold them.
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SELECT id FROM {PublicChange._meta.db_table} FOR UPDATE")
+                locked.set()
+                assert go_on.wait(timeout=30)
+                PublicTotals.fold()
+        finally:
+            connection.close()
+
+    second_pid = []
+
+    def second_fold():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                second_pid.append(cursor.fetchone()[0])
+            PublicTotals.fold()
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=first_fold)
+    first.start()
+    assert locked.wait(timeout=30)
+    second = threading.Thread(target=second_fold)
+    second.start()
+    wait_until_waiting_for_a_lock(second_pid)
+    make_project(owner)  # Written, and committed, while the second fold waits.
+    go_on.set()
+    first.join()
+    second.join()
+
+    # The first fold added all four (the fourth committed before it deleted), the second
+    # none of them again.
+    assert PublicTotals.objects.values_list("projects", flat=True).get() == 4
+    assert PublicChange.objects.count() == 0
+    assert PublicTotals.current() == counted_from_the_projects() == (4, 0)
+
+
+def wait_until_waiting_for_a_lock(pids: list[int]) -> None:
+    """Until the backend whose pid `pids` gets waits for a lock (at most 30 s)."""
+    for _ in range(3000):
+        if pids:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pids[0]]
+                )
+                row = cursor.fetchone()
+            if row and row[0] == "Lock":
+                return
+        time.sleep(0.01)
+    raise AssertionError("the second fold never waited for the first")
