@@ -162,17 +162,17 @@ def store_renditions(
     """
     image_format, widths = parse_spec(spec)
     with source.open(name, "rb") as original:
-        data = original.read()
-    derivatives = sandbox.run_bounded(
-        _render_bounded,
-        data,
-        widths,
-        image_format,
-        focal_point,
-        xmp,
-        credit or {},
-        budget=sandbox.Budget.from_settings(),
-    )
+        # The child reads the file itself: this process holds none of its bytes.
+        derivatives = sandbox.run_bounded(
+            _render,
+            widths,
+            image_format,
+            focal_point,
+            xmp,
+            credit or {},
+            budget=sandbox.Budget.from_settings(),
+            file=original,
+        )
     return save_derivatives(name, spec, derivatives, into)
 
 
@@ -266,18 +266,6 @@ def render_derivatives(
     web size. In this process: uploads' bytes go through store_renditions, in the sandbox.
     """
     return _render(file, widths, image_format, focal_point, xmp, credit)
-
-
-def _render_bounded(
-    data: bytes,
-    widths: Sequence[int],
-    image_format: str,
-    focal_point: tuple[float, float] | None,
-    xmp: bytes | None,
-    credit: dict,
-) -> Derivatives:
-    """In the sandbox's child: the derivatives of a stored original's bytes."""
-    return _render(io.BytesIO(data), widths, image_format, focal_point, xmp, credit)
 
 
 def rendition_sizes(

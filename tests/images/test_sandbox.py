@@ -4,6 +4,7 @@ CPU, memory and wall-clock budget from its pixel count: a file that needs more i
 with a reason, and well-formed large files of every format fit in the default budget.
 """
 
+import io
 import os
 import threading
 
@@ -13,7 +14,7 @@ from PIL import Image
 
 from portfolio.images import isobmff, sandbox, structure
 from portfolio.images.gate import UploadRejected, prepare_upload
-from tests.images import hostile
+from tests.images import hostile, in_the_child
 
 
 def judged(content: bytes, name: str = "picture"):
@@ -80,6 +81,32 @@ def test_a_child_that_crashes_refuses_its_file_and_the_next_file_is_judged():
 def test_an_exception_in_the_child_reaches_the_caller_as_itself():
     with pytest.raises(ValueError, match="invalid literal"):
         sandbox.run_bounded(int, "not a number", budget=sandbox.Budget.from_settings())
+
+
+def test_a_file_is_read_by_the_child_through_its_own_descriptor(tmp_path):
+    path = tmp_path / "original.jpg"
+    path.write_bytes(b"0123456789")
+    with open(path, "rb") as original:
+        original.read(4)  # Wherever the caller left it, the child reads from the start.
+        read, pid = sandbox.run_bounded(
+            in_the_child.read_from_the_start,
+            6,
+            budget=sandbox.Budget.from_settings(),
+            file=original,
+        )
+
+    assert (read, pid != os.getpid()) == (b"012345", True)
+
+
+def test_a_file_in_memory_is_spooled_for_the_child():
+    read, _pid = sandbox.run_bounded(
+        in_the_child.read_from_the_start,
+        3,
+        budget=sandbox.Budget.from_settings(),
+        file=io.BytesIO(b"abcdef"),
+    )
+
+    assert read == b"abc"
 
 
 def test_files_judged_from_several_threads_at_once_each_get_their_own_answer():
