@@ -123,7 +123,6 @@ def test_without_the_totals_row_the_sitemap_counts_the_projects(client):
     assert pictures.count("<url>") == 3
 
 
-@pytest.mark.django_db(transaction=True)
 def test_the_counting_triggers_are_there_after_every_migration():
     """A migration that remakes portfolio_project on SQLite drops them: it must add them back."""
     executor = MigrationExecutor(connection)
@@ -209,3 +208,20 @@ def wait_until_waiting_for_a_lock(pids: list[int]) -> None:
                 return
         time.sleep(0.01)
     raise AssertionError("the second fold never waited for the first")
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_fold_leaves_no_dead_rows_for_the_next_reading_to_go_through():
+    owner = make_user()
+    Project.objects.bulk_create(
+        Project(owner=owner, title=f"Shoot {n}", slug=f"shoot-{n}", visibility="public")
+        for n in range(2 * FOLD_FROM)
+    )
+
+    PublicTotals.fold()
+
+    assert PublicTotals.objects.values_list("projects", "pictures").get() == (2 * FOLD_FROM, 0)
+    with connection.cursor() as cursor:  # Vacuumed: its emptied pages given back.
+        cursor.execute("SELECT pg_relation_size(%s)", [PublicChange._meta.db_table])
+        assert cursor.fetchone()[0] == 0
