@@ -412,7 +412,22 @@ def lighthouse_performance(
     return reports
 
 
+# Lighthouse's own advice on its variability: the median of several runs (of 5, twice as
+# stable as one). Three keep figure 8 within a few minutes; a demo gallery measured 100 alone
+# and 96 once in a full run.
+LIGHTHOUSE_RUNS = 3
+
+
 def lighthouse(url: str, form_factor: str) -> dict:
+    """The median of LIGHTHOUSE_RUNS runs by score (that run's metrics), and every score."""
+    runs = sorted(
+        (lighthouse_once(url, form_factor) for _ in range(LIGHTHOUSE_RUNS)),
+        key=lambda run: (run["score"], -run["lcp_ms"]),
+    )
+    return {**runs[len(runs) // 2], "scores": [run["score"] for run in runs]}
+
+
+def lighthouse_once(url: str, form_factor: str) -> dict:
     command = [
         str(LIGHTHOUSE),
         url,
