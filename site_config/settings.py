@@ -273,6 +273,10 @@ if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
         "location": os.environ.get("AWS_LOCATION", "").strip("/"),
         # Never replace an object: a public name, cached for a year, must keep its bytes.
         "file_overwrite": False,
+        # An object opened for reading (an original for its renditions or a ZIP, a download)
+        # is fetched whole: past 2.5 MB, as Django's uploads, into a temporary file, where
+        # django-storages' default (0) keeps all of it in the process's memory.
+        "max_memory_size": 2_621_440,
         # Fail fast when the store is down, well inside gunicorn's --timeout (README: 120 s).
         "client_config": Config(
             connect_timeout=5,

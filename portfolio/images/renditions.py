@@ -162,7 +162,8 @@ def store_renditions(
     """
     image_format, widths = parse_spec(spec)
     with source.open(name, "rb") as original:
-        # The child reads the file itself: this process holds none of its bytes.
+        # The child reads the file itself, on disk (a bucket's object is fetched to a
+        # temporary file first: settings' max_memory_size), not through this process.
         derivatives = sandbox.run_bounded(
             _render,
             widths,

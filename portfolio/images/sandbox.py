@@ -116,22 +116,24 @@ def run_bounded(function: Callable, *args, budget: Budget, file: IO[bytes] | Non
         # None yet for this thread, or inherited through a fork, or dead.
         process, connection = _take_judge(function.__module__)
         _judges.judge = (os.getpid(), process, connection)
-    try:
-        with _descriptor_of(file) as descriptor:
+    # Reading the file (a bucket's download, a full disk) fails as itself, before the judge
+    # hears of it; the spool stays until the child has answered.
+    with _descriptor_of(file) as descriptor:
+        try:
             connection.send((function, args, budget, descriptor is not None))
             if descriptor is not None:
                 reduction.send_handle(connection, descriptor, process.pid)
-        kind, value = connection.recv()
-    except BaseException as error:
-        # It died, or this thread was interrupted mid-file: its answer would come to
-        # the next file, so it goes and the next file starts another.
-        process.kill()
-        process.wait()
-        connection.close()
-        _judges.judge = None
-        if isinstance(error, EOFError | OSError):
-            raise Stopped(CRASHED) from None
-        raise
+            kind, value = connection.recv()
+        except BaseException as error:
+            # It died, or this thread was interrupted mid-file: its answer would come to
+            # the next file, so it goes and the next file starts another.
+            process.kill()
+            process.wait()
+            connection.close()
+            _judges.judge = None
+            if isinstance(error, EOFError | OSError):
+                raise Stopped(CRASHED) from None
+            raise
     if kind == "returned":
         return value
     raise value
@@ -144,7 +146,7 @@ def _descriptor_of(file: IO[bytes] | None) -> Iterator[int | None]:
         return
     try:
         descriptor = file.fileno()
-    except (AttributeError, OSError, io.UnsupportedOperation):
+    except (AttributeError, io.UnsupportedOperation):
         descriptor = None  # In memory: spooled below.
     if descriptor is not None:
         yield descriptor
@@ -152,6 +154,7 @@ def _descriptor_of(file: IO[bytes] | None) -> Iterator[int | None]:
     with tempfile.TemporaryFile() as spool:
         file.seek(0)
         shutil.copyfileobj(file, spool, SPOOL_CHUNK_BYTES)
+        spool.flush()  # All of it on the descriptor before the child reads.
         yield spool.fileno()
 
 

@@ -109,6 +109,30 @@ def test_a_file_in_memory_is_spooled_for_the_child():
     assert read == b"abc"
 
 
+class UnreadableOriginal(io.RawIOBase):
+    """A file whose fetching fails, as a bucket's download or a full disk does."""
+
+    def fileno(self) -> int:
+        raise OSError("the store did not answer")
+
+
+def test_a_file_that_cannot_be_read_fails_as_itself_and_the_judge_stays():
+    budget = sandbox.Budget.from_settings()
+    assert sandbox.run_bounded(int, "7", budget=budget) == 7  # This thread's judge, started.
+    judge = sandbox._judges.judge
+
+    with pytest.raises(OSError, match="the store did not answer"):
+        sandbox.run_bounded(
+            in_the_child.read_from_the_start,
+            1,
+            budget=budget,
+            file=UnreadableOriginal(),
+        )
+
+    assert sandbox._judges.judge is judge  # Not stopped: it never heard of this file.
+    assert judged(hostile.well_formed("JPEG", (64, 48))).name == "picture.jpg"
+
+
 def test_files_judged_from_several_threads_at_once_each_get_their_own_answer():
     sizes = [(64 + index, 48) for index in range(8)]
     results = {}
