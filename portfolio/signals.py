@@ -5,10 +5,13 @@ Wired in PortfolioConfig.ready(): the models say what happened (Django's signals
 `selection_sent`), and import no task, so imports point one way (tasks → models).
 """
 
+from functools import partial
+
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from portfolio.models import Picture, Project, Selection
+from portfolio.models import Picture, Project, PublicTotals, Selection
 from portfolio.models.proofing import selection_sent
 from portfolio.tasks import (
     delete_renditions_on_commit,
@@ -58,3 +61,14 @@ def move_files_when_visibility_changes(
 @receiver(selection_sent, sender=Selection, dispatch_uid="notify_owner_of_a_sent_selection")
 def notify_owner_of_a_sent_selection(sender, selection: Selection, using: str, **kwargs) -> None:
     notify_owner_on_commit(selection.pk, using=using)
+
+
+@receiver(post_save, sender=PublicTotals, dispatch_uid="count_afresh_after_loading_totals")
+def count_afresh_after_loading_totals(sender, using: str, raw: bool, **kwargs) -> None:
+    """
+    loaddata restores the counts a dump held (its row, its pending changes), and the
+    projects it loads are counted again by their triggers: once the load commits, the
+    counts are made afresh from the projects.
+    """
+    if raw:
+        transaction.on_commit(partial(PublicTotals.recount, using), using=using)

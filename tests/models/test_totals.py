@@ -6,12 +6,13 @@ import time
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Count, Sum
 
 from portfolio.models import Counted, Project, PublicChange, PublicTotals
-from portfolio.models.totals import COUNTING_TRIGGER_NAMES, FOLD_FROM
+from portfolio.models.totals import COUNTING_TRIGGER_NAMES, FOLD_FROM, FOLD_LOCK
 from tests.helpers import make_picture, make_project, make_stored_pictures, make_user
 from tests.production.services import needs_postgres
 
@@ -111,16 +112,44 @@ def test_a_write_that_changes_no_count_leaves_no_change():
     assert PublicChange.objects.count() == 1  # The public project's arrival.
 
 
-def test_without_the_totals_row_the_sitemap_counts_the_projects(client):
+def test_a_missing_totals_row_is_counted_afresh_and_the_sitemap_is_right(client, caplog):
     for _ in range(3):
         make_stored_pictures(make_project(), 1)
     PublicTotals.objects.all().delete()  # As a test's flush leaves it.
+    make_project(visibility="private")  # A change that finds no row to be folded into.
 
-    assert PublicTotals.current() is None
-    index = client.get("/sitemap.xml").content.decode()
+    assert PublicTotals.current() == counted_from_the_projects() == (3, 3)
+    assert "counted afresh" in caplog.text
+    assert PublicTotals.objects.values_list("projects", "pictures").get() == (3, 3)
+    assert PublicChange.objects.count() == 0
     pictures = client.get("/sitemap-pictures.xml").content.decode()
-    assert "/sitemap-projects.xml</loc>" in index
     assert pictures.count("<url>") == 3
+
+
+def test_loading_a_dump_counts_afresh_once_the_load_commits(
+    tmp_path, django_capture_on_commit_callbacks
+):
+    owner = make_user()
+    for _ in range(2):
+        make_stored_pictures(make_project(owner), 2)
+    dump = tmp_path / "dump.json"
+    call_command(
+        "dumpdata",
+        "portfolio.project",
+        "portfolio.picture",
+        "portfolio.publictotals",
+        "portfolio.publicchange",
+        output=str(dump),
+        verbosity=0,
+    )
+    Project.objects.all().delete()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("loaddata", str(dump), verbosity=0)
+
+    # Its projects' triggers counted them, and the dump's own counts came back: twice over
+    # but for the count afresh.
+    assert PublicTotals.current() == counted_from_the_projects() == (2, 4)
 
 
 def test_the_counting_triggers_are_there_after_every_migration():
@@ -145,53 +174,49 @@ def test_the_counting_triggers_are_there_after_every_migration():
 
 @needs_postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_folds_at_once_add_each_change_once():
+def test_a_fold_adds_each_change_once_and_leaves_those_committed_meanwhile():
     """
-    A fold deletes the changes it adds: a second fold waits for the first's rows, then finds
-    them gone. Writers only insert, so none of them waits for a fold.
+    A fold deletes the changes it adds, in one statement: rows another transaction holds
+    it waits for, then deletes and adds once; a change committed meanwhile, after the
+    statement began, it leaves for the next fold. Writers only insert: none of them waits.
     """
     owner = make_user()
     for _ in range(3):
         make_project(owner)
-    locked, go_on = threading.Event(), threading.Event()
+    locked, go_on, folded, folder_pid = threading.Event(), threading.Event(), [], []
 
-    def first_fold():  # Holds the changes' rows until told to fold them.
+    def holder():  # Holds the changes' rows, as a transaction reading them for update would.
         try:
-            with transaction.atomic():
-                with connection.cursor() as cursor:
-                    cursor.execute(f"SELECT id FROM {PublicChange._meta.db_table} FOR UPDATE")
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"SELECT id FROM {PublicChange._meta.db_table} FOR UPDATE")
                 locked.set()
                 assert go_on.wait(timeout=30)
-                PublicTotals.fold()
         finally:
             connection.close()
 
-    second_pid = []
-
-    def second_fold():
+    def folder():
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_backend_pid()")
-                second_pid.append(cursor.fetchone()[0])
-            PublicTotals.fold()
+                folder_pid.append(cursor.fetchone()[0])
+            folded.append(PublicTotals.fold())
         finally:
             connection.close()
 
-    first = threading.Thread(target=first_fold)
-    first.start()
+    holding = threading.Thread(target=holder)
+    holding.start()
     assert locked.wait(timeout=30)
-    second = threading.Thread(target=second_fold)
-    second.start()
-    wait_until_waiting_for_a_lock(second_pid)
-    make_project(owner)  # Written, and committed, while the second fold waits.
+    folding = threading.Thread(target=folder)
+    folding.start()
+    wait_until_waiting_for_a_lock(folder_pid)
+    make_project(owner)  # Written, and committed, while the fold waits.
     go_on.set()
-    first.join()
-    second.join()
+    holding.join()
+    folding.join()
 
-    # The first fold added all four (the fourth committed before it deleted), the second
-    # none of them again.
-    assert PublicTotals.objects.values_list("projects", flat=True).get() == 4
-    assert PublicChange.objects.count() == 0
+    assert folded == [True]
+    assert PublicTotals.objects.values_list("projects", flat=True).get() == 3
+    assert PublicChange.objects.count() == 1
     assert PublicTotals.current() == counted_from_the_projects() == (4, 0)
 
 
@@ -207,21 +232,69 @@ def wait_until_waiting_for_a_lock(pids: list[int]) -> None:
             if row and row[0] == "Lock":
                 return
         time.sleep(0.01)
-    raise AssertionError("the second fold never waited for the first")
+    raise AssertionError("the fold never waited for the rows")
 
 
 @needs_postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_fold_leaves_no_dead_rows_for_the_next_reading_to_go_through():
+def test_a_fold_vacuums_the_changes_it_deleted_for_the_next_reading():
     owner = make_user()
     Project.objects.bulk_create(
         Project(owner=owner, title=f"Shoot {n}", slug=f"shoot-{n}", visibility="public")
         for n in range(2 * FOLD_FROM)
     )
+    vacuums = vacuum_count()
 
-    PublicTotals.fold()
+    assert PublicTotals.fold()
 
     assert PublicTotals.objects.values_list("projects", "pictures").get() == (2 * FOLD_FROM, 0)
-    with connection.cursor() as cursor:  # Vacuumed: its emptied pages given back.
-        cursor.execute("SELECT pg_relation_size(%s)", [PublicChange._meta.db_table])
-        assert cursor.fetchone()[0] == 0
+    assert vacuum_count() == vacuums + 1
+
+
+def vacuum_count() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = %s",
+            [PublicChange._meta.db_table],
+        )
+        return cursor.fetchone()[0]
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_reading_never_waits_for_a_fold_under_way():
+    owner = make_user()
+    for _ in range(FOLD_FROM):
+        make_project(owner)
+    holding, done = threading.Event(), threading.Event()
+
+    def another_fold():  # Holds the fold's lock as a fold under way does.
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_lock(%s)", [FOLD_LOCK])
+                holding.set()
+                assert done.wait(timeout=30)
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [FOLD_LOCK])
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=another_fold)
+    thread.start()
+    assert holding.wait(timeout=30)
+    try:
+        assert PublicTotals.current() == (FOLD_FROM, 0)  # Added up, not folded.
+        assert not PublicTotals.fold()
+        assert PublicChange.objects.count() == FOLD_FROM
+    finally:
+        done.set()
+        thread.join()
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_truncating_the_projects_leaves_nothing_counted():
+    make_stored_pictures(make_project(), 2)
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {Project._meta.db_table} CASCADE")
+
+    assert PublicTotals.current() == (0, 0)
