@@ -58,7 +58,9 @@ class SharePage:
         return self.driver.find_element(By.TAG_NAME, "h1").text
 
     def has_text(self, text: str) -> bool:
-        return text in self.driver.find_element(By.TAG_NAME, "body").text
+        # Read in one script: an element's .text, taken while htmx swaps the page, failed in
+        # Chromium ("Node with given id does not belong to the document").
+        return text in self.driver.execute_script("return document.body.innerText")
 
     def grid_images(self) -> list[WebElement]:
         return self.driver.find_elements(By.CSS_SELECTOR, "#picture-grid [id^='picture-'] img")
