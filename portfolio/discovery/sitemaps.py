@@ -77,8 +77,7 @@ class ProjectPages(Paginator):
 
     @cached_property
     def count(self) -> int:
-        counted = PublicTotals.current()
-        return counted.projects if counted else super().count
+        return PublicTotals.current().projects
 
     def page(self, number) -> Page:
         number = self.validate_number(number)
@@ -124,10 +123,7 @@ class PicturePages(Paginator):
 
     @cached_property
     def count(self) -> int:
-        counted = PublicTotals.current()
-        if counted:
-            return counted.pictures
-        return Project.objects.public().aggregate(pictures=Sum("picture_count"))["pictures"] or 0
+        return PublicTotals.current().pictures
 
     def page(self, number) -> Page:
         number = self.validate_number(number)

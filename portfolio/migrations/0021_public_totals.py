@@ -1,17 +1,11 @@
 from django.db import migrations, models
 
-from portfolio.models.totals import (
-    COUNTING_TRIGGERS,
-    install_counting_triggers,
-    remove_counting_triggers,
-)
+from portfolio.models.totals import install_counting_triggers, remove_counting_triggers
 
 
 def count_and_install(apps, schema_editor):
     # The triggers first, in this migration's transaction: no write falls between the count
-    # and them. A database without triggers gets no totals (the sitemap counts instead).
-    if schema_editor.connection.vendor not in COUNTING_TRIGGERS:
-        return
+    # and them.
     install_counting_triggers(schema_editor)
     project_model = apps.get_model("portfolio", "Project")
     public = project_model.objects.using(schema_editor.connection.alias).filter(

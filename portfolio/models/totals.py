@@ -55,11 +55,8 @@ class PublicTotals(models.Model):
         return f"{self.projects} public projects, {self.pictures} pictures"
 
     @classmethod
-    def current(cls, using: str = DEFAULT_DB_ALIAS) -> Counted | None:
-        """
-        The counts now. A missing row (a test's flush) is counted afresh; None on a database
-        without the triggers.
-        """
+    def current(cls, using: str = DEFAULT_DB_ALIAS) -> Counted:
+        """The counts now. A missing row (a test's flush) is counted afresh."""
         totals, changes = cls._meta.db_table, PublicChange._meta.db_table
         # Plain SQL: the totals and the changes not folded yet, read once, in one query.
         with connections[using].cursor() as cursor:
@@ -73,8 +70,7 @@ class PublicTotals(models.Model):
             )
             row = cursor.fetchone()
         if row is None:
-            if connections[using].vendor in COUNTING_TRIGGERS:
-                logger.warning("The public totals' row was missing: counted afresh.")
+            logger.warning("The public totals' row was missing: counted afresh.")
             return cls.recount(using)
         projects, pictures, pending = row
         if pending >= FOLD_FROM:
@@ -103,13 +99,8 @@ class PublicTotals(models.Model):
         return True
 
     @classmethod
-    def recount(cls, using: str = DEFAULT_DB_ALIAS) -> Counted | None:
-        """
-        Count afresh from the projects (settle_media, a test's flush); the writes wait. None
-        on a database without the triggers: there is nothing to keep.
-        """
-        if connections[using].vendor not in COUNTING_TRIGGERS:
-            return None
+    def recount(cls, using: str = DEFAULT_DB_ALIAS) -> Counted:
+        """Count afresh from the projects (settle_media, a test's flush); the writes wait."""
         with transaction.atomic(using=using):
             if connections[using].vendor == "postgresql":
                 with connections[using].cursor() as cursor:
@@ -292,14 +283,14 @@ COUNTING_TRIGGER_NAMES = {
 
 
 def install_counting_triggers(schema_editor) -> None:
-    """The triggers for the migrating database. Any other database has none (and no totals)."""
-    for statement in COUNTING_TRIGGERS.get(schema_editor.connection.vendor, []):
+    """The triggers for the migrating database (the site runs on these two alone)."""
+    for statement in COUNTING_TRIGGERS[schema_editor.connection.vendor]:
         schema_editor.execute(statement)
 
 
 def remove_counting_triggers(schema_editor) -> None:
     vendor = schema_editor.connection.vendor
-    for name in COUNTING_TRIGGER_NAMES.get(vendor, []):
+    for name in COUNTING_TRIGGER_NAMES[vendor]:
         on_table = " ON portfolio_project" if vendor == "postgresql" else ""
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}{on_table}")
     if vendor == "postgresql":

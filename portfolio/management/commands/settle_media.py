@@ -26,7 +26,6 @@ class Command(BaseCommand):
         counted = Project.objects.count_pictures(changed=False)
         self.stdout.write(f"Pictures of {counted} project(s) counted.")
         totals = PublicTotals.recount()
-        if totals:
-            self.stdout.write(
-                f"{totals.projects} public project(s) of {totals.pictures} picture(s) counted."
-            )
+        self.stdout.write(
+            f"{totals.projects} public project(s) of {totals.pictures} picture(s) counted."
+        )
