@@ -20,7 +20,7 @@ import pytest
 from selenium import webdriver
 from selenium.common.exceptions import NoSuchElementException as NoSuchElement
 from selenium.common.exceptions import StaleElementReferenceException as Stale
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.wait import WebDriverWait
 
@@ -245,8 +245,21 @@ def _webkit(display: str, tmp_path: Path) -> WebDriver:
 def _size_viewport(driver: WebDriver) -> None:
     """Size the window so that the page, below MiniBrowser's toolbar, is 390 × 844."""
     driver.set_window_rect(x=0, y=0, **PHONE)
-    toolbar = driver.execute_script("return outerHeight - innerHeight")
-    driver.set_window_rect(width=PHONE["width"], height=PHONE["height"] + toolbar)
-    size = driver.execute_script("return {width: innerWidth, height: innerHeight}")
-    if size != PHONE:
-        pytest.fail(f"WebKit's page is {size}, not {PHONE}", pytrace=False)
+    sizes = []
+
+    def fits(driver: WebDriver) -> bool:
+        # The window takes its size a moment after it is asked (seen 823 px high once, the
+        # toolbar measured before the first size had arrived): measure and ask again.
+        size = driver.execute_script(
+            "return {width: innerWidth, height: innerHeight, toolbar: outerHeight - innerHeight}"
+        )
+        sizes.append({"width": size["width"], "height": size["height"]})
+        if sizes[-1] == PHONE:
+            return True
+        driver.set_window_rect(width=PHONE["width"], height=PHONE["height"] + size["toolbar"])
+        return False
+
+    try:
+        WebDriverWait(driver, WAIT_SECONDS, poll_frequency=0.1).until(fits)
+    except TimeoutException:
+        pytest.fail(f"WebKit's page is {sizes[-1]}, not {PHONE}", pytrace=False)
