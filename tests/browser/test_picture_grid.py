@@ -70,7 +70,11 @@ def hold_media(page: Page) -> HeldMedia:
 
 
 def load_every_picture(page: Page) -> None:
-    """Scroll to the end so the lazy ones load too, and wait until all are decoded."""
+    """
+    Scroll to the end so the lazy ones load too, and wait until all are decoded; below a
+    cover, once it has arrived (cover_first.js): until then the grid asks for nothing.
+    """
+    expect(page.locator(".cover-first")).to_have_count(0)
     page.mouse.wheel(0, 20_000)
     page.wait_for_function(
         "() => [...document.querySelectorAll('#picture-grid img')]"
@@ -158,15 +162,16 @@ def test_a_placeholder_of_its_colours_shows_until_the_image_arrives(page: Page, 
     placeholder = first.locator("svg.placeholder rect")
     expect(placeholder).to_have_attribute("fill", "#4a6b8c")
     first.scroll_into_view_if_needed()  # Under the cover the page opens on.
-    image_box = first.locator("img").bounding_box()
-    frame_box = first.locator("svg.placeholder").bounding_box()
-    assert frame_box == pytest.approx(image_box, abs=1)
+    # The image waits for the cover, out of the layout: its frame has its shape meanwhile.
+    frame_box = first.locator(".picture-frame").bounding_box()
+    assert first.locator("svg.placeholder").bounding_box() == pytest.approx(frame_box, abs=1)
     # Painted where the image will be: a screenshot of its middle is the placeholder's colour.
-    assert _middle_colour(page, image_box) == pytest.approx((0x4A, 0x6B, 0x8C), abs=2)
+    assert _middle_colour(page, frame_box) == pytest.approx((0x4A, 0x6B, 0x8C), abs=2)
     held.release()
     load_every_picture(page)
     first.scroll_into_view_if_needed()
     image_box = first.locator("img").bounding_box()
+    assert image_box == pytest.approx(first.locator(".picture-frame").bounding_box(), abs=1)
     # The image covers it once there.
     assert _middle_colour(page, image_box) != pytest.approx((0x4A, 0x6B, 0x8C), abs=2)
 
@@ -217,8 +222,13 @@ def _middle_colour(page: Page, box: dict) -> tuple[int, int, int]:
 def test_each_pictures_sizes_is_near_its_width_in_the_rows(sized_page: Page, project):
     sized_page.goto(project.get_absolute_url())
 
+    load_every_picture(sized_page)
     images = sized_page.locator("#picture-grid img").all()
     assert len(images) == len(SHAPES)
+    # The first is the page's cover again, at the cover's sizes: the same file, fetched once.
+    cover_copy, *images = images
+    cover = sized_page.locator(".hero-frame img").evaluate("image => image.currentSrc")
+    assert cover_copy.evaluate("image => image.currentSrc") == cover
     for image in images:
         shown = image.evaluate("image => image.getBoundingClientRect().width")
         # Never much narrower (the browser would pick a blurred rendition), and at most half

@@ -7,6 +7,7 @@ measured in the page, contrast in its pixels.
 """
 
 import io
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -121,7 +122,7 @@ def contrast_with_white(background: float) -> float:
 
 def wait_for_images(page: Page) -> None:
     page.wait_for_function(
-        "[...document.querySelectorAll('.hero-frame img, #picture-grid img')]"
+        "() => [...document.querySelectorAll('.hero-frame img, #picture-grid img')]"
         ".slice(0, 2).every(image => image.complete && image.naturalWidth > 0)"
     )
 
@@ -165,10 +166,17 @@ def test_the_page_opens_on_the_cover_and_the_pictures_start_on_the_first_screen(
 def test_the_share_grids_sizes_are_the_tiles_widths(client_page: Page, link: ShareLink):
     page = client_page
     page.goto(link.get_absolute_url())
+    wait_for_images(page)
     cover = page.locator(".hero-frame img")
     assert sizes_width(cover) == pytest.approx(cover.bounding_box()["width"], abs=20)
     images = page.locator("#picture-grid img").all()
     assert len(images) == len(SHAPES)
+    # The cover again, first in the grid: the hero's file, fetched once for both.
+    cover_copy, *images = images
+    cover_file = cover.evaluate("image => image.currentSrc")
+    assert cover_copy.evaluate("image => image.currentSrc") == cover_file
+    fetched = page.evaluate("() => performance.getEntriesByType('resource').map(e => e.name)")
+    assert fetched.count(cover_file) == 1
     if page.viewport_size["width"] > 480:
         return  # Justified rows: near their width, as tests/browser/test_picture_grid.py holds.
     for image in images:
@@ -176,6 +184,50 @@ def test_the_share_grids_sizes_are_the_tiles_widths(client_page: Page, link: Sha
         # phone at 3× picks a rendition of at most 3 × 366 px, never a larger one.
         assert sizes_width(image) == pytest.approx(image.bounding_box()["width"], abs=0.5)
         assert sizes_width(image) * 3 < max(settings.PORTFOLIO_RENDITION_WIDTHS)
+
+
+def test_the_grids_pictures_wait_for_the_cover(client_page: Page, link: ShareLink):
+    page = client_page
+    asked, held = [], []
+
+    def hold_the_first(route) -> None:
+        asked.append(route.request.url)
+        if len(asked) == 1:
+            held.append(route)  # The first media the page asks for: its cover.
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/(media|files)/"), hold_the_first)  # Public or signed files.
+    page.goto(link.get_absolute_url(), wait_until="domcontentloaded")
+    # Two frames on: anything lazy and near the screen would have been asked for by now.
+    page.evaluate(
+        "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )
+    candidates = page.locator(".hero-frame img").evaluate(
+        "image => image.srcset.split(',').map(c => new URL(c.trim().split(' ')[0], location).href)"
+    )
+    assert len(asked) == 1 and asked[0] in candidates, asked
+    cover = asked[0]
+    expect(page.locator("#picture-grid .picture-frame").nth(1)).to_be_visible()  # Its place kept.
+
+    held[0].continue_()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#picture-grid img')].slice(0, 3)"
+        ".every(image => image.complete && image.naturalWidth > 0)"
+    )
+    expect(page.locator(".cover-first")).to_have_count(0)
+    assert len(set(asked)) >= 3 and asked.count(cover) == 1  # The grid's copy is the cover's.
+
+
+def test_without_javascript_the_grids_pictures_do_not_wait(
+    page_without_javascript: Page, link: ShareLink
+):
+    page = page_without_javascript
+    page.goto(link.get_absolute_url())
+    second = page.locator("#picture-grid img").nth(1)
+    expect(second).to_be_visible()
+    page.wait_for_load_state("load")
+    assert second.evaluate("image => image.complete && image.naturalWidth > 0")
 
 
 def test_the_bar_stays_in_view_and_filters_and_sends(

@@ -273,7 +273,7 @@ def test_project_page_opens_on_its_cover_then_the_pictures_then_the_words(client
 
     html = client.get(project.get_absolute_url()).content.decode()
 
-    hero = html.index('class="project-hero"')
+    hero = html.index('class="project-hero cover-first"')
     title = html.index('<h1 class="page-title hero-title">Harbour</h1>')
     grid = html.index('id="picture-grid"')
     assert hero < html.index('alt="Frame 2"') < title < grid
@@ -289,7 +289,12 @@ def test_project_page_opens_on_its_cover_then_the_pictures_then_the_words(client
     *shown, largest = public_media(pictures[2]).rendition_urls
     assert [width for width, _ in shown] == [480, 720, 960]
     assert cover_srcset == ", ".join(f"{url} {width}w" for width, url in shown)
-    assert f'{largest[1]} {largest[0]}w"' in html[grid:]
+    # In the grid, the cover again with the hero's srcset and sizes: one file for both. Every
+    # picture there loads lazily, once the cover has (cover_first.js); the lightbox's is the
+    # largest.
+    hero_image = f'srcset="{cover_srcset}" sizes="(min-width: 1600px) 1600px, 100vw"'
+    assert html[grid:].count(hero_image) == 1
+    assert html[grid:].count("<img ") == html[grid:].count('loading="lazy"') == 5
     assert f'data-large="{largest[1]}"' in html[grid:]
 
 
