@@ -322,7 +322,8 @@ def list_lines(lists: dict) -> Figure:
         f"{big['made_seconds']:.0f} s, then `VACUUM ANALYZE`; a tenth of the projects are one "
         f"owner's ({small['big_owner_projects']:,} and {big['big_owner_projects']:,}), whose "
         "studio is timed. Each page rendered afresh (the page cache emptied), median of 15 "
-        "through Django's test client; the sitemap's section once. Staff ask the admin's.",
+        "through Django's test client (the sitemap's sections too: one sample of a 100 ms "
+        "page varied from 57 to 200 ms between runs). Staff ask the admin's.",
         "",
         f"| page | {small['projects']:,}: ms | queries | kB | "
         f"{big['projects']:,}: ms | queries | kB | time ÷ |",
@@ -435,10 +436,11 @@ def page_weight_figure(results: dict) -> Figure:
     section = [
         "## 4. Page weight",
         "",
-        "The first screen is the images the page loads eagerly (the first row; the rest are "
-        '`loading="lazy"`). For each, the srcset candidate a browser picks on a 1280 px wide '
-        "viewport (the smallest covering the `sizes` slot × device pixel ratio), against the "
-        "bytes of the original it came from.",
+        "The first screen is what a 1280 × 800 window shows in Chromium (behind nginx, as "
+        "figure 8) once the page has settled: each image whose box meets the window, by the "
+        "file the browser chose from its `srcset` at the device pixel ratio (a project's cover, "
+        "on top and again in its grid, is one file), against the bytes of the originals of "
+        "the pictures shown. *images* counts those pictures.",
         "",
         "| page | images | originals | DPR 1 | DPR 2 |",
         "| --- | --- | --- | --- | --- |",
@@ -730,11 +732,13 @@ def lighthouse_figure(results: dict) -> Figure:
         "*runs* lists the three scores. Accessibility, best practices and SEO are "
         "asserted at 100 by tests/browser/test_lighthouse.py. *images* is what the page "
         "fetched while Lighthouse watched: the first screen and what Chrome loads lazily "
-        "ahead of it (1250 px), the first picture first and the others after it, each a "
-        "rendition as wide as its box at the device's pixel ratio (1.75 as a phone). The "
-        "simulated phone link carries about 200 kB a second, and the largest paint waits for "
-        "part of the others' bytes in Lighthouse's estimate: where the photographs' fine "
-        "texture makes them heavy, that is what keeps a phone's score below 100.",
+        "ahead of it (1250 px), each a rendition as wide as its box at the device's pixel "
+        "ratio (1.75 as a phone); on a project page and a share page the grid starts once the "
+        "cover has loaded (docs/images.md, *Cover first*). The simulated phone link carries "
+        "about 200 kB a second, and Lighthouse's estimate of the largest paint counts what "
+        "finished before it in the unthrottled load: the page, its styles and scripts and the "
+        "cover, and on the gallery its first row of covers, where the photographs' fine "
+        "texture makes them heavy (docs/proofing.md says what was tried).",
         "",
         "| site | page | score | runs | first paint ms | largest paint ms | blocking ms "
         "| layout shift | speed index ms | images |",

@@ -32,7 +32,6 @@ import statistics
 import sys
 import time
 from datetime import timedelta
-from html.parser import HTMLParser
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,8 +52,6 @@ from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from portfolio.models import Category, Picture, Project, ShareLink  # noqa: E402
-
-VIEWPORT_WIDTH = 1280
 
 
 def seed(photos: list[str]) -> dict:
@@ -258,9 +255,8 @@ def list_rows_and_pages(project_count: int, list_pages: dict, plan=None) -> dict
     pages = {}
     for name, (who, url) in list_pages.items():
         url = last_sitemap_file(clients[None], url) if url.endswith("?p=last") else url
-        rounds = 1 if "section" in name else LIST_ROUNDS
         explain = project_count >= 100_000
-        pages[name] = measure(clients[who], url, rounds, explain=explain, plan=plan)
+        pages[name] = measure(clients[who], url, LIST_ROUNDS, explain=explain, plan=plan)
     return {
         "backend": connection.vendor,
         "projects": Project.objects.count(),
@@ -560,88 +556,25 @@ def breakdown() -> dict:
     return {**medians, "gallery_kb": get("/") / 1000}
 
 
-class ImageCollector(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.images: list[dict] = []
-
-    def handle_starttag(self, tag, attrs) -> None:
-        if tag == "img":
-            self.images.append(dict(attrs))
-
-
-def slot_width(sizes: str, viewport: int) -> float:
-    """
-    The CSS width `sizes` gives at this viewport, as a browser reads it: the first entry whose
-    (min-width) or (max-width) condition holds; lengths in vw or px, or min() of them.
-    """
-    for entry in re.split(r",\s*(?![^()]*\))", sizes):
-        condition = re.match(r"\((min|max)-width:\s*(\d+)px\)\s+(.+)", entry.strip())
-        if condition:
-            bound, limit, length = condition.group(1), int(condition.group(2)), condition.group(3)
-            if (viewport < limit) if bound == "min" else (viewport > limit):
-                continue
-        else:
-            length = entry.strip()
-        return css_length(length, viewport)
-    return viewport
-
-
-def css_length(length: str, viewport: int) -> float:
-    if length.startswith("min(") and length.endswith(")"):
-        return min(css_length(part.strip(), viewport) for part in length[4:-1].split(","))
-    if length.endswith("vw"):
-        return viewport * float(length.removesuffix("vw")) / 100
-    return float(length.removesuffix("px"))
-
-
-def chosen_candidate(image: dict, dpr: int) -> str:
-    """What a browser fetches: the smallest srcset candidate covering slot x DPR."""
-    if "srcset" not in image:
-        return image["src"]
-    need = slot_width(image.get("sizes", "100vw"), VIEWPORT_WIDTH) * dpr
-    candidates = sorted(
-        (int(width.removesuffix("w")), url)
-        for url, width in (entry.strip().split(" ") for entry in image["srcset"].split(","))
-    )
-    for width, url in candidates:
-        if width >= need:
-            return url
-    return candidates[-1][1]
-
-
 def weight() -> dict:
-    """Bytes of the images on the first screen (the eager ones) against their originals."""
-    from django.conf import settings
-
+    """
+    What figure 4 needs besides a browser: the pages, and for each rendition's path under
+    MEDIA_URL its picture, its own bytes and its original's (in the private storage, wherever
+    that is).
+    """
     media = Path(settings.MEDIA_ROOT)
-    prefix = settings.MEDIA_URL
-    # What each shown file stands for: the size of its picture's original (in the private
-    # storage, wherever that is).
-    original_bytes = {}
+    files = {}
     for picture in Picture.objects.all():
+        original = picture.photo.size
         for record in picture.renditions:
-            original_bytes[record["name"]] = picture.photo.size
-    client = Client()
+            size = (media / record["name"]).stat().st_size
+            files[record["name"]] = {"picture": picture.pk, "bytes": size, "original": original}
     project = Project.objects.order_by("-created", "-id").first()
-    result = {}
-    for label, url in [("gallery", "/"), ("project", project.get_absolute_url())]:
-        collector = ImageCollector()
-        collector.feed(client.get(url).content.decode())
-        # The lightbox's empty <img> is filled only when opened.
-        pictures = [image for image in collector.images if image.get("src")]
-        first_screen = [image for image in pictures if image.get("loading") != "lazy"]
-        originals = sum(
-            original_bytes[image["src"].removeprefix(prefix)] for image in first_screen
-        )
-        row = {"images": len(first_screen), "originals": originals}
-        for dpr in (1, 2):
-            row[f"dpr{dpr}"] = sum(
-                (media / chosen_candidate(image, dpr).removeprefix(prefix)).stat().st_size
-                for image in first_screen
-            )
-        result[label] = row
-    return result
+    return {
+        "media_url": settings.MEDIA_URL,
+        "pages": {"gallery": "/", "project": project.get_absolute_url()},
+        "files": files,
+    }
 
 
 def owner() -> dict:
