@@ -392,19 +392,18 @@ def test_project_page_links_the_largest_rendition_and_never_the_original(upload,
 
     html = client.get(picture.project.get_absolute_url()).content.decode()
 
-    largest = public_media(picture).large_url
+    media = public_media(picture)
+    largest = media.large_url
     assert largest.endswith("_w2000.webp")
+    # The project's one picture is its cover: in the grid too it is the cover's file (the
+    # window's width), and the lightbox gets every size, the largest too, from the link.
     assert (
-        f'<a href="{picture.get_absolute_url()}" class="picture-frame" data-lightbox'
-        f' data-large="{largest}"' in html
+        f'<a href="{picture.get_absolute_url()}" class="picture-frame"'
+        f' aria-label="{picture.alt_text}" data-lightbox data-large="{largest}"'
+        f' data-srcset="{media.srcset}"' in html
     )
-    # Its width at a row's height (4:3 at 360 px, 240 px on a phone; the page's below 480 px).
-    assert (
-        'srcset="' in html
-        and 'sizes="(max-width: 480px) calc(100vw - 24px), '
-        '(max-width: 720px) min(100vw, 320px), min(100vw, 480px)"'
-        in html
-    )
+    assert f"{largest} 2000w" in media.srcset
+    assert html.count('sizes="(min-width: 1600px) 1600px, 100vw"') == 2
     assert picture.photo.name not in html
     assert "Open original" not in html
     assert html.count('fetchpriority="high"') == 1  # The first picture, the largest paint.

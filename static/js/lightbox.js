@@ -139,11 +139,14 @@
     preloadNeighbours();
   }
 
-  // The rendition that fits the screen, from the thumbnail's; the largest where there are none.
+  // The rendition that fits the screen, from the thumbnail's (or the link's, where the
+  // thumbnail is the page's cover, whose srcset stops short of the largest); the largest
+  // where there are none.
   function setSource(target, link, thumbnail) {
-    if (thumbnail && thumbnail.srcset) {
+    const srcset = link.dataset.srcset || (thumbnail && thumbnail.srcset);
+    if (srcset) {
       target.sizes = SIZES;
-      target.srcset = thumbnail.srcset;
+      target.srcset = srcset;
     } else {
       target.removeAttribute("srcset");
     }

@@ -58,8 +58,8 @@
       // Captured before the lightbox sees the click: this one sets the focal point.
       event.preventDefault();
       event.stopPropagation();
-      // The image, or the frame shown while it is being prepared: the same box.
-      const box = frame.querySelector("img, .picture-pending").getBoundingClientRect();
+      // The frame: the image's box, also while it waits (cover_first.js) or is being prepared.
+      const box = frame.getBoundingClientRect();
       const across = Math.min(Math.max((event.clientX - box.left) / box.width, 0), 1);
       const down = Math.min(Math.max((event.clientY - box.top) / box.height, 0), 1);
       form.elements.focal_x.value = across.toFixed(2);
