@@ -311,7 +311,7 @@ def test_a_share_links_tiles_open_the_pictures_not_pages_the_holder_cannot_open(
     html = client.get(site.link.get_absolute_url()).content.decode()
 
     # Its largest rendition, at an address signed for the link (portfolio/access.py).
-    [frame] = re.findall(r'<a href="([^"]+)" class="picture-frame" data-lightbox', html)
+    [frame] = re.findall(r'<a href="([^"]+)" class="picture-frame" aria-label="[^"]*" data-', html)
     assert frame.startswith("/files/") and frame.endswith(site.proof.renditions[-1]["name"][-20:])
     assert site.proof.get_absolute_url() not in html
     assert client.get(site.proof.get_absolute_url()).status_code == 404
